@@ -1,0 +1,109 @@
+"""The connector contract: settings, check, and read(state) yielding batches.
+
+A connector kind is a class with a pydantic ``Settings`` model, ``check()`` that
+says in one line whether the source can be read, and ``read(state)`` that yields
+``Batch`` objects. Each batch carries the state to commit in the same transaction
+as its rows, so a sync killed at any moment resumes without loss or duplicates.
+Kinds are found through the ``sangkien.connectors`` entry-point group.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, ClassVar
+
+import pandas as pd
+from pydantic import BaseModel, ValidationError
+
+# Canonical fields a source maps its columns to (schemas/README.md documents each).
+CANONICAL_FIELDS = ("source_record_id", "portal_id", "title", "authors", "unit", "field", "solution_type",
+                    "recognized_on", "applied_on", "submitted_at", "status", "benefit_vnd", "updated_at")
+REQUIRED_FIELDS = ("source_record_id", "title", "authors", "unit", "solution_type", "applied_on",
+                   "submitted_at", "status")
+
+
+class ConnectorError(Exception):
+    """A source could not be read. ``error_type`` tells the operator what to do:
+    ``configuration`` (fix a setting), ``transient`` (wait and retry), ``source`` (the data is bad)."""
+
+    def __init__(self, message: str, error_type: str = "source"):
+        super().__init__(message)
+        self.error_type = error_type
+
+
+@dataclass
+class RowProblem:
+    """A row that could not be split into the file's columns; it is landed and quarantined."""
+    origin: str
+    message: str
+    raw: str
+
+
+@dataclass
+class Batch:
+    """Rows from one unit of reading (a file, a page), with the state that covers them.
+
+    ``rows`` has one column per file header (strings), plus ``_origin`` (where the row
+    came from, e.g. ``file.csv:17``); ``headers`` are the source's own column names.
+    """
+    label: str
+    rows: pd.DataFrame
+    headers: list[str]
+    state: dict[str, Any]
+    row_problems: list[RowProblem] = field(default_factory=list)
+    problem: ConnectorError | None = None  # the whole unit failed; no rows, state not advanced
+
+
+class Connector(ABC):
+    """Base class of every connector kind."""
+
+    kind: ClassVar[str]
+    description: ClassVar[str]
+    Settings: ClassVar[type[BaseModel]]
+
+    def __init__(self, name: str, settings: BaseModel):
+        self.name = name
+        self.settings = settings
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """Map canonical field → source column name."""
+        return dict(getattr(self.settings, "columns", {}) or {})
+
+    @property
+    def date_format(self) -> str:
+        return getattr(self.settings, "date_format", "%d/%m/%Y")
+
+    @property
+    def authors_separator(self) -> str:
+        return getattr(self.settings, "authors_separator", ";")
+
+    @abstractmethod
+    def check(self) -> str:
+        """One line: what was found, or raise ConnectorError saying what is wrong."""
+
+    @abstractmethod
+    def read(self, state: dict[str, Any]) -> Iterator[Batch]:
+        """Yield batches not yet delivered according to ``state``."""
+
+
+def connector_kinds() -> dict[str, type[Connector]]:
+    """Every installed connector kind, by name (entry-point group ``sangkien.connectors``)."""
+    kinds: dict[str, type[Connector]] = {}
+    for ep in entry_points(group="sangkien.connectors"):
+        kinds[ep.name] = ep.load()
+    if "files" not in kinds:  # running from a source tree that is not installed
+        from connectors.files import FilesConnector
+        kinds["files"] = FilesConnector
+    return kinds
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """Field-level messages from a pydantic error, in one line."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "settings"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)

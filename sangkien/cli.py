@@ -1,0 +1,325 @@
+"""The `sangkien` command line. Errors are one line; the traceback only with --debug."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from sangkien.errors import ControlTotalError, UserError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line instead of usage + error
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from sangkien.store import database_url, open_store
+
+    return open_store(database_url(args.db))
+
+
+def cmd_orgs_load(args: argparse.Namespace) -> int:
+    from sangkien.reference import load_orgs
+
+    n = load_orgs(_engine(args), Path(args.file))
+    print(f"loaded {n} org units from {args.file}")
+    return 0
+
+
+def cmd_orgs_list(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
+    from sangkien import store
+
+    with _engine(args).connect() as conn:
+        kinds = conn.execute(sa.select(store.org_units.c.kind, sa.func.count()).group_by(store.org_units.c.kind)).all()
+        top = conn.execute(sa.select(store.org_units.c.code, store.org_units.c.name, store.org_units.c.kind)
+                           .where(store.org_units.c.kind.in_(["national", "province", "national_sector", "corporation"]))
+                           .order_by(store.org_units.c.code)).all()
+    if not kinds:
+        print("no org tree loaded; run `sangkien orgs load FILE.csv`")
+        return 0
+    print(", ".join(f"{k}: {n}" for k, n in sorted(kinds)))
+    for code, name, kind in top:
+        print(f"{code:12} {kind:16} {name}")
+    return 0
+
+
+def cmd_quotas_load(args: argparse.Namespace) -> int:
+    from sangkien.reference import load_quotas
+
+    n = load_quotas(_engine(args), Path(args.file))
+    print(f"loaded {n} quotas from {args.file}")
+    return 0
+
+
+def cmd_phases_load(args: argparse.Namespace) -> int:
+    from sangkien.reference import load_phases
+
+    n = load_phases(_engine(args), Path(args.file))
+    print(f"loaded {n} phases from {args.file}")
+    return 0
+
+
+def cmd_phases_list(args: argparse.Namespace) -> int:
+    from sangkien.reference import get_phases
+
+    with _engine(args).connect() as conn:
+        for p in get_phases(conn):
+            print(f"phase {p.phase}: submitted {p.starts_on} to {p.ends_on}, counting initiatives applied from "
+                  f"{p.counts_from} ({p.name})")
+    return 0
+
+
+def cmd_connectors_kinds(args: argparse.Namespace) -> int:
+    from connectors.base import connector_kinds
+
+    for name, kind in sorted(connector_kinds().items()):
+        print(f"{name}: {kind.description}")
+        for field, info in kind.Settings.model_fields.items():
+            default = "" if info.is_required() else f" (default {info.default!r})"
+            print(f"  {field}{default}: {info.description or ''}")
+    return 0
+
+
+def cmd_connectors_add(args: argparse.Namespace) -> int:
+    from sangkien.registry import add_connector, read_config_file
+
+    config = read_config_file(Path(args.config))
+    add_connector(_engine(args), args.name, args.kind, config)
+    print(f"registered {args.kind} connector {args.name!r}")
+    return 0
+
+
+def cmd_connectors_list(args: argparse.Namespace) -> int:
+    from sangkien.registry import list_connectors
+
+    with _engine(args).connect() as conn:
+        rows = list_connectors(conn)
+    if not rows:
+        print("no connectors registered; add one with `sangkien connectors add NAME --kind files --config FILE.yaml`")
+    for row in rows:
+        files = len((row["state"] or {}).get("files", {}))
+        print(f"{row['name']:20} {row['kind']:8} {row['config'].get('path', '')}  ({files} file(s) read)")
+    return 0
+
+
+def cmd_connectors_show(args: argparse.Namespace) -> int:
+    from sangkien.registry import get_connector_row
+
+    with _engine(args).connect() as conn:
+        row = get_connector_row(conn, args.name)
+    print(json.dumps({"name": row["name"], "kind": row["kind"], "settings": row["config"],
+                      "state": row["state"] or {}}, ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+def cmd_connectors_check(args: argparse.Namespace) -> int:
+    from connectors.base import ConnectorError
+    from sangkien.registry import build_connector, get_connector_row
+
+    with _engine(args).connect() as conn:
+        row = get_connector_row(conn, args.name)
+    try:
+        print(f"{args.name}: ok: {build_connector(row).check()}")
+    except ConnectorError as exc:
+        raise UserError(f"{args.name}: {exc.error_type} error: {exc}") from None
+    return 0
+
+
+def cmd_connectors_remove(args: argparse.Namespace) -> int:
+    from sangkien.registry import remove_connector
+
+    remove_connector(_engine(args), args.name)
+    print(f"removed connector {args.name!r} (its landed records stay in the store)")
+    return 0
+
+
+def _quiet_prefect() -> None:
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "ERROR")
+    os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
+
+
+def print_run(results: list[dict[str, object]]) -> None:
+    print(f"{'source':16} {'received':>9} {'new':>8} {'changed':>8} {'accepted':>9} {'ineligible':>10} "
+          f"{'quarantined':>11}  errors")
+    for r in results:
+        errors = "; ".join(r["errors"]) if r["errors"] else ""  # type: ignore[arg-type]
+        print(f"{r['source']:16} {r['received']:>9,} {r['new']:>8,} {r['changed']:>8,} {r['accepted']:>9,} "
+              f"{r['ineligible']:>10,} {r['quarantined']:>11,}  {errors}")
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from sangkien.store import database_url
+
+    url = database_url(args.db)
+    _engine(args)  # fail early, in one line, when the store cannot be opened
+    if args.in_process:
+        from sangkien.sync import run_sync
+
+        run_id, results, resolved, status = run_sync(_engine(args), args.only or None)
+        summary = {"run_id": run_id, "status": status, "sources": [r.as_dict() for r in results],
+                   "resolved": {"records": resolved.records, "initiatives": resolved.initiatives}}
+    else:
+        _quiet_prefect()
+        from flows.nightly import SourcesFailed, nightly_sync
+
+        try:
+            summary = nightly_sync(db_url=url, connectors=args.only or None)
+        except SourcesFailed as exc:
+            raise UserError(f"sync failed: {exc}; the other sources were synced and counted") from None
+    print(f"sync run {summary['run_id']}: {summary['status']}")
+    print_run(summary["sources"])  # type: ignore[arg-type]
+    resolved = summary["resolved"]
+    print(f"resolved {resolved['records']:,} accepted records into {resolved['initiatives']:,} initiatives")  # type: ignore[index]
+    if summary["status"] != "completed":
+        failed = [s for s in summary["sources"] if s["errors"]]  # type: ignore[union-attr,index]
+        raise UserError("sync failed: " + "; ".join(f"{s['source']} ({s['error_type']} error)" for s in failed))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from sangkien.report import render_report
+
+    with _engine(args).connect() as conn:
+        text = render_report(conn, args.format, args.phase, args.unit)
+    if args.out:
+        Path(args.out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_export_links(args: argparse.Namespace) -> int:
+    from sangkien.report import export_links
+
+    with _engine(args).connect() as conn:
+        n = export_links(conn, Path(args.out))
+    print(f"wrote {n:,} rows to {args.out}")
+    return 0
+
+
+def cmd_sandbox_generate(args: argparse.Namespace) -> int:
+    from sandbox.generate import generate_world
+
+    summary = generate_world(Path(args.out), args.initiatives, seed=args.seed, noise=args.noise)
+    print(f"wrote a world of {args.initiatives:,} initiatives to {args.out}: {summary}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sangkien.demo import run_demo
+
+    return run_demo(Path(args.dir), args.initiatives, args.seed, args.db)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="sangkien", description="Sync, deduplicate, roll up and reconcile initiative records "
+                     "between the tiers of the Vietnamese trade-union system.")
+    parser.add_argument("--db", help="database URL (default: $SANGKIEN_DB_URL or sqlite:///sangkien.db)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def group(name: str, help_text: str) -> argparse._SubParsersAction:
+        return sub.add_parser(name, help=help_text).add_subparsers(dest="action", required=True, parser_class=_Parser)
+
+    orgs = group("orgs", "the union org tree")
+    p = orgs.add_parser("load", help="replace the org tree with a CSV file")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_orgs_load)
+    orgs.add_parser("list", help="counts by kind and the top-level units").set_defaults(func=cmd_orgs_list)
+
+    quotas = group("quotas", "targets per unit and phase")
+    p = quotas.add_parser("load", help="replace the quotas with a CSV file")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_quotas_load)
+
+    phases = group("phases", "the program's phases")
+    p = phases.add_parser("load", help="replace the phases with a CSV file")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_phases_load)
+    phases.add_parser("list", help="show the phases in force").set_defaults(func=cmd_phases_list)
+
+    conns = group("connectors", "registered sources")
+    conns.add_parser("kinds", help="installed connector kinds and their settings").set_defaults(func=cmd_connectors_kinds)
+    p = conns.add_parser("add", help="register a source")
+    p.add_argument("name")
+    p.add_argument("--kind", required=True)
+    p.add_argument("--config", required=True, help="YAML file of settings")
+    p.set_defaults(func=cmd_connectors_add)
+    conns.add_parser("list", help="registered sources").set_defaults(func=cmd_connectors_list)
+    for action, func, text in (("show", cmd_connectors_show, "settings and state of a source"),
+                               ("check", cmd_connectors_check, "test that a source can be read"),
+                               ("remove", cmd_connectors_remove, "unregister a source (its records stay)")):
+        p = conns.add_parser(action, help=text)
+        p.add_argument("name")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("sync", help="run the nightly sync now (the Prefect flow)")
+    p.add_argument("--only", action="append", metavar="NAME", help="sync only this connector (repeatable)")
+    p.add_argument("--in-process", action="store_true", help="run the stages without Prefect (for debugging)")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("report", help="per-unit totals against quotas")
+    p.add_argument("--phase", type=int)
+    p.add_argument("--unit")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--out")
+    p.set_defaults(func=cmd_report)
+
+    export = group("export", "export data")
+    p = export.add_parser("links", help="one row per landed record: its initiative and outcome")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_export_links)
+
+    sandbox = group("sandbox", "the simulated world")
+    p = sandbox.add_parser("generate", help="write a simulated world (org tree, quotas, sources, truth)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--initiatives", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--noise", choices=("none", "light", "hard"), default="none")
+    p.set_defaults(func=cmd_sandbox_generate)
+
+    p = sub.add_parser("demo", help="generate a small world, sync it, print the report")
+    p.add_argument("--dir", default="sangkien-demo", help="work folder (default ./sangkien-demo)")
+    p.add_argument("--initiatives", type=int, default=3000)
+    p.add_argument("--seed", type=int, default=2022)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        if args.debug:
+            raise
+        print(f"sangkien: error: {exc}", file=sys.stderr)
+        return 2
+    except ControlTotalError as exc:
+        if args.debug:
+            raise
+        print(f"sangkien: error: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("sangkien: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for people
+        if args.debug:
+            raise
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(f"sangkien: error: unexpected {type(exc).__name__}: {text} (run with --debug for the traceback)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Land raw rows verbatim: upsert on (source, source_record_id), the content hash decides "changed".
+
+A batch's rows and the connector state that covers them commit in one transaction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from connectors.base import Batch
+from sangkien import store
+from sangkien.registry import save_state
+
+
+@dataclass
+class LandCounts:
+    received: int = 0  # distinct records delivered (each lands as one raw row)
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+
+    def add(self, other: "LandCounts") -> None:
+        for name in ("received", "new", "changed", "unchanged"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def existing_records(conn: Connection, source: str) -> dict[str, tuple[int, str]]:
+    """source_record_id → (raw id, content hash) for everything landed from ``source``."""
+    rows = conn.execute(sa.select(store.raw_records.c.source_record_id, store.raw_records.c.id,
+                                  store.raw_records.c.content_hash)
+                        .where(store.raw_records.c.source == source))
+    return {srid: (rid, digest) for srid, rid, digest in rows}
+
+
+def _payloads(rows: pd.DataFrame, headers: list[str]) -> list[str]:
+    if rows.empty:
+        return []
+    text = rows[headers].to_json(orient="records", lines=True, force_ascii=False)
+    return text.splitlines()
+
+
+def land_batch(conn: Connection, source: str, batch: Batch, id_column: str | None, run_id: int,
+               known: dict[str, tuple[int, str]]) -> LandCounts:
+    """Upsert ``batch`` into raw_records and save its state, inside the caller's transaction.
+
+    ``known`` (from ``existing_records``) is updated in place. A row without an id, or
+    repeating an id earlier in the same batch, and a row that could not be split into
+    columns, are landed under a synthetic id with a ``landing_problem`` so validation
+    quarantines them: nothing is dropped.
+    """
+    now = dt.datetime.now(dt.timezone.utc)
+    rows = batch.rows
+    payloads = _payloads(rows, batch.headers)
+    origins = rows["_origin"].tolist() if not rows.empty else []
+    ids = (rows[id_column].astype(str).str.strip().tolist() if id_column in rows.columns
+           else [""] * len(rows)) if not rows.empty else []
+    problems: list[str | None] = [None] * len(ids)
+    seen_here: set[str] = set()
+    for i, (srid, origin) in enumerate(zip(ids, origins)):
+        if not srid:
+            ids[i] = f"~{origin}"
+            problems[i] = f"source_record_id|required|no record id ({id_column}) on {origin}"
+        elif srid in seen_here:
+            ids[i] = f"{srid}~{origin}"
+            problems[i] = f"source_record_id|unique_in_batch|record id {srid!r} repeats earlier in {batch.label} ({origin})"
+        seen_here.add(ids[i])
+    for problem in batch.row_problems:
+        payloads.append(json.dumps({"_raw_line": problem.raw}, ensure_ascii=False))
+        origins.append(problem.origin)
+        ids.append(f"~{problem.origin}")
+        problems.append(f"_row|field_count|{problem.origin}: {problem.message}")
+
+    counts = LandCounts(received=len(ids))
+    inserts, updates, touched = [], [], []
+    for srid, payload, origin, problem in zip(ids, payloads, origins, problems):
+        digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        previous = known.get(srid)
+        if previous is None:
+            inserts.append({"source": source, "source_record_id": srid, "payload": payload, "content_hash": digest,
+                            "origin": origin, "fetched_at": now, "run_id": run_id, "seen_run": run_id,
+                            "landing_problem": problem})
+        elif previous[1] != digest:
+            updates.append({"rid": previous[0], "payload": payload, "content_hash": digest, "origin": origin,
+                            "landing_problem": problem})
+            known[srid] = (previous[0], digest)
+        else:
+            touched.append({"rid": previous[0]})
+    if inserts:
+        returned = conn.execute(store.raw_records.insert().returning(
+            store.raw_records.c.id, store.raw_records.c.source_record_id, store.raw_records.c.content_hash,
+            sort_by_parameter_order=True), inserts)
+        known.update({srid: (rid, digest) for rid, srid, digest in returned})
+    if updates:
+        conn.execute(store.raw_records.update().where(store.raw_records.c.id == sa.bindparam("rid")).values(
+            payload=sa.bindparam("payload"), content_hash=sa.bindparam("content_hash"), origin=sa.bindparam("origin"),
+            landing_problem=sa.bindparam("landing_problem"), fetched_at=now, run_id=run_id, seen_run=run_id,
+            outcome=None, reason=None), updates)
+    if touched:
+        conn.execute(store.raw_records.update().where(store.raw_records.c.id == sa.bindparam("rid"))
+                     .values(seen_run=run_id), touched)
+    counts.new, counts.changed, counts.unchanged = len(inserts), len(updates), len(touched)
+    save_state(conn, source, batch.state)
+    return counts

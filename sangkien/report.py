@@ -1,0 +1,131 @@
+"""What the user reads: per-unit totals reconciled against quotas, and per-record links."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sangkien import store
+from sangkien.errors import UserError
+
+REPORT_COLUMNS = ("unit_code", "unit_name", "phase", "records", "initiatives", "valid", "pending", "rejected",
+                  "registrants", "target", "completion")
+KIND_ORDER = {"national": 0, "province": 1, "national_sector": 2, "corporation": 3, "district": 4,
+              "local_sector": 5, "zone": 6, "grassroots": 7}
+BASIS_COLUMN = {"valid": "valid", "submissions": "records", "registrants": "registrants"}
+LINK_COLUMNS = ("source", "source_record_id", "initiative_id", "outcome", "reason")
+
+
+def report_rows(conn: Connection, phase: int | None = None, unit: str | None = None) -> tuple[str | None, list[dict[str, Any]]]:
+    """(as_of, rows) per unit and phase: counts from the last sync, joined to targets.
+
+    Completion is the counted basis over the target (valid / target when the basis is
+    valid); empty where there is no target or the basis cannot be counted here.
+    """
+    units = pd.DataFrame(conn.execute(sa.select(store.org_units.c.code, store.org_units.c.name,
+                                                store.org_units.c.kind)).all(), columns=["unit_code", "unit_name", "kind"])
+    if unit is not None and unit not in set(units["unit_code"]):
+        raise UserError(f"unknown unit {unit!r}; unit codes are in the org tree (`sangkien orgs list`)")
+    counts = pd.DataFrame(conn.execute(sa.select(store.unit_counts)).mappings().all())
+    quotas = pd.DataFrame(conn.execute(sa.select(store.quotas.c.unit_code, store.quotas.c.phase,
+                                                 store.quotas.c.target, store.quotas.c.basis)).all(),
+                          columns=["unit_code", "phase", "target", "basis"])
+    as_of = None
+    if counts.empty:
+        counts = pd.DataFrame(columns=["unit_code", "phase", "records", "initiatives", "valid", "pending",
+                                       "rejected", "registrants", "as_of"])
+    else:
+        as_of = pd.Timestamp(counts["as_of"].max()).isoformat()
+    frame = counts.merge(quotas, on=["unit_code", "phase"], how="outer").merge(units, on="unit_code", how="left")
+    if phase is not None:
+        frame = frame[frame["phase"] == phase]
+    if unit is not None:
+        frame = frame[frame["unit_code"] == unit]
+    for name in ("records", "initiatives", "valid", "pending", "rejected", "registrants"):
+        frame[name] = frame[name].fillna(0).astype(int)
+    frame["completion"] = None
+    for basis, column in BASIS_COLUMN.items():
+        hit = (frame["basis"] == basis) & (frame["target"] > 0)
+        frame.loc[hit, "completion"] = (frame.loc[hit, column] / frame.loc[hit, "target"]).round(4)
+    frame["order"] = frame["kind"].map(KIND_ORDER).fillna(9)
+    frame = frame.sort_values(["order", "unit_code", "phase"])
+    rows = []
+    for rec in frame.to_dict("records"):
+        row = {name: rec.get(name) for name in REPORT_COLUMNS}
+        row["phase"] = int(row["phase"])
+        row["target"] = None if pd.isna(row["target"]) else int(row["target"])
+        row["completion"] = None if row["completion"] is None or pd.isna(row["completion"]) else float(row["completion"])
+        rows.append(row)
+    return as_of, rows
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell that spreadsheet programs will not run as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def write_csv(out: TextIO, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else safe_cell(row.get(c)) for c in columns])
+
+
+def format_table(rows: list[dict[str, Any]], as_of: str | None) -> str:
+    """A readable terminal table."""
+    headers = ("unit", "name", "ph", "records", "initiatives", "valid", "pending", "rejected", "registrants",
+               "target", "done")
+    lines = []
+    for r in rows:
+        done = "" if r["completion"] is None else f"{r['completion'] * 100:.1f}%"
+        name = (r["unit_name"] or "")[:38]
+        lines.append((r["unit_code"], name, str(r["phase"]), f"{r['records']:,}", f"{r['initiatives']:,}",
+                      f"{r['valid']:,}", f"{r['pending']:,}", f"{r['rejected']:,}", f"{r['registrants']:,}",
+                      "" if r["target"] is None else f"{r['target']:,}", done))
+    widths = [max([len(h)] + [len(line[i]) for line in lines]) for i, h in enumerate(headers)]
+    numeric = set(range(3, len(headers)))
+
+    def fmt(cells: tuple[str, ...]) -> str:
+        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    out = [f"As of {as_of or 'never (run `sangkien sync`)'}", fmt(headers), fmt(tuple("-" * w for w in widths))]
+    out += [fmt(line) for line in lines]
+    if not lines:
+        out.append("(no rows)")
+    return "\n".join(out)
+
+
+def render_report(conn: Connection, fmt: str, phase: int | None = None, unit: str | None = None) -> str:
+    as_of, rows = report_rows(conn, phase, unit)
+    if fmt == "json":
+        return json.dumps({"as_of": as_of, "rows": rows}, ensure_ascii=False, indent=1)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        write_csv(buffer, REPORT_COLUMNS, rows)
+        return buffer.getvalue()
+    return format_table(rows, as_of)
+
+
+def export_links(conn: Connection, out: Path) -> int:
+    """Write one row per landed record (source, id, initiative, outcome, reason); returns the count."""
+    query = (sa.select(store.raw_records.c.source, store.raw_records.c.source_record_id,
+                       store.initiative_members.c.initiative_id, store.raw_records.c.outcome,
+                       store.raw_records.c.reason)
+             .join(store.initiative_members, store.initiative_members.c.raw_id == store.raw_records.c.id, isouter=True)
+             .order_by(store.raw_records.c.source, store.raw_records.c.id))
+    n = 0
+    with Path(out).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(LINK_COLUMNS)
+        for row in conn.execute(query).yield_per(50_000):
+            writer.writerow(["" if v is None else safe_cell(v) for v in row])
+            n += 1
+    return n

@@ -1,0 +1,99 @@
+"""Roll initiatives and records up the org tree: each ancestor counts an initiative once.
+
+A grassroots unit can sit under a geographic parent and a sector parent; both chains
+lead to the national unit, so counts are distinct per ancestor (never summed up
+from children): the national total is a distinct count of initiatives.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from sangkien import store
+
+COUNT_COLUMNS = ("records", "initiatives", "valid", "pending", "rejected", "ineligible", "registrants", "benefit_vnd")
+
+
+def ancestor_pairs(conn: Connection) -> pd.DataFrame:
+    """Every (unit_code, ancestor) pair, the unit itself included, through both parent links, once."""
+    units = pd.DataFrame(conn.execute(sa.select(store.org_units.c.code, store.org_units.c.parent_code,
+                                                store.org_units.c.sector_parent_code)).all(),
+                         columns=["code", "parent", "sector_parent"])
+    edges = pd.concat([
+        units[["code", "parent"]].rename(columns={"parent": "up"}),
+        units[["code", "sector_parent"]].rename(columns={"sector_parent": "up"}),
+    ]).dropna()
+    closure = pd.DataFrame({"unit_code": units["code"], "ancestor": units["code"]})
+    frontier = edges.rename(columns={"code": "unit_code", "up": "ancestor"})
+    for _ in range(64):  # the tree is shallow; the bound only guards against a cycle slipping in
+        if frontier.empty:
+            break
+        closure = pd.concat([closure, frontier], ignore_index=True)
+        frontier = frontier.merge(edges, left_on="ancestor", right_on="code")[["unit_code", "up"]] \
+            .rename(columns={"up": "ancestor"})
+    return closure.drop_duplicates(ignore_index=True)
+
+
+def _per_ancestor(frame: pd.DataFrame, closure: pd.DataFrame, key: str | None = None) -> pd.DataFrame:
+    """``frame`` (with unit_code) joined to each ancestor of its unit; distinct on ``key`` per ancestor."""
+    joined = frame.merge(closure, on="unit_code")
+    if key:
+        joined = joined.drop_duplicates(["ancestor", "phase", key])
+    return joined
+
+
+def compute_unit_counts(conn: Connection) -> pd.DataFrame:
+    """Counts per (unit, phase) for every unit with anything to count."""
+    closure = ancestor_pairs(conn)
+    inits = pd.DataFrame(conn.execute(sa.select(
+        store.initiatives.c.id, store.initiatives.c.unit_code, store.initiatives.c.phase,
+        store.initiatives.c.status, store.initiatives.c.benefit_vnd)).all(),
+        columns=["id", "unit_code", "phase", "status", "benefit_vnd"])
+    recs = pd.DataFrame(conn.execute(sa.select(
+        store.records.c.unit_code, store.records.c.phase, store.records.c.eligible,
+        store.records.c.author_keys)).all(), columns=["unit_code", "phase", "eligible", "author_keys"])
+    parts = []
+    if not inits.empty:
+        per = _per_ancestor(inits, closure)
+        per = per.assign(valid=per["status"] == "valid", pending=per["status"] == "pending",
+                         rejected=per["status"] == "rejected")
+        parts.append(per.groupby(["ancestor", "phase"]).agg(
+            initiatives=("id", "size"), valid=("valid", "sum"), pending=("pending", "sum"),
+            rejected=("rejected", "sum"), benefit_vnd=("benefit_vnd", "sum")))
+    recs = recs.dropna(subset=["phase"])
+    if not recs.empty:
+        per = _per_ancestor(recs, closure)
+        parts.append(per.groupby(["ancestor", "phase"]).agg(
+            records=("eligible", "size"), ineligible=("eligible", lambda s: int((~s.astype(bool)).sum()))))
+        people = recs[recs["eligible"].astype(bool)]
+        people = people.assign(key=people["author_keys"].str.split("|")).explode("key")
+        people = people[people["key"].notna() & (people["key"] != "")]
+        people = people.assign(person=people["unit_code"] + "/" + people["key"])[["unit_code", "phase", "person"]]
+        people = people.drop_duplicates()
+        per = _per_ancestor(people, closure, key="person")
+        parts.append(per.groupby(["ancestor", "phase"]).agg(registrants=("person", "size")))
+    if not parts:
+        return pd.DataFrame(columns=["unit_code", "phase", *COUNT_COLUMNS])
+    counts = pd.concat(parts, axis=1).fillna(0).reset_index().rename(columns={"ancestor": "unit_code"})
+    for name in COUNT_COLUMNS:
+        if name not in counts:
+            counts[name] = 0
+        counts[name] = counts[name].astype(float if name == "benefit_vnd" else np.int64)
+    counts["phase"] = counts["phase"].astype(np.int64)
+    return counts[["unit_code", "phase", *COUNT_COLUMNS]]
+
+
+def roll_up(engine: Engine, run_id: int | None) -> int:
+    """Recompute and store the per-unit counts; returns the number of (unit, phase) rows."""
+    with engine.begin() as conn:
+        counts = compute_unit_counts(conn)
+        conn.execute(store.unit_counts.delete())
+        if not counts.empty:
+            counts["run_id"] = run_id
+            counts["as_of"] = dt.datetime.now(dt.timezone.utc)
+            conn.execute(store.unit_counts.insert(), counts.astype(object).to_dict("records"))
+    return len(counts)

@@ -1,0 +1,262 @@
+"""The store: SQLAlchemy Core tables, the engine, and migrations applied on first use.
+
+One schema serves SQLite (the embedded default) and PostgreSQL (production).
+Alembic owns the schema's history (sangkien/migrations); ``open_store`` brings any
+database up to the newest revision before handing out the engine.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from sangkien.errors import UserError
+
+DEFAULT_URL = "sqlite:///sangkien.db"
+SCHEMA_VERSION = 1  # of the canonical record contract, stored on every record row
+
+metadata = sa.MetaData()
+
+org_units = sa.Table(
+    "org_units", metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("parent_code", sa.String(64), nullable=True, index=True),
+    sa.Column("sector_parent_code", sa.String(64), nullable=True, index=True),
+    sa.Column("valid_from", sa.Date, nullable=True),
+    sa.Column("valid_to", sa.Date, nullable=True),
+)
+
+org_aliases = sa.Table(
+    "org_aliases", metadata,
+    sa.Column("unit_code", sa.String(64), sa.ForeignKey("org_units.code", ondelete="CASCADE"), primary_key=True),
+    sa.Column("alias", sa.Text, primary_key=True),
+    sa.Column("alias_folded", sa.Text, nullable=False, index=True),
+)
+
+phases = sa.Table(
+    "phases", metadata,
+    sa.Column("phase", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date, nullable=False),
+    sa.Column("counts_from", sa.Date, nullable=False),
+)
+
+quotas = sa.Table(
+    "quotas", metadata,
+    sa.Column("unit_code", sa.String(64), primary_key=True),  # checked against org_units on load
+    sa.Column("phase", sa.Integer, primary_key=True),
+    sa.Column("target", sa.BigInteger, nullable=False),
+    sa.Column("basis", sa.String(32), nullable=False, server_default="valid"),
+    sa.Column("assigned_by", sa.String(64), nullable=True),
+)
+
+connectors = sa.Table(
+    "connectors", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+connector_state = sa.Table(
+    "connector_state", metadata,
+    sa.Column("connector", sa.String(64), sa.ForeignKey("connectors.name", ondelete="CASCADE"), primary_key=True),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+sync_runs = sa.Table(
+    "sync_runs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),  # running, completed, failed
+    sa.Column("flow_run_id", sa.String(64), nullable=True),
+    sa.Column("message", sa.Text, nullable=True),
+)
+
+sync_run_sources = sa.Table(
+    "sync_run_sources", metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("sync_runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("received", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("new", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("changed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("unchanged", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("accepted", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("ineligible", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("quarantined", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("files", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error_type", sa.String(32), nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("seconds", sa.Float, nullable=True),
+)
+
+raw_records = sa.Table(
+    "raw_records", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("source_record_id", sa.String(256), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),  # the row verbatim, as JSON text
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("origin", sa.Text, nullable=True),  # e.g. "export-2022-05.csv:17"
+    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.Integer, nullable=True),  # the run that last landed this content
+    sa.Column("seen_run", sa.Integer, nullable=True, index=True),  # the last run that received it
+    sa.Column("landing_problem", sa.Text, nullable=True),  # "column|check|message" when it could not be landed cleanly
+    sa.Column("outcome", sa.String(16), nullable=True),  # accepted, ineligible, quarantined
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.UniqueConstraint("source", "source_record_id", name="uq_raw_source_record"),
+)
+
+records = sa.Table(
+    "records", metadata,
+    sa.Column("raw_id", sa.Integer, sa.ForeignKey("raw_records.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("source", sa.String(64), nullable=False, index=True),
+    sa.Column("source_record_id", sa.String(256), nullable=False),
+    sa.Column("portal_id", sa.String(128), nullable=True, index=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("title_folded", sa.Text, nullable=False),
+    sa.Column("authors", sa.Text, nullable=False),  # JSON list of NFC names
+    sa.Column("author_keys", sa.Text, nullable=False),  # sorted folded name keys, "|"-joined
+    sa.Column("unit_code", sa.String(64), nullable=False, index=True),
+    sa.Column("unit_text", sa.Text, nullable=True),
+    sa.Column("field", sa.String(32), nullable=False),
+    sa.Column("field_raw", sa.Text, nullable=True),
+    sa.Column("solution_type", sa.String(32), nullable=False),
+    sa.Column("recognized_on", sa.Date, nullable=True),
+    sa.Column("applied_on", sa.Date, nullable=False),
+    sa.Column("submitted_at", sa.Date, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("status_raw", sa.Text, nullable=True),
+    sa.Column("benefit_vnd", sa.Float, nullable=True),
+    sa.Column("updated_at", sa.DateTime, nullable=True),
+    sa.Column("phase", sa.Integer, nullable=True),
+    sa.Column("eligible", sa.Boolean, nullable=False),
+    sa.Column("ineligible_reason", sa.Text, nullable=True),
+    sa.Column("schema_version", sa.Integer, nullable=False, server_default=str(SCHEMA_VERSION)),
+)
+
+quarantine = sa.Table(
+    "quarantine", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("raw_id", sa.Integer, sa.ForeignKey("raw_records.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("source", sa.String(64), nullable=False, index=True),
+    sa.Column("column", sa.String(64), nullable=False),
+    sa.Column("check", sa.String(64), nullable=False),
+    sa.Column("value", sa.Text, nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("run_id", sa.Integer, nullable=True),
+)
+
+initiatives = sa.Table(
+    "initiatives", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("unit_code", sa.String(64), nullable=False, index=True),
+    sa.Column("phase", sa.Integer, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("portal_id", sa.String(128), nullable=True),
+    sa.Column("applied_on", sa.Date, nullable=False),
+    sa.Column("submitted_at", sa.Date, nullable=False),
+    sa.Column("benefit_vnd", sa.Float, nullable=True),
+    sa.Column("members", sa.Integer, nullable=False),
+    sa.Column("match_rule", sa.String(32), nullable=False),  # what joined the members
+    sa.Column("created_run", sa.Integer, nullable=True),
+    sa.Column("updated_run", sa.Integer, nullable=True),
+)
+
+initiative_members = sa.Table(
+    "initiative_members", metadata,
+    sa.Column("raw_id", sa.Integer, sa.ForeignKey("raw_records.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("initiative_id", sa.Integer, sa.ForeignKey("initiatives.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("matched_on", sa.String(32), nullable=False),  # portal_id, title_unit_applied, single
+)
+
+unit_counts = sa.Table(
+    "unit_counts", metadata,
+    sa.Column("unit_code", sa.String(64), primary_key=True),
+    sa.Column("phase", sa.Integer, primary_key=True),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("initiatives", sa.Integer, nullable=False),
+    sa.Column("valid", sa.Integer, nullable=False),
+    sa.Column("pending", sa.Integer, nullable=False),
+    sa.Column("rejected", sa.Integer, nullable=False),
+    sa.Column("ineligible", sa.Integer, nullable=False),
+    sa.Column("registrants", sa.Integer, nullable=False),
+    sa.Column("benefit_vnd", sa.Float, nullable=False),
+    sa.Column("run_id", sa.Integer, nullable=True),
+    sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def database_url(cli_value: str | None = None) -> str:
+    """The database URL: ``--db``, else ``SANGKIEN_DB_URL``, else ``sqlite:///sangkien.db``."""
+    return cli_value or os.environ.get("SANGKIEN_DB_URL") or DEFAULT_URL
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for ``url`` with the settings the store relies on (FKs and WAL on SQLite)."""
+    try:
+        engine = sa.create_engine(url, future=True)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
+        raise UserError(f"database URL {url!r} is not valid: {exc}; "
+                        "use e.g. sqlite:///sangkien.db or postgresql+psycopg://user@host/db") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database to the newest schema revision (a no-op when it is there)."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = _alembic_config(engine)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current != head:
+        command.upgrade(config, "head")
+
+
+@lru_cache(maxsize=8)
+def open_store(url: str) -> Engine:
+    """The engine for ``url``, its schema created or upgraded on first use.
+
+    Raises UserError, in one line, when the database cannot be reached.
+    """
+    engine = create_engine(url)
+    try:
+        migrate(engine)
+    except sa.exc.OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise UserError(f"cannot open the database {engine.url.render_as_string(hide_password=True)}: {reason}") from None
+    return engine

@@ -1,0 +1,161 @@
+"""The nightly sync's stages as plain functions (no Prefect): flows/ orchestrates them.
+
+pull + land (per source) → validate (per source) → control totals (per source) →
+resolve initiatives → roll up → reconcile (the report reads the result).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import asdict, dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from connectors.base import ConnectorError
+from sangkien import store
+from sangkien.errors import ControlTotalError, UserError
+from sangkien.land import LandCounts, existing_records, land_batch
+from sangkien.registry import build_connector, get_connector_row, list_connectors
+from sangkien.resolve import ResolveCounts, resolve_initiatives
+from sangkien.rollup import roll_up
+from sangkien.validate import ValidationCounts, validate_source
+
+
+@dataclass
+class SourceResult:
+    """One source's control totals for one run."""
+
+    source: str
+    files: int = 0
+    land: LandCounts = field(default_factory=LandCounts)
+    validation: ValidationCounts = field(default_factory=ValidationCounts)
+    errors: list[str] = field(default_factory=list)
+    error_type: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def received(self) -> int:
+        return self.land.received
+
+    def as_dict(self) -> dict[str, object]:
+        return {"source": self.source, "files": self.files, **asdict(self.land), **asdict(self.validation),
+                "errors": self.errors, "error_type": self.error_type, "seconds": round(self.seconds, 2)}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def start_run(engine: Engine, flow_run_id: str | None = None) -> int:
+    """Open a sync run and return its id."""
+    with engine.begin() as conn:
+        return int(conn.execute(store.sync_runs.insert().values(
+            started_at=_now(), status="running", flow_run_id=flow_run_id).returning(store.sync_runs.c.id)).scalar_one())
+
+
+def source_names(engine: Engine, only: list[str] | None = None) -> list[str]:
+    """Registered connector names (all, or the ``only`` subset, which must exist)."""
+    with engine.connect() as conn:
+        names = [row["name"] for row in list_connectors(conn)]
+    if only:
+        unknown = sorted(set(only) - set(names))
+        if unknown:
+            raise UserError(f"no connector named {', '.join(unknown)}; registered: {', '.join(names) or 'none'}")
+        names = [n for n in names if n in only]
+    return names
+
+
+def pull_source(engine: Engine, name: str, run_id: int) -> SourceResult:
+    """Read what is new from one source and land it; a unit that fails is recorded, the others go on."""
+    started = time.perf_counter()
+    result = SourceResult(name)
+    with engine.connect() as conn:
+        row = get_connector_row(conn, name)
+        known = existing_records(conn, name)
+    try:
+        connector = build_connector(row)
+        id_column = connector.columns.get("source_record_id")
+        for batch in connector.read(row["state"] or {}):
+            if batch.problem is not None:
+                result.errors.append(str(batch.problem))
+                result.error_type = result.error_type or batch.problem.error_type
+                continue
+            with engine.begin() as conn:
+                result.land.add(land_batch(conn, name, batch, id_column, run_id, known))
+            result.files += 1
+    except ConnectorError as exc:
+        result.errors.append(str(exc))
+        result.error_type = exc.error_type
+    except UserError as exc:
+        result.errors.append(str(exc))
+        result.error_type = "configuration"
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def validate_pulled(engine: Engine, result: SourceResult, run_id: int) -> SourceResult:
+    """Validate every undecided row of the source, then check and store its control totals."""
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        row = get_connector_row(conn, result.source)
+    try:
+        connector = build_connector(row)
+    except UserError as exc:
+        result.errors.append(str(exc))
+        result.error_type = "configuration"
+    else:
+        result.validation = validate_source(engine, result.source, connector, run_id)
+    result.seconds += time.perf_counter() - started
+    check_control_totals(engine, result, run_id)
+    return result
+
+
+def check_control_totals(engine: Engine, result: SourceResult, run_id: int) -> None:
+    """received = accepted + ineligible + quarantined over this run's rows, or ControlTotalError."""
+    t = store.raw_records
+    with engine.begin() as conn:
+        by_outcome = dict(conn.execute(sa.select(t.c.outcome, sa.func.count())
+                                       .where(t.c.source == result.source, t.c.seen_run == run_id)
+                                       .group_by(t.c.outcome)).all())
+        accepted, ineligible, quarantined = (int(by_outcome.get(k, 0)) for k in ("accepted", "ineligible", "quarantined"))
+        conn.execute(store.sync_run_sources.insert().values(
+            run_id=run_id, source=result.source, received=result.received, new=result.land.new,
+            changed=result.land.changed, unchanged=result.land.unchanged, accepted=accepted, ineligible=ineligible,
+            quarantined=quarantined, files=result.files, error_type=result.error_type,
+            error="\n".join(result.errors) or None, seconds=result.seconds))
+    undecided = int(by_outcome.get(None, 0))
+    if result.received != accepted + ineligible + quarantined or undecided:
+        raise ControlTotalError(
+            f"control totals do not hold for {result.source} in run {run_id}: received {result.received}, "
+            f"accepted {accepted} + ineligible {ineligible} + quarantined {quarantined}, undecided {undecided}")
+
+
+def resolve_and_roll_up(engine: Engine, run_id: int) -> tuple[ResolveCounts, int]:
+    """Resolve initiatives across every source, then recompute the per-unit counts."""
+    counts = resolve_initiatives(engine, run_id)
+    return counts, roll_up(engine, run_id)
+
+
+def finish_run(engine: Engine, run_id: int, results: list[SourceResult], message: str | None = None) -> str:
+    """Close the run: failed when a source failed (the others are still synced and counted)."""
+    failed = [r for r in results if r.errors]
+    status = "failed" if failed or message else "completed"
+    text = message or "; ".join(f"{r.source} ({r.error_type} error): {r.errors[0]}" for r in failed) or None
+    with engine.begin() as conn:
+        conn.execute(store.sync_runs.update().where(store.sync_runs.c.id == run_id)
+                     .values(finished_at=_now(), status=status, message=text))
+    return status
+
+
+def run_sync(engine: Engine, only: list[str] | None = None) -> tuple[int, list[SourceResult], ResolveCounts, str]:
+    """The whole sync in this process, stage by stage (the flow does the same under Prefect)."""
+    names = source_names(engine, only)
+    run_id = start_run(engine)
+    try:
+        results = [validate_pulled(engine, pull_source(engine, name, run_id), run_id) for name in names]
+        resolved, _ = resolve_and_roll_up(engine, run_id)
+    except Exception as exc:
+        finish_run(engine, run_id, [], message=f"{type(exc).__name__}: {exc}")
+        raise
+    return run_id, results, resolved, finish_run(engine, run_id, results)

@@ -1,0 +1,277 @@
+"""Validate landed rows: accepted, ineligible with a reason, or quarantined with reasons.
+
+Works a source at a time on rows whose outcome is not yet decided (new or changed),
+in chunks, vectorized. The pandera ``mapped_schema`` decides quarantine; the
+program's phases decide eligibility. Nothing is dropped: every row gets an outcome.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from connectors.base import CANONICAL_FIELDS, Connector
+from sangkien import store
+from sangkien.normalize import (author_keys_series, fold_series, nfc_series, parse_date_series,
+                                parse_vn_number_series, split_authors, strip_markup_series)
+from sangkien.reference import Phase, get_phases
+from sangkien.units import UnitResolver
+from sangkien.vocab import SOLUTION_TYPE, STATUS, map_field_series
+from schemas.records import CANONICAL_SCHEMA, CHECK_MESSAGES, SCHEMA_VERSION, RecordChecks, mapped_schema
+
+DATE_FIELDS = ("recognized_on", "applied_on", "submitted_at", "updated_at")
+CHUNK_ROWS = 200_000
+VALUE_SHOWN = 200  # characters of an offending value kept in the quarantine
+
+
+@dataclass
+class ValidationCounts:
+    accepted: int = 0
+    ineligible: int = 0
+    quarantined: int = 0
+    unknown_field_labels: int = 0
+
+    def add(self, other: "ValidationCounts") -> None:
+        for name in ("accepted", "ineligible", "quarantined", "unknown_field_labels"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class _ParsedColumns:
+    """Parse results shared by the schema's checks and the canonical conversion (parsed once)."""
+
+    mapped: pd.DataFrame
+    date_format: str
+    sync_date: dt.date
+    resolver: UnitResolver
+    authors_separator: str
+    cache: dict[str, tuple[pd.Series, pd.Series]] = field(default_factory=dict)
+
+    def date(self, column: str) -> tuple[pd.Series, pd.Series]:
+        if column not in self.cache:
+            values, bad = parse_date_series(self.mapped[column], self.date_format)
+            if column == "updated_at" and bad.any():  # change cursors are often ISO timestamps
+                iso_values, iso_bad = parse_date_series(self.mapped[column].where(bad, ""), "iso")
+                values = values.where(~bad, iso_values)
+                bad = bad & iso_bad
+            self.cache[column] = (values, bad)
+        return self.cache[column]
+
+    def number(self) -> tuple[pd.Series, pd.Series]:
+        if "benefit_vnd" not in self.cache:
+            self.cache["benefit_vnd"] = parse_vn_number_series(self.mapped["benefit_vnd"])
+        return self.cache["benefit_vnd"]
+
+    def unit(self) -> tuple[pd.Series, pd.Series]:
+        if "unit" not in self.cache:
+            self.cache["unit"] = self.resolver.resolve_series(self.mapped["unit"])
+        return self.cache["unit"]
+
+    def author_keys(self) -> pd.Series:
+        if "author_keys" not in self.cache:
+            self.cache["author_keys"] = (author_keys_series(self.mapped["authors"], self.authors_separator), None)  # type: ignore[assignment]
+        return self.cache["author_keys"][0]
+
+    def checks(self) -> RecordChecks:
+        end_of_sync_day = pd.Timestamp(self.sync_date) + pd.Timedelta(days=1)
+        return RecordChecks(
+            date_format=lambda s: ~self.date(s.name)[1],
+            not_in_future=lambda s: ~(self.date(s.name)[0] >= end_of_sync_day),
+            number_format=lambda s: ~self.number()[1],
+            non_negative=lambda s: ~(self.number()[0] < 0),
+            status_known=lambda s: ~STATUS.unknown_mask(s),
+            solution_type_known=lambda s: ~SOLUTION_TYPE.unknown_mask(s),
+            unit_known=lambda s: self.unit()[0].notna() | self.unit()[1],
+            unit_unambiguous=lambda s: ~self.unit()[1],
+            has_author=lambda s: self.author_keys().str.len() > 0,
+        )
+
+
+def map_payloads(payloads: pd.Series, columns: dict[str, str]) -> pd.DataFrame:
+    """One string column per canonical field from the verbatim JSON payloads ("" where absent)."""
+    raw = pd.DataFrame.from_records([json.loads(p) for p in payloads], index=payloads.index)
+    mapped = pd.DataFrame(index=payloads.index)
+    for name in CANONICAL_FIELDS:
+        header = columns.get(name)
+        if header and header in raw.columns:
+            mapped[name] = strip_markup_series(raw[header].astype(object)).fillna("").astype(str)
+        else:
+            mapped[name] = ""
+    return mapped.astype(object)
+
+
+def _failures(schema: pa.DataFrameSchema, mapped: pd.DataFrame) -> pd.DataFrame:
+    """Every failing (row, column, check, value) of ``mapped``; empty when all pass."""
+    try:
+        schema.validate(mapped, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        cases = cases[cases["index"].notna()]
+        return pd.DataFrame({"index": cases["index"].astype(np.int64).values,
+                             "column": cases["column"].astype(str).values,
+                             "check": cases["check"].astype(str).values})
+    return pd.DataFrame({"index": pd.Series([], dtype=np.int64), "column": [], "check": []})
+
+
+def _quarantine_rows(failures: pd.DataFrame, mapped: pd.DataFrame, raw: pd.DataFrame,
+                     date_format: str) -> list[dict[str, object]]:
+    rows = []
+    for index, column, check in failures.itertuples(index=False):
+        value = str(mapped.at[index, column])[:VALUE_SHOWN]
+        message = f"{column} {value!r} {CHECK_MESSAGES.get(check, 'fails ' + check)}"
+        if check == "date_format":
+            message += f" ({date_format})"
+        rows.append({"raw_id": int(raw.at[index, "id"]), "column": column, "check": check,
+                     "value": value, "message": message})
+    return rows
+
+
+def _eligibility(applied: pd.Series, submitted: pd.Series, recognized: pd.Series,
+                 phases: list[Phase]) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(phase, eligible, reason) per row: the phase from the submission date, then the program window."""
+    phase = pd.Series(pd.NA, index=submitted.index, dtype="Int64")
+    counts_from = pd.Series(pd.NaT, index=submitted.index, dtype=applied.dtype)
+    ends_on = pd.Series(pd.NaT, index=submitted.index, dtype=applied.dtype)
+    for p in phases:
+        inside = (submitted >= pd.Timestamp(p.starts_on)) & (submitted <= pd.Timestamp(p.ends_on))
+        phase[inside] = p.phase
+        counts_from[inside] = pd.Timestamp(p.counts_from)
+        ends_on[inside] = pd.Timestamp(p.ends_on)
+    reason = pd.Series(None, index=submitted.index, dtype=object)
+    fmt = "%Y-%m-%d"
+    not_recognized = recognized.isna()
+    reason[not_recognized] = "not recognized: no recognition date (ngày công nhận)"
+    too_early = applied < counts_from
+    reason[too_early] = "applied on " + applied[too_early].dt.strftime(fmt) + ", before the phase counts (from " \
+        + counts_from[too_early].dt.strftime(fmt) + ")"
+    too_late = applied > ends_on
+    reason[too_late] = "applied on " + applied[too_late].dt.strftime(fmt) + ", after the phase ends (" \
+        + ends_on[too_late].dt.strftime(fmt) + ")"
+    outside = phase.isna()
+    reason[outside] = "submitted on " + submitted[outside].dt.strftime(fmt) + ", outside every phase"
+    return phase, reason.isna(), reason
+
+
+def _canonical(parsed: _ParsedColumns, raw: pd.DataFrame, source: str, phases: list[Phase]) -> tuple[pd.DataFrame, int]:
+    """Typed canonical records for rows that passed the schema; also the count of unknown field labels."""
+    m = parsed.mapped
+    unit_code = parsed.unit()[0]
+    field_value, field_unknown = map_field_series(m["field"])
+    applied, submitted, recognized = (parsed.date(c)[0] for c in ("applied_on", "submitted_at", "recognized_on"))
+    phase, eligible, reason = _eligibility(applied, submitted, recognized, phases)
+    title = nfc_series(m["title"])
+    portal_id = m["portal_id"].str.strip()
+    out = pd.DataFrame({
+        "raw_id": raw["id"].astype(np.int64),
+        "source": source,
+        "source_record_id": raw["source_record_id"].astype(str),
+        "portal_id": portal_id.where(portal_id != "", None),
+        "title": title,
+        "title_folded": fold_series(title),
+        "authors": split_authors(m["authors"], parsed.authors_separator).map(lambda a: json.dumps(a, ensure_ascii=False)),
+        "author_keys": parsed.author_keys(),
+        "unit_code": unit_code.astype(object),
+        "unit_text": nfc_series(m["unit"]),
+        "field": field_value.fillna("other").astype(object),
+        "field_raw": m["field"].where(m["field"] != "", None),
+        "solution_type": SOLUTION_TYPE.map_series(m["solution_type"]).astype(object),
+        "recognized_on": recognized,
+        "applied_on": applied,
+        "submitted_at": submitted,
+        "status": STATUS.map_series(m["status"]).astype(object),
+        "status_raw": m["status"],
+        "benefit_vnd": parsed.number()[0].astype(float),
+        "updated_at": parsed.date("updated_at")[0],
+        "phase": phase,
+        "eligible": eligible.astype(bool),
+        "ineligible_reason": reason,
+        "schema_version": SCHEMA_VERSION,
+    })
+    CANONICAL_SCHEMA.validate(out, lazy=True)
+    return out, int(field_unknown.sum())
+
+
+def _to_rows(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """Records ready for executemany: dates as date objects, missing as None."""
+    out = frame.copy()
+    for name in ("recognized_on", "applied_on", "submitted_at"):
+        out[name] = out[name].dt.date.astype(object)
+    out["updated_at"] = out["updated_at"].astype(object)
+    out["phase"] = out["phase"].astype(object)
+    out = out.astype(object).where(out.notna(), None)
+    return out.to_dict("records")
+
+
+def validate_source(engine: Engine, source: str, connector: Connector, run_id: int | None,
+                    sync_date: dt.date | None = None, chunk_rows: int = CHUNK_ROWS) -> ValidationCounts:
+    """Decide the outcome of every undecided landed row of ``source``; returns the counts."""
+    sync_date = sync_date or dt.date.today()
+    totals = ValidationCounts()
+    with engine.connect() as conn:
+        resolver = UnitResolver.from_store(conn)
+        phases = get_phases(conn)
+    while True:
+        with engine.begin() as conn:
+            raw = pd.DataFrame(conn.execute(
+                sa.select(store.raw_records.c.id, store.raw_records.c.source_record_id,
+                          store.raw_records.c.payload, store.raw_records.c.landing_problem)
+                .where(store.raw_records.c.source == source, store.raw_records.c.outcome.is_(None))
+                .order_by(store.raw_records.c.id).limit(chunk_rows)).all(),
+                columns=["id", "source_record_id", "payload", "landing_problem"])
+            if raw.empty:
+                return totals
+            counts = _validate_chunk(conn, raw, source, connector, run_id, sync_date, resolver, phases)
+            totals.add(counts)
+
+
+def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, connector: Connector, run_id: int | None,
+                    sync_date: dt.date, resolver: UnitResolver, phases: list[Phase]) -> ValidationCounts:
+    counts = ValidationCounts()
+    ids = [int(i) for i in raw["id"]]
+    conn.execute(store.records.delete().where(store.records.c.raw_id.in_(ids)))
+    conn.execute(store.quarantine.delete().where(store.quarantine.c.raw_id.in_(ids)))
+
+    landing_failed = raw["landing_problem"].notna()
+    quarantine: list[dict[str, object]] = [
+        {"raw_id": int(r.id), "column": r.landing_problem.split("|", 2)[0], "check": r.landing_problem.split("|", 2)[1],
+         "value": r.source_record_id[:VALUE_SHOWN], "message": r.landing_problem.split("|", 2)[2]}
+        for r in raw[landing_failed].itertuples()]
+    body = raw[~landing_failed]
+    accepted = pd.DataFrame()
+    if not body.empty:
+        mapped = map_payloads(body["payload"], connector.columns)
+        parsed = _ParsedColumns(mapped, connector.date_format, sync_date, resolver, connector.authors_separator)
+        failures = _failures(mapped_schema(parsed.checks()), mapped)
+        quarantine += _quarantine_rows(failures, mapped, body, connector.date_format)
+        passed = ~body.index.isin(failures["index"].unique())
+        if passed.any():
+            parsed.mapped = mapped[passed]
+            parsed.cache = {k: tuple(x[passed] if x is not None else None for x in v)  # type: ignore[misc]
+                            for k, v in parsed.cache.items()}
+            accepted, counts.unknown_field_labels = _canonical(parsed, body[passed], source, phases)
+
+    outcomes: list[dict[str, object]] = []
+    if not accepted.empty:
+        conn.execute(store.records.insert(), _to_rows(accepted))
+        outcomes += [{"rid": int(i), "outcome": "accepted" if ok else "ineligible", "reason": why}
+                     for i, ok, why in zip(accepted["raw_id"], accepted["eligible"], accepted["ineligible_reason"])]
+        counts.accepted = int(accepted["eligible"].sum())
+        counts.ineligible = len(accepted) - counts.accepted
+    if quarantine:
+        for row in quarantine:
+            row["source"], row["run_id"] = source, run_id
+        conn.execute(store.quarantine.insert(), quarantine)
+        reasons: dict[int, list[str]] = {}
+        for row in quarantine:
+            reasons.setdefault(int(row["raw_id"]), []).append(str(row["message"]))  # type: ignore[arg-type]
+        outcomes += [{"rid": rid, "outcome": "quarantined", "reason": "; ".join(why)} for rid, why in reasons.items()]
+        counts.quarantined = len(reasons)
+    conn.execute(store.raw_records.update().where(store.raw_records.c.id == sa.bindparam("rid"))
+                 .values(outcome=sa.bindparam("outcome"), reason=sa.bindparam("reason")), outcomes)
+    return counts

@@ -1,0 +1,128 @@
+"""Pandera schemas of the initiative record at each stage (data contract v1).
+
+* ``mapped_schema``: a record as mapped from a source, every field a string as the
+  source sent it. Its checks decide accept vs. quarantine; each failure names the
+  column, the check and the raw value. The checks' implementations (date parsing
+  under the source's format, Vietnamese vocabularies, unit resolution) come from
+  the core as ``RecordChecks``, so this module stays free of our other packages.
+* ``CANONICAL_SCHEMA``: the typed record stored after validation.
+
+Field by field, see schemas/README.md.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+
+SCHEMA_VERSION = 1
+
+Mask = Callable[[pd.Series], pd.Series]
+
+# What each check means, for people reading the quarantine (check name → message).
+CHECK_MESSAGES = {
+    "required": "is empty but required",
+    "date_format": "is not a real date in the source's date format",
+    "not_in_future": "is after the sync date",
+    "number_format": "is not a number in a Vietnamese or plain format",
+    "non_negative": "is negative",
+    "vocabulary": "is not a known label",
+    "unit_known": "does not match any unit code, name or alias",
+    "unit_unambiguous": "matches several units; use the unit code",
+    "title_length": "is shorter than 3 or longer than 500 characters",
+    "has_author": "names no author",
+    "unique_in_batch": "repeats a record id already in this delivery",
+    "field_count": "could not be split into the file's columns",
+}
+
+
+@dataclass
+class RecordChecks:
+    """Vectorized check implementations: each takes a column, returns True where the value passes."""
+
+    date_format: Mask
+    not_in_future: Mask
+    number_format: Mask
+    non_negative: Mask
+    status_known: Mask
+    solution_type_known: Mask
+    unit_known: Mask
+    unit_unambiguous: Mask
+    has_author: Mask
+
+
+def _required(s: pd.Series) -> pd.Series:
+    return s.str.len() > 0
+
+
+def _optional(mask: Mask) -> Mask:
+    """A check that passes blank values (their presence is not required)."""
+    return lambda s: (s.str.len() == 0) | mask(s)
+
+
+def _title_length(s: pd.Series) -> pd.Series:
+    n = s.str.len()
+    return (n >= 3) & (n <= 500)
+
+
+def mapped_schema(checks: RecordChecks) -> pa.DataFrameSchema:
+    """The schema of a mapped record (all strings, blank = ""), with the core's check implementations."""
+
+    def check(fn: Mask, name: str) -> pa.Check:
+        return pa.Check(fn, name=name)
+
+    required = check(_required, "required")
+    dates_required = [required, check(_optional(checks.date_format), "date_format"),
+                      check(_optional(checks.not_in_future), "not_in_future")]
+    dates_optional = [check(_optional(checks.date_format), "date_format"),
+                      check(_optional(checks.not_in_future), "not_in_future")]
+    return pa.DataFrameSchema(
+        {
+            "source_record_id": pa.Column(str, [required]),
+            "portal_id": pa.Column(str),
+            "title": pa.Column(str, [required, check(_optional(_title_length), "title_length")]),
+            "authors": pa.Column(str, [required, check(_optional(checks.has_author), "has_author")]),
+            "unit": pa.Column(str, [required, check(_optional(checks.unit_known), "unit_known"),
+                                    check(_optional(checks.unit_unambiguous), "unit_unambiguous")]),
+            "field": pa.Column(str),  # descriptive: an unknown label becomes "other", never a quarantine
+            "solution_type": pa.Column(str, [required, check(_optional(checks.solution_type_known), "vocabulary")]),
+            "recognized_on": pa.Column(str, dates_optional),
+            "applied_on": pa.Column(str, dates_required),
+            "submitted_at": pa.Column(str, dates_required),
+            "status": pa.Column(str, [required, check(_optional(checks.status_known), "vocabulary")]),
+            "benefit_vnd": pa.Column(str, [check(_optional(checks.number_format), "number_format"),
+                                           check(_optional(checks.non_negative), "non_negative")]),
+            "updated_at": pa.Column(str, dates_optional),
+        },
+        strict=False,
+        coerce=False,
+    )
+
+
+STATUSES = ("valid", "pending", "rejected")
+SOLUTION_TYPES = ("technical", "management", "operational", "applied_technology", "research")
+FIELDS = ("health", "education", "it", "admin_reform", "productivity", "osh", "production", "union_work", "other")
+
+CANONICAL_SCHEMA = pa.DataFrameSchema(
+    {
+        "source": pa.Column(str),
+        "source_record_id": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "portal_id": pa.Column(str, nullable=True),
+        "title": pa.Column(str, pa.Check.str_length(3, 500)),
+        "title_folded": pa.Column(str),
+        "authors": pa.Column(str),
+        "author_keys": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "unit_code": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "field": pa.Column(str, pa.Check.isin(FIELDS)),
+        "solution_type": pa.Column(str, pa.Check.isin(SOLUTION_TYPES)),
+        "status": pa.Column(str, pa.Check.isin(STATUSES)),
+        "recognized_on": pa.Column(pa.DateTime, nullable=True),
+        "applied_on": pa.Column(pa.DateTime),
+        "submitted_at": pa.Column(pa.DateTime),
+        "benefit_vnd": pa.Column(float, pa.Check.ge(0), nullable=True),
+        "eligible": pa.Column(bool),
+    },
+    strict=False,
+)
