@@ -57,7 +57,7 @@ def nightly_sync(db_url: str | None = None, connectors: list[str] | None = None)
     status = sync.finish_run(engine, run_id, results)
     for r in results:
         logger.info("%s: received %d, accepted %d, ineligible %d, quarantined %d", r.source, r.received,
-                    r.validation.accepted, r.validation.ineligible, r.validation.quarantined)
+                    r.accepted, r.ineligible, r.quarantined)
     summary = {"run_id": run_id, "status": status, "sources": [r.as_dict() for r in results], "resolved": resolved}
     if status == "failed":
         failed = "; ".join(f"{r.source} ({r.error_type} error): {r.errors[0]}" for r in results if r.errors)

@@ -247,6 +247,7 @@ def get_phases(conn: Connection) -> list[Phase]:
 def load_quotas(engine: Engine, path: Path) -> int:
     """Replace the quotas with ``path`` atomically; returns the number of quotas."""
     problems: list[str] = []
+    rows = _read_csv(path, QUOTA_COLUMNS[:3], QUOTA_COLUMNS[3:] + ("assigned_by",))
     with engine.connect() as conn:
         units = set(conn.scalars(sa.select(store.org_units.c.code)))
         phase_numbers = {p.phase for p in get_phases(conn)}
@@ -254,7 +255,7 @@ def load_quotas(engine: Engine, path: Path) -> int:
         raise UserError("no org tree is loaded; run `sangkien orgs load FILE.csv` before loading quotas")
     quotas: list[dict[str, object]] = []
     seen: dict[tuple[str, int], int] = {}
-    for line, row in _read_csv(path, QUOTA_COLUMNS[:3], QUOTA_COLUMNS[3:] + ("assigned_by",)):
+    for line, row in rows:
         where = f"line {line}"
         if "__error__" in row:
             problems.append(f"{where}: {row['__error__']}")

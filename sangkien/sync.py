@@ -33,13 +33,19 @@ class SourceResult:
     errors: list[str] = field(default_factory=list)
     error_type: str | None = None
     seconds: float = 0.0
+    # outcomes of the rows received in this run (control totals), set by check_control_totals
+    accepted: int = 0
+    ineligible: int = 0
+    quarantined: int = 0
 
     @property
     def received(self) -> int:
         return self.land.received
 
     def as_dict(self) -> dict[str, object]:
-        return {"source": self.source, "files": self.files, **asdict(self.land), **asdict(self.validation),
+        return {"source": self.source, "files": self.files, **asdict(self.land),
+                "accepted": self.accepted, "ineligible": self.ineligible, "quarantined": self.quarantined,
+                "unknown_field_labels": self.validation.unknown_field_labels,
                 "errors": self.errors, "error_type": self.error_type, "seconds": round(self.seconds, 2)}
 
 
@@ -124,6 +130,7 @@ def check_control_totals(engine: Engine, result: SourceResult, run_id: int) -> N
             changed=result.land.changed, unchanged=result.land.unchanged, accepted=accepted, ineligible=ineligible,
             quarantined=quarantined, files=result.files, error_type=result.error_type,
             error="\n".join(result.errors) or None, seconds=result.seconds))
+    result.accepted, result.ineligible, result.quarantined = accepted, ineligible, quarantined
     undecided = int(by_outcome.get(None, 0))
     if result.received != accepted + ineligible + quarantined or undecided:
         raise ControlTotalError(
