@@ -18,7 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 # Canonical fields a source maps its columns to (schemas/README.md documents each).
-CANONICAL_FIELDS = ("source_record_id", "portal_id", "title", "authors", "unit", "field", "solution_type",
+CANONICAL_FIELDS = ("source_record_id", "portal_id", "title", "authors", "submitted_by", "unit", "field", "solution_type",
                     "recognized_on", "applied_on", "submitted_at", "status", "benefit_vnd", "updated_at")
 REQUIRED_FIELDS = ("source_record_id", "title", "authors", "unit", "solution_type", "applied_on",
                    "submitted_at", "status")

@@ -275,9 +275,7 @@ def _nfc_utf8(raw: bytes, codec: str) -> bytes:
         return raw
     out = io.BytesIO()
     for piece in _text_pieces(raw, codec):
-        if not unicodedata.is_normalized("NFC", piece):
-            piece = unicodedata.normalize("NFC", piece)
-        out.write(piece.encode("utf-8"))
+        out.write(unicodedata.normalize("NFC", piece).encode("utf-8"))  # returns NFC input as is
     return out.getvalue()
 
 
@@ -318,10 +316,10 @@ def _read_csv_text(path: Path, data: bytes, encoding: str, delimiter: str) -> Ta
     delim = _choose_delimiter(path.name, sample, whole, delimiter)
     header, header_end = _find_header(path.name, data, delim)
     headers = _clean_headers(path.name, header)
-    frame = _parse_fast(data, delim, headers, header_end)
-    errors: list[RowError] = []
-    if frame is None:
-        frame, errors = _parse_slow(path.name, data, delim, headers, header_end)
+    parsed = _parse_fast(data, delim, headers, header_end)
+    if parsed is None:
+        parsed = _parse_slow(path.name, data, delim, headers, header_end)
+    frame, errors = parsed
     return Table(path, headers, frame, encoding, delim, errors)
 
 
@@ -441,28 +439,62 @@ def _clean_headers(name: str, fields: list[str]) -> list[str]:
 
 # ---- fast path: pandas C engine
 
+_SKIPPED = re.compile(r"Skipping line (\d+): expected \d+ fields, saw \d+")
 
-def _parse_fast(data: bytes, delim: str, headers: list[str], header_end: int) -> pd.DataFrame | None:
+
+def _parse_fast(
+    data: bytes, delim: str, headers: list[str], header_end: int
+) -> tuple[pd.DataFrame, list[RowError]] | None:
     """Parse with pandas' C engine; None when it cannot vouch for fields and line numbers.
 
-    Rows are read one per physical line (blank lines included), which is checked by
-    comparing the row count with the line count: equal counts mean no quoted field
-    spans lines, so row i is physical line i + 1.
+    Rows are read one per physical line (blank lines included) and lines with too
+    many fields are skipped and reported by pandas.  Kept rows plus skipped lines
+    must add up to the file's line count: then no quoted field spans lines, and
+    every row's physical line number is known.  Skipped lines are re-checked with
+    the csv module (see :func:`_recheck_lines`).
     """
-    try:
-        raw = pd.read_csv(
-            io.BytesIO(data), sep=delim, header=None, dtype=str, engine="c", encoding="utf-8",
-            keep_default_na=False, na_filter=False, skip_blank_lines=False, quotechar='"',
-            doublequote=True,
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+    parsed = _c_engine(data, delim)
+    if parsed is None:
         return None
-    if raw.shape[1] != len(headers) or len(raw) != _count_lines(data):
+    raw, bad = parsed
+    total = len(raw) + len(bad)
+    if raw.shape[1] != len(headers) or total != _count_lines(data):
         return None
-    body = raw.iloc[header_end:]
+    numbers = np.delete(np.arange(1, total + 1, dtype="int64"), np.asarray(bad, dtype="int64") - 1)
+    keep = numbers > header_end
+    body = raw.iloc[np.flatnonzero(keep)]
     frame = pd.DataFrame({h: _stripped(body[i]) for i, h in enumerate(headers)})
-    frame[LINE_COLUMN] = np.arange(header_end + 1, len(raw) + 1, dtype="int64")
-    return frame.loc[~_blank_rows(frame, headers)].reset_index(drop=True)
+    frame[LINE_COLUMN] = numbers[keep]
+    rechecked = _recheck_lines(data, delim, headers, [n for n in bad if n > header_end])
+    if rechecked is None:
+        return None
+    rescued, errors = rechecked
+    if len(rescued):
+        frame = pd.concat([frame, rescued], ignore_index=True).sort_values(LINE_COLUMN, kind="stable")
+    return frame.loc[~_blank_rows(frame, headers)].reset_index(drop=True), errors
+
+
+def _c_engine(data: bytes, delim: str) -> tuple[pd.DataFrame, list[int]] | None:
+    """Run pandas' C parser: (one row per line with <= header fields, lines it skipped), or None."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        try:
+            raw = pd.read_csv(
+                io.BytesIO(data), sep=delim, header=None, dtype=str, engine="c", encoding="utf-8",
+                keep_default_na=False, na_filter=False, skip_blank_lines=False, quotechar='"',
+                doublequote=True, on_bad_lines="warn",
+            )
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+            return None
+    bad: set[int] = set()
+    for warning in caught:
+        if issubclass(warning.category, pd.errors.ParserWarning):
+            for line in str(warning.message).splitlines():
+                match = _SKIPPED.fullmatch(line.strip())
+                if match is None:
+                    return None
+                bad.add(int(match[1]))
+    return raw, sorted(bad)
 
 
 _STRIP = np.frompyfunc(str.strip, 1, 1)
@@ -471,6 +503,50 @@ _STRIP = np.frompyfunc(str.strip, 1, 1)
 def _stripped(column: pd.Series) -> pd.api.extensions.ExtensionArray:
     """The column's cells with surrounding whitespace removed, as a str array."""
     return pd.array(_STRIP(column.to_numpy(dtype=object)), dtype="str")
+
+
+def _recheck_lines(
+    data: bytes, delim: str, headers: list[str], numbers: list[int]
+) -> tuple[pd.DataFrame, list[RowError]] | None:
+    """Split the lines pandas skipped with the csv module.
+
+    Returns (rows whose extra fields are all empty, RowErrors for the others), or
+    None if a line turns out not to have too many fields (pandas and the csv module
+    disagree, so the slow path must decide).
+    """
+    width, texts = len(headers), _physical_lines(data, numbers)
+    rows, lines, errors = [], [], []
+    for number in numbers:
+        fields = next(csv.reader([texts[number]], delimiter=delim, quotechar='"', strict=False), [])
+        if len(fields) <= width:
+            return None
+        cells = _fit_row(fields, width)
+        if cells is None:
+            errors.append(RowError(number, _too_many(number, len(fields), width), texts[number]))
+        else:
+            rows.append(cells)
+            lines.append(number)
+    return _frame(headers, rows, lines), errors
+
+
+def _physical_lines(data: bytes, numbers: list[int]) -> dict[int, str]:
+    """Text (without line break) of the given 1-based physical lines."""
+    wanted, found = set(numbers), {}
+    if not wanted:
+        return found
+    last = max(wanted)
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    for number, line in enumerate(stream, 1):
+        if number in wanted:
+            found[number] = line.rstrip("\r\n")
+        if number >= last:
+            break
+    return found
+
+
+def _too_many(line: int, fields: int, width: int) -> str:
+    """The RowError message for a line with more fields than the header."""
+    return f"line {line} has {fields} fields, the header has {width}"
 
 
 def _count_lines(data: bytes) -> int:
@@ -534,7 +610,7 @@ def _parse_slow(
             cells = _fit_row(fields, width)
             if cells is None:
                 raw = "".join(taken).rstrip("\r\n")
-                errors.append(RowError(start, f"line {start} has {len(fields)} fields, the header has {width}", raw))
+                errors.append(RowError(start, _too_many(start, len(fields), width), raw))
             elif any(cells):
                 rows.append(cells)
                 lines.append(start)

@@ -12,9 +12,12 @@ TOP_KINDS = ("national", "province", "national_sector", "corporation")
 
 def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> int:
     """Generate, load, register, sync (the Prefect flow) and print the top of the report."""
+    from sangkien.cli import _quiet_prefect
+
+    _quiet_prefect()  # before Prefect is imported: its settings are read then
     from flows.nightly import nightly_sync
     from sandbox.generate import generate_world
-    from sangkien.cli import _quiet_prefect, print_run
+    from sangkien.cli import print_run
     from sangkien.reference import load_orgs, load_quotas
     from sangkien.registry import add_connector, read_config_file
     from sangkien.report import format_table, report_rows
@@ -42,7 +45,6 @@ def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> i
         add_connector(engine, config.stem, "files", read_config_file(config))
     print(f"3. registered {len(configs)} file-drop sources: {', '.join(c.stem for c in configs)}")
     print("4. running the nightly sync (Prefect flow) ...")
-    _quiet_prefect()
     summary = nightly_sync(db_url=url)
     print_run(summary["sources"])  # type: ignore[arg-type]
     resolved = summary["resolved"]

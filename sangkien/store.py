@@ -127,6 +127,7 @@ records = sa.Table(
     sa.Column("title_folded", sa.Text, nullable=False),
     sa.Column("authors", sa.Text, nullable=False),  # JSON list of NFC names
     sa.Column("author_keys", sa.Text, nullable=False),  # sorted folded name keys, "|"-joined
+    sa.Column("submitted_by", sa.Text, nullable=True),
     sa.Column("unit_code", sa.String(64), nullable=False, index=True),
     sa.Column("unit_text", sa.Text, nullable=True),
     sa.Column("field", sa.String(32), nullable=False),

@@ -176,6 +176,7 @@ def _canonical(parsed: _ParsedColumns, raw: pd.DataFrame, source: str, phases: l
         "title_folded": fold_series(title),
         "authors": split_authors(m["authors"], parsed.authors_separator).map(lambda a: json.dumps(a, ensure_ascii=False)),
         "author_keys": parsed.author_keys(),
+        "submitted_by": nfc_series(m["submitted_by"]).where(m["submitted_by"] != "", None),
         "unit_code": unit_code.astype(object),
         "unit_text": nfc_series(m["unit"]),
         "field": field_value.fillna("other").astype(object),

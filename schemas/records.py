@@ -84,6 +84,7 @@ def mapped_schema(checks: RecordChecks) -> pa.DataFrameSchema:
             "portal_id": pa.Column(str),
             "title": pa.Column(str, [required, check(_optional(_title_length), "title_length")]),
             "authors": pa.Column(str, [required, check(_optional(checks.has_author), "has_author")]),
+            "submitted_by": pa.Column(str),  # a person or a union unit; descriptive
             "unit": pa.Column(str, [required, check(_optional(checks.unit_known), "unit_known"),
                                     check(_optional(checks.unit_unambiguous), "unit_unambiguous")]),
             "field": pa.Column(str),  # descriptive: an unknown label becomes "other", never a quarantine

@@ -236,13 +236,20 @@ def test_unclosed_quote_that_swallows_the_rest_of_the_file_is_an_error(tmp_path:
         read_table(write_text(tmp_path, text))
 
 
-def test_fast_and_slow_paths_give_the_same_frame(tmp_path: Path) -> None:
-    data = "a;b;c\n 1;x;y\n\n2;ü;\n;;\n3\n".encode()
+def test_fast_and_slow_paths_give_the_same_frame_and_row_errors() -> None:
+    data = "a;b;c\n 1;x;y\n\n2;ü;\n;;\n3\n4;5;6;;\n7;8;9;10\n11;12\n".encode()
     headers = ["a", "b", "c"]
     fast = tabular._parse_fast(data, ";", headers, 1)
-    slow, errors = tabular._parse_slow("x.csv", data, ";", headers, 1)
-    assert fast is not None and errors == []
-    pd.testing.assert_frame_equal(fast, slow)
+    slow = tabular._parse_slow("x.csv", data, ";", headers, 1)
+    assert fast is not None
+    pd.testing.assert_frame_equal(fast[0], slow[0])
+    assert fast[1] == slow[1] == [RowError(8, "line 8 has 4 fields, the header has 3", "7;8;9;10")]
+    assert fast[0]["_line"].tolist() == [2, 4, 6, 7, 9]
+
+
+def test_fast_path_declines_when_a_quoted_field_spans_lines() -> None:
+    data = 'a,b\n"1\n2",x\n'.encode()
+    assert tabular._parse_fast(data, ",", ["a", "b"], 1) is None
 
 
 # --------------------------------------------------------------------------- headers

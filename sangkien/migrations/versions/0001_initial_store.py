@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 04:26:55.263484
+Create Date: 2026-11-21 04:30:04.099917
 """
 from alembic import op
 import sqlalchemy as sa
@@ -169,6 +169,7 @@ def upgrade() -> None:
     sa.Column('title_folded', sa.Text(), nullable=False),
     sa.Column('authors', sa.Text(), nullable=False),
     sa.Column('author_keys', sa.Text(), nullable=False),
+    sa.Column('submitted_by', sa.Text(), nullable=True),
     sa.Column('unit_code', sa.String(length=64), nullable=False),
     sa.Column('unit_text', sa.Text(), nullable=True),
     sa.Column('field', sa.String(length=32), nullable=False),

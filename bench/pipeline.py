@@ -1,0 +1,137 @@
+"""Benchmark: the nightly pipeline's stages on a generated world, time and peak memory per stage.
+
+    python bench/pipeline.py --initiatives 1000000 [--db URL] [--world DIR] [--noise none]
+
+Stages run in this process through sangkien.sync (the same functions the Prefect flow
+calls). Peak memory is the process's resident set, sampled every 20 ms during the stage.
+Not a test: it prints figures, it asserts nothing about speed.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Stages:
+    """Times stages and samples peak RSS within each."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, float, float, str]] = []
+
+    @contextmanager
+    def stage(self, name: str, note: str = ""):  # type: ignore[no-untyped-def]
+        peak = [rss_mb()]
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.wait(0.02):
+                peak[0] = max(peak[0], rss_mb())
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        started = time.perf_counter()
+        info = {"note": note}
+        try:
+            yield info
+        finally:
+            seconds = time.perf_counter() - started
+            stop.set()
+            sampler.join()
+            peak[0] = max(peak[0], rss_mb())
+            self.rows.append((name, seconds, peak[0], info["note"]))
+            print(f"  {name:28} {seconds:8.1f} s   peak {peak[0]:8.0f} MB   {info['note']}", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--initiatives", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--noise", default="none", choices=("none", "light", "hard"))
+    parser.add_argument("--world", type=Path, default=ROOT / "bench" / "out" / "world")
+    parser.add_argument("--db", default=None, help="store URL (default: a fresh SQLite file under bench/out)")
+    parser.add_argument("--reuse-world", action="store_true", help="skip generation if the world exists")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    args = parser.parse_args()
+
+    from sandbox.generate import generate_world
+    from sangkien.reference import load_orgs, load_quotas
+    from sangkien.registry import add_connector, read_config_file
+    from sangkien.report import report_rows
+    from sangkien.store import open_store
+    from sangkien import sync
+
+    stages = Stages()
+    print(f"bench: {args.initiatives:,} initiatives, noise {args.noise}, {dt.datetime.now():%Y-%m-%d %H:%M}")
+    if not (args.reuse_world and (args.world / "truth.csv").exists()):
+        if args.world.exists():
+            shutil.rmtree(args.world)
+        with stages.stage("generate world") as info:
+            generate_world(args.world, args.initiatives, seed=args.seed, noise=args.noise)
+            info["note"] = f"{sum(f.stat().st_size for f in args.world.rglob('*') if f.is_file()) / 1e6:.0f} MB on disk"
+    db_path = ROOT / "bench" / "out" / "bench.db"
+    if args.db is None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db_path) + suffix).unlink(missing_ok=True)
+    url = args.db or f"sqlite:///{db_path}"
+    engine = open_store(url)
+    with stages.stage("load orgs + quotas") as info:
+        units = load_orgs(engine, args.world / "orgs.csv")
+        quotas = load_quotas(engine, args.world / "quotas.csv")
+        info["note"] = f"{units:,} units, {quotas:,} quotas"
+    for config in sorted((args.world / "sources").glob("*.yaml")):
+        add_connector(engine, config.stem, "files", read_config_file(config))
+    run_id = sync.start_run(engine)
+    results = []
+    total_rows = 0
+    for name in sync.source_names(engine):
+        with stages.stage(f"pull + land {name}") as info:
+            result = sync.pull_source(engine, name, run_id)
+            info["note"] = f"{result.received:,} rows, {result.files} files"
+            total_rows += result.received
+        with stages.stage(f"validate {name}") as info:
+            sync.validate_pulled(engine, result, run_id)
+            info["note"] = f"{result.accepted:,} accepted, {result.ineligible:,} ineligible, {result.quarantined:,} quarantined"
+        results.append(result)
+    from sangkien.resolve import resolve_initiatives
+    from sangkien.rollup import roll_up
+
+    with stages.stage("resolve initiatives") as info:
+        resolved = resolve_initiatives(engine, run_id)
+        info["note"] = f"{resolved.records:,} records -> {resolved.initiatives:,} initiatives"
+    with stages.stage("roll up") as info:
+        info["note"] = f"{roll_up(engine, run_id):,} unit x phase rows"
+    sync.finish_run(engine, run_id, results)
+    with stages.stage("report (json rows)") as info:
+        with engine.connect() as conn:
+            info["note"] = f"{len(report_rows(conn)[1]):,} rows"
+    pipeline = [r for r in stages.rows if r[0] != "generate world"]
+    total = sum(r[1] for r in pipeline)
+    print(f"  {'pipeline total':28} {total:8.1f} s   peak {max(r[2] for r in stages.rows):8.0f} MB   "
+          f"{total_rows:,} source rows")
+    if args.json:
+        args.json.write_text(json.dumps({"initiatives": args.initiatives, "rows": total_rows, "stages": [
+            {"stage": n, "seconds": round(s, 2), "peak_mb": round(p), "note": note} for n, s, p, note in stages.rows]},
+            indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
