@@ -13,9 +13,14 @@ the schema of the rows: it promises only that
 
 Text files are decoded once (auto-detecting UTF-8 / UTF-8 BOM / UTF-16 /
 Windows-1258), NFC-normalized and re-encoded as UTF-8, then parsed by pandas'
-C engine.  When the C engine cannot vouch for the result (ragged rows, quoted
-fields spanning lines, stray quotes) the file is parsed again with the
-:mod:`csv` module, which finds the bad rows and their physical line numbers.
+C engine, which skips (and reports) lines with too many fields; those lines are
+re-checked with the :mod:`csv` module.  Physical line numbers are derived from
+the parsed rows and verified against the file's line count.  Only when that
+cannot be done (quoted fields spanning lines *and* skipped lines, a quote left
+open, ...) is the whole file parsed again with the :mod:`csv` module.
+
+XLSX files are read with openpyxl (read-only, cached formula values), first
+non-empty sheet, first non-empty row as the header.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -151,7 +157,12 @@ def _is_workbook(path: Path, head: bytes, encoding: str) -> bool:
         return True
     if suffix in TEXT_SUFFIXES:
         return False
-    return encoding == "auto" and head.startswith(_ZIP)
+    return _is_auto(encoding) and head.startswith(_ZIP)
+
+
+def _is_auto(setting: str) -> bool:
+    """Whether a configured encoding/delimiter asks for detection."""
+    return setting.strip().lower() == "auto"
 
 
 def _check_not_binary(name: str, raw: bytes, utf16: bool) -> None:
@@ -184,7 +195,7 @@ def _decoded_file(path: Path, encoding: str) -> tuple[bytes, str]:
         raise FileFormatError(f"{path.name} cannot be read ({exc.strerror or exc}); check the file") from exc
     utf16 = _utf16_codec(raw)
     _check_not_binary(path.name, raw, utf16 is not None)
-    if encoding.strip().lower() == "auto":
+    if _is_auto(encoding):
         return _decode_auto(path.name, raw, utf16)
     return _decode_explicit(path.name, raw, encoding, utf16)
 
@@ -320,6 +331,7 @@ def _read_csv_text(path: Path, data: bytes, encoding: str, delimiter: str) -> Ta
     if parsed is None:
         parsed = _parse_slow(path.name, data, delim, headers, header_end)
     frame, errors = parsed
+    _check_header_fits(path.name, f"line {header_end}", headers, len(frame), errors)
     return Table(path, headers, frame, encoding, delim, errors)
 
 
@@ -369,8 +381,11 @@ def _field_counts(text: str, whole: bool, delim: str) -> list[int]:
 def _choose_delimiter(name: str, sample: str, whole: bool, requested: str) -> str:
     """Return the delimiter: sniffed among DELIMITERS for 'auto', else the requested one (checked)."""
     counts = {d: _field_counts(sample, whole, d) for d in DELIMITERS}
-    if requested.strip().lower() == "auto":
-        return max(DELIMITERS, key=lambda d: _delimiter_score(counts[d]))
+    if _is_auto(requested):
+        best = max(DELIMITERS, key=lambda d: _delimiter_score(counts[d]))
+        if counts[best] and counts[best][0] < 2:
+            _check_no_title_line(name, counts)
+        return best
     delim = _delimiter_char(name, requested)
     mine = counts.get(delim) or _field_counts(sample, whole, delim)
     if mine and mine[0] == 1:
@@ -393,6 +408,30 @@ def _delimiter_score(counts: list[int]) -> tuple[int, float, int]:
         return (0, -sum(c > 1 for c in rows) / max(len(rows), 1), 0)
     agreeing = sum(c == header for c in rows) / len(rows) if rows else 1.0
     return (1, agreeing, header)
+
+
+def _check_no_title_line(name: str, counts: dict[str, list[int]]) -> None:
+    """Raise if a 1-field first line sits above rows that agree on >1 fields (a title line)."""
+    for delim, found in counts.items():
+        rows = found[1:]
+        if len(rows) < 2:
+            continue
+        width, agreeing = Counter(rows).most_common(1)[0]
+        if width > 1 and agreeing >= 0.8 * len(rows):
+            raise FileFormatError(
+                f"{name}: the first line has 1 column but the lines after it have {width} "
+                f"(delimiter {delim!r}); delete any title lines above the header row"
+            )
+
+
+def _check_header_fits(name: str, where: str, headers: list[str], rows: int, errors: list[RowError]) -> None:
+    """Raise if a 1-column header sits above rows that are mostly wider (a title, not a header)."""
+    total = rows + len(errors)
+    if len(headers) == 1 and len(errors) >= 2 and len(errors) >= 0.8 * total:
+        raise FileFormatError(
+            f"{name}: the header {headers[0]!r} ({where}) has 1 column but {len(errors)} of {total} rows "
+            "have more; delete any title rows above the header row, or check the delimiter"
+        )
 
 
 def _delimiter_char(name: str, requested: str) -> str:
@@ -447,20 +486,18 @@ def _parse_fast(
 ) -> tuple[pd.DataFrame, list[RowError]] | None:
     """Parse with pandas' C engine; None when it cannot vouch for fields and line numbers.
 
-    Rows are read one per physical line (blank lines included) and lines with too
-    many fields are skipped and reported by pandas.  Kept rows plus skipped lines
-    must add up to the file's line count: then no quoted field spans lines, and
-    every row's physical line number is known.  Skipped lines are re-checked with
-    the csv module (see :func:`_recheck_lines`).
+    Every record becomes a row (blank lines included); lines with too many fields
+    are skipped and reported by pandas, then re-checked with the csv module (see
+    :func:`_recheck_lines`).  Line numbers come from :func:`_start_lines`, which
+    must account for every physical line of the file, or the slow path decides.
     """
     parsed = _c_engine(data, delim)
-    if parsed is None:
+    if parsed is None or parsed[0].shape[1] != len(headers):
         return None
     raw, bad = parsed
-    total = len(raw) + len(bad)
-    if raw.shape[1] != len(headers) or total != _count_lines(data):
+    numbers = _start_lines(raw, bad, _count_lines(data))
+    if numbers is None:
         return None
-    numbers = np.delete(np.arange(1, total + 1, dtype="int64"), np.asarray(bad, dtype="int64") - 1)
     keep = numbers > header_end
     body = raw.iloc[np.flatnonzero(keep)]
     frame = pd.DataFrame({h: _stripped(body[i]) for i, h in enumerate(headers)})
@@ -469,13 +506,56 @@ def _parse_fast(
     if rechecked is None:
         return None
     rescued, errors = rechecked
-    if len(rescued):
-        frame = pd.concat([frame, rescued], ignore_index=True).sort_values(LINE_COLUMN, kind="stable")
-    return frame.loc[~_blank_rows(frame, headers)].reset_index(drop=True), errors
+    return _without_blank_rows(_merged(frame, rescued), headers), errors
+
+
+def _merged(frame: pd.DataFrame, rescued: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` plus the rescued rows, in line order."""
+    if not len(rescued):
+        return frame
+    return pd.concat([frame, rescued], ignore_index=True).sort_values(LINE_COLUMN, kind="stable")
+
+
+def _start_lines(raw: pd.DataFrame, bad: list[int], lines: int) -> np.ndarray | None:
+    """Physical start line of each parsed row, or None if that cannot be established.
+
+    One row per line when rows plus skipped lines add up to the line count.  Else
+    quoted fields span lines: each row then starts after the line breaks inside the
+    cells of the rows before it (only trusted when pandas skipped no line, as its
+    skipped-line numbers count records, not lines).
+    """
+    if len(raw) + len(bad) == lines:
+        every = np.arange(1, lines + 1, dtype="int64")
+        return np.delete(every, np.asarray(bad, dtype="int64") - 1)
+    if bad:
+        return None
+    inner = _inner_breaks(raw)
+    if len(raw) + int(inner.sum()) != lines:
+        return None
+    return np.arange(1, len(raw) + 1, dtype="int64") + np.concatenate(([0], np.cumsum(inner)[:-1]))
+
+
+_BREAKS = np.frompyfunc(lambda cell: cell.count("\n") + cell.count("\r") - cell.count("\r\n"), 1, 1)
+
+
+def _inner_breaks(raw: pd.DataFrame) -> np.ndarray:
+    """Number of line breaks inside each row's cells (CRLF, LF or lone CR count once)."""
+    inner = np.zeros(len(raw), dtype="int64")
+    for column in raw.columns:
+        values = raw[column].to_numpy(dtype=object)
+        joined = "".join(values)
+        if "\n" in joined or "\r" in joined:
+            inner += _BREAKS(values).astype("int64")
+    return inner
 
 
 def _c_engine(data: bytes, delim: str) -> tuple[pd.DataFrame, list[int]] | None:
-    """Run pandas' C parser: (one row per line with <= header fields, lines it skipped), or None."""
+    """Run pandas' C parser: (one row per record with <= header fields, lines it skipped), or None.
+
+    Skipped lines are only reported as warnings.  ``catch_warnings`` is process-wide:
+    a warning lost to (or taken from) another thread breaks the line-count check
+    or the re-check of skipped lines, which then hands the file to the slow path.
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         try:
@@ -556,14 +636,14 @@ def _count_lines(data: bytes) -> int:
     return breaks + (0 if data.endswith((b"\n", b"\r")) else 1)
 
 
-def _blank_rows(frame: pd.DataFrame, headers: list[str]) -> np.ndarray:
-    """Boolean mask of rows whose every cell is empty (checks other columns only where needed)."""
+def _without_blank_rows(frame: pd.DataFrame, headers: list[str]) -> pd.DataFrame:
+    """``frame`` without rows whose every cell is empty, re-indexed 0..n-1."""
     blank = frame[headers[0]].to_numpy(dtype=object) == ""
-    candidates = np.flatnonzero(blank)
+    candidates = np.flatnonzero(blank)  # only these rows need their other cells checked
     if len(candidates) and len(headers) > 1:
         rest = frame.iloc[candidates][headers[1:]]
         blank[candidates] = (rest == "").all(axis=1).to_numpy(dtype=bool)
-    return blank
+    return frame.loc[~blank].reset_index(drop=True)
 
 
 # ---- slow path: csv module, with physical line numbers and row errors
@@ -594,30 +674,42 @@ def _parse_slow(
     name: str, data: bytes, delim: str, headers: list[str], header_end: int
 ) -> tuple[pd.DataFrame, list[RowError]]:
     """Parse with the csv module; return the frame and the rows with too many fields."""
-    _raise_csv_limit()
     width = len(headers)
-    tap = _LineTap(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""))
-    reader = csv.reader(tap, delimiter=delim, quotechar='"', strict=False)
     rows: list[list[str]] = []
     lines: list[int] = []
     errors: list[RowError] = []
+    for start, fields, taken in _physical_records(name, data, delim):
+        if start <= header_end:
+            continue
+        cells = _fit_row(fields, width)
+        if cells is None:
+            raw = "".join(taken).rstrip("\r\n")
+            errors.append(RowError(start, _too_many(start, len(fields), width), raw))
+        elif any(cells):
+            rows.append(cells)
+            lines.append(start)
+    return _frame(headers, rows, lines), errors
+
+
+def _physical_records(name: str, data: bytes, delim: str) -> Iterator[tuple[int, list[str], list[str]]]:
+    """Yield (start line, fields, physical lines) of every record, by csv-module rules.
+
+    Raises FileFormatError (after the last record) if that record is a quoted
+    field left open that swallowed the rest of the file.
+    """
+    _raise_csv_limit()
+    tap = _LineTap(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""))
+    reader = csv.reader(tap, delimiter=delim, quotechar='"', strict=False)
     start, taken = 1, []
     try:
         for fields in reader:
             start, taken = start + len(taken), tap.take()
-            if start <= header_end:
-                continue
-            cells = _fit_row(fields, width)
-            if cells is None:
-                raw = "".join(taken).rstrip("\r\n")
-                errors.append(RowError(start, _too_many(start, len(fields), width), raw))
-            elif any(cells):
-                rows.append(cells)
-                lines.append(start)
+            yield start, fields, taken
     except csv.Error as exc:
-        raise FileFormatError(f"{name}: line {reader.line_num} cannot be split into fields ({exc}); fix the quoting there") from None
+        raise FileFormatError(
+            f"{name}: line {reader.line_num} cannot be split into fields ({exc}); fix the quoting there"
+        ) from None
     _check_closed_quotes(name, taken, start, delim)
-    return _frame(headers, rows, lines), errors
 
 
 def _fit_row(fields: list[str], width: int) -> list[str] | None:
@@ -717,27 +809,33 @@ def _open_workbook(path: Path, handle: IO[bytes], head: bytes) -> Any:
 
 
 def _read_sheet(path: Path, sheet: Any, date_format: str) -> Table | None:
-    """Read one worksheet; None if it has no non-empty row."""
+    """Read one worksheet (header = first non-empty row); None if it has no non-empty row."""
     if hasattr(sheet, "reset_dimensions"):
         sheet.reset_dimensions()  # exporters often write a wrong <dimension>
-    rows = enumerate(sheet.iter_rows(values_only=True), start=1)
-    headers: list[str] | None = None
-    width, kept, lines, errors = 0, [], [], []
-    for number, values in rows:
-        cells = _trimmed([_cell_text(v, date_format) for v in values])
-        if not cells:
-            continue
-        if headers is None:
-            headers, width = _clean_headers(path.name, cells), len(cells)
-        elif len(cells) > width:
+    rows = _sheet_rows(sheet, date_format)
+    first = next(rows, None)
+    if first is None:
+        return None
+    header_row, header_cells = first
+    headers = _clean_headers(path.name, header_cells)
+    width, kept, lines, errors = len(headers), [], [], []
+    for number, cells in rows:
+        if len(cells) > width:
             message = f"row {number} has {len(cells)} cells, the header has {width}"
             errors.append(RowError(number, message, "\t".join(cells)))
         else:
             kept.append(cells + [""] * (width - len(cells)))
             lines.append(number)
-    if headers is None:
-        return None
+    _check_header_fits(path.name, f"row {header_row}", headers, len(kept), errors)
     return Table(path, headers, _frame(headers, kept, lines), "xlsx", None, errors)
+
+
+def _sheet_rows(sheet: Any, date_format: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield (sheet row number, rendered cells without trailing empties) of non-empty rows."""
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = _trimmed([_cell_text(v, date_format) for v in values])
+        if cells:
+            yield number, cells
 
 
 def _trimmed(cells: list[str]) -> list[str]:
@@ -756,7 +854,9 @@ def _cell_text(value: Any, date_format: str) -> str:
         return unicodedata.normalize("NFC", value).strip()
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, (dt.datetime, dt.date)):
+    if isinstance(value, dt.datetime):
+        return value.date().strftime(date_format)  # the date part, like a date cell
+    if isinstance(value, dt.date):
         return value.strftime(date_format)
     if isinstance(value, dt.time):
         return value.isoformat()

@@ -15,7 +15,14 @@ from sangkien.store import database_url, open_store
 
 
 class SourcesFailed(RuntimeError):
-    """One or more sources failed; their names and error types are in the message."""
+    """One or more sources failed; their names and error types are in the message.
+
+    ``summary`` holds the run's control totals (the other sources were synced and counted).
+    """
+
+    def __init__(self, message: str, summary: dict[str, object] | None = None):
+        super().__init__(message)
+        self.summary = summary or {}
 
 
 @task(name="pull", cache_policy=NO_CACHE, task_run_name="pull-{name}")
@@ -61,5 +68,5 @@ def nightly_sync(db_url: str | None = None, connectors: list[str] | None = None)
     summary = {"run_id": run_id, "status": status, "sources": [r.as_dict() for r in results], "resolved": resolved}
     if status == "failed":
         failed = "; ".join(f"{r.source} ({r.error_type} error): {r.errors[0]}" for r in results if r.errors)
-        raise SourcesFailed(f"run {run_id}: {failed}")
+        raise SourcesFailed(f"run {run_id}: {failed}", summary)
     return summary

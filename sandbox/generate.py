@@ -1153,7 +1153,8 @@ def _noise_flags(rng: np.random.Generator, copies: np.ndarray, noise: str) -> di
     """Which rows get which kind of noise: a share of rows whose initiative has >= 2 copies."""
     n = len(copies)
     noisy = (copies >= 2) & (rng.random(n) < _NOISE_SHARE[noise])
-    how_many = 1 + (rng.random(n) < (0.4 if noise == "hard" else 0.0)) + (rng.random(n) < (0.15 if noise == "hard" else 0.0))
+    hard = noise == "hard"  # hard noise often stacks two or three kinds on one copy
+    how_many = 1 + (rng.random(n) < (0.4 if hard else 0.0)) + (rng.random(n) < (0.15 if hard else 0.0))
     picks = rng.integers(0, len(_NOISE_KINDS), size=(n, 3))
     flags = {}
     for k, kind in enumerate(_NOISE_KINDS):
@@ -1371,8 +1372,8 @@ def _freeze_zip(data: bytes, path: Path) -> None:
         for info in src.infolist():
             content = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + stamp + rb"\g<3>",
-                                 content)
+                content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)",
+                                 rb"\g<1>" + stamp + rb"\g<3>", content)
             member = zipfile.ZipInfo(info.filename, date_time=_FROZEN_ZIP_TIME)
             member.compress_type = zipfile.ZIP_DEFLATED
             member.external_attr = 0o644 << 16
@@ -1390,9 +1391,14 @@ def _write_config(spec: _SourceSpec, sources_dir: Path) -> Path:
         "authors_separator": spec.authors_separator,
         "columns": dict(spec.columns),
     }
-    header = f"# Simulated source '{spec.name}': {spec.description}.\n# Written by sandbox.generate; path is relative to this file's folder.\n"
+    header = (f"# Simulated source '{spec.name}': {spec.description}.\n"
+              "# Written by sandbox.generate; path is relative to this file's folder.\n")
     if spec.file_format == "xlsx":
         header += "# xlsx: encoding and delimiter do not apply; date_format applies to dates stored as text.\n"
+    elif spec.text_form == "cp1258":
+        header += "# Text keeps tone marks as combining characters (Windows-1258): normalize to NFC before matching.\n"
+    elif spec.text_form == "NFD":
+        header += "# Text is Unicode NFD (decomposed): normalize to NFC before matching.\n"
     path = sources_dir / f"{spec.name}.yaml"
     path.write_text(header + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path

@@ -140,6 +140,15 @@ def cmd_connectors_remove(args: argparse.Namespace) -> int:
 
 
 def _quiet_prefect() -> None:
+    """Keep Prefect's engine chatter off a person's terminal; the CLI prints its own one-line errors.
+
+    Call before Prefect is imported (its settings are read then). ``--debug`` skips it.
+    """
+    if "--debug" in sys.argv:
+        return
+    # a failed source is reported by the CLI in one line; the flow's traceback stays for --debug
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "CRITICAL")
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "CRITICAL")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "ERROR")
     os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
@@ -173,6 +182,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
         try:
             summary = nightly_sync(db_url=url, connectors=args.only or None)
         except SourcesFailed as exc:
+            if exc.summary:
+                print_run(exc.summary["sources"])  # type: ignore[arg-type]
             raise UserError(f"sync failed: {exc}; the other sources were synced and counted") from None
     print(f"sync run {summary['run_id']}: {summary['status']}")
     print_run(summary["sources"])  # type: ignore[arg-type]
@@ -209,8 +220,15 @@ def cmd_export_links(args: argparse.Namespace) -> int:
 def cmd_sandbox_generate(args: argparse.Namespace) -> int:
     from sandbox.generate import generate_world
 
-    summary = generate_world(Path(args.out), args.initiatives, seed=args.seed, noise=args.noise)
-    print(f"wrote a world of {args.initiatives:,} initiatives to {args.out}: {summary}")
+    try:
+        summary = generate_world(Path(args.out), args.initiatives, seed=args.seed, noise=args.noise)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    print(f"wrote a world of {args.initiatives:,} initiatives ({summary.total_rows:,} source rows, "
+          f"{summary.units:,} units) to {args.out}")
+    print(f"  orgs: {summary.orgs_path}\n  quotas: {summary.quotas_path}\n  truth: {summary.truth_path}")
+    for name, config in sorted(summary.source_configs.items()):
+        print(f"  source {name}: {config} ({summary.rows_per_source[name]:,} rows)")
     return 0
 
 

@@ -1,7 +1,8 @@
 """Text, name, number and date normalization for initiative records.
 
-Pure functions: no I/O, no global state beyond compiled patterns and a lazily
-built character table. Every ``*_series`` function is built for 2,000,000-row
+Pure functions: no I/O; the only module state is compiled patterns, a lazily
+built character table and a bounded word-folding memo (results never depend
+on it). Every ``*_series`` function is built for 2,000,000-row
 batches: the expensive Python work is done once per *distinct* value
 (``pandas.factorize``) and the results are spread back with a single vectorized
 ``take``. All series functions keep the input's index and name.
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import decimal
 import functools
 import gc
 import html
@@ -59,7 +61,12 @@ __all__ = [
     "strip_markup",
     "strip_markup_series",
     "VN_UTC_OFFSET",
+    "STR_DTYPE",
 ]
+
+#: The dtype of text results: pandas' default string dtype (``str``, NaN for
+#: missing, on pandas 3; ``object`` on pandas 2 without ``future.infer_string``).
+STR_DTYPE = pd.Series(["x"]).dtype
 
 #: Vietnam has used UTC+7 without daylight saving since 1975; timezone-aware
 #: timestamps are converted to this wall-clock time and made naive.
@@ -71,9 +78,12 @@ VN_UTC_OFFSET = pd.Timedelta(hours=7)
 
 # Characters deleted by nfc(): C0 controls other than the whitespace ones
 # (\t \n \v \f \r become spaces), DEL, C1 controls other than NEL (U+0085,
-# a line break), zero-width space/non-joiner/joiner, word joiner, BOM.
-_CTRL_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u200b-\u200d\u2060\ufeff]")
-_WS_RE = re.compile(r"\s+")
+# a line break), soft hyphen, zero-width space/non-joiner/joiner, LRM/RLM and
+# the other bidi controls, word joiner and invisible operators, BOM.
+_CTRL_RE = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 _NON_ALNUM_RE = re.compile(r"[\W_]+")
 
 
@@ -141,7 +151,7 @@ def _str_series_per_unique(s: pd.Series, func: Callable[[Any], str | None]) -> p
     """
     codes, uniques = _factorize(s)
     results = [func(u) for u in uniques]
-    arr = pd.array(results, dtype="str").take(codes, allow_fill=True)
+    arr = pd.array(results, dtype=STR_DTYPE).take(codes, allow_fill=True)
     return pd.Series(arr, index=s.index, name=s.name, copy=False)
 
 
@@ -213,44 +223,47 @@ def _fold_token(token: str) -> str:
 
 
 class _Memo(dict[str, str]):
-    """Bounded memo ``str -> str`` of a pure function.
+    """Memo ``str -> str`` of a pure function, holding at most ``limit`` entries.
 
     Text in this domain repeats at the word and name level (a few thousand
-    distinct Vietnamese syllables, each person's name on many records), so
-    memoizing the expensive per-piece work makes even all-distinct columns
-    cheap. Results are identical to calling ``func``. When ``limit`` entries
-    are held the memo is emptied and refilled, bounding memory (roughly
-    ``limit`` x 200 bytes) while following a drifting hot set.
+    distinct Vietnamese syllables; each person's name on many records), so
+    memoizing the per-word / per-name work makes even all-distinct columns
+    cheap. Results are identical to calling ``func``. Once full, new keys are
+    computed but not stored (the early, frequent keys stay).
     """
 
     __slots__ = ("func", "limit")
 
-    def __init__(self, func: Callable[[str], str], limit: int = 200_000) -> None:
+    def __init__(self, func: Callable[[str], str], limit: int) -> None:
         super().__init__()
         self.func = func
         self.limit = limit
 
     def __missing__(self, key: str) -> str:
         value = self.func(key)
-        if len(self) >= self.limit:
-            self.clear()
-        self[key] = value
+        if len(self) < self.limit:
+            self[key] = value
         return value
 
 
-#: token (no whitespace) -> folded token. Folding is context-free per
-#: whitespace-separated token, so folding token by token gives the same result.
-_TOKEN_FOLD = _Memo(_fold_token)
+#: Bound of the memos a series function creates for its own call (freed on
+#: return): about 200 bytes per entry at most.
+_CALL_MEMO_LIMIT = 2_000_000
 
 
-def _fold_tokens(text: str) -> list[str]:
-    """Folded tokens of ``text`` (each may itself contain single spaces)."""
-    get = _TOKEN_FOLD.__getitem__
-    return [f for f in map(get, text.split()) if f]
+def _token_memo(limit: int = _CALL_MEMO_LIMIT) -> _Memo:
+    """token (no whitespace) -> folded token. Folding is context-free per
+    whitespace-separated token, so folding token by token gives the result of
+    folding the whole text."""
+    return _Memo(_fold_token, limit)
 
 
-def _fold_text(text: str) -> str:
-    folded = " ".join(map(_TOKEN_FOLD.__getitem__, text.split()))
+#: Shared, small memo for the scalar functions (fold, name_key, vocab lookups).
+_SHARED_TOKENS = _token_memo(100_000)
+
+
+def _fold_text(text: str, tokens: _Memo) -> str:
+    folded = " ".join(map(tokens.__getitem__, text.split()))
     if "  " in folded or folded[:1] == " " or folded[-1:] == " ":
         folded = " ".join(folded.split())  # a token folded to nothing
     return folded
@@ -274,12 +287,13 @@ def fold(text: str | None) -> str | None:
     """
     if _is_missing(text):
         return None
-    return _fold_text(_as_text(text))
+    return _fold_text(_as_text(text), _SHARED_TOKENS)
 
 
 def fold_series(s: pd.Series) -> pd.Series:
     """Vectorized :func:`fold`: a ``str``-dtype Series, missing stays missing."""
-    return _str_series_per_unique(s, lambda v: _fold_text(_as_text(v)))
+    tokens = _token_memo()
+    return _str_series_per_unique(s, lambda v: _fold_text(_as_text(v), tokens))
 
 
 # --------------------------------------------------------------------------
@@ -287,18 +301,11 @@ def fold_series(s: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------------
 
 
-def _name_key_uncached(name: str) -> str:
-    tokens = _fold_tokens(name)
-    if any(" " in t for t in tokens):  # a token like "an-binh" folds to two words
-        tokens = " ".join(tokens).split()
-    tokens.sort()
-    return " ".join(tokens)
-
-
-#: raw author piece -> its nfc form / its name key.
-_PIECE_NFC = _Memo(_nfc_text)
-_NAME_KEY = _Memo(_name_key_uncached)
-_name_key_text = _NAME_KEY.__getitem__
+def _name_key_text(name: str, tokens: _Memo) -> str:
+    # re-split: a token like "an-binh" folds to two words, "-" to none
+    words = " ".join(map(tokens.__getitem__, name.split())).split()
+    words.sort()
+    return " ".join(words)
 
 
 def name_key(name: str | None) -> str:
@@ -310,17 +317,14 @@ def name_key(name: str | None) -> str:
     """
     if _is_missing(name):
         return ""
-    return _name_key_text(_as_text(name))
+    return _name_key_text(_as_text(name), _SHARED_TOKENS)
 
 
 def name_key_series(s: pd.Series) -> pd.Series:
     """Vectorized :func:`name_key` (``str`` dtype; missing -> ``""``)."""
-    out = _str_series_per_unique(s, lambda v: _name_key_text(_as_text(v)))
+    tokens = _token_memo()
+    out = _str_series_per_unique(s, lambda v: _name_key_text(_as_text(v), tokens))
     return out.fillna("")
-
-
-def _split_text(text: str, sep: str) -> list[str]:
-    return [p for p in map(_PIECE_NFC.__getitem__, text.split(sep)) if p]
 
 
 def split_authors(s: pd.Series, sep: str) -> pd.Series:
@@ -329,23 +333,20 @@ def split_authors(s: pd.Series, sep: str) -> pd.Series:
     Promises: an object Series of ``list[str]`` (a fresh list per row, safe to
     mutate), each name in :func:`nfc` form, empty pieces removed, source order
     kept (duplicates are *not* removed here). The raw text is split on ``sep``
-    before whitespace is collapsed, so ``sep="\\n"`` works. Missing or blank
+    before whitespace is collapsed, so ``sep="\n"`` works. Missing or blank
     cells give ``[]``.
     """
     if not sep:
         raise ValueError("split_authors: sep must be a non-empty string")
     codes, uniques = _factorize(s)
+    piece_nfc = _Memo(_nfc_text, _CALL_MEMO_LIMIT).__getitem__  # per distinct name
     with _gc_paused():  # millions of new lists would trigger full collections
-        per_unique: list[list[str]] = [_split_text(_as_text(u), sep) for u in uniques]
+        per_unique: list[list[str]] = [
+            [p for p in map(piece_nfc, _as_text(u).split(sep)) if p] for u in uniques
+        ]
         per_unique.append([])  # code -1 (missing) picks this one
         rows = [per_unique[c].copy() for c in codes.tolist()]
     return pd.Series(rows, index=s.index, name=s.name, dtype=object)
-
-
-def _author_keys_text(text: str, sep: str) -> str:
-    keys = set(map(_name_key_text, text.split(sep)))
-    keys.discard("")
-    return "|".join(sorted(keys))
 
 
 def author_keys_series(s: pd.Series, sep: str) -> pd.Series:
@@ -359,8 +360,15 @@ def author_keys_series(s: pd.Series, sep: str) -> pd.Series:
     """
     if not sep:
         raise ValueError("author_keys_series: sep must be a non-empty string")
-    out = _str_series_per_unique(s, lambda v: _author_keys_text(_as_text(v), sep))
-    return out.fillna("")
+    tokens = _token_memo()
+    piece_key = _Memo(lambda p: _name_key_text(p, tokens), _CALL_MEMO_LIMIT).__getitem__
+
+    def keys_of(value: Any) -> str:
+        keys = set(map(piece_key, _as_text(value).split(sep)))
+        keys.discard("")
+        return "|".join(sorted(keys))
+
+    return _str_series_per_unique(s, keys_of).fillna("")
 
 
 # --------------------------------------------------------------------------
@@ -370,19 +378,25 @@ def author_keys_series(s: pd.Series, sep: str) -> pd.Series:
 # Currency marks allowed after the number (checked on the casefolded NFC text).
 _CURRENCY_SUFFIX_RE = re.compile(r"\s*(?:vnđ|vnd|vnð|đồng|dong|đ|ð|d|₫)\.?$")
 _SIGN_RE = re.compile(r"^([+\-\u2212])\s*")
-_INT_RE = re.compile(r"\d+")
-_DOT_THOUSANDS_RE = re.compile(r"[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?")  # 1.500.000,5
-_SPACE_THOUSANDS_RE = re.compile(r"[1-9]\d{0,2}(?: \d{3})+(?:,\d+)?")  # 1 500 000,5
-_COMMA_THOUSANDS_RE = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+")  # 1,500,000
-_COMMA_DECIMAL_RE = re.compile(r"\d+,\d+")  # 2,5
-_DOT_DECIMAL_RE = re.compile(r"\d+\.\d+")  # 12.5 (not 3 digits after the dot)
+_INT_RE = re.compile(r"[0-9]+")
+_DOT_THOUSANDS_RE = re.compile(r"[1-9][0-9]{0,2}(?:\.[0-9]{3})+(?:,[0-9]+)?")  # 1.500.000,5
+_SPACE_THOUSANDS_RE = re.compile(r"[1-9][0-9]{0,2}(?: [0-9]{3})+(?:,[0-9]+)?")  # 1 500 000,5
+_COMMA_THOUSANDS_RE = re.compile(r"[1-9][0-9]{0,2}(?:,[0-9]{3})+")  # 1,500,000
+_COMMA_DECIMAL_RE = re.compile(r"[0-9]+,[0-9]+")  # 2,5
+_DOT_DECIMAL_RE = re.compile(r"[0-9]+\.[0-9]+")  # 12.5 (not 3 digits after the dot)
 
 _BAD = (math.nan, True)
 _MISSING = (math.nan, False)
 
 
 def _parse_number_text(text: str) -> tuple[float, bool]:
-    t = _nfc_text(text).casefold()
+    t = text.strip()
+    # fast paths for the two most common spellings: "1500000", "1.500.000"
+    if t.isdigit() and t.isascii():
+        return (float(t), False)
+    if _DOT_THOUSANDS_RE.fullmatch(t):
+        return (float(t.replace(".", "").replace(",", ".")), False)
+    t = _nfc_text(t).casefold()
     if not t:
         return _MISSING
     t = _CURRENCY_SUFFIX_RE.sub("", t)
@@ -416,7 +430,7 @@ def _parse_number_value(value: Any) -> tuple[float, bool]:
         return _parse_number_text(value)
     if isinstance(value, (bool, np.bool_)):
         return _BAD
-    if isinstance(value, numbers.Real):
+    if isinstance(value, (numbers.Real, decimal.Decimal)):  # SQL NUMERIC -> Decimal
         f = float(value)
         return (f, False) if math.isfinite(f) else _BAD
     return _BAD
@@ -449,7 +463,8 @@ def parse_vn_number_series(s: pd.Series) -> tuple[pd.Series, pd.Series]:
       otherwise a comma is the decimal mark: ``"2,5"`` -> 2.5;
     * a single dot followed by other than 3 digits is a decimal point
       (``"12.5"``, ``"1500000.0"``), for machine-written values;
-    * numeric cells (int/float) are taken as they are.
+    * numeric cells (int, float, numpy numbers, ``Decimal``) are taken as
+      they are.
 
     Promises: ``values`` is float64, ``bad_mask`` is bool, both with the input's
     index. Missing or blank -> NaN with bad False. Anything else that is not a
@@ -473,7 +488,7 @@ def parse_vn_number_series(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 # --------------------------------------------------------------------------
 
 _DT_UNIT = "datetime64[us]"
-_HAS_DIGIT_RE = re.compile(r"\d")
+_PANDAS_SPECIAL_DATES = frozenset({"now", "today"})
 # An offset only counts after a time of day ("2022-04-05" ends in "-05" too).
 _ISO_TZ_RE = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+\-]\d{2}(?::?\d{2})?)$")
 
@@ -543,7 +558,7 @@ def parse_date_series(s: pd.Series, fmt: str) -> tuple[pd.Series, pd.Series]:
     * An ambiguous date is read as declared: ``"05/04/2022"`` under
       ``"%d/%m/%Y"`` is 5 April 2022.
     * A date that does not exist (``"31/02/2022"``), text in another format,
-      text with no digits (``"today"``, ``"now"`` are *not* special) and
+      ``"today"``/``"now"`` (*not* special, unlike plain pandas) and
       non-date cells (numbers, booleans) -> NaT with bad True.
     * Missing or blank -> NaT with bad False.
     * ``datetime``/``date``/``Timestamp``/``datetime64`` cells (e.g. from xlsx)
@@ -555,6 +570,10 @@ def parse_date_series(s: pd.Series, fmt: str) -> tuple[pd.Series, pd.Series]:
     """
     if not fmt:
         raise ValueError("parse_date_series: fmt must be a strptime format or 'iso'")
+    if isinstance(s.dtype, (np.dtype, pd.DatetimeTZDtype)) and pd.api.types.is_datetime64_any_dtype(s.dtype):
+        # already datetimes (e.g. read_excel): nothing to parse
+        values = pd.Series(_to_naive_vn_array(s), index=s.index, name=s.name, copy=False)
+        return values, pd.Series(np.zeros(len(s), dtype=bool), index=s.index, name=s.name, copy=False)
     codes, uniques = _factorize(s)
     n = len(uniques)
     vals = np.full(n + 1, np.datetime64("NaT"), dtype=_DT_UNIT)  # last: code -1
@@ -566,8 +585,8 @@ def parse_date_series(s: pd.Series, fmt: str) -> tuple[pd.Series, pd.Series]:
             t = _nfc_text(u)
             if not t:
                 continue  # blank: missing, not bad
-            if not _HAS_DIGIT_RE.search(t):
-                bad[i] = True  # keeps pandas' "now"/"today" shortcuts out
+            if t in _PANDAS_SPECIAL_DATES:
+                bad[i] = True  # pandas would read these as the current time
                 continue
             str_pos.append(i)
             str_vals.append(t)
@@ -600,7 +619,7 @@ _BLOCK_TAG_RE = re.compile(
     r"|section|article|header|footer|pre|dd|dt|dl)\b[^<>]*>",
     re.IGNORECASE,
 )
-_TAG_RE = re.compile(r"</?[A-Za-z][^<>]*>|<![^<>]*>|<\?[^<>]*>")
+_TAG_RE = re.compile(r"<[/!?A-Za-z][^<>]*>")  # <b>, </b>, <!DOCTYPE ...>, <?xml ...>
 
 
 def _strip_markup_text(text: str) -> str:

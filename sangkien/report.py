@@ -41,7 +41,8 @@ def report_rows(conn: Connection, phase: int | None = None, unit: str | None = N
         counts = pd.DataFrame(columns=["unit_code", "phase", "records", "initiatives", "valid", "pending",
                                        "rejected", "registrants", "as_of"])
     else:
-        as_of = pd.Timestamp(counts["as_of"].max()).isoformat()
+        stamp = pd.Timestamp(counts["as_of"].max())
+        as_of = (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp).isoformat(timespec="seconds")
     frame = counts.merge(quotas, on=["unit_code", "phase"], how="outer").merge(units, on="unit_code", how="left")
     if phase is not None:
         frame = frame[frame["phase"] == phase]

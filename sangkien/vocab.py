@@ -22,7 +22,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from sangkien.normalize import fold
+from sangkien.normalize import STR_DTYPE, fold
 
 __all__ = [
     "Vocabulary",
@@ -120,7 +120,7 @@ class Vocabulary:
         labels from blank ones.
         """
         codes, mapped, _ = self._per_unique(s)
-        arr = pd.array(mapped, dtype="str").take(codes, allow_fill=True)
+        arr = pd.array(mapped, dtype=STR_DTYPE).take(codes, allow_fill=True)
         return pd.Series(arr, index=s.index, name=s.name, copy=False)
 
     def unknown_mask(self, s: pd.Series) -> pd.Series:
@@ -132,7 +132,7 @@ class Vocabulary:
     def map_and_unknown(self, s: pd.Series) -> tuple[pd.Series, pd.Series]:
         """``(map_series(s), unknown_mask(s))`` computed in a single pass."""
         codes, mapped, unknown = self._per_unique(s)
-        arr = pd.array(mapped, dtype="str").take(codes, allow_fill=True)
+        arr = pd.array(mapped, dtype=STR_DTYPE).take(codes, allow_fill=True)
         table = np.asarray([*unknown, False], dtype=bool)
         return (
             pd.Series(arr, index=s.index, name=s.name, copy=False),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 import unicodedata
 
@@ -43,6 +44,10 @@ def test_nfc_collapses_whitespace_runs_and_strips_ends():
 
 def test_nfc_removes_control_and_zero_width_characters():
     assert nfc("Sáng\x00 kiến\x07\u200b\ufeff\x7f") == "Sáng kiến"
+
+
+def test_nfc_removes_invisible_bidi_marks_and_soft_hyphens():
+    assert nfc("Hoà\u200e Bình\u00ad") == "Hoà Bình"
 
 
 def test_nfc_keeps_case_and_diacritics():
@@ -209,6 +214,14 @@ def test_vietnamese_formatted_amount_parses(text, expected):
     assert value == expected
 
 
+def test_single_comma_group_of_three_digits_is_read_as_thousands():
+    assert _parse_one("1,500") == (1500.0, False)
+
+
+def test_decimal_cell_from_sql_is_taken_as_it_is():
+    assert _parse_one(decimal.Decimal("1500000.50")) == (1_500_000.5, False)
+
+
 def test_comma_groups_not_of_three_digits_are_a_decimal_comma():
     assert _parse_one("2,50") == (2.5, False)
 
@@ -303,6 +316,13 @@ def test_datetime_cells_are_accepted_as_they_are():
     vals, bad = _dates(values, "%d/%m/%Y")
     assert not bad.any()
     assert vals.tolist() == [pd.Timestamp("2022-05-31 08:00"), pd.Timestamp("2022-06-01"), pd.Timestamp("2021-09-01")]
+
+
+def test_datetime_typed_series_passes_through_as_naive_vietnam_time():
+    s = pd.Series(pd.to_datetime(["2022-04-05 03:00", None]).tz_localize("UTC"))
+    vals, bad = parse_date_series(s, "%d/%m/%Y")
+    assert vals.iloc[0] == pd.Timestamp("2022-04-05 10:00") and pd.isna(vals.iloc[1])
+    assert vals.dtype == np.dtype("datetime64[us]") and not bad.any()
 
 
 def test_numeric_cell_is_a_bad_date():

@@ -247,8 +247,16 @@ def test_fast_and_slow_paths_give_the_same_frame_and_row_errors() -> None:
     assert fast[0]["_line"].tolist() == [2, 4, 6, 7, 9]
 
 
-def test_fast_path_declines_when_a_quoted_field_spans_lines() -> None:
-    data = 'a,b\n"1\n2",x\n'.encode()
+def test_fast_path_counts_line_breaks_inside_quoted_fields() -> None:
+    data = 'a,b\r\n"1\r\n2\n3",x\r\n\r\n4,"y\rz"\r\n5,w\r\n'.encode()
+    fast = tabular._parse_fast(data, ",", ["a", "b"], 1)
+    assert fast is not None
+    assert fast[0]["_line"].tolist() == [2, 6, 8]
+    assert fast[0]["a"].tolist() == ["1\r\n2\n3", "4", "5"]
+
+
+def test_fast_path_declines_multiline_fields_together_with_skipped_lines() -> None:
+    data = 'a,b\n"1\n2",x\n3,y,z\n'.encode()
     assert tabular._parse_fast(data, ",", ["a", "b"], 1) is None
 
 
@@ -276,6 +284,12 @@ def test_header_only_file_gives_a_table_with_zero_rows(tmp_path: Path) -> None:
     assert table.headers == ["a", "b", "c"]
     assert len(table.frame) == 0
     assert list(table.frame.columns) == ["a", "b", "c", "_line"]
+
+
+def test_title_line_above_the_header_is_a_file_format_error(tmp_path: Path) -> None:
+    text = "DANH SÁCH SÁNG KIẾN NĂM 2024\nMã;Tên;Tỉnh\nSK1;A;HB\nSK2;B;HN\n"
+    with pytest.raises(FileFormatError, match="the first line has 1 column but the lines after it have 3"):
+        read_table(write_text(tmp_path, text))
 
 
 # --------------------------------------------------------------------------- whole-file errors
@@ -355,6 +369,14 @@ def test_xlsx_header_is_first_non_empty_row_and_lines_are_sheet_rows(tmp_path: P
     assert rows(table) == [["SK1", "A"], ["SK2", "B"]]
     assert lines(table) == [3, 5]
     assert table.row_errors == [RowError(6, "row 6 has 3 cells, the header has 2", "SK3\tC\tthừa")]
+
+
+def test_xlsx_title_row_above_the_header_is_a_file_format_error(tmp_path: Path) -> None:
+    path = make_xlsx(tmp_path / "data.xlsx", {"S": [
+        ["DANH SÁCH SÁNG KIẾN"], [], ["Mã", "Tên"], ["SK1", "A"], ["SK2", "B"],
+    ]})
+    with pytest.raises(FileFormatError, match=r"'DANH SÁCH SÁNG KIẾN' \(row 1\) has 1 column"):
+        read_table(path)
 
 
 def test_xlsx_first_non_empty_sheet_is_read(tmp_path: Path) -> None:
