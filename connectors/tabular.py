@@ -124,7 +124,8 @@ def read_table(
 
     ``encoding``/``delimiter`` are ``"auto"`` or an explicit value (ignored for XLSX).
     ``date_format`` renders XLSX date cells (CSV cells are returned as written).
-    Raises :class:`FileFormatError` when the file as a whole cannot be read.
+    Raises :class:`FileFormatError` when the content cannot be read as a table;
+    ``OSError`` (missing file, permissions, I/O) propagates unchanged.
     """
     path = Path(path)
     head = _read_head(path)
@@ -140,14 +141,9 @@ def read_table(
 
 
 def _read_head(path: Path, size: int = 16) -> bytes:
-    """Return the first bytes of the file, turning OS errors into FileFormatError."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(size)
-    except OSError as exc:
-        raise FileFormatError(
-            f"{path.name} cannot be opened ({exc.strerror or exc}); check that it exists and is readable"
-        ) from exc
+    """Return the first bytes of the file (OSError propagates: it is not a format problem)."""
+    with open(path, "rb") as handle:
+        return handle.read(size)
 
 
 def _is_workbook(path: Path, head: bytes, encoding: str) -> bool:
@@ -189,10 +185,7 @@ def _check_not_binary(name: str, raw: bytes, utf16: bool) -> None:
 
 def _decoded_file(path: Path, encoding: str) -> tuple[bytes, str]:
     """Read the file and return (NFC UTF-8 bytes, possibly with a BOM; the encoding used)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise FileFormatError(f"{path.name} cannot be read ({exc.strerror or exc}); check the file") from exc
+    raw = path.read_bytes()
     utf16 = _utf16_codec(raw)
     _check_not_binary(path.name, raw, utf16 is not None)
     if _is_auto(encoding):
@@ -246,6 +239,8 @@ def _decode_explicit(name: str, raw: bytes, encoding: str, utf16: str | None) ->
         raise FileFormatError(
             f"{name}: unknown encoding {encoding!r}; set encoding: auto, utf-8, utf-16 or cp1258"
         ) from None
+    if codec == "utf-16" and utf16 in ("utf-16-le", "utf-16-be"):
+        codec = utf16  # BOM-less UTF-16: Python's incremental 'utf-16' decoder insists on a BOM
     try:
         return _nfc_utf8(raw, codec), codec
     except _BadBytes as bad:
@@ -309,6 +304,8 @@ def _text_pieces(raw: bytes, codec: str) -> Iterator[str]:
             text = decoder.decode(view[start : start + _CHUNK], final=start + _CHUNK >= len(raw))
         except UnicodeDecodeError as exc:
             raise _BadBytes(start - pending + exc.start, exc.object[exc.start], exc.reason) from None
+        except UnicodeError as exc:  # e.g. "UTF-16 stream does not start with BOM"
+            raise _BadBytes(start, raw[start], str(exc)) from None
         text = carry + text
         cut = max(text.rfind("\n"), text.rfind("\r")) + 1
         carry = text[cut:]

@@ -30,12 +30,11 @@ class LandCounts:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def existing_records(conn: Connection, source: str) -> dict[str, tuple[int, str]]:
-    """source_record_id → (raw id, content hash) for everything landed from ``source``."""
-    rows = conn.execute(sa.select(store.raw_records.c.source_record_id, store.raw_records.c.id,
-                                  store.raw_records.c.content_hash)
+def existing_records(conn: Connection, source: str) -> dict[str, str]:
+    """source_record_id → content hash for everything landed from ``source``."""
+    rows = conn.execute(sa.select(store.raw_records.c.source_record_id, store.raw_records.c.content_hash)
                         .where(store.raw_records.c.source == source))
-    return {srid: (rid, digest) for srid, rid, digest in rows}
+    return dict(rows.all())
 
 
 def _payloads(rows: pd.DataFrame, headers: list[str]) -> list[str]:
@@ -46,7 +45,7 @@ def _payloads(rows: pd.DataFrame, headers: list[str]) -> list[str]:
 
 
 def land_batch(conn: Connection, source: str, batch: Batch, id_column: str | None, run_id: int,
-               known: dict[str, tuple[int, str]]) -> LandCounts:
+               known: dict[str, str]) -> LandCounts:
     """Upsert ``batch`` into raw_records and save its state, inside the caller's transaction.
 
     ``known`` (from ``existing_records``) is updated in place. A row without an id, or
@@ -77,33 +76,27 @@ def land_batch(conn: Connection, source: str, batch: Batch, id_column: str | Non
         problems.append(f"_row|field_count|{problem.origin}: {problem.message}")
 
     counts = LandCounts(received=len(ids))
+    stamp = now.strftime(store.sql_timestamp_text(conn, aware=True))
     inserts, updates, touched = [], [], []
     for srid, payload, origin, problem in zip(ids, payloads, origins, problems):
         digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
         previous = known.get(srid)
         if previous is None:
-            inserts.append({"source": source, "source_record_id": srid, "payload": payload, "content_hash": digest,
-                            "origin": origin, "fetched_at": now, "run_id": run_id, "seen_run": run_id,
-                            "landing_problem": problem})
-        elif previous[1] != digest:
-            updates.append({"rid": previous[0], "payload": payload, "content_hash": digest, "origin": origin,
-                            "landing_problem": problem})
-            known[srid] = (previous[0], digest)
+            inserts.append((source, srid, payload, digest, origin, stamp, run_id, run_id, problem))
+        elif previous != digest:
+            updates.append((payload, digest, origin, problem, stamp, run_id, run_id, None, None, source, srid))
         else:
-            touched.append({"rid": previous[0]})
+            touched.append((run_id, source, srid))
+        known[srid] = digest
     if inserts:
-        returned = conn.execute(store.raw_records.insert().returning(
-            store.raw_records.c.id, store.raw_records.c.source_record_id, store.raw_records.c.content_hash,
-            sort_by_parameter_order=True), inserts)
-        known.update({srid: (rid, digest) for rid, srid, digest in returned})
+        store.bulk_insert(conn, store.raw_records, ("source", "source_record_id", "payload", "content_hash", "origin",
+                                                    "fetched_at", "run_id", "seen_run", "landing_problem"), inserts)
     if updates:
-        conn.execute(store.raw_records.update().where(store.raw_records.c.id == sa.bindparam("rid")).values(
-            payload=sa.bindparam("payload"), content_hash=sa.bindparam("content_hash"), origin=sa.bindparam("origin"),
-            landing_problem=sa.bindparam("landing_problem"), fetched_at=now, run_id=run_id, seen_run=run_id,
-            outcome=None, reason=None), updates)
+        store.bulk_update(conn, store.raw_records, ("payload", "content_hash", "origin", "landing_problem", "fetched_at",
+                                                    "run_id", "seen_run", "outcome", "reason"),
+                          ("source", "source_record_id"), updates)
     if touched:
-        conn.execute(store.raw_records.update().where(store.raw_records.c.id == sa.bindparam("rid"))
-                     .values(seen_run=run_id), touched)
+        store.bulk_update(conn, store.raw_records, ("seen_run",), ("source", "source_record_id"), touched)
     counts.new, counts.changed, counts.unchanged = len(inserts), len(updates), len(touched)
     save_state(conn, source, batch.state)
     return counts

@@ -97,9 +97,11 @@ def resolve_initiatives(engine: Engine, run_id: int | None) -> ResolveCounts:
             shared = key.notna() & key.duplicated(keep=False) & (recs["matched_on"] == "single")
             recs.loc[shared, "matched_on"] = name
         initiatives = _initiative_rows(recs, run_id)
-        conn.execute(store.initiatives.insert(), initiatives.to_dict("records"))
-        conn.execute(store.initiative_members.insert(),
-                     recs[["raw_id", "initiative_id", "matched_on"]].astype(object).to_dict("records"))
+        for name in ("applied_on", "submitted_at"):
+            initiatives[name] = pd.to_datetime(initiatives[name]).dt.strftime("%Y-%m-%d")
+        store.bulk_insert(conn, store.initiatives, list(initiatives.columns), store.frame_rows(initiatives))
+        members = recs[["raw_id", "initiative_id", "matched_on"]]
+        store.bulk_insert(conn, store.initiative_members, list(members.columns), store.frame_rows(members))
     return ResolveCounts(len(recs), len(initiatives), len(recs) - len(initiatives))
 
 
@@ -127,4 +129,4 @@ def _initiative_rows(recs: pd.DataFrame, run_id: int | None) -> pd.DataFrame:
         "created_run": run_id,
         "updated_run": run_id,
     })
-    return out.astype(object).where(out.notna(), None)
+    return out

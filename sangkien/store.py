@@ -7,12 +7,17 @@ database up to the newest revision before handing out the engine.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from sangkien.errors import UserError
 
@@ -261,3 +266,64 @@ def open_store(url: str) -> Engine:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise UserError(f"cannot open the database {engine.url.render_as_string(hide_password=True)}: {reason}") from None
     return engine
+
+
+# --- bulk paths -------------------------------------------------------------------------
+# The hot stages move hundreds of thousands of rows; SQLAlchemy's per-row parameter
+# handling costs more than the database. These helpers go through the driver instead:
+# COPY on PostgreSQL, executemany on SQLite. Values must already be plain: str, int,
+# float, bool or None, with dates as ISO text (see ``sql_timestamp_text``).
+
+def _quoted(names: Sequence[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+def sql_timestamp_text(conn: Connection, aware: bool) -> str:
+    """The strftime format for a timestamp column written through the bulk paths."""
+    base = "%Y-%m-%d %H:%M:%S.%f"
+    return base + "+00:00" if aware and conn.dialect.name == "postgresql" else base
+
+
+def bulk_insert(conn: Connection, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Insert ``rows`` (tuples in ``columns`` order) inside the caller's transaction."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if conn.dialect.name == "postgresql":
+            with cursor.copy(f'COPY "{table.name}" ({_quoted(columns)}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in columns)
+            cursor.executemany(f'INSERT INTO "{table.name}" ({_quoted(columns)}) VALUES ({marks})', rows)
+    finally:
+        cursor.close()
+
+
+def bulk_update(conn: Connection, table: sa.Table, set_columns: Sequence[str], key_columns: Sequence[str],
+                rows: Iterable[Sequence[Any]]) -> None:
+    """UPDATE ``table`` SET ``set_columns`` for each row of (*set values, *key values)."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if conn.dialect.name == "postgresql":
+            columns = [*set_columns, *key_columns]
+            cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS "_bulk_{table.name}" ON COMMIT DROP AS '
+                           f'SELECT {_quoted(columns)} FROM "{table.name}" WITH NO DATA')
+            cursor.execute(f'TRUNCATE "_bulk_{table.name}"')
+            with cursor.copy(f'COPY "_bulk_{table.name}" ({_quoted(columns)}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+            sets = ", ".join(f'"{c}" = b."{c}"' for c in set_columns)
+            keys = " AND ".join(f't."{c}" = b."{c}"' for c in key_columns)
+            cursor.execute(f'UPDATE "{table.name}" AS t SET {sets} FROM "_bulk_{table.name}" AS b WHERE {keys}')
+        else:
+            sets = ", ".join(f'"{c}" = ?' for c in set_columns)
+            keys = " AND ".join(f'"{c}" = ?' for c in key_columns)
+            cursor.executemany(f'UPDATE "{table.name}" SET {sets} WHERE {keys}', rows)
+    finally:
+        cursor.close()
+
+
+def frame_rows(frame: "pd.DataFrame") -> Iterable[tuple[Any, ...]]:
+    """Plain tuples from a frame for the bulk paths: missing values as None, numpy scalars as Python."""
+    columns = [frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in frame.columns]
+    return zip(*columns)

@@ -26,6 +26,7 @@ from sangkien.vocab import SOLUTION_TYPE, STATUS, map_field_series
 from schemas.records import CANONICAL_SCHEMA, CHECK_MESSAGES, SCHEMA_VERSION, RecordChecks, mapped_schema
 
 DATE_FIELDS = ("recognized_on", "applied_on", "submitted_at", "updated_at")
+TEXT_FIELDS = ("title", "authors", "submitted_by", "unit", "field", "solution_type", "status")  # HTML/control chars stripped
 CHUNK_ROWS = 200_000
 VALUE_SHOWN = 200  # characters of an offending value kept in the quarantine
 
@@ -100,7 +101,9 @@ def map_payloads(payloads: pd.Series, columns: dict[str, str]) -> pd.DataFrame:
     for name in CANONICAL_FIELDS:
         header = columns.get(name)
         if header and header in raw.columns:
-            mapped[name] = strip_markup_series(raw[header].astype(object)).fillna("").astype(str)
+            values = raw[header].astype(object)
+            cleaned = strip_markup_series(values) if name in TEXT_FIELDS else values.astype("str").str.strip()
+            mapped[name] = cleaned.fillna("").astype(str)
         else:
             mapped[name] = ""
     return mapped.astype(object)
@@ -198,15 +201,13 @@ def _canonical(parsed: _ParsedColumns, raw: pd.DataFrame, source: str, phases: l
     return out, int(field_unknown.sum())
 
 
-def _to_rows(frame: pd.DataFrame) -> list[dict[str, object]]:
-    """Records ready for executemany: dates as date objects, missing as None."""
+def _insert_records(conn: Connection, frame: pd.DataFrame) -> None:
+    """Bulk-insert canonical records: dates as ISO text, missing as NULL."""
     out = frame.copy()
     for name in ("recognized_on", "applied_on", "submitted_at"):
-        out[name] = out[name].dt.date.astype(object)
-    out["updated_at"] = out["updated_at"].astype(object)
-    out["phase"] = out["phase"].astype(object)
-    out = out.astype(object).where(out.notna(), None)
-    return out.to_dict("records")
+        out[name] = out[name].dt.strftime("%Y-%m-%d")
+    out["updated_at"] = out["updated_at"].dt.strftime(store.sql_timestamp_text(conn, aware=False))
+    store.bulk_insert(conn, store.records, list(out.columns), store.frame_rows(out))
 
 
 def validate_source(engine: Engine, source: str, connector: Connector, run_id: int | None,
@@ -257,22 +258,22 @@ def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, connector:
                             for k, v in parsed.cache.items()}
             accepted, counts.unknown_field_labels = _canonical(parsed, body[passed], source, phases)
 
-    outcomes: list[dict[str, object]] = []
+    outcomes: list[tuple[object, ...]] = []
     if not accepted.empty:
-        conn.execute(store.records.insert(), _to_rows(accepted))
-        outcomes += [{"rid": int(i), "outcome": "accepted" if ok else "ineligible", "reason": why}
-                     for i, ok, why in zip(accepted["raw_id"], accepted["eligible"], accepted["ineligible_reason"])]
+        _insert_records(conn, accepted)
+        outcome = np.where(accepted["eligible"], "accepted", "ineligible").tolist()
+        reason = accepted["ineligible_reason"].astype(object).where(accepted["ineligible_reason"].notna(), None)
+        outcomes += list(zip(outcome, reason.tolist(), accepted["raw_id"].astype(int).tolist()))
         counts.accepted = int(accepted["eligible"].sum())
         counts.ineligible = len(accepted) - counts.accepted
     if quarantine:
-        for row in quarantine:
-            row["source"], row["run_id"] = source, run_id
-        conn.execute(store.quarantine.insert(), quarantine)
+        columns = ("raw_id", "column", "check", "value", "message")
+        store.bulk_insert(conn, store.quarantine, (*columns, "source", "run_id"),
+                          [(*(row[c] for c in columns), source, run_id) for row in quarantine])
         reasons: dict[int, list[str]] = {}
         for row in quarantine:
             reasons.setdefault(int(row["raw_id"]), []).append(str(row["message"]))  # type: ignore[arg-type]
-        outcomes += [{"rid": rid, "outcome": "quarantined", "reason": "; ".join(why)} for rid, why in reasons.items()]
+        outcomes += [("quarantined", "; ".join(why), rid) for rid, why in reasons.items()]
         counts.quarantined = len(reasons)
-    conn.execute(store.raw_records.update().where(store.raw_records.c.id == sa.bindparam("rid"))
-                 .values(outcome=sa.bindparam("outcome"), reason=sa.bindparam("reason")), outcomes)
+    store.bulk_update(conn, store.raw_records, ("outcome", "reason"), ("id",), outcomes)
     return counts
