@@ -32,9 +32,9 @@ class LandCounts:
 
 def existing_records(conn: Connection, source: str) -> dict[str, str]:
     """source_record_id → content hash for everything landed from ``source``."""
-    rows = conn.execute(sa.select(store.raw_records.c.source_record_id, store.raw_records.c.content_hash)
-                        .where(store.raw_records.c.source == source))
-    return dict(rows.all())
+    frame = store.read_frame(conn, sa.select(store.raw_records.c.source_record_id, store.raw_records.c.content_hash)
+                             .where(store.raw_records.c.source == source), ["source_record_id", "content_hash"])
+    return dict(zip(frame["source_record_id"], frame["content_hash"]))
 
 
 def _payloads(rows: pd.DataFrame, headers: list[str]) -> list[str]:

@@ -169,9 +169,9 @@ def _nfc_text(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
     if text.isprintable():  # fast path: no controls, no whitespace but " "
-        if "  " in text or text[:1] == " " or text[-1:] == " ":
+        if "  " in text:
             return " ".join(text.split())
-        return text
+        return text.strip(" ")
     # str.split() splits on exactly the characters str.isspace() accepts.
     return " ".join(_CTRL_RE.sub("", text).split())
 
@@ -246,12 +246,16 @@ class _Memo(dict[str, str]):
         return value
 
 
-#: Bound of the memos a series function creates for its own call (freed on
-#: return): about 200 bytes per entry at most.
-_CALL_MEMO_LIMIT = 2_000_000
+#: Bound of the name memo a series function creates for its own call (freed
+#: on return): about 200 bytes per entry at most.
+_CALL_MEMO_LIMIT = 1_000_000
+#: Bound of a word memo. The frequent words (syllables) come early; unique
+#: words (numbers, codes) past the bound are folded without being stored,
+#: which keeps the memo cache-friendly (measured faster than unbounded).
+_TOKEN_MEMO_LIMIT = 100_000
 
 
-def _token_memo(limit: int = _CALL_MEMO_LIMIT) -> _Memo:
+def _token_memo(limit: int = _TOKEN_MEMO_LIMIT) -> _Memo:
     """token (no whitespace) -> folded token. Folding is context-free per
     whitespace-separated token, so folding token by token gives the result of
     folding the whole text."""
@@ -259,7 +263,7 @@ def _token_memo(limit: int = _CALL_MEMO_LIMIT) -> _Memo:
 
 
 #: Shared, small memo for the scalar functions (fold, name_key, vocab lookups).
-_SHARED_TOKENS = _token_memo(100_000)
+_SHARED_TOKENS = _token_memo()
 
 
 def _fold_text(text: str, tokens: _Memo) -> str:
@@ -339,10 +343,9 @@ def split_authors(s: pd.Series, sep: str) -> pd.Series:
     if not sep:
         raise ValueError("split_authors: sep must be a non-empty string")
     codes, uniques = _factorize(s)
-    piece_nfc = _Memo(_nfc_text, _CALL_MEMO_LIMIT).__getitem__  # per distinct name
     with _gc_paused():  # millions of new lists would trigger full collections
         per_unique: list[list[str]] = [
-            [p for p in map(piece_nfc, _as_text(u).split(sep)) if p] for u in uniques
+            [p for p in map(_nfc_text, _as_text(u).split(sep)) if p] for u in uniques
         ]
         per_unique.append([])  # code -1 (missing) picks this one
         rows = [per_unique[c].copy() for c in codes.tolist()]
@@ -363,8 +366,13 @@ def author_keys_series(s: pd.Series, sep: str) -> pd.Series:
     tokens = _token_memo()
     piece_key = _Memo(lambda p: _name_key_text(p, tokens), _CALL_MEMO_LIMIT).__getitem__
 
+    strip = str.strip
+
     def keys_of(value: Any) -> str:
-        keys = set(map(piece_key, _as_text(value).split(sep)))
+        parts = _as_text(value).split(sep)
+        if len(parts) == 1:  # the common single-author case
+            return piece_key(parts[0].strip())
+        keys = set(map(piece_key, map(strip, parts)))
         keys.discard("")
         return "|".join(sorted(keys))
 

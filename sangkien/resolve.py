@@ -29,7 +29,7 @@ class ResolveCounts:
 def match_keys(records: pd.DataFrame) -> dict[str, pd.Series]:
     """The exact keys that join records: portal id, and folded title + unit + applied date."""
     portal = records["portal_id"].where(records["portal_id"].notna() & (records["portal_id"] != ""))
-    applied = pd.to_datetime(records["applied_on"]).dt.strftime("%Y-%m-%d")
+    applied = records["applied_on"].dt.strftime("%Y-%m-%d")
     title_key = records["title_folded"] + "|" + records["unit_code"] + "|" + applied
     return {"portal_id": portal, "title_unit_applied": title_key}
 
@@ -72,18 +72,21 @@ def _stable_ids(clusters: pd.Series, previous: pd.Series) -> pd.Series:
 def resolve_initiatives(engine: Engine, run_id: int | None) -> ResolveCounts:
     """Rebuild initiatives and their members from every accepted (eligible) record."""
     with engine.connect() as conn:
-        recs = pd.DataFrame(conn.execute(
+        recs = store.read_frame(conn, (
             sa.select(store.records.c.raw_id, store.records.c.portal_id, store.records.c.title,
                       store.records.c.title_folded, store.records.c.unit_code, store.records.c.applied_on,
                       store.records.c.submitted_at, store.records.c.status, store.records.c.benefit_vnd,
                       store.records.c.phase)
             .join(store.raw_records, store.raw_records.c.id == store.records.c.raw_id)
             .where(store.raw_records.c.outcome == "accepted")
-            .order_by(store.records.c.raw_id)).all(),
-            columns=["raw_id", "portal_id", "title", "title_folded", "unit_code", "applied_on", "submitted_at",
+            .order_by(store.records.c.raw_id)),
+            ["raw_id", "portal_id", "title", "title_folded", "unit_code", "applied_on", "submitted_at",
                      "status", "benefit_vnd", "phase"])
-        previous = dict(conn.execute(sa.select(store.initiative_members.c.raw_id,
-                                               store.initiative_members.c.initiative_id)).all())
+        previous = store.read_frame(conn, sa.select(store.initiative_members.c.raw_id,
+                                                    store.initiative_members.c.initiative_id), ["raw_id", "initiative_id"])
+        previous = previous.set_index("raw_id")["initiative_id"]
+        for name in ("applied_on", "submitted_at"):
+            recs[name] = pd.to_datetime(recs[name])
     with engine.begin() as conn:
         conn.execute(store.initiative_members.delete())
         conn.execute(store.initiatives.delete())
@@ -98,7 +101,7 @@ def resolve_initiatives(engine: Engine, run_id: int | None) -> ResolveCounts:
             recs.loc[shared, "matched_on"] = name
         initiatives = _initiative_rows(recs, run_id)
         for name in ("applied_on", "submitted_at"):
-            initiatives[name] = pd.to_datetime(initiatives[name]).dt.strftime("%Y-%m-%d")
+            initiatives[name] = initiatives[name].dt.strftime("%Y-%m-%d")
         store.bulk_insert(conn, store.initiatives, list(initiatives.columns), store.frame_rows(initiatives))
         members = recs[["raw_id", "initiative_id", "matched_on"]]
         store.bulk_insert(conn, store.initiative_members, list(members.columns), store.frame_rows(members))

@@ -20,9 +20,8 @@ COUNT_COLUMNS = ("records", "initiatives", "valid", "pending", "rejected", "inel
 
 def ancestor_pairs(conn: Connection) -> pd.DataFrame:
     """Every (unit_code, ancestor) pair, the unit itself included, through both parent links, once."""
-    units = pd.DataFrame(conn.execute(sa.select(store.org_units.c.code, store.org_units.c.parent_code,
-                                                store.org_units.c.sector_parent_code)).all(),
-                         columns=["code", "parent", "sector_parent"])
+    units = store.read_frame(conn, sa.select(store.org_units.c.code, store.org_units.c.parent_code,
+                                             store.org_units.c.sector_parent_code), ["code", "parent", "sector_parent"])
     edges = pd.concat([
         units[["code", "parent"]].rename(columns={"parent": "up"}),
         units[["code", "sector_parent"]].rename(columns={"sector_parent": "up"}),
@@ -49,13 +48,14 @@ def _per_ancestor(frame: pd.DataFrame, closure: pd.DataFrame, key: str | None = 
 def compute_unit_counts(conn: Connection) -> pd.DataFrame:
     """Counts per (unit, phase) for every unit with anything to count."""
     closure = ancestor_pairs(conn)
-    inits = pd.DataFrame(conn.execute(sa.select(
+    inits = store.read_frame(conn, sa.select(
         store.initiatives.c.id, store.initiatives.c.unit_code, store.initiatives.c.phase,
-        store.initiatives.c.status, store.initiatives.c.benefit_vnd)).all(),
-        columns=["id", "unit_code", "phase", "status", "benefit_vnd"])
-    recs = pd.DataFrame(conn.execute(sa.select(
+        store.initiatives.c.status, store.initiatives.c.benefit_vnd),
+        ["id", "unit_code", "phase", "status", "benefit_vnd"])
+    recs = store.read_frame(conn, sa.select(
         store.records.c.unit_code, store.records.c.phase, store.records.c.eligible,
-        store.records.c.author_keys)).all(), columns=["unit_code", "phase", "eligible", "author_keys"])
+        store.records.c.author_keys), ["unit_code", "phase", "eligible", "author_keys"])
+    recs["eligible"] = recs["eligible"].astype(bool)
     parts = []
     if not inits.empty:
         per = _per_ancestor(inits, closure)
@@ -66,10 +66,11 @@ def compute_unit_counts(conn: Connection) -> pd.DataFrame:
             rejected=("rejected", "sum"), benefit_vnd=("benefit_vnd", "sum")))
     recs = recs.dropna(subset=["phase"])
     if not recs.empty:
-        per = _per_ancestor(recs, closure)
-        parts.append(per.groupby(["ancestor", "phase"]).agg(
-            records=("eligible", "size"), ineligible=("eligible", lambda s: int((~s.astype(bool)).sum()))))
-        people = recs[recs["eligible"].astype(bool)]
+        per = _per_ancestor(recs[["unit_code", "phase", "eligible"]], closure)
+        per = per.assign(ineligible=~per["eligible"])
+        parts.append(per.groupby(["ancestor", "phase"]).agg(records=("eligible", "size"),
+                                                             ineligible=("ineligible", "sum")))
+        people = recs[recs["eligible"]]
         people = people.assign(key=people["author_keys"].str.split("|")).explode("key")
         people = people[people["key"].notna() & (people["key"] != "")]
         people = people.assign(person=people["unit_code"] + "/" + people["key"])[["unit_code", "phase", "person"]]

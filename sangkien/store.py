@@ -327,3 +327,19 @@ def frame_rows(frame: "pd.DataFrame") -> Iterable[tuple[Any, ...]]:
     """Plain tuples from a frame for the bulk paths: missing values as None, numpy scalars as Python."""
     columns = [frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in frame.columns]
     return zip(*columns)
+
+
+def read_frame(conn: Connection, query: sa.Select, columns: Sequence[str]) -> "pd.DataFrame":
+    """The rows of ``query`` as a DataFrame, fetched straight from the driver.
+
+    Skips SQLAlchemy's per-row result processing: dates may arrive as ISO text (SQLite)
+    or date objects (PostgreSQL); pass them through ``pd.to_datetime``.
+    """
+    import pandas as pd
+
+    result = conn.execute(query)
+    try:
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+    finally:
+        result.close()
+    return pd.DataFrame.from_records(rows, columns=list(columns))

@@ -220,12 +220,12 @@ def validate_source(engine: Engine, source: str, connector: Connector, run_id: i
         phases = get_phases(conn)
     while True:
         with engine.begin() as conn:
-            raw = pd.DataFrame(conn.execute(
+            raw = store.read_frame(conn, (
                 sa.select(store.raw_records.c.id, store.raw_records.c.source_record_id,
                           store.raw_records.c.payload, store.raw_records.c.landing_problem)
                 .where(store.raw_records.c.source == source, store.raw_records.c.outcome.is_(None))
-                .order_by(store.raw_records.c.id).limit(chunk_rows)).all(),
-                columns=["id", "source_record_id", "payload", "landing_problem"])
+                .order_by(store.raw_records.c.id).limit(chunk_rows)),
+                ["id", "source_record_id", "payload", "landing_problem"])
             if raw.empty:
                 return totals
             counts = _validate_chunk(conn, raw, source, connector, run_id, sync_date, resolver, phases)
