@@ -122,7 +122,11 @@ def main() -> int:
     with stages.stage("report (json rows)") as info:
         with engine.connect() as conn:
             info["note"] = f"{len(report_rows(conn)[1]):,} rows"
-    pipeline = [r for r in stages.rows if r[0] != "generate world"]
+    with stages.stage("second night, nothing new") as info:
+        _, again, resolved_again, status = sync.run_sync(engine)
+        info["note"] = (f"{sum(r.received for r in again):,} rows received, {resolved_again.initiatives:,} "
+                        f"initiatives, run {status}")
+    pipeline = [r for r in stages.rows if r[0] not in ("generate world", "second night, nothing new")]
     total = sum(r[1] for r in pipeline)
     print(f"  {'pipeline total':28} {total:8.1f} s   peak {max(r[2] for r in stages.rows):8.0f} MB   "
           f"{total_rows:,} source rows")

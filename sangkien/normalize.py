@@ -144,14 +144,21 @@ def _factorize(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
     return np.asarray(codes, dtype=np.intp), list(uniques)
 
 
-def _str_series_per_unique(s: pd.Series, func: Callable[[Any], str | None]) -> pd.Series:
-    """Apply ``func`` once per distinct non-missing value; result dtype ``str``.
+def _str_series_per_unique(
+    s: pd.Series, func: Callable[[Any], str | None], missing: str | None = None
+) -> pd.Series:
+    """Apply ``func`` once per distinct non-missing value; result dtype ``STR_DTYPE``.
 
-    Missing inputs stay missing; ``func`` may also return None for missing.
+    Missing inputs give ``missing`` (None: stay missing); ``func`` may also
+    return None for missing.
     """
     codes, uniques = _factorize(s)
     results = [func(u) for u in uniques]
-    arr = pd.array(results, dtype=STR_DTYPE).take(codes, allow_fill=True)
+    if missing is None:
+        arr = pd.array(results, dtype=STR_DTYPE).take(codes, allow_fill=True)
+    else:
+        results.append(missing)
+        arr = pd.array(results, dtype=STR_DTYPE).take(np.where(codes < 0, len(results) - 1, codes))
     return pd.Series(arr, index=s.index, name=s.name, copy=False)
 
 
@@ -246,9 +253,6 @@ class _Memo(dict[str, str]):
         return value
 
 
-#: Bound of the name memo a series function creates for its own call (freed
-#: on return): about 200 bytes per entry at most.
-_CALL_MEMO_LIMIT = 1_000_000
 #: Bound of a word memo. The frequent words (syllables) come early; unique
 #: words (numbers, codes) past the bound are folded without being stored,
 #: which keeps the memo cache-friendly (measured faster than unbounded).
@@ -327,8 +331,7 @@ def name_key(name: str | None) -> str:
 def name_key_series(s: pd.Series) -> pd.Series:
     """Vectorized :func:`name_key` (``str`` dtype; missing -> ``""``)."""
     tokens = _token_memo()
-    out = _str_series_per_unique(s, lambda v: _name_key_text(_as_text(v), tokens))
-    return out.fillna("")
+    return _str_series_per_unique(s, lambda v: _name_key_text(_as_text(v), tokens), missing="")
 
 
 def split_authors(s: pd.Series, sep: str) -> pd.Series:
@@ -337,7 +340,7 @@ def split_authors(s: pd.Series, sep: str) -> pd.Series:
     Promises: an object Series of ``list[str]`` (a fresh list per row, safe to
     mutate), each name in :func:`nfc` form, empty pieces removed, source order
     kept (duplicates are *not* removed here). The raw text is split on ``sep``
-    before whitespace is collapsed, so ``sep="\n"`` works. Missing or blank
+    before whitespace is collapsed, so ``sep="\\n"`` works. Missing or blank
     cells give ``[]``.
     """
     if not sep:
@@ -363,20 +366,19 @@ def author_keys_series(s: pd.Series, sep: str) -> pd.Series:
     """
     if not sep:
         raise ValueError("author_keys_series: sep must be a non-empty string")
-    tokens = _token_memo()
-    piece_key = _Memo(lambda p: _name_key_text(p, tokens), _CALL_MEMO_LIMIT).__getitem__
-
-    strip = str.strip
+    fold_word = _token_memo().__getitem__
 
     def keys_of(value: Any) -> str:
-        parts = _as_text(value).split(sep)
-        if len(parts) == 1:  # the common single-author case
-            return piece_key(parts[0].strip())
-        keys = set(map(piece_key, map(strip, parts)))
-        keys.discard("")
+        # _name_key_text inlined: this loop runs once per distinct author list
+        keys: set[str] = set()
+        for piece in _as_text(value).split(sep):
+            words = " ".join(map(fold_word, piece.split())).split()
+            if words:
+                words.sort()
+                keys.add(" ".join(words))
         return "|".join(sorted(keys))
 
-    return _str_series_per_unique(s, keys_of).fillna("")
+    return _str_series_per_unique(s, keys_of, missing="")
 
 
 # --------------------------------------------------------------------------
