@@ -85,6 +85,8 @@ def resolve_initiatives(engine: Engine, run_id: int | None) -> ResolveCounts:
         previous = store.read_frame(conn, sa.select(store.initiative_members.c.raw_id,
                                                     store.initiative_members.c.initiative_id), ["raw_id", "initiative_id"])
         previous = previous.set_index("raw_id")["initiative_id"]
+        created = store.read_frame(conn, sa.select(store.initiatives.c.id, store.initiatives.c.created_run),
+                                   ["id", "created_run"]).set_index("id")["created_run"]
         for name in ("applied_on", "submitted_at"):
             recs[name] = pd.to_datetime(recs[name])
     with engine.begin() as conn:
@@ -100,6 +102,8 @@ def resolve_initiatives(engine: Engine, run_id: int | None) -> ResolveCounts:
             shared = key.notna() & key.duplicated(keep=False) & (recs["matched_on"] == "single")
             recs.loc[shared, "matched_on"] = name
         initiatives = _initiative_rows(recs, run_id)
+        kept = initiatives["id"].map(created)  # an initiative keeps the run it first appeared in
+        initiatives["created_run"] = kept.where(kept.notna(), run_id).astype("Int64")
         for name in ("applied_on", "submitted_at"):
             initiatives[name] = initiatives[name].dt.strftime("%Y-%m-%d")
         store.bulk_insert(conn, store.initiatives, list(initiatives.columns), store.frame_rows(initiatives))

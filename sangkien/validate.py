@@ -76,8 +76,15 @@ class _ParsedColumns:
 
     def author_keys(self) -> pd.Series:
         if "author_keys" not in self.cache:
-            self.cache["author_keys"] = (author_keys_series(self.mapped["authors"], self.authors_separator), None)  # type: ignore[assignment]
+            keys = author_keys_series(self.mapped["authors"], self.authors_separator)
+            self.cache["author_keys"] = (keys, keys.str.len() == 0)
         return self.cache["author_keys"][0]
+
+    def subset(self, rows: pd.Series) -> "_ParsedColumns":
+        """The same parse results restricted to ``rows`` (a boolean mask over the mapped frame)."""
+        cache = {name: (values[rows], flags[rows]) for name, (values, flags) in self.cache.items()}
+        return _ParsedColumns(self.mapped[rows], self.date_format, self.sync_date, self.resolver,
+                              self.authors_separator, cache)
 
     def checks(self) -> RecordChecks:
         end_of_sync_day = pd.Timestamp(self.sync_date) + pd.Timedelta(days=1)
@@ -253,10 +260,7 @@ def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, connector:
         quarantine += _quarantine_rows(failures, mapped, body, connector.date_format)
         passed = ~body.index.isin(failures["index"].unique())
         if passed.any():
-            parsed.mapped = mapped[passed]
-            parsed.cache = {k: tuple(x[passed] if x is not None else None for x in v)  # type: ignore[misc]
-                            for k, v in parsed.cache.items()}
-            accepted, counts.unknown_field_labels = _canonical(parsed, body[passed], source, phases)
+            accepted, counts.unknown_field_labels = _canonical(parsed.subset(passed), body[passed], source, phases)
 
     outcomes: list[tuple[object, ...]] = []
     if not accepted.empty:

@@ -160,3 +160,26 @@ def test_payload_is_kept_verbatim(engine, world):
         payload = json.loads(conn.scalar(sa.select(store.raw_records.c.payload)))
     assert payload["Tên sáng kiến"] == "Giải pháp số hoá hồ sơ tín dụng"
     assert payload["Giá trị làm lợi"] == "1.500.000"
+
+
+def test_initiative_keeps_its_id_when_a_duplicate_arrives_later(engine, world):
+    setup_store(engine, world)
+    world.source("hanoi", BANK_ROW, SCHOOL_ROW)
+    add_connector(engine, "hanoi", "files", read_config_file(world.config("hanoi")))
+    first_run, *_ = run_sync(engine)
+    with engine.connect() as conn:
+        before = dict(conn.execute(sa.select(store.raw_records.c.source_record_id,
+                                             store.initiative_members.c.initiative_id)
+                                   .join(store.initiative_members)).all())
+    world.source("nganhang", "NH-9;CONG-77;Giai phap so hoa ho so tin dung;Nguyen Van An;G001;;Giai phap ky thuat;"
+                             "01/02/2022;15/01/2022;20/02/2022;Hop le;")
+    add_connector(engine, "nganhang", "files", read_config_file(world.config("nganhang")))
+    second_run, *_ = run_sync(engine)
+    with engine.connect() as conn:
+        after = dict(conn.execute(sa.select(store.raw_records.c.source_record_id,
+                                            store.initiative_members.c.initiative_id)
+                                  .join(store.initiative_members)).all())
+        joined = conn.execute(sa.select(store.initiatives).where(store.initiatives.c.id == after["HN-1"])).mappings().one()
+    assert after["HN-1"] == before["HN-1"] == after["NH-9"]
+    assert after["HN-2"] == before["HN-2"]
+    assert (joined["members"], joined["created_run"], joined["updated_run"]) == (2, first_run, second_run)
