@@ -56,3 +56,16 @@ def test_flow_run_fails_naming_the_failed_source_while_the_others_are_synced(pre
         per_source = {r.source: r for r in conn.execute(sa.select(store.sync_run_sources))}
     assert run["status"] == "failed" and "broken" in run["message"]
     assert per_source["hanoi"].accepted == 2 and per_source["broken"].error_type == "source"
+
+
+def test_prefect_api_answers_the_filters_its_own_client_sends(prefect_harness):
+    """Guards the fastapi pin: from fastapi 0.151 the server answers 422 to a null limit."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    async def read() -> list[object]:
+        async with get_client() as client:
+            return await client.read_deployments()
+
+    assert isinstance(asyncio.run(read()), list)
