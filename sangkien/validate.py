@@ -242,9 +242,13 @@ def validate_source(engine: Engine, source: str, connector: Connector, run_id: i
 def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, connector: Connector, run_id: int | None,
                     sync_date: dt.date, resolver: UnitResolver, phases: list[Phase]) -> ValidationCounts:
     counts = ValidationCounts()
-    ids = [int(i) for i in raw["id"]]
-    conn.execute(store.records.delete().where(store.records.c.raw_id.in_(ids)))
-    conn.execute(store.quarantine.delete().where(store.quarantine.c.raw_id.in_(ids)))
+    # the chunk is every undecided row of the source within its id range (a subquery, not a
+    # parameter list: PostgreSQL takes at most 65,535 parameters); changed rows lose their old results
+    t = store.raw_records
+    chunk = sa.select(t.c.id).where(t.c.source == source, t.c.outcome.is_(None),
+                                    t.c.id.between(int(raw["id"].min()), int(raw["id"].max())))
+    conn.execute(store.records.delete().where(store.records.c.raw_id.in_(chunk)))
+    conn.execute(store.quarantine.delete().where(store.quarantine.c.raw_id.in_(chunk)))
 
     landing_failed = raw["landing_problem"].notna()
     quarantine: list[dict[str, object]] = [

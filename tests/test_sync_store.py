@@ -183,3 +183,15 @@ def test_initiative_keeps_its_id_when_a_duplicate_arrives_later(engine, world):
     assert after["HN-1"] == before["HN-1"] == after["NH-9"]
     assert after["HN-2"] == before["HN-2"]
     assert (joined["members"], joined["created_run"], joined["updated_run"]) == (2, first_run, second_run)
+
+
+def test_a_delivery_larger_than_the_driver_parameter_limit_is_validated(engine, world):
+    """PostgreSQL takes at most 65,535 parameters per statement; a big export must still pass."""
+    setup_store(engine, world)
+    rows = [BANK_ROW.replace("HN-1;CONG-77;", f"HN-{i};;").replace("tín dụng", f"tín dụng {i}")
+            for i in range(70_000)]
+    world.source("hanoi", *rows)
+    add_connector(engine, "hanoi", "files", read_config_file(world.config("hanoi")))
+    _, results, resolved, status = run_sync(engine)
+    assert status == "completed"
+    assert (results[0].received, results[0].accepted, resolved.initiatives) == (70_000, 70_000, 70_000)
