@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from connectors.base import CANONICAL_FIELDS, Connector
 from sangkien import store
+from sangkien.errors import ControlTotalError
 from sangkien.normalize import (author_keys_series, fold_series, nfc_series, parse_date_series,
                                 parse_vn_number_series, split_authors, strip_markup_series)
 from sangkien.reference import Phase, get_phases
@@ -25,7 +26,6 @@ from sangkien.units import UnitResolver
 from sangkien.vocab import SOLUTION_TYPE, STATUS, map_field_series
 from schemas.records import CANONICAL_SCHEMA, CHECK_MESSAGES, SCHEMA_VERSION, RecordChecks, mapped_schema
 
-DATE_FIELDS = ("recognized_on", "applied_on", "submitted_at", "updated_at")
 TEXT_FIELDS = ("title", "authors", "submitted_by", "unit", "field", "solution_type", "status")  # HTML/control chars stripped
 CHUNK_ROWS = 200_000
 VALUE_SHOWN = 200  # characters of an offending value kept in the quarantine
@@ -129,6 +129,13 @@ def _failures(schema: pa.DataFrameSchema, mapped: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"index": pd.Series([], dtype=np.int64), "column": [], "check": []})
 
 
+def _landing_failure(raw_id: int, source_record_id: str, problem: str) -> dict[str, object]:
+    """A quarantine entry for a row that could not be landed cleanly (``column|check|message``)."""
+    column, check, message = problem.split("|", 2)
+    return {"raw_id": raw_id, "column": column, "check": check, "value": source_record_id[:VALUE_SHOWN],
+            "message": message}
+
+
 def _quarantine_rows(failures: pd.DataFrame, mapped: pd.DataFrame, raw: pd.DataFrame,
                      date_format: str) -> list[dict[str, object]]:
     rows = []
@@ -225,6 +232,7 @@ def validate_source(engine: Engine, source: str, connector: Connector, run_id: i
     with engine.connect() as conn:
         resolver = UnitResolver.from_store(conn)
         phases = get_phases(conn)
+    last_id = 0
     while True:
         with engine.begin() as conn:
             raw = store.read_frame(conn, (
@@ -235,6 +243,9 @@ def validate_source(engine: Engine, source: str, connector: Connector, run_id: i
                 ["id", "source_record_id", "payload", "landing_problem"])
             if raw.empty:
                 return totals
+            if int(raw["id"].min()) <= last_id:  # a chunk left undecided would loop forever
+                raise ControlTotalError(f"validation of {source} left row {int(raw['id'].min())} undecided")
+            last_id = int(raw["id"].max())
             counts = _validate_chunk(conn, raw, source, connector, run_id, sync_date, resolver, phases)
             totals.add(counts)
 
@@ -251,10 +262,8 @@ def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, connector:
     conn.execute(store.quarantine.delete().where(store.quarantine.c.raw_id.in_(chunk)))
 
     landing_failed = raw["landing_problem"].notna()
-    quarantine: list[dict[str, object]] = [
-        {"raw_id": int(r.id), "column": r.landing_problem.split("|", 2)[0], "check": r.landing_problem.split("|", 2)[1],
-         "value": r.source_record_id[:VALUE_SHOWN], "message": r.landing_problem.split("|", 2)[2]}
-        for r in raw[landing_failed].itertuples()]
+    quarantine = [_landing_failure(int(r.id), r.source_record_id, r.landing_problem)
+                  for r in raw[landing_failed].itertuples()]
     body = raw[~landing_failed]
     accepted = pd.DataFrame()
     if not body.empty:
