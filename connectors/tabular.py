@@ -222,6 +222,7 @@ def _decode_auto(name: str, raw: bytes, utf16: str | None) -> tuple[bytes, str]:
             raise FileFormatError(
                 f"{name} is not valid {codec} text: {_where(raw, bad, codec)}; re-export it as 'CSV UTF-8'"
             ) from None
+        _check_single_encoding(name, raw, bad)
     try:
         return _nfc_utf8(raw, "cp1258"), "cp1258"
     except _BadBytes as bad:
@@ -229,6 +230,26 @@ def _decode_auto(name: str, raw: bytes, utf16: str | None) -> tuple[bytes, str]:
             f"{name} is neither UTF-8 nor Windows-1258 (cp1258) text: {_where(raw, bad, 'cp1258')}; "
             "re-export it as 'CSV UTF-8' or set encoding: to the file's encoding"
         ) from None
+
+
+def _check_single_encoding(name: str, raw: bytes, bad: _BadBytes) -> None:
+    """Refuse a file whose first lines are UTF-8 with accents and a later line is not.
+
+    Reading such a file as cp1258 would garble the UTF-8 part silently, so it is named.
+    """
+    line_start = raw.rfind(b"\n", 0, bad.offset) + 1
+    before = raw[:line_start]
+    if before.isascii():
+        return
+    try:
+        before.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    line = before.count(b"\n") + 1
+    raise FileFormatError(
+        f"{name} mixes encodings: lines 1-{line - 1} are UTF-8 but line {line} is not "
+        f"({_where(raw, bad, 'utf-8')}); re-export the whole file in one encoding ('CSV UTF-8')"
+    )
 
 
 def _decode_explicit(name: str, raw: bytes, encoding: str, utf16: str | None) -> tuple[bytes, str]:
@@ -339,7 +360,9 @@ def _sample(data: bytes, size: int = _SAMPLE) -> tuple[str, bool]:
             return data.decode("utf-8-sig"), True
         text = data[:size].decode("utf-8-sig", errors="ignore")
         cut = max(text.rfind("\n"), text.rfind("\r"))
-        if cut > 0 and text[:cut].strip():
+        # at least two complete lines: the last record of a partial sample is not trusted, so a
+        # sample holding only the header (a huge first row follows) would leave nothing to sniff
+        if cut > 0 and text[:cut].strip() and ("\n" in text[:cut] or "\r" in text[:cut]):
             return text[: cut + 1], False
         size *= 4
 

@@ -217,6 +217,65 @@ def cmd_export_links(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quarantine_list(args: argparse.Namespace) -> int:
+    from sangkien import quarantine
+
+    with _engine(args).connect() as conn:
+        rows = quarantine.groups(conn, args.source, args.reason)
+    if not rows:
+        print("nothing is held in quarantine" + (" for that filter" if args.source or args.reason else ""))
+        return 0
+    print(f"{'source':16} {'column':16} {'check':18} {'rows':>8}  {'first id':>8}  example value")
+    for r in rows:
+        example = (r["example"] or "")[:40]
+        print(f"{r['source']:16} {r['column']:16} {r['check']:18} {r['rows']:>8,}  {r['first_id']:>8}  {example!r}")
+    print(f"{sum(r['rows'] for r in rows):,} failure(s) in all; `sangkien quarantine show ID` shows a row")
+    return 0
+
+
+def cmd_quarantine_show(args: argparse.Namespace) -> int:
+    from sangkien import quarantine
+
+    with _engine(args).connect() as conn:
+        entry = quarantine.entry(conn, args.id)
+    print(f"row {entry['id']} from {entry['source']} (record {entry['source_record_id']!r}, {entry['origin']}), "
+          f"landed {entry['fetched_at']}, outcome {entry['outcome']}")
+    print("failures:" if entry["failures"] else "failures: none")
+    for f in entry["failures"]:
+        print(f"  - {f['column']} / {f['check']}: {f['message']}")
+    print("payload, as received:")
+    print(json.dumps(entry["payload"], ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_quarantine_export(args: argparse.Namespace) -> int:
+    from sangkien import quarantine
+
+    with _engine(args).connect() as conn:
+        n = quarantine.export(conn, Path(args.out), args.source, args.reason)
+    print(f"wrote {n:,} failure row(s) to {args.out}")
+    return 0
+
+
+def cmd_quarantine_release(args: argparse.Namespace) -> int:
+    from sangkien import quarantine
+
+    result = quarantine.release(_engine(args), args.source, args.reason)
+    for name in result.skipped_sources:
+        print(f"kept {name}'s rows: that connector is no longer registered, so its mapping is unknown")
+    print(f"released {result.released:,} row(s): now {result.accepted:,} accepted, {result.ineligible:,} ineligible, "
+          f"{result.quarantined:,} still quarantined")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from sangkien.report import format_runs
+
+    with _engine(args).connect() as conn:
+        print(format_runs(conn, args.last))
+    return 0
+
+
 def cmd_sandbox_generate(args: argparse.Namespace) -> int:
     from sandbox.generate import generate_world
 
@@ -296,6 +355,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = export.add_parser("links", help="one row per landed record: its initiative and outcome")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_export_links)
+
+    held = group("quarantine", "rows held back, and why")
+    for action, func, text in (("list", cmd_quarantine_list, "held rows counted by source, column and check"),
+                               ("export", cmd_quarantine_export, "every failure of every held row, as CSV"),
+                               ("release", cmd_quarantine_release,
+                                "re-validate held rows after fixing a mapping or the org tree (no new pull)")):
+        p = held.add_parser(action, help=text)
+        p.add_argument("--source", help="only this connector's rows")
+        p.add_argument("--reason", help="only rows failing this check or column (e.g. unit_known, applied_on)")
+        if action == "export":
+            p.add_argument("--out", required=True)
+        p.set_defaults(func=func)
+    p = held.add_parser("show", help="one held row: its payload as received and every failure")
+    p.add_argument("id", type=int, help="the row id shown by `quarantine list`")
+    p.set_defaults(func=cmd_quarantine_show)
+
+    p = sub.add_parser("runs", help="recent sync runs with per-source control totals")
+    p.add_argument("--last", type=int, default=5, help="how many runs (default 5)")
+    p.set_defaults(func=cmd_runs)
 
     sandbox = group("sandbox", "the simulated world")
     p = sandbox.add_parser("generate", help="write a simulated world (org tree, quotas, sources, truth)")

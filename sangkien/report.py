@@ -104,6 +104,26 @@ def format_table(rows: list[dict[str, Any]], as_of: str | None) -> str:
     return "\n".join(out)
 
 
+def format_runs(conn: Connection, last: int = 5) -> str:
+    """Recent runs and, per source, received = accepted + ineligible + quarantined."""
+    runs = conn.execute(sa.select(store.sync_runs).order_by(store.sync_runs.c.id.desc()).limit(last)).mappings().all()
+    if not runs:
+        return "no sync has run yet; `sangkien sync` runs one"
+    lines = []
+    for run in runs:
+        lines.append(f"run {run['id']}: {run['status']}, started {run['started_at']:%Y-%m-%d %H:%M:%S}"
+                     + (f" ({run['message']})" if run["message"] else ""))
+        sources = conn.execute(sa.select(store.sync_run_sources).where(store.sync_run_sources.c.run_id == run["id"])
+                               .order_by(store.sync_run_sources.c.source)).mappings()
+        for s in sources:
+            ok = "ok" if s["received"] == s["accepted"] + s["ineligible"] + s["quarantined"] else "MISMATCH"
+            error = f"  {s['error_type']} error: {s['error']}" if s["error"] else ""
+            lines.append(f"  {s['source']:16} received {s['received']:>9,} = accepted {s['accepted']:,} + ineligible "
+                         f"{s['ineligible']:,} + quarantined {s['quarantined']:,} [{ok}]  new {s['new']:,}, "
+                         f"changed {s['changed']:,}{error}")
+    return "\n".join(lines)
+
+
 def render_report(conn: Connection, fmt: str, phase: int | None = None, unit: str | None = None) -> str:
     as_of, rows = report_rows(conn, phase, unit)
     if fmt == "json":
@@ -112,7 +132,7 @@ def render_report(conn: Connection, fmt: str, phase: int | None = None, unit: st
         buffer = io.StringIO()
         write_csv(buffer, REPORT_COLUMNS, rows)
         return buffer.getvalue()
-    return format_table(rows, as_of)
+    return format_table(rows, as_of) + "\n\n" + format_runs(conn, last=1)
 
 
 def export_links(conn: Connection, out: Path) -> int:

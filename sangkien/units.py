@@ -22,12 +22,15 @@ class UnitResolver:
     @classmethod
     def from_store(cls, conn: Connection) -> "UnitResolver":
         units = conn.execute(sa.select(store.org_units.c.code, store.org_units.c.name)).all()
-        aliases = conn.execute(sa.select(store.org_aliases.c.unit_code, store.org_aliases.c.alias_folded)).all()
+        aliases = conn.execute(sa.select(store.org_aliases.c.unit_code, store.org_aliases.c.alias)).all()
+        return cls.from_names([(code, name) for code, name in units], [(code, alias) for code, alias in aliases])
+
+    @classmethod
+    def from_names(cls, units: list[tuple[str, str]], aliases: list[tuple[str, str]]) -> "UnitResolver":
+        """A resolver over (code, name) units and (code, alias) aliases."""
         owners: dict[str, set[str]] = {}
-        for code, name in units:
-            owners.setdefault(fold(name), set()).add(code)
-        for code, folded in aliases:
-            owners.setdefault(folded, set()).add(code)
+        for code, text in [*units, *aliases]:
+            owners.setdefault(fold(text), set()).add(code)
         names = {k: next(iter(v)) for k, v in owners.items() if len(v) == 1 and k}
         return cls({code.upper(): code for code, _ in units}, names, {k for k, v in owners.items() if len(v) > 1})
 
