@@ -43,6 +43,27 @@ class ValidationCounts:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+@dataclass(frozen=True)
+class ValidationContext:
+    """What validating a source's rows depends on besides the rows themselves."""
+
+    date_format: str
+    authors_separator: str
+    sync_date: dt.date
+    resolver: UnitResolver
+    phases: list[Phase]
+
+
+@dataclass
+class FrameResult:
+    """``canonical``: typed records for rows that passed (same index as the input);
+    ``failures``: one row per failed check (index, column, check, value, message)."""
+
+    canonical: pd.DataFrame
+    failures: pd.DataFrame
+    unknown_field_labels: int
+
+
 @dataclass
 class _ParsedColumns:
     """Parse results shared by the schema's checks and the canonical conversion (parsed once)."""
@@ -136,17 +157,28 @@ def _landing_failure(raw_id: int, source_record_id: str, problem: str) -> dict[s
             "message": message}
 
 
-def _quarantine_rows(failures: pd.DataFrame, mapped: pd.DataFrame, raw: pd.DataFrame,
-                     date_format: str) -> list[dict[str, object]]:
-    rows = []
+def _describe_failures(failures: pd.DataFrame, mapped: pd.DataFrame, date_format: str) -> pd.DataFrame:
+    """The failures with the offending value (shortened) and a message for people."""
+    values, messages = [], []
     for index, column, check in failures.itertuples(index=False):
         value = str(mapped.at[index, column])[:VALUE_SHOWN]
         message = f"{column} {value!r} {CHECK_MESSAGES.get(check, 'fails ' + check)}"
         if check == "date_format":
             message += f" ({date_format})"
-        rows.append({"raw_id": int(raw.at[index, "id"]), "column": column, "check": check,
-                     "value": value, "message": message})
-    return rows
+        values.append(value)
+        messages.append(message)
+    return failures.assign(value=values, message=messages)
+
+
+def validate_frame(mapped: pd.DataFrame, ctx: ValidationContext) -> FrameResult:
+    """Check mapped records against the schema and convert those that pass; no database involved."""
+    parsed = _ParsedColumns(mapped, ctx.date_format, ctx.sync_date, ctx.resolver, ctx.authors_separator)
+    failures = _describe_failures(_failures(mapped_schema(parsed.checks()), mapped), mapped, ctx.date_format)
+    passed = ~mapped.index.isin(failures["index"].unique())
+    if not passed.any():
+        return FrameResult(pd.DataFrame(), failures, 0)
+    canonical, unknown_labels = _canonical(parsed.subset(passed), ctx.phases)
+    return FrameResult(canonical, failures, unknown_labels)
 
 
 def _eligibility(applied: pd.Series, submitted: pd.Series, recognized: pd.Series,
@@ -175,7 +207,7 @@ def _eligibility(applied: pd.Series, submitted: pd.Series, recognized: pd.Series
     return phase, reason.isna(), reason
 
 
-def _canonical(parsed: _ParsedColumns, raw: pd.DataFrame, source: str, phases: list[Phase]) -> tuple[pd.DataFrame, int]:
+def _canonical(parsed: _ParsedColumns, phases: list[Phase]) -> tuple[pd.DataFrame, int]:
     """Typed canonical records for rows that passed the schema; also the count of unknown field labels."""
     m = parsed.mapped
     unit_code = parsed.unit()[0]
@@ -185,9 +217,6 @@ def _canonical(parsed: _ParsedColumns, raw: pd.DataFrame, source: str, phases: l
     title = nfc_series(m["title"])
     portal_id = m["portal_id"].str.strip()
     out = pd.DataFrame({
-        "raw_id": raw["id"].astype(np.int64),
-        "source": source,
-        "source_record_id": raw["source_record_id"].astype(str),
         "portal_id": portal_id.where(portal_id != "", None),
         "title": title,
         "title_folded": fold_series(title),
@@ -211,7 +240,6 @@ def _canonical(parsed: _ParsedColumns, raw: pd.DataFrame, source: str, phases: l
         "ineligible_reason": reason,
         "schema_version": SCHEMA_VERSION,
     })
-    CANONICAL_SCHEMA.validate(out, lazy=True)
     return out, int(field_unknown.sum())
 
 
@@ -230,8 +258,8 @@ def validate_source(engine: Engine, source: str, connector: Connector, run_id: i
     sync_date = sync_date or dt.date.today()
     totals = ValidationCounts()
     with engine.connect() as conn:
-        resolver = UnitResolver.from_store(conn)
-        phases = get_phases(conn)
+        ctx = ValidationContext(connector.date_format, connector.authors_separator, sync_date,
+                                UnitResolver.from_store(conn), get_phases(conn))
     last_id = 0
     while True:
         with engine.begin() as conn:
@@ -246,12 +274,12 @@ def validate_source(engine: Engine, source: str, connector: Connector, run_id: i
             if int(raw["id"].min()) <= last_id:  # a chunk left undecided would loop forever
                 raise ControlTotalError(f"validation of {source} left row {int(raw['id'].min())} undecided")
             last_id = int(raw["id"].max())
-            counts = _validate_chunk(conn, raw, source, connector, run_id, sync_date, resolver, phases)
+            counts = _validate_chunk(conn, raw, source, connector, run_id, ctx)
             totals.add(counts)
 
 
 def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, connector: Connector, run_id: int | None,
-                    sync_date: dt.date, resolver: UnitResolver, phases: list[Phase]) -> ValidationCounts:
+                    ctx: ValidationContext) -> ValidationCounts:
     counts = ValidationCounts()
     # the chunk is every undecided row of the source within its id range (a subquery, not a
     # parameter list: PostgreSQL takes at most 65,535 parameters); changed rows lose their old results
@@ -267,13 +295,16 @@ def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, connector:
     body = raw[~landing_failed]
     accepted = pd.DataFrame()
     if not body.empty:
-        mapped = map_payloads(body["payload"], connector.columns)
-        parsed = _ParsedColumns(mapped, connector.date_format, sync_date, resolver, connector.authors_separator)
-        failures = _failures(mapped_schema(parsed.checks()), mapped)
-        quarantine += _quarantine_rows(failures, mapped, body, connector.date_format)
-        passed = ~body.index.isin(failures["index"].unique())
-        if passed.any():
-            accepted, counts.unknown_field_labels = _canonical(parsed.subset(passed), body[passed], source, phases)
+        result = validate_frame(map_payloads(body["payload"], connector.columns), ctx)
+        ids = body["id"].astype(np.int64)
+        failures = result.failures.assign(raw_id=ids.loc[result.failures["index"]].values)
+        quarantine += failures[["raw_id", "column", "check", "value", "message"]].to_dict("records")
+        counts.unknown_field_labels = result.unknown_field_labels
+        if not result.canonical.empty:
+            kept = body.loc[result.canonical.index]
+            accepted = result.canonical.assign(raw_id=kept["id"].astype(np.int64), source=source,
+                                               source_record_id=kept["source_record_id"].astype(str))
+            CANONICAL_SCHEMA.validate(accepted, lazy=True)
 
     outcomes: list[tuple[object, ...]] = []
     if not accepted.empty:
