@@ -158,3 +158,19 @@ def test_quarantine_show_and_export_carry_the_payload_and_every_failure(engine, 
     assert n == 2
     text = (tmp_path / "held.csv").read_text(encoding="utf-8-sig")
     assert "two-faults" in text and "31/02/2022" in text and "Đang chờ xử lý" in text
+
+
+def test_exports_do_not_let_a_spreadsheet_run_a_formula_from_the_data(engine, world, tmp_path):
+    from sangkien.report import export_links
+
+    setup_store(engine, world)
+    world.source("hanoi", row("=HYPERLINK(\"http://x\")", applied_on="=1+1"), row("+cmd"))
+    add_connector(engine, "hanoi", "files", read_config_file(world.config("hanoi")))
+    run_sync(engine)
+    with engine.connect() as conn:
+        export_links(conn, tmp_path / "links.csv")
+        quarantine.export(conn, tmp_path / "held.csv")
+    for name in ("links.csv", "held.csv"):
+        for line in (tmp_path / name).read_text(encoding="utf-8-sig").splitlines()[1:]:
+            for cell in next(__import__("csv").reader([line])):
+                assert not cell.startswith(("=", "+", "-", "@")), (name, cell)
