@@ -95,7 +95,10 @@ def test_bad_files_get_specific_messages_and_do_not_stop_the_good_ones(engine, w
                                             encoding="utf-8")
     (folder / "i-binary.csv").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     world.source("other", row("other-1"))
-    for name in ("hanoi", "other"):
+    world.source("wrongdelim", row("wd-1"))
+    config = world.config("wrongdelim")
+    config.write_text(config.read_text(encoding="utf-8").replace("delimiter: auto", 'delimiter: ","'), encoding="utf-8")
+    for name in ("hanoi", "other", "wrongdelim"):
         add_connector(engine, name, "files", read_config_file(world.config(name)))
 
     _, results, _, status = run_sync(engine)
@@ -109,6 +112,7 @@ def test_bad_files_get_specific_messages_and_do_not_stop_the_good_ones(engine, w
     assert "f-mixed.csv mixes encodings" in errors
     assert "i-binary.csv" in errors and "binary" in errors
     assert len(hanoi.errors) == 5  # one message per bad file; the others were read
+    assert "set delimiter: ';'" in by_name["wrongdelim"].errors[0]
     with engine.connect() as conn:
         outcome = {r.source_record_id: r for r in conn.execute(sa.select(store.raw_records))}
     assert {"good-1", "bom-1", "wide-1", "small", "huge"} <= set(outcome)
