@@ -94,9 +94,10 @@ def connector_kinds() -> dict[str, type[Connector]]:
     kinds: dict[str, type[Connector]] = {}
     for ep in entry_points(group="sangkien.connectors"):
         kinds[ep.name] = ep.load()
-    if "files" not in kinds:  # running from a source tree that is not installed
+    if not kinds:  # running from a source tree that is not installed
         from connectors.files import FilesConnector
-        kinds["files"] = FilesConnector
+        from connectors.portal import PortalConnector
+        kinds = {"files": FilesConnector, "portal": PortalConnector}
     return kinds
 
 

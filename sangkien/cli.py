@@ -87,11 +87,22 @@ def cmd_connectors_kinds(args: argparse.Namespace) -> int:
 
 
 def cmd_connectors_add(args: argparse.Namespace) -> int:
-    from sangkien.registry import add_connector, read_config_file
+    from sangkien.registry import add_connector, merge_settings, parse_assignments, read_config_file
 
-    config = read_config_file(Path(args.config))
+    if not args.config and not args.set:
+        raise UserError("give the settings with --config FILE.yaml or --set key=value (see `sangkien connectors kinds`)")
+    config = read_config_file(Path(args.config)) if args.config else {}
+    config = merge_settings(config, parse_assignments(args.set or []))
     add_connector(_engine(args), args.name, args.kind, config)
     print(f"registered {args.kind} connector {args.name!r}")
+    return 0
+
+
+def cmd_connectors_edit(args: argparse.Namespace) -> int:
+    from sangkien.registry import edit_connector, parse_assignments
+
+    edit_connector(_engine(args), args.name, parse_assignments(args.set))
+    print(f"updated connector {args.name!r}")
     return 0
 
 
@@ -103,8 +114,11 @@ def cmd_connectors_list(args: argparse.Namespace) -> int:
     if not rows:
         print("no connectors registered; add one with `sangkien connectors add NAME --kind files --config FILE.yaml`")
     for row in rows:
-        files = len((row["state"] or {}).get("files", {}))
-        print(f"{row['name']:20} {row['kind']:8} {row['config'].get('path', '')}  ({files} file(s) read)")
+        state = row["state"] or {}
+        where = row["config"].get("path") or row["config"].get("base_url") or ""
+        progress = (f"{len(state['files'])} file(s) read" if "files" in state
+                    else f"synced up to {state['updated_since']}" if state.get("updated_since") else "not synced yet")
+        print(f"{row['name']:20} {row['kind']:8} {where}  ({progress})")
     return 0
 
 
@@ -329,8 +343,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = conns.add_parser("add", help="register a source")
     p.add_argument("name")
     p.add_argument("--kind", required=True)
-    p.add_argument("--config", required=True, help="YAML file of settings")
+    p.add_argument("--config", help="YAML file of settings")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="a setting (repeatable; columns.title=Tên for nested ones; secrets as env:VAR)")
     p.set_defaults(func=cmd_connectors_add)
+    p = conns.add_parser("edit", help="change settings of a registered source")
+    p.add_argument("name")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", required=True)
+    p.set_defaults(func=cmd_connectors_edit)
     conns.add_parser("list", help="registered sources").set_defaults(func=cmd_connectors_list)
     for action, func, text in (("show", cmd_connectors_show, "settings and state of a source"),
                                ("check", cmd_connectors_check, "test that a source can be read"),

@@ -45,10 +45,11 @@ def _payloads(rows: pd.DataFrame, headers: list[str]) -> list[str]:
 
 
 def land_batch(conn: Connection, source: str, batch: Batch, id_column: str | None, run_id: int,
-               known: dict[str, str]) -> LandCounts:
+               known: dict[str, str], received: set[str] | None = None) -> LandCounts:
     """Upsert ``batch`` into raw_records and save its state, inside the caller's transaction.
 
-    ``known`` (from ``existing_records``) is updated in place. A row without an id, or
+    ``known`` (from ``existing_records``) is updated in place; ``received`` collects the ids
+    delivered in this run, so a record delivered twice (pages that overlap) counts once. A row without an id, or
     repeating an id earlier in the same batch, and a row that could not be split into
     columns, are landed under a synthetic id with a ``landing_problem`` so validation
     quarantines them: nothing is dropped.
@@ -75,7 +76,9 @@ def land_batch(conn: Connection, source: str, batch: Batch, id_column: str | Non
         ids.append(f"~{problem.origin}")
         problems.append(f"_row|field_count|{problem.origin}: {problem.message}")
 
-    counts = LandCounts(received=len(ids))
+    received = set() if received is None else received
+    counts = LandCounts(received=len(set(ids) - received))
+    received.update(ids)
     stamp = now.strftime(store.sql_timestamp_text(conn, aware=True))
     inserts, updates, touched = [], [], []
     for srid, payload, origin, problem in zip(ids, payloads, origins, problems):

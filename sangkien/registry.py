@@ -40,6 +40,43 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def parse_assignments(assignments: list[str]) -> dict[str, Any]:
+    """``key=value`` settings (``columns.title=Tên`` for nested keys; values read as YAML scalars)."""
+    config: dict[str, Any] = {}
+    for item in assignments:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--set {item!r}: expected key=value")
+        try:
+            parsed = yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError:
+            parsed = value
+        target = config
+        *parents, leaf = key.strip().split(".")
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = value if isinstance(parsed, (dict, list)) or parsed is None else parsed
+    return config
+
+
+def merge_settings(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` updated with ``changes``, nested mappings merged key by key."""
+    merged = dict(base)
+    for key, value in changes.items():
+        merged[key] = merge_settings(merged[key], value) if isinstance(value, dict) and isinstance(
+            merged.get(key), dict) else value
+    return merged
+
+
+def edit_connector(engine: Engine, name: str, changes: dict[str, Any]) -> None:
+    """Change some settings of a registered connector, validated like on add."""
+    with engine.begin() as conn:
+        row = get_connector_row(conn, name)
+        settings = validate_settings(row["kind"], merge_settings(row["config"], changes))
+        conn.execute(store.connectors.update().where(store.connectors.c.name == name)
+                     .values(config=settings.model_dump(mode="json"), updated_at=_now()))
+
+
 def validate_settings(kind: str, config: dict[str, Any]):  # type: ignore[no-untyped-def]
     """The kind's settings model for ``config``; UserError with field-level messages otherwise."""
     kinds = connector_kinds()

@@ -79,6 +79,7 @@ def pull_source(engine: Engine, name: str, run_id: int) -> SourceResult:
     with engine.connect() as conn:
         row = get_connector_row(conn, name)
         known = existing_records(conn, name)
+    received: set[str] = set()
     try:
         connector = build_connector(row)
         id_column = connector.columns.get("source_record_id")
@@ -88,7 +89,7 @@ def pull_source(engine: Engine, name: str, run_id: int) -> SourceResult:
                 result.error_type = result.error_type or batch.problem.error_type
                 continue
             with engine.begin() as conn:
-                result.land.add(land_batch(conn, name, batch, id_column, run_id, known))
+                result.land.add(land_batch(conn, name, batch, id_column, run_id, known, received))
             result.files += 1
     except ConnectorError as exc:
         result.errors.append(str(exc))
