@@ -97,7 +97,8 @@ def connector_kinds() -> dict[str, type[Connector]]:
     if not kinds:  # running from a source tree that is not installed
         from connectors.files import FilesConnector
         from connectors.portal import PortalConnector
-        kinds = {"files": FilesConnector, "portal": PortalConnector}
+        from connectors.rest import RestConnector
+        kinds = {"files": FilesConnector, "portal": PortalConnector, "rest": RestConnector}
     return kinds
 
 
