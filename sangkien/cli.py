@@ -305,6 +305,16 @@ def cmd_sandbox_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sandbox_serve(args: argparse.Namespace) -> int:
+    from sandbox import servers
+
+    argv = [args.kind, "--world", args.world, "--port", str(args.port), "--faults", args.faults or "",
+            "--token", args.token, "--style", args.style]
+    if args.source:
+        argv += ["--source", args.source]
+    return servers.main(argv)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from sangkien.demo import run_demo
 
@@ -402,6 +412,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--noise", choices=("none", "light", "hard"), default="none")
     p.set_defaults(func=cmd_sandbox_generate)
+
+    p = sandbox.add_parser("serve", help="serve a world's portal or a provincial REST system on 127.0.0.1")
+    p.add_argument("kind", choices=("portal", "rest"))
+    p.add_argument("--world", required=True, help="a folder written by `sandbox generate`")
+    p.add_argument("--port", type=int, default=0, help="default: any free port (printed)")
+    p.add_argument("--faults", help='e.g. "5xx=0.05,429=0.05,slow=0.02,truncated=0.03,drop=0.02,shift=0.02,update=0.01"')
+    p.add_argument("--token", default="demo-token", help="the token / API key clients must send")
+    p.add_argument("--style", choices=("page", "offset", "cursor", "link"), default="page", help="rest paging style")
+    p.add_argument("--source", help="rest: which world source to serve (default hanoi)")
+    p.set_defaults(func=cmd_sandbox_serve)
 
     p = sub.add_parser("demo", help="generate a small world, sync it, print the report")
     p.add_argument("--dir", default="sangkien-demo", help="work folder (default ./sangkien-demo)")
