@@ -98,7 +98,8 @@ def connector_kinds() -> dict[str, type[Connector]]:
         from connectors.files import FilesConnector
         from connectors.portal import PortalConnector
         from connectors.rest import RestConnector
-        kinds = {"files": FilesConnector, "portal": PortalConnector, "rest": RestConnector}
+        from connectors.sql import SqlConnector
+        kinds = {"files": FilesConnector, "portal": PortalConnector, "rest": RestConnector, "sql": SqlConnector}
     return kinds
 
 
