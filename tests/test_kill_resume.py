@@ -1,0 +1,77 @@
+"""A sync killed with SIGKILL mid-pull and run again ends where an uninterrupted one does."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from sandbox.generate import generate_world
+from sandbox.servers import serve
+from sangkien import store
+from sangkien.reference import load_orgs
+from sangkien.registry import add_connector
+
+TOKEN = "kill-test-token"
+SLOW = "slow=0.5,slow_delay=0.15,seed=5"  # slow but successful answers: time to kill mid-pull
+
+
+def prepare(url: str, world: Path, portal_url: str) -> sa.Engine:
+    engine = store.open_store(url)
+    load_orgs(engine, world / "orgs.csv")
+    add_connector(engine, "portal", "portal", {"base_url": portal_url, "token": "env:SANGKIEN_KILL_TOKEN",
+                                               "page_size": 10, "timeout": 5.0})
+    return engine
+
+
+def sync(url: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "SANGKIEN_KILL_TOKEN": TOKEN}
+    return subprocess.Popen([sys.executable, "-m", "sangkien.cli", "--db", url, "sync", "--in-process"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def snapshot(engine: sa.Engine) -> dict[str, object]:
+    with engine.connect() as conn:
+        raw = sorted(conn.execute(sa.select(store.raw_records.c.source_record_id, store.raw_records.c.content_hash,
+                                            store.raw_records.c.outcome)).all())
+        state = conn.execute(sa.select(store.connector_state.c.state)).scalar_one()
+        initiatives = conn.scalar(sa.select(sa.func.count()).select_from(store.initiatives))
+        counts = sorted(conn.execute(sa.select(store.unit_counts.c.unit_code, store.unit_counts.c.phase,
+                                               store.unit_counts.c.initiatives, store.unit_counts.c.valid)).all())
+    return {"raw": raw, "state": state, "initiatives": initiatives, "counts": counts}
+
+
+def test_a_sync_killed_mid_pull_and_rerun_matches_an_uninterrupted_one(tmp_path):
+    world = tmp_path / "world"
+    generate_world(world, 500, seed=9, noise="none")
+    with serve("portal", world, faults=SLOW, token=TOKEN) as server:
+        whole_url = f"sqlite:///{tmp_path / 'whole.db'}"
+        whole = prepare(whole_url, world, server.url)
+        done = sync(whole_url)
+        assert done.wait(timeout=300) == 0, done.stderr
+
+        killed_url = f"sqlite:///{tmp_path / 'killed.db'}"
+        killed = prepare(killed_url, world, server.url)
+        victim = sync(killed_url)
+        landed = 0
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and victim.poll() is None:
+            with killed.connect() as conn:
+                landed = conn.scalar(sa.select(sa.func.count()).select_from(store.raw_records))
+            if landed >= 60:
+                break
+            time.sleep(0.05)
+        assert victim.poll() is None, "the sync ended before it could be killed"
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        assert 0 < landed < len(server.system.ids())
+        rerun = sync(killed_url)
+        assert rerun.wait(timeout=300) == 0, rerun.stderr
+    killed.dispose()
+    whole.dispose()
+    assert snapshot(store.open_store(killed_url)) == snapshot(store.open_store(whole_url))
