@@ -1,13 +1,32 @@
-"""`sangkien demo`: a small simulated world, loaded, registered, synced and reported."""
+"""`sangkien demo`: a small simulated world, loaded, registered, synced and reported.
+
+The world's national portal and Hà Nội's system run as simulated HTTP servers on
+loopback for the demo's duration, Hồ Chí Minh City's records sit in a SQL database,
+and the other sources are file drops: every connector kind takes part.
+"""
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from sangkien.errors import UserError
 
 TOP_KINDS = ("national", "province", "national_sector", "corporation")
+DEMO_TOKEN_ENV = "SANGKIEN_DEMO_TOKEN"
+
+
+def _rest_settings(world: Path, source: str, url: str) -> dict[str, Any]:
+    """REST connector settings for a world source served by the simulator (page style, API key header)."""
+    files = yaml.safe_load((world / "sources" / f"{source}.yaml").read_text(encoding="utf-8"))
+    return {"base_url": url, "path": "/api/records", "auth": "api_key_header", "token": f"env:{DEMO_TOKEN_ENV}",
+            "pagination": "page", "records_path": "items", "page_size": 200, "incremental_param": "modified_after",
+            "change_field": files["columns"]["updated_at"], "date_format": files["date_format"],
+            "authors_separator": files["authors_separator"], "columns": files["columns"]}
 
 
 def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> int:
@@ -38,14 +57,26 @@ def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> i
     engine = open_store(url)
     print(f"2. loading {load_orgs(engine, world / 'orgs.csv'):,} org units and "
           f"{load_quotas(engine, world / 'quotas.csv'):,} quotas")
+    from sandbox.servers import serve
+    from sandbox.sqldb import write_source_db
+
     configs = sorted((world / "sources").glob("*.yaml"))
     if not configs:
         raise UserError(f"the generated world has no sources in {world / 'sources'}")
-    for config in configs:
-        add_connector(engine, config.stem, "files", read_config_file(config))
-    print(f"3. registered {len(configs)} file-drop sources: {', '.join(c.stem for c in configs)}")
-    print("4. running the nightly sync (Prefect flow) ...")
-    summary = nightly_sync(db_url=url)
+    os.environ[DEMO_TOKEN_ENV] = "demo-token"  # secrets are referenced (env:...), never stored
+    with serve("portal", world, token="demo-token") as portal, \
+            serve("rest", world, token="demo-token", style="page", source="hanoi") as hanoi:
+        add_connector(engine, "portal", "portal", {"base_url": portal.url, "token": f"env:{DEMO_TOKEN_ENV}",
+                                                   "page_size": 200})
+        add_connector(engine, "hanoi", "rest", _rest_settings(world, "hanoi", hanoi.url))
+        add_connector(engine, "hcm", "sql", write_source_db(world, "hcm", f"sqlite:///{folder / 'hcm-system.db'}"))
+        drops = [c for c in configs if c.stem not in ("portal", "hanoi", "hcm")]
+        for config in drops:
+            add_connector(engine, config.stem, "files", read_config_file(config))
+        print(f"3. registered sources: portal (simulated portal at {portal.url}), hanoi (REST at {hanoi.url}), "
+              f"hcm (SQL database), and file drops {', '.join(c.stem for c in drops)}")
+        print("4. running the nightly sync (Prefect flow) ...")
+        summary = nightly_sync(db_url=url)
     print_run(summary["sources"])  # type: ignore[arg-type]
     resolved = summary["resolved"]
     print(f"   {resolved['records']:,} accepted records resolved into {resolved['initiatives']:,} initiatives")  # type: ignore[index]
@@ -61,5 +92,7 @@ def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> i
     print(f"\nDone in {time.perf_counter() - started:.0f} s. Files:")
     print(f"  world (org tree, quotas, source files, truth.csv): {world}")
     print(f"  store: {url}")
+    print("  the simulated portal and Hà Nội system ran for the demo only: `sangkien sandbox serve portal --world "
+          f"{world}` starts one again (the demo's connectors point at ports that are now closed)")
     print(f"Try: sangkien --db {url} report --unit VGCL     sangkien --db {url} export links --out links.csv")
     return 0
