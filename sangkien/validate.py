@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,8 +21,8 @@ from sqlalchemy.engine import Connection, Engine
 from connectors.base import CANONICAL_FIELDS, Connector
 from sangkien import store
 from sangkien.errors import ControlTotalError
-from sangkien.normalize import (author_keys_series, fold_series, nfc_series, parse_date_series,
-                                parse_vn_number_series, split_authors, strip_markup_series)
+from sangkien.normalize import (STR_DTYPE, author_keys_and_json_series, nfc_and_fold_series, nfc_series,
+                                parse_date_series, parse_vn_number_series, strip_markup_series)
 from sangkien.reference import Phase, get_phases
 from sangkien.units import UnitResolver
 from sangkien.vocab import SOLUTION_TYPE, STATUS, map_field_series
@@ -73,39 +75,93 @@ class _ParsedColumns:
     sync_date: dt.date
     resolver: UnitResolver
     authors_separator: str
-    cache: dict[str, tuple[pd.Series, pd.Series]] = field(default_factory=dict)
+    cache: dict[str, tuple[pd.Series, ...]] = field(default_factory=dict)
+    #: the columns of ``typed()`` known to hold strings only (no NaN), by name
+    text_columns: dict[str, pd.Series] = field(default_factory=dict)
+    blanks: dict[str, pd.Series] = field(default_factory=dict)  # their blank masks, made on demand
+    #: per low-cardinality column: codes of its rows and its distinct values (see ``per_distinct``)
+    distinct: dict[str, tuple[np.ndarray, pd.Series]] = field(default_factory=dict)
 
     def date(self, column: str) -> tuple[pd.Series, pd.Series]:
         if column not in self.cache:
-            values, bad = parse_date_series(self.mapped[column], self.date_format)
-            if column == "updated_at" and bad.any():  # change cursors are often ISO timestamps
-                iso_values, iso_bad = parse_date_series(self.mapped[column].where(bad, ""), "iso")
-                values = values.where(~bad, iso_values)
-                bad = bad & iso_bad
-            self.cache[column] = (values, bad)
-        return self.cache[column]
+            # change cursors are often ISO timestamps: what the source's format refuses is read as ISO
+            fallback = "iso" if column == "updated_at" else None
+            self.cache[column] = parse_date_series(self.mapped[column], self.date_format, fallback=fallback)
+        return self.cache[column]  # type: ignore[return-value]
 
     def number(self) -> tuple[pd.Series, pd.Series]:
         if "benefit_vnd" not in self.cache:
             self.cache["benefit_vnd"] = parse_vn_number_series(self.mapped["benefit_vnd"])
-        return self.cache["benefit_vnd"]
+        return self.cache["benefit_vnd"]  # type: ignore[return-value]
 
     def unit(self) -> tuple[pd.Series, pd.Series]:
         if "unit" not in self.cache:
-            self.cache["unit"] = self.resolver.resolve_series(self.mapped["unit"])
-        return self.cache["unit"]
+            # resolved once per distinct text (units repeat on many rows), then spread to the rows
+            self.cache["unit"] = self.per_distinct("unit", self.resolver.resolve_series)
+        return self.cache["unit"]  # type: ignore[return-value]
+
+    def per_distinct(self, column: str, fn: Callable[[pd.Series], Any]) -> Any:
+        """``fn(self.mapped[column])`` for a row-by-row ``fn`` (a Series, or a tuple of them), computed on
+        the column's distinct values, factorized once for every such call."""
+        if column not in self.distinct:
+            codes, uniques = pd.factorize(self.mapped[column], use_na_sentinel=False)
+            self.distinct[column] = (codes, pd.Series(uniques, dtype=object))
+        codes, uniques = self.distinct[column]
+        result = fn(uniques)
+        index = self.mapped.index
+        if isinstance(result, tuple):
+            return tuple(pd.Series(r.array.take(codes), index=index, name=column) for r in result)
+        return pd.Series(result.array.take(codes), index=index, name=column)
+
+    def _per_distinct_check(self, s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+        """``fn(s)``, through ``per_distinct`` when ``s`` is a whole string-only column of ``typed()``."""
+        return self.per_distinct(str(s.name), fn) if self._is_text_column(s) else fn(s)
+
+    def authors(self) -> tuple[pd.Series, pd.Series, pd.Series]:
+        """(author keys, blank-keys mask, authors as JSON text), the lists split once."""
+        if "authors" not in self.cache:
+            keys, as_json = author_keys_and_json_series(self.mapped["authors"], self.authors_separator)
+            self.cache["authors"] = (keys, pd.Series(keys.to_numpy(dtype=object) == "", index=keys.index), as_json)
+        return self.cache["authors"]  # type: ignore[return-value]
 
     def author_keys(self) -> pd.Series:
-        if "author_keys" not in self.cache:
-            keys = author_keys_series(self.mapped["authors"], self.authors_separator)
-            self.cache["author_keys"] = (keys, keys.str.len() == 0)
-        return self.cache["author_keys"][0]
+        return self.authors()[0]
 
     def subset(self, rows: pd.Series) -> "_ParsedColumns":
         """The same parse results restricted to ``rows`` (a boolean mask over the mapped frame)."""
-        cache = {name: (values[rows], flags[rows]) for name, (values, flags) in self.cache.items()}
+        if rows.all():  # the usual case: every row passed
+            return self
+        cache = {name: tuple(series[rows] for series in values) for name, values in self.cache.items()}
+        distinct = {name: (codes[rows], uniques) for name, (codes, uniques) in self.distinct.items()}
         return _ParsedColumns(self.mapped[rows], self.date_format, self.sync_date, self.resolver,
-                              self.authors_separator, cache)
+                              self.authors_separator, cache, distinct=distinct)
+
+    def typed(self) -> pd.DataFrame:
+        """``mapped`` with each all-string column as ``STR_DTYPE``, which the schema's ``str`` dtype
+        check accepts at once (on ``object`` columns it tests every value in Python).
+
+        Notes those columns in ``text_columns``: their checks then share one blank mask each.
+        """
+        columns = {}
+        for name, values in self.mapped.items():
+            text = pd.api.types.infer_dtype(values, skipna=False) == "string"  # strings only, no NaN
+            columns[name] = values.astype(STR_DTYPE) if text else values
+        frame = pd.DataFrame(columns, index=self.mapped.index, copy=False)
+        self.text_columns = {name: frame[name] for name in frame.columns if frame[name].dtype == STR_DTYPE}
+        return frame
+
+    def _is_text_column(self, s: pd.Series) -> bool:
+        """True if ``s`` is one of the string-only columns ``typed()`` made (not a part or a copy)."""
+        known = self.text_columns.get(str(s.name))
+        return known is not None and s.array is known.array
+
+    def _known_blank(self, s: pd.Series) -> pd.Series | None:
+        """The blank mask of a string-only column of ``typed()``, computed once; None for other series."""
+        if not self._is_text_column(s):
+            return None
+        if str(s.name) not in self.blanks:
+            self.blanks[str(s.name)] = pd.Series(s.to_numpy(dtype=object) == "", index=s.index)
+        return self.blanks[str(s.name)]
 
     def checks(self) -> RecordChecks:
         end_of_sync_day = pd.Timestamp(self.sync_date) + pd.Timedelta(days=1)
@@ -114,11 +170,13 @@ class _ParsedColumns:
             not_in_future=lambda s: ~(self.date(s.name)[0] >= end_of_sync_day),
             number_format=lambda s: ~self.number()[1],
             non_negative=lambda s: ~(self.number()[0] < 0),
-            status_known=lambda s: ~STATUS.unknown_mask(s),
-            solution_type_known=lambda s: ~SOLUTION_TYPE.unknown_mask(s),
+            status_known=lambda s: ~self._per_distinct_check(s, STATUS.unknown_mask),
+            solution_type_known=lambda s: ~self._per_distinct_check(s, SOLUTION_TYPE.unknown_mask),
             unit_known=lambda s: self.unit()[0].notna() | self.unit()[1],
             unit_unambiguous=lambda s: ~self.unit()[1],
-            has_author=lambda s: self.author_keys().str.len() > 0,
+            has_author=lambda s: ~self.authors()[1],
+            known_blank=self._known_blank,
+            known_nan_free=self._is_text_column,
         )
 
 
@@ -140,7 +198,7 @@ def map_payloads(payloads: pd.Series, columns: dict[str, str]) -> pd.DataFrame:
 def _failures(schema: pa.DataFrameSchema, mapped: pd.DataFrame) -> pd.DataFrame:
     """Every failing (row, column, check, value) of ``mapped``; empty when all pass."""
     try:
-        schema.validate(mapped, lazy=True)
+        schema.validate(mapped, lazy=True, inplace=True)  # inplace: nothing is coerced, so no copy is needed
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
         cases = cases[cases["index"].notna()]
@@ -159,9 +217,17 @@ def _landing_failure(raw_id: int, source_record_id: str, problem: str) -> dict[s
 
 def _describe_failures(failures: pd.DataFrame, mapped: pd.DataFrame, date_format: str) -> pd.DataFrame:
     """The failures with the offending value (shortened) and a message for people."""
+    rows, columns = failures["index"].to_numpy(), failures["column"].to_numpy()
+    if mapped.index.is_unique:  # look the values up a column at a time, not one .at per failure
+        cells = np.empty(len(failures), dtype=object)
+        for column in pd.unique(columns):
+            at = np.flatnonzero(columns == column)
+            cells[at] = mapped[column].loc[rows[at]].to_numpy(dtype=object)
+    else:
+        cells = [mapped.at[index, column] for index, column in zip(rows, columns)]
     values, messages = [], []
-    for index, column, check in failures.itertuples(index=False):
-        value = str(mapped.at[index, column])[:VALUE_SHOWN]
+    for column, check, cell in zip(columns, failures["check"], cells):
+        value = str(cell)[:VALUE_SHOWN]
         message = f"{column} {value!r} {CHECK_MESSAGES.get(check, 'fails ' + check)}"
         if check == "date_format":
             message += f" ({date_format})"
@@ -173,7 +239,8 @@ def _describe_failures(failures: pd.DataFrame, mapped: pd.DataFrame, date_format
 def validate_frame(mapped: pd.DataFrame, ctx: ValidationContext) -> FrameResult:
     """Check mapped records against the schema and convert those that pass; no database involved."""
     parsed = _ParsedColumns(mapped, ctx.date_format, ctx.sync_date, ctx.resolver, ctx.authors_separator)
-    failures = _describe_failures(_failures(mapped_schema(parsed.checks()), mapped), mapped, ctx.date_format)
+    typed = parsed.typed()  # the same values, typed for the schema's dtype checks
+    failures = _describe_failures(_failures(mapped_schema(parsed.checks()), typed), mapped, ctx.date_format)
     passed = ~mapped.index.isin(failures["index"].unique())
     if not passed.any():
         return FrameResult(pd.DataFrame(), failures, 0)
@@ -214,24 +281,27 @@ def _canonical(parsed: _ParsedColumns, phases: list[Phase]) -> tuple[pd.DataFram
     field_value, field_unknown = map_field_series(m["field"])
     applied, submitted, recognized = (parsed.date(c)[0] for c in ("applied_on", "submitted_at", "recognized_on"))
     phase, eligible, reason = _eligibility(applied, submitted, recognized, phases)
-    title = nfc_series(m["title"])
-    portal_id = m["portal_id"].str.strip()
+    title, title_folded = nfc_and_fold_series(m["title"])
+    try:  # strings only: what .str.strip() does, in one C-level pass
+        portal_id = pd.Series(list(map(str.strip, m["portal_id"])), index=m.index, dtype=object)
+    except TypeError:
+        portal_id = m["portal_id"].str.strip()
     out = pd.DataFrame({
         "portal_id": portal_id.where(portal_id != "", None),
         "title": title,
-        "title_folded": fold_series(title),
-        "authors": split_authors(m["authors"], parsed.authors_separator).map(lambda a: json.dumps(a, ensure_ascii=False)),
+        "title_folded": title_folded,
+        "authors": parsed.authors()[2],
         "author_keys": parsed.author_keys(),
         "submitted_by": nfc_series(m["submitted_by"]).where(m["submitted_by"] != "", None),
         "unit_code": unit_code.astype(object),
-        "unit_text": nfc_series(m["unit"]),
+        "unit_text": parsed.per_distinct("unit", nfc_series),
         "field": field_value.fillna("other").astype(object),
         "field_raw": m["field"].where(m["field"] != "", None),
-        "solution_type": SOLUTION_TYPE.map_series(m["solution_type"]).astype(object),
+        "solution_type": parsed.per_distinct("solution_type", SOLUTION_TYPE.map_series).astype(object),
         "recognized_on": recognized,
         "applied_on": applied,
         "submitted_at": submitted,
-        "status": STATUS.map_series(m["status"]).astype(object),
+        "status": parsed.per_distinct("status", STATUS.map_series).astype(object),
         "status_raw": m["status"],
         "benefit_vnd": parsed.number()[0].astype(float),
         "updated_at": parsed.date("updated_at")[0],
@@ -239,7 +309,7 @@ def _canonical(parsed: _ParsedColumns, phases: list[Phase]) -> tuple[pd.DataFram
         "eligible": eligible.astype(bool),
         "ineligible_reason": reason,
         "schema_version": SCHEMA_VERSION,
-    })
+    }, copy=False)  # the columns are fresh or read-only here (copy-on-write): no need to copy them again
     return out, int(field_unknown.sum())
 
 
