@@ -5,6 +5,7 @@ import http.server
 import threading
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -49,7 +50,10 @@ def test_a_sync_through_every_fault_kind_lands_each_portal_record_exactly_once(e
         register(engine, server.url)
         _, [result], _, status = run_sync(engine)
         held = server.system.ids()
+        as_truth_ids = {server.system.truth_id(i) for i in landed_ids(engine)}
     ids = landed_ids(engine)
+    truth = pd.read_csv(portal_world / "truth.csv", dtype=str).query("source == 'portal'")
+    assert as_truth_ids == set(truth["source_record_id"])  # the world's truth, not only the server's view
     assert status == "completed", result.errors
     assert len(ids) == len(set(ids)) == len(held)  # zero duplicated
     assert set(ids) == held  # zero lost
