@@ -48,6 +48,7 @@ def main() -> int:
             table = read_table(path, encoding=config.get("encoding", "auto"), delimiter=config.get("delimiter", "auto"))
             mapped = pd.DataFrame({f: table.frame[config["columns"][f]] if f in config["columns"] else ""
                                    for f in CANONICAL_FIELDS}).astype(object)
+            mapped = mapped.iloc[: args.rows - total]  # exactly --rows records in all
             batches.append((config, mapped))
             total += len(mapped)
             if total >= args.rows:
