@@ -151,9 +151,11 @@ class _ParsedColumns:
         return frame
 
     def _is_text_column(self, s: pd.Series) -> bool:
-        """True if ``s`` is one of the string-only columns ``typed()`` made (not a part or a copy)."""
+        """True if ``s`` holds the very values of one of the string-only columns ``typed()`` made,
+        all of them (pandera hands a check a new Series, from a shallow copy of the frame)."""
         known = self.text_columns.get(str(s.name))
-        return known is not None and s.array is known.array
+        return (known is not None and len(s) == len(known) and s.index.equals(known.index)
+                and np.may_share_memory(s.to_numpy(dtype=object), known.to_numpy(dtype=object)))
 
     def _known_blank(self, s: pd.Series) -> pd.Series | None:
         """The blank mask of a string-only column of ``typed()``, computed once; None for other series."""
@@ -198,7 +200,9 @@ def map_payloads(payloads: pd.Series, columns: dict[str, str]) -> pd.DataFrame:
 def _failures(schema: pa.DataFrameSchema, mapped: pd.DataFrame) -> pd.DataFrame:
     """Every failing (row, column, check, value) of ``mapped``; empty when all pass."""
     try:
-        schema.validate(mapped, lazy=True, inplace=True)  # inplace: nothing is coerced, so no copy is needed
+        # inplace: nothing is coerced, so pandera need not copy the data; a shallow copy still, as
+        # pandera attaches the schema to the object it validates in place (not to the caller's frame)
+        schema.validate(mapped.copy(deep=False), lazy=True, inplace=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
         cases = cases[cases["index"].notna()]
