@@ -43,7 +43,6 @@ import itertools
 import json
 import math
 import numbers
-import operator
 import re
 import sys
 import unicodedata
