@@ -172,8 +172,9 @@ class _ParsedColumns:
             not_in_future=lambda s: ~(self.date(s.name)[0] >= end_of_sync_day),
             number_format=lambda s: ~self.number()[1],
             non_negative=lambda s: ~(self.number()[0] < 0),
-            status_known=lambda s: ~self._per_distinct_check(s, STATUS.unknown_mask),
-            solution_type_known=lambda s: ~self._per_distinct_check(s, SOLUTION_TYPE.unknown_mask),
+            # a label must map to a value: "-" or "???" folds to nothing and is not a status either
+            status_known=lambda s: ~self._per_distinct_check(s, lambda x: STATUS.map_series(x).isna()),
+            solution_type_known=lambda s: ~self._per_distinct_check(s, lambda x: SOLUTION_TYPE.map_series(x).isna()),
             unit_known=lambda s: self.unit()[0].notna() | self.unit()[1],
             unit_unambiguous=lambda s: ~self.unit()[1],
             has_author=lambda s: ~self.authors()[1],
