@@ -7,7 +7,6 @@ the initiatives and the counts.
 """
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from sangkien import store
 from sangkien.errors import UserError
 from sangkien.registry import build_connector, list_connectors
-from sangkien.report import safe_cell
+from sangkien.report import write_query_csv
 
 EXPORT_COLUMNS = ("id", "source", "source_record_id", "origin", "column", "check", "value", "message")
 
@@ -68,14 +67,7 @@ def export(conn: Connection, out: Path, source: str | None = None, reason: str |
     query = (sa.select(r.c.id, r.c.source, r.c.source_record_id, r.c.origin, q.c.column, q.c.check, q.c.value,
                        q.c.message)
              .join(r, r.c.id == q.c.raw_id).where(q.c.raw_id.in_(_held(source, reason))).order_by(r.c.id, q.c.id))
-    n = 0
-    with Path(out).open("w", newline="", encoding="utf-8-sig") as handle:  # the BOM makes Excel read UTF-8
-        writer = csv.writer(handle)
-        writer.writerow(EXPORT_COLUMNS)
-        for row in conn.execute(query).yield_per(50_000):
-            writer.writerow(["" if v is None else safe_cell(v) for v in row])
-            n += 1
-    return n
+    return write_query_csv(conn, query, EXPORT_COLUMNS, Path(out), encoding="utf-8-sig")  # BOM: Excel reads UTF-8
 
 
 @dataclass

@@ -142,10 +142,16 @@ def export_links(conn: Connection, out: Path) -> int:
                        store.raw_records.c.reason)
              .join(store.initiative_members, store.initiative_members.c.raw_id == store.raw_records.c.id, isouter=True)
              .order_by(store.raw_records.c.source, store.raw_records.c.id))
+    return write_query_csv(conn, query, LINK_COLUMNS, Path(out))
+
+
+def write_query_csv(conn: Connection, query: sa.Select, columns: tuple[str, ...], out: Path,
+                    encoding: str = "utf-8") -> int:
+    """Stream ``query``'s rows to a CSV file safe to open in a spreadsheet; returns the row count."""
     n = 0
-    with Path(out).open("w", newline="", encoding="utf-8") as handle:
+    with out.open("w", newline="", encoding=encoding) as handle:
         writer = csv.writer(handle)
-        writer.writerow(LINK_COLUMNS)
+        writer.writerow(columns)
         for row in conn.execute(query).yield_per(50_000):
             writer.writerow(["" if v is None else safe_cell(v) for v in row])
             n += 1
