@@ -8,6 +8,8 @@ Kinds are found through the ``sangkien.connectors`` entry-point group.
 """
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,13 +17,48 @@ from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
 import pandas as pd
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 # Canonical fields a source maps its columns to (schemas/README.md documents each).
 CANONICAL_FIELDS = ("source_record_id", "portal_id", "title", "authors", "submitted_by", "unit", "field", "solution_type",
                     "recognized_on", "applied_on", "submitted_at", "status", "benefit_vnd", "updated_at")
 REQUIRED_FIELDS = ("source_record_id", "title", "authors", "unit", "solution_type", "applied_on",
                    "submitted_at", "status")
+
+
+class MappedSourceSettings(BaseModel):
+    """Settings every source with its own column names shares: the mapping, dates, authors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date_format: str = Field("%d/%m/%Y", description="strptime format of every date column.")
+    authors_separator: str = Field(";", min_length=1, description="What separates authors in the authors column.")
+    columns: dict[str, str] = Field(description="Canonical field → the source's name for it.")
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, columns: dict[str, str]) -> dict[str, str]:
+        unknown = [k for k in columns if k not in CANONICAL_FIELDS]
+        if unknown:
+            hints = [f"{k!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, CANONICAL_FIELDS, 1))
+                     else repr(k) for k in unknown]
+            raise ValueError(f"unknown field(s) {', '.join(hints)}; fields are {', '.join(CANONICAL_FIELDS)}")
+        missing = [k for k in REQUIRED_FIELDS if not columns.get(k)]
+        if missing:
+            raise ValueError(f"no column given for required field(s) {', '.join(missing)}")
+        return columns
+
+    @field_validator("date_format")
+    @classmethod
+    def _usable_format(cls, fmt: str) -> str:
+        if "%" not in fmt:
+            raise ValueError(f"{fmt!r} is not a strptime format (e.g. %d/%m/%Y)")
+        sample = dt.date(2022, 5, 31).strftime(fmt)
+        try:
+            dt.datetime.strptime(sample, fmt)
+        except ValueError as exc:
+            raise ValueError(f"{fmt!r} cannot read its own output: {exc}") from None
+        return fmt
 
 
 class ConnectorError(Exception):
@@ -87,6 +124,27 @@ class Connector(ABC):
     @abstractmethod
     def read(self, state: dict[str, Any]) -> Iterator[Batch]:
         """Yield batches not yet delivered according to ``state``."""
+
+
+def batch_from_records(label: str, records: list[dict[str, Any]], state: dict[str, Any],
+                       id_field: str | None = None) -> Batch:
+    """A batch from JSON records: one string column per key (lists joined with '; ', missing as '').
+
+    ``id_field``, when given, must be a key of the records (else a configuration error).
+    """
+    if not records:
+        return Batch(label, rows=pd.DataFrame(), headers=[], state=state)
+    frame = pd.DataFrame.from_records(records)
+    if id_field and id_field not in frame.columns:
+        raise ConnectorError(f"records have no id field {id_field!r}; check columns.source_record_id",
+                             "configuration")
+    for column in frame.columns:
+        frame[column] = frame[column].map(lambda v: "; ".join(map(str, v)) if isinstance(v, list)
+                                          else "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
+    headers = [str(c) for c in frame.columns]
+    frame = frame.astype(object)
+    frame["_origin"] = [f"{label}:{i + 1}" for i in range(len(frame))]
+    return Batch(label, rows=frame, headers=headers, state=state)
 
 
 def connector_kinds() -> dict[str, type[Connector]]:

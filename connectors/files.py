@@ -7,50 +7,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
-from connectors.base import CANONICAL_FIELDS, REQUIRED_FIELDS, Batch, Connector, ConnectorError, RowProblem
+from connectors.base import Batch, Connector, ConnectorError, MappedSourceSettings, RowProblem
 from connectors.tabular import FileFormatError, Table, file_digest, read_table
 
 
-class FilesSettings(BaseModel):
+class FilesSettings(MappedSourceSettings):
     """Settings of a file-drop source (YAML keys, as given to `connectors add --config`)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     path: str = Field(description="Folder the exports are dropped into (relative to the config file).")
     pattern: str = Field("*.csv", description="Glob of the files to read; .xlsx files are read too.")
     encoding: Literal["auto", "utf-8", "utf-8-sig", "utf-16", "cp1258"] = Field(
         "auto", description="Text encoding of CSV files; auto detects BOMs, UTF-8 and cp1258.")
     delimiter: Literal["auto", ",", ";", "\t", "|"] = Field("auto", description="CSV delimiter; auto sniffs it.")
-    date_format: str = Field("%d/%m/%Y", description="strptime format of every date column.")
-    authors_separator: str = Field(";", min_length=1, description="What separates authors in the authors column.")
-    columns: dict[str, str] = Field(description="Canonical field → the header of that column in the files.")
-
-    @field_validator("columns")
-    @classmethod
-    def _known_fields(cls, columns: dict[str, str]) -> dict[str, str]:
-        unknown = [k for k in columns if k not in CANONICAL_FIELDS]
-        if unknown:
-            hints = [f"{k!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, CANONICAL_FIELDS, 1))
-                     else repr(k) for k in unknown]
-            raise ValueError(f"unknown field(s) {', '.join(hints)}; fields are {', '.join(CANONICAL_FIELDS)}")
-        missing = [k for k in REQUIRED_FIELDS if not columns.get(k)]
-        if missing:
-            raise ValueError(f"no column given for required field(s) {', '.join(missing)}")
-        return columns
-
-    @field_validator("date_format")
-    @classmethod
-    def _usable_format(cls, fmt: str) -> str:
-        if "%" not in fmt:
-            raise ValueError(f"{fmt!r} is not a strptime format (e.g. %d/%m/%Y)")
-        sample = dt.date(2022, 5, 31).strftime(fmt)
-        try:
-            dt.datetime.strptime(sample, fmt)
-        except ValueError as exc:
-            raise ValueError(f"{fmt!r} cannot read its own output: {exc}") from None
-        return fmt
 
 
 class FilesConnector(Connector):

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from connectors.base import Batch, Connector, ConnectorError
+from connectors.base import Batch, Connector, ConnectorError, batch_from_records
 from connectors.http import HttpClient, RetryPolicy
 from connectors.secrets import SecretRef, resolve
 
@@ -39,16 +38,6 @@ class PortalSettings(BaseModel):
     timeout: float = Field(30.0, gt=0, description="Seconds to wait for one answer.")
     attempts: int = Field(6, ge=1, le=20, description="Tries per request before the source is marked failed.")
     updated_since: str | None = Field(None, description="Where a first sync starts (ISO time); empty = everything.")
-
-
-def rows_from_records(records: list[dict[str, Any]]) -> tuple[pd.DataFrame, list[str]]:
-    """Records as a frame of strings (lists joined with '; ', missing as ''), and the headers."""
-    frame = pd.DataFrame.from_records(records)
-    for column in frame.columns:
-        values = frame[column]
-        frame[column] = values.map(lambda v: "; ".join(map(str, v)) if isinstance(v, list)
-                                   else "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
-    return frame.astype(object), [str(c) for c in frame.columns]
 
 
 class PortalConnector(Connector):
@@ -106,9 +95,6 @@ class PortalConnector(Connector):
             # mid-sync the state resumes at the cursor; at the end the watermark moves to the newest record
             next_state = ({"updated_since": since, "cursor": cursor, "newest_seen": newest} if cursor
                           else {"updated_since": newest, "cursor": None})
-            rows, headers = rows_from_records(records) if records else (pd.DataFrame(), [])
-            if not rows.empty:
-                rows["_origin"] = [f"page {page}:{i + 1}" for i in range(len(rows))]
-            yield Batch(f"page {page}", rows=rows, headers=headers, state=next_state)
+            yield batch_from_records(f"page {page}", records, next_state)
             if not cursor:
                 return

@@ -11,20 +11,16 @@ import base64
 from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, Field, HttpUrl, model_validator
 
-from connectors.base import Batch, Connector, ConnectorError
-from connectors.files import FilesSettings
+from connectors.base import Batch, Connector, ConnectorError, MappedSourceSettings, batch_from_records
 from connectors.http import HttpClient, RetryPolicy
 from connectors.paginators import PAGINATORS, dig
-from connectors.portal import rows_from_records
 from connectors.secrets import SecretRef, resolve
 
 
-class RestSettings(BaseModel):
+class RestSettings(MappedSourceSettings):
     """Settings of a REST source."""
-
-    model_config = ConfigDict(extra="forbid")
 
     base_url: HttpUrl = Field(description="The system's address, e.g. https://sangkien.hanoi.gov.vn")
     path: str = Field("/api/records", description="Path of the records endpoint.")
@@ -44,14 +40,8 @@ class RestSettings(BaseModel):
     records_path: str = Field("", description="Dotted path of the record list in the answer ('' = the answer).")
     incremental_param: str | None = Field(None, description="Parameter asking for records changed since a time.")
     change_field: str | None = Field(None, description="Record field holding its change time (the watermark).")
-    date_format: str = Field("%d/%m/%Y", description="strptime format of the record's dates.")
-    authors_separator: str = Field(";", min_length=1, description="What separates authors.")
-    columns: dict[str, str] = Field(description="Canonical field → the record's field name.")
     timeout: float = Field(30.0, gt=0, description="Seconds to wait for one answer.")
     attempts: int = Field(6, ge=1, le=20, description="Tries per request before the source is marked failed.")
-
-    _check_columns = FilesSettings._known_fields  # the same field-level checks as the file drop
-    _check_date_format = FilesSettings._usable_format
 
     @model_validator(mode="after")
     def _needs_token(self) -> "RestSettings":
@@ -122,25 +112,16 @@ class RestConnector(Connector):
         page = int(state.get("page", 0))
         id_field = self.columns["source_record_id"]
         while params is not None:
-            url = params.pop("__url__", None) if "__url__" in params else None
-            body, response = client.get_json(url or self._url(), None if url else {**params, **query})
+            url = params.get("__url__")  # a Link header's next URL, followed as given
+            request = {} if url else params
+            body, response = client.get_json(url or self._url(), {**request, **query})
             records = self._records(body)
             page += 1
             if s.change_field:
                 stamps = [str(r[s.change_field]) for r in records if r.get(s.change_field)]
                 newest = max([newest or "", *stamps]) or None
-            following = paginator.next(params if not url else {}, body, response, len(records))
-            following = {"__url__": following["__url__"]} if following and "__url__" in following else following
+            following = paginator.next(request, body, response, len(records))
             next_state = ({"since": since, "next": following, "newest": newest, "page": page} if following
                           else {"since": newest if s.change_field else None})
-            rows, headers = rows_from_records(records) if records else (None, [])
-            if rows is not None:
-                if id_field not in rows.columns:
-                    raise ConnectorError(f"records have no id field {id_field!r}; check columns.source_record_id",
-                                         "configuration")
-                rows["_origin"] = [f"page {page}:{i + 1}" for i in range(len(rows))]
-            else:
-                import pandas as pd
-                rows = pd.DataFrame()
-            yield Batch(f"page {page}", rows=rows, headers=headers, state=next_state)
-            params = dict(following) if following else None
+            yield batch_from_records(f"page {page}", records, next_state, id_field)
+            params = following

@@ -12,17 +12,14 @@ from typing import Any, ClassVar
 
 import pandas as pd
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from connectors.base import Batch, Connector, ConnectorError
-from connectors.files import FilesSettings
+from connectors.base import Batch, Connector, ConnectorError, MappedSourceSettings
 from connectors.secrets import SecretRef, redact, resolve
 
 
-class SqlSettings(BaseModel):
+class SqlSettings(MappedSourceSettings):
     """Settings of a SQL source."""
-
-    model_config = ConfigDict(extra="forbid")
 
     url: str = Field(description="SQLAlchemy URL without the password, e.g. postgresql+psycopg://reader@db/sangkien")
     password: SecretRef | None = Field(None, description="The database password: env:VAR or prefect-secret:block")
@@ -31,12 +28,6 @@ class SqlSettings(BaseModel):
     primary_key: str = Field(description="Column that identifies a row (the record id).")
     watermark: str | None = Field(None, description="Column that grows when a row changes (time or number).")
     batch_size: int = Field(5000, ge=1, le=1_000_000, description="Rows per batch.")
-    date_format: str = Field("%d/%m/%Y", description="How dates stored as text are written.")
-    authors_separator: str = Field(";", min_length=1, description="What separates authors.")
-    columns: dict[str, str] = Field(description="Canonical field → the column name.")
-
-    _check_columns = FilesSettings._known_fields
-    _check_date_format = FilesSettings._usable_format
 
     @model_validator(mode="after")
     def _one_source(self) -> "SqlSettings":

@@ -59,7 +59,7 @@ def nightly_sync(db_url: str | None = None, connectors: list[str] | None = None)
             results.append(validate(url, pull(url, name, run_id), run_id))
         resolved = resolve_and_roll_up(url, run_id)
     except Exception as exc:
-        sync.finish_run(engine, run_id, results, message=f"{type(exc).__name__}: {exc}")
+        sync.finish_run(engine, run_id, results, error=f"{type(exc).__name__}: {exc}")
         raise
     status = sync.finish_run(engine, run_id, results)
     for r in results:

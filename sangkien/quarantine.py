@@ -112,8 +112,5 @@ def release(engine: Engine, source: str | None = None, reason: str | None = None
         result.ineligible += counts.ineligible
         result.quarantined += counts.quarantined
     resolve_and_roll_up(engine, run_id)
-    finish_run(engine, run_id, [], message=None)
-    with engine.begin() as conn:
-        conn.execute(store.sync_runs.update().where(store.sync_runs.c.id == run_id)
-                     .values(message=f"quarantine release: {result.released} row(s) re-validated"))
+    finish_run(engine, run_id, [], note=f"quarantine release: {result.released} row(s) re-validated")
     return result

@@ -145,11 +145,13 @@ def resolve_and_roll_up(engine: Engine, run_id: int) -> tuple[ResolveCounts, int
     return counts, roll_up(engine, run_id)
 
 
-def finish_run(engine: Engine, run_id: int, results: list[SourceResult], message: str | None = None) -> str:
-    """Close the run: failed when a source failed (the others are still synced and counted)."""
+def finish_run(engine: Engine, run_id: int, results: list[SourceResult], error: str | None = None,
+               note: str | None = None) -> str:
+    """Close the run: failed on ``error`` or when a source failed (the others are still synced and counted);
+    ``note`` describes a run that did something else than a sync (e.g. a quarantine release)."""
     failed = [r for r in results if r.errors]
-    status = "failed" if failed or message else "completed"
-    text = message or "; ".join(f"{r.source} ({r.error_type} error): {r.errors[0]}" for r in failed) or None
+    status = "failed" if failed or error else "completed"
+    text = error or "; ".join(f"{r.source} ({r.error_type} error): {r.errors[0]}" for r in failed) or note
     with engine.begin() as conn:
         conn.execute(store.sync_runs.update().where(store.sync_runs.c.id == run_id)
                      .values(finished_at=_now(), status=status, message=text))
@@ -164,6 +166,6 @@ def run_sync(engine: Engine, only: list[str] | None = None) -> tuple[int, list[S
         results = [validate_pulled(engine, pull_source(engine, name, run_id), run_id) for name in names]
         resolved, _ = resolve_and_roll_up(engine, run_id)
     except Exception as exc:
-        finish_run(engine, run_id, [], message=f"{type(exc).__name__}: {exc}")
+        finish_run(engine, run_id, [], error=f"{type(exc).__name__}: {exc}")
         raise
     return run_id, results, resolved, finish_run(engine, run_id, results)

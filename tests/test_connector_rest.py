@@ -72,3 +72,19 @@ def test_a_second_rest_sync_fetches_only_the_changed_records(rest_world, tmp_pat
         requests_made = server.system.requests - before
     assert again.land.changed == len(changed) and again.received <= len(changed) + 1
     assert requests_made <= 2  # the changed ones fit one page (a second only if a page boundary falls there)
+
+
+@pytest.mark.parametrize("kind, base", [
+    ("rest", {"base_url": "http://127.0.0.1:1", "auth": "none"}),
+    ("sql", {"url": "sqlite://", "table": "t", "primary_key": "id"}),
+    ("files", {"path": "."}),
+])
+def test_every_mapped_kind_names_an_unknown_field_and_a_bad_date_format(kind, base, engine):
+    from sangkien.errors import UserError
+
+    columns = {"source_record_id": "a", "title": "b", "authors": "c", "unit": "d", "solution_type": "e",
+               "applied_on": "f", "submitted_at": "g", "status": "h", "tittle": "x"}
+    with pytest.raises(UserError) as caught:
+        add_connector(engine, "x", kind, {**base, "columns": columns, "date_format": "dd/mm/yyyy"})
+    assert "'tittle' (did you mean 'title'?)" in str(caught.value)
+    assert "'dd/mm/yyyy' is not a strptime format" in str(caught.value)
