@@ -184,7 +184,42 @@ initiative_members = sa.Table(
     "initiative_members", metadata,
     sa.Column("raw_id", sa.Integer, sa.ForeignKey("raw_records.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("initiative_id", sa.Integer, sa.ForeignKey("initiatives.id", ondelete="CASCADE"), nullable=False, index=True),
-    sa.Column("matched_on", sa.String(32), nullable=False),  # portal_id, title_unit_applied, single
+    sa.Column("matched_on", sa.String(32), nullable=False),  # model, reviewer, single
+    sa.Column("content_hash", sa.String(64), nullable=True),  # the record's content when it was resolved
+)
+
+match_links = sa.Table(  # the scored pairs that hold an initiative together: its evidence
+    "match_links", metadata,
+    sa.Column("raw_id_a", sa.Integer, sa.ForeignKey("raw_records.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("raw_id_b", sa.Integer, sa.ForeignKey("raw_records.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("initiative_id", sa.Integer, nullable=False, index=True),
+    sa.Column("weight", sa.Float, nullable=True),  # log2-odds; null for a reviewer's link
+    sa.Column("evidence", sa.Text, nullable=False),
+    sa.Column("decided_by", sa.String(16), nullable=False),  # model, reviewer
+)
+
+review_pairs = sa.Table(  # pairs the model was unsure of, and what a reviewer decided
+    "review_pairs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("raw_id_a", sa.Integer, sa.ForeignKey("raw_records.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("raw_id_b", sa.Integer, sa.ForeignKey("raw_records.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("weight", sa.Float, nullable=False),
+    sa.Column("evidence", sa.Text, nullable=False),
+    sa.Column("model_merged", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),  # open, accepted, rejected
+    sa.Column("created_run", sa.Integer, nullable=True),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("decided_by", sa.Text, nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("applied", sa.Boolean, nullable=False, server_default=sa.false()),  # taken into a resolution run
+    sa.UniqueConstraint("raw_id_a", "raw_id_b", name="uq_review_pair"),
+)
+
+node_settings = sa.Table(
+    "node_settings", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 unit_counts = sa.Table(

@@ -139,9 +139,10 @@ def check_control_totals(engine: Engine, result: SourceResult, run_id: int) -> N
             f"accepted {accepted} + ineligible {ineligible} + quarantined {quarantined}, undecided {undecided}")
 
 
-def resolve_and_roll_up(engine: Engine, run_id: int) -> tuple[ResolveCounts, int]:
-    """Resolve initiatives across every source, then recompute the per-unit counts."""
-    counts = resolve_initiatives(engine, run_id)
+def resolve_and_roll_up(engine: Engine, run_id: int, full: bool = False) -> tuple[ResolveCounts, int]:
+    """Resolve initiatives across every source (only the night's delta unless ``full``), then recompute
+    the per-unit counts."""
+    counts = resolve_initiatives(engine, run_id, full=full)
     return counts, roll_up(engine, run_id)
 
 

@@ -433,7 +433,7 @@ def test_main_serves_until_interrupted_and_prints_its_url(world: Path) -> None:
         response = requests.get(url.group(0) + "/api/v1/initiatives", headers=PORTAL_AUTH, timeout=5)
         assert response.status_code == 200
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
+        assert process.wait(timeout=30) == 0  # generous: CI shares two cores
     finally:
         if process.poll() is None:
             process.kill()

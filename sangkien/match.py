@@ -1,0 +1,401 @@
+"""Probabilistic record matching: blocking, scoring and clustering, vectorized.
+
+The pipeline over a frame of normalized records (one row per accepted record):
+
+1. **Blocking** (:func:`candidate_pairs`): only records sharing a blocking key are
+   compared: unit + application month; unit + an author; unit + the start of the
+   folded title; unit + the end of the folded title; an author + application date
+   (catches a unit typed wrongly); the portal id. Keys shared by more than
+   ``max_block`` records are skipped (they would compare everything with everything).
+2. **Scoring** (:func:`compare`): each candidate pair gets a level per feature
+   (title by two scorers, author-set overlap, unit same/related/different, three
+   dates, portal id agreement or conflict). A Fellegi-Sunter weight per level
+   (``log2(m/u)``, calibrated on generated worlds with known truth; see
+   ``bench/er_calibrate.py``) sums with the prior into the pair's match weight: the
+   log2-odds that the two records are one initiative.
+3. **Clustering** (:func:`cluster`): pairs at or above the threshold join records;
+   a joined group that also holds a pair with strong evidence against it (a
+   conflicting portal id, a weight below ``split_below``, a reviewer's "no") is
+   rebuilt link by link, strongest first, never joining two groups across such a
+   pair. So one weak link cannot chain unrelated records together.
+
+Nothing here touches the store or Prefect; :mod:`sangkien.resolve` feeds it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+# Feature levels, in order; each level's weight is log2(m/u) from calibration.
+LEVELS: dict[str, tuple[str, ...]] = {
+    "title": ("exact", "ratio>=95", "ratio>=88", "set>=90", "ratio>=75", "different"),
+    "authors": ("same", "subset", "overlap", "different", "missing"),
+    "unit": ("same", "related", "different"),
+    "applied_on": ("same", "within 3 days", "within 31 days", "different"),
+    "recognized_on": ("same", "within 3 days", "within 31 days", "different"),
+    "submitted_at": ("same", "within 3 days", "within 31 days", "different"),
+    "portal_id": ("same", "conflict", "missing"),
+}
+FEATURES = tuple(LEVELS)
+
+# log2(m/u) per level (same order as LEVELS), and the prior log2-odds of a candidate
+# pair being a match. Calibrated with bench/er_calibrate.py on a --noise hard world.
+DEFAULT_WEIGHTS: dict[str, tuple[float, ...]] = {
+    "title": (8.0, 6.0, 3.0, 1.0, -2.0, -10.0),
+    "authors": (5.0, 3.0, 1.0, -8.0, 0.0),
+    "unit": (1.0, -3.0, -8.0),
+    "applied_on": (4.0, 1.0, -2.0, -6.0),
+    "recognized_on": (4.0, 1.0, -2.0, -6.0),
+    "submitted_at": (4.0, 1.0, -2.0, -6.0),
+    "portal_id": (12.0, -20.0, 0.0),
+}
+DEFAULT_PRIOR = -8.0
+
+
+@dataclass(frozen=True)
+class MatchModel:
+    """Weights and thresholds of the decision (log2-odds units)."""
+
+    weights: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    prior: float = DEFAULT_PRIOR
+    threshold: float = 0.0       # merge at or above (posterior 0.5)
+    review_low: float = -4.0     # pairs in [review_low, review_high) go to the review queue
+    review_high: float = 4.0
+    split_below: float = -10.0   # a pair this unlikely inside a group splits the group
+    max_block: int = 300
+    title_chars: int = 16        # blocking on the first / last characters of the folded title
+
+    def level_weights(self, name: str) -> np.ndarray:
+        return np.asarray(self.weights[name], dtype=np.float64)
+
+
+DEFAULT_MODEL = MatchModel()
+
+
+@dataclass
+class Prepared:
+    """Integer-coded arrays of a frame of records, ready for blocking and comparison."""
+
+    n: int
+    unit: np.ndarray            # int codes
+    unit_parents: np.ndarray    # (n, 2) int codes of the geographic and sector parent, -1 if none
+    title: np.ndarray           # folded titles (object)
+    title_code: np.ndarray
+    authors: np.ndarray         # (n, k) int codes of author keys, -1 padded
+    n_authors: np.ndarray
+    days: dict[str, np.ndarray]  # date columns as int day numbers, INT_MIN when missing
+    portal: np.ndarray          # int codes, -1 when missing
+
+
+_NO_DAY = np.iinfo(np.int64).min // 4
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    dt = pd.to_datetime(values, errors="coerce")
+    out = dt.to_numpy(dtype="datetime64[D]").astype(np.int64)
+    out[dt.isna().to_numpy()] = _NO_DAY
+    return out
+
+
+def prepare(frame: pd.DataFrame, parents: dict[str, tuple[str | None, str | None]] | None = None) -> Prepared:
+    """Code the columns the matcher reads: unit_code, title_folded, author_keys ("|"-joined),
+    applied_on, recognized_on, submitted_at, portal_id. ``parents`` maps a unit code to its
+    (geographic, sector) parents, for the "related unit" level."""
+    n = len(frame)
+    unit_codes, unit_values = pd.factorize(frame["unit_code"].astype(object), use_na_sentinel=True)
+    lookup = {code: i for i, code in enumerate(unit_values)}
+    unit_parents = np.full((n, 2), -1, dtype=np.int64)
+    if parents:
+        par = np.full((len(unit_values), 2), -1, dtype=np.int64)
+        extra: dict[str, int] = {}
+        for i, code in enumerate(unit_values):
+            for k, p in enumerate(parents.get(code, (None, None))):
+                if p:
+                    par[i, k] = lookup.get(p, extra.setdefault(p, len(unit_values) + len(extra)))
+        unit_parents = np.where(unit_codes[:, None] >= 0, par[np.maximum(unit_codes, 0)], -1)
+    title = frame["title_folded"].fillna("").astype(object).to_numpy()
+    title_code = pd.factorize(title)[0]
+    keys = frame["author_keys"].fillna("").astype(str)
+    exploded = keys.str.split("|").explode()
+    exploded = exploded[exploded.notna() & (exploded != "")]
+    row = exploded.index.to_numpy() if isinstance(frame.index, pd.RangeIndex) else None
+    if row is None:  # index labels -> positions
+        row = pd.Index(frame.index).get_indexer(exploded.index)
+    codes = pd.factorize(exploded.to_numpy())[0]
+    slot = pd.Series(row).groupby(row).cumcount().to_numpy()
+    width = max(1, int(slot.max()) + 1) if len(slot) else 1
+    width = min(width, 8)
+    authors = np.full((n, width), -1, dtype=np.int64)
+    keep = slot < width
+    authors[row[keep], slot[keep]] = codes[keep]
+    n_authors = (authors >= 0).sum(axis=1)
+    portal_raw = frame["portal_id"].astype(object).where(frame["portal_id"].notna() & (frame["portal_id"] != ""))
+    portal = pd.factorize(portal_raw, use_na_sentinel=True)[0]
+    days = {name: _days(frame[name]) for name in ("applied_on", "recognized_on", "submitted_at")}
+    return Prepared(n, unit_codes.astype(np.int64), unit_parents, title, title_code, authors, n_authors, days,
+                    portal.astype(np.int64))
+
+
+# --- blocking ------------------------------------------------------------------------------
+
+def _block_pairs(keys: np.ndarray, rows: np.ndarray, max_block: int) -> np.ndarray:
+    """Pairs (as i * n + j codes are built later) of rows sharing a key: an (m, 2) array."""
+    ok = keys >= 0
+    keys, rows = keys[ok], rows[ok]
+    if len(keys) < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    order = np.lexsort((rows, keys))
+    k, r = keys[order], rows[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    sizes = np.diff(np.r_[starts, len(k)])
+    group = np.repeat(np.arange(len(starts)), sizes)
+    size = sizes[group]
+    pos = np.arange(len(k)) - starts[group]
+    cand = np.flatnonzero((size >= 2) & (size <= max_block))
+    out = []
+    d = 1
+    while len(cand):
+        cand = cand[pos[cand] + d < size[cand]]
+        if not len(cand):
+            break
+        out.append(np.stack([r[cand], r[cand + d]], axis=1))
+        d += 1
+    return np.concatenate(out) if out else np.empty((0, 2), dtype=np.int64)
+
+
+def _combine(*codes: np.ndarray) -> np.ndarray:
+    """One int code per row for a tuple of int code columns (-1 anywhere -> -1)."""
+    frame = pd.DataFrame({f"c{i}": c for i, c in enumerate(codes)})
+    combined = pd.MultiIndex.from_frame(frame).factorize()[0] if len(frame) else np.empty(0, dtype=np.int64)
+    missing = np.logical_or.reduce([c < 0 for c in codes])
+    return np.where(missing, -1, combined).astype(np.int64)
+
+
+def blocking_keys(prep: Prepared, model: MatchModel = DEFAULT_MODEL) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each blocking rule's (key code, row) arrays."""
+    rows = np.arange(prep.n, dtype=np.int64)
+    applied = prep.days["applied_on"]
+    month = np.where(applied == _NO_DAY, -1, applied.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64))
+    month = np.where(applied == _NO_DAY, -1, month - month[applied != _NO_DAY].min() if (applied != _NO_DAY).any() else -1)
+    title = pd.Series(prep.title, dtype=object)
+    head = pd.factorize(title.str[: model.title_chars].where(title.str.len() >= 8))[0]
+    tail = pd.factorize(title.str[-model.title_chars:].where(title.str.len() >= 8))[0]
+    a_rows = np.repeat(rows, prep.authors.shape[1])
+    a_codes = prep.authors.reshape(-1)
+    applied_code = np.where(applied == _NO_DAY, -1, applied - applied[applied != _NO_DAY].min()
+                            if (applied != _NO_DAY).any() else -1)
+    return {
+        "unit+month": (_combine(prep.unit, month), rows),
+        "unit+author": (_combine(prep.unit[a_rows], a_codes), a_rows),
+        "unit+title start": (_combine(prep.unit, head), rows),
+        "unit+title end": (_combine(prep.unit, tail), rows),
+        "author+applied": (_combine(a_codes, applied_code[a_rows]), a_rows),
+        "portal_id": (prep.portal, rows),
+    }
+
+
+def candidate_pairs(prep: Prepared, model: MatchModel = DEFAULT_MODEL,
+                    only: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct candidate pairs (i < j) from every blocking rule.
+
+    With ``only`` (a boolean mask), keep just the pairs with at least one row in it:
+    an incremental run compares the new records with everything in their blocks.
+    """
+    parts = []
+    for keys, rows in blocking_keys(prep, model).values():
+        if only is not None:  # shrink to blocks holding a row of interest before pairing
+            wanted = np.unique(keys[only[rows] & (keys >= 0)])
+            keep = np.isin(keys, wanted)
+            keys, rows = keys[keep], rows[keep]
+        dedup = pd.DataFrame({"k": keys, "r": rows}).drop_duplicates().to_numpy()
+        parts.append(_block_pairs(dedup[:, 0], dedup[:, 1], model.max_block))
+    pairs = np.concatenate(parts) if parts else np.empty((0, 2), dtype=np.int64)
+    i, j = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
+    code = np.unique(i[i != j] * np.int64(prep.n) + j[i != j])
+    i, j = code // prep.n, code % prep.n
+    if only is not None:
+        keep = only[i] | only[j]
+        i, j = i[keep], j[keep]
+    return i, j
+
+
+# --- scoring -------------------------------------------------------------------------------
+
+def _date_level(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    diff = np.abs(a - b)
+    level = np.select([diff == 0, diff <= 3, diff <= 31], [0, 1, 2], 3)
+    level[(a == _NO_DAY) | (b == _NO_DAY)] = 3
+    return level.astype(np.int8)
+
+
+def compare(prep: Prepared, i: np.ndarray, j: np.ndarray) -> pd.DataFrame:
+    """A level per feature for each pair (i[k], j[k]) (int8 columns named as FEATURES)."""
+    from rapidfuzz import fuzz, process
+
+    out: dict[str, np.ndarray] = {}
+    ti, tj = prep.title[i], prep.title[j]
+    if len(i):
+        ratio = process.cpdist(ti, tj, scorer=fuzz.ratio, workers=-1)
+        token_set = process.cpdist(ti, tj, scorer=fuzz.token_set_ratio, workers=-1)
+    else:
+        ratio = token_set = np.empty(0)
+    exact = prep.title_code[i] == prep.title_code[j]
+    out["title"] = np.select([exact, ratio >= 95, ratio >= 88, token_set >= 90, ratio >= 75], [0, 1, 2, 3, 4], 5)
+
+    ai, aj = prep.authors[i], prep.authors[j]
+    common = np.zeros(len(i), dtype=np.int64)
+    for x in range(ai.shape[1]):
+        col = ai[:, x:x + 1]
+        common += ((col == aj) & (col >= 0)).any(axis=1)
+    ni, nj = prep.n_authors[i], prep.n_authors[j]
+    missing = (ni == 0) | (nj == 0)
+    out["authors"] = np.select(
+        [missing, (common == ni) & (common == nj), common == np.minimum(ni, nj), common > 0], [4, 0, 1, 2], 3)
+
+    ui, uj = prep.unit[i], prep.unit[j]
+    pi, pj = prep.unit_parents[i], prep.unit_parents[j]
+    related = ((pi[:, :1] == pj) & (pi[:, :1] >= 0)).any(axis=1) | ((pi[:, 1:] == pj) & (pi[:, 1:] >= 0)).any(axis=1)
+    related |= (pi == uj[:, None]).any(axis=1) | (pj == ui[:, None]).any(axis=1)
+    out["unit"] = np.select([ui == uj, related], [0, 1], 2)
+
+    for name in ("applied_on", "recognized_on", "submitted_at"):
+        out[name] = _date_level(prep.days[name][i], prep.days[name][j])
+
+    qi, qj = prep.portal[i], prep.portal[j]
+    out["portal_id"] = np.select([(qi >= 0) & (qi == qj), (qi >= 0) & (qj >= 0)], [0, 1], 2)
+    return pd.DataFrame({k: v.astype(np.int8) for k, v in out.items()})
+
+
+def weigh(levels: pd.DataFrame, model: MatchModel = DEFAULT_MODEL) -> np.ndarray:
+    """The match weight (log2-odds) of each compared pair."""
+    total = np.full(len(levels), model.prior, dtype=np.float64)
+    for name in FEATURES:
+        total += model.level_weights(name)[levels[name].to_numpy()]
+    return total
+
+
+def evidence(levels: pd.DataFrame, model: MatchModel = DEFAULT_MODEL) -> list[str]:
+    """Each pair's evidence as text: "title=exact(+8.0) authors=subset(+3.0) ..."."""
+    parts = []
+    for name in FEATURES:
+        labels = np.array([f"{name}={lvl}({w:+.1f})" for lvl, w in zip(LEVELS[name], model.weights[name])],
+                          dtype=object)
+        parts.append(labels[levels[name].to_numpy()])
+    joined = parts[0]
+    for p in parts[1:]:
+        joined = joined + " " + p
+    return list(joined)
+
+
+# --- clustering ----------------------------------------------------------------------------
+
+def components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Connected components of the graph with edges (i, j): the smallest row of each, per row."""
+    label = np.arange(n, dtype=np.int64)
+    if not len(i):
+        return label
+    while True:
+        before = label
+        low = np.minimum(label[i], label[j])
+        label = label.copy()
+        np.minimum.at(label, i, low)
+        np.minimum.at(label, j, low)
+        label = label[label]
+        while True:  # pointer jumping to the root
+            nxt = label[label]
+            if np.array_equal(nxt, label):
+                break
+            label = nxt
+        if np.array_equal(label, before):
+            return label
+
+
+def cluster(n: int, i: np.ndarray, j: np.ndarray, weight: np.ndarray, model: MatchModel = DEFAULT_MODEL,
+            must: tuple[np.ndarray, np.ndarray] | None = None,
+            cannot: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """A cluster label (a member row) per row.
+
+    Links are the pairs at or above the threshold plus ``must`` pairs; a group whose
+    members also have a pair below ``split_below`` (or a ``cannot`` pair) is rebuilt
+    strongest link first, never across such a pair.
+    """
+    link = weight >= model.threshold
+    li, lj, lw = i[link], j[link], weight[link]
+    if must is not None and len(must[0]):
+        li = np.concatenate([li, must[0]])
+        lj = np.concatenate([lj, must[1]])
+        lw = np.concatenate([lw, np.full(len(must[0]), np.inf)])
+    label = components(n, li, lj)
+    veto = weight < model.split_below
+    vi, vj = i[veto], j[veto]
+    if cannot is not None and len(cannot[0]):
+        vi, vj = np.concatenate([vi, cannot[0]]), np.concatenate([vj, cannot[1]])
+    inside = label[vi] == label[vj]
+    if not inside.any():
+        return label
+    troubled = np.unique(label[vi[inside]])
+    vi, vj = vi[inside], vj[inside]
+    in_trouble = np.isin(label[li], troubled)
+    return _constrained(label, li[in_trouble], lj[in_trouble], lw[in_trouble], vi, vj, troubled)
+
+
+def _constrained(label: np.ndarray, li: np.ndarray, lj: np.ndarray, lw: np.ndarray,
+                 vi: np.ndarray, vj: np.ndarray, troubled: np.ndarray) -> np.ndarray:
+    """Kruskal with cannot-links, over the groups that hold a veto pair."""
+    label = label.copy()
+    members = np.flatnonzero(np.isin(label, troubled))
+    parent = {int(r): int(r) for r in members}
+    forbid: dict[int, set[int]] = {}
+    for a, b in zip(vi.tolist(), vj.tolist()):
+        forbid.setdefault(a, set()).add(b)
+        forbid.setdefault(b, set()).add(a)
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    order = np.argsort(-lw, kind="stable")
+    for a, b in zip(li[order].tolist(), lj[order].tolist()):
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            continue
+        fa, fb = forbid.get(ra, set()), forbid.get(rb, set())
+        if any(find(x) == rb for x in fa) or any(find(x) == ra for x in fb):
+            continue
+        if len(fa) < len(fb):
+            ra, rb, fa, fb = rb, ra, fb, fa
+        parent[rb] = ra
+        if fb:
+            forbid[ra] = fa | fb
+    roots = np.array([find(int(r)) for r in members], dtype=np.int64)
+    low = pd.Series(members).groupby(roots).transform("min").to_numpy()
+    label[members] = low
+    return label
+
+
+@dataclass
+class Resolution:
+    """What :func:`resolve_frame` decided: a label per row and the scored pairs."""
+
+    labels: np.ndarray
+    i: np.ndarray
+    j: np.ndarray
+    levels: pd.DataFrame
+    weight: np.ndarray
+
+
+def resolve_frame(frame: pd.DataFrame, model: MatchModel = DEFAULT_MODEL,
+                  parents: dict[str, tuple[str | None, str | None]] | None = None,
+                  must: tuple[np.ndarray, np.ndarray] | None = None,
+                  cannot: tuple[np.ndarray, np.ndarray] | None = None) -> Resolution:
+    """Block, score and cluster every row of ``frame`` (see :func:`prepare` for the columns)."""
+    prep = prepare(frame.reset_index(drop=True), parents)
+    i, j = candidate_pairs(prep, model)
+    levels = compare(prep, i, j)
+    weight = weigh(levels, model)
+    labels = cluster(prep.n, i, j, weight, model, must, cannot)
+    return Resolution(labels, i, j, levels, weight)
