@@ -209,6 +209,97 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from sangkien.rollup import roll_up
+    from sangkien.resolve import resolve_initiatives
+    from sangkien.sync import finish_run, start_run
+
+    engine = _engine(args)
+    run_id = start_run(engine)
+    try:
+        counts = resolve_initiatives(engine, run_id, full=args.full)
+        roll_up(engine, run_id)
+    except Exception as exc:
+        finish_run(engine, run_id, [], error=f"{type(exc).__name__}: {exc}")
+        raise
+    finish_run(engine, run_id, [], note=f"resolution only ({counts.mode})")
+    print(f"run {run_id}: {counts.mode} resolution compared {counts.compared:,} record(s) in {counts.pairs:,} "
+          f"candidate pair(s): {counts.records:,} accepted records are {counts.initiatives:,} initiatives; "
+          f"{counts.review_open:,} pair(s) wait for review ({counts.seconds:.1f} s)")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from sangkien import review
+
+    with _engine(args).connect() as conn:
+        info = review.explain(conn, args.initiative_id)
+    print(json.dumps(info, ensure_ascii=False, indent=1) if args.format == "json" else review.format_explain(info))
+    return 0
+
+
+def cmd_review_list(args: argparse.Namespace) -> int:
+    from sangkien import review
+
+    with _engine(args).connect() as conn:
+        print(review.format_reviews(review.list_reviews(conn, args.status, args.limit)))
+    return 0
+
+
+def cmd_review_decide(args: argparse.Namespace) -> int:
+    from sangkien import review
+
+    if (args.id is None) == (args.records is None):
+        raise UserError("name a queued pair by its number, or two records with --records A B")
+    done = review.decide(_engine(args), args.action == "accept", args.id, tuple(args.records) if args.records else None,
+                         args.by, args.note)
+    print(f"pair #{done['id']} {done['status']} by {done['by']} (was {done['was']}); it overrides the model from the "
+          "next run on (`sangkien resolve` applies it now)")
+    return 0
+
+
+def cmd_review_conflicts(args: argparse.Namespace) -> int:
+    from sangkien.resolve import status_conflicts
+    from sangkien.settings import get_setting
+
+    with _engine(args).connect() as conn:
+        frame = status_conflicts(conn, args.limit)
+        priority = get_setting(conn, "status_priority") or []
+    if frame.empty:
+        print("no initiative has records that disagree on status")
+        return 0
+    print(f"status priority: {', '.join(priority) if priority else '(none set: valid > pending > rejected)'}")
+    for iid, group in frame.groupby("initiative_id", sort=False):
+        first = group.iloc[0]
+        copies = ", ".join(f"{r.source}:{r.source_record_id}={r.source_status}" for r in group.itertuples())
+        print(f"initiative {iid} ({first['unit_code']}): counted as {first['status']}; {copies}")
+    return 0
+
+
+def cmd_node_show(args: argparse.Namespace) -> int:
+    from sangkien.settings import KNOWN, all_settings
+
+    with _engine(args).connect() as conn:
+        values = all_settings(conn)
+    for key, (_, text) in sorted(KNOWN.items()):
+        value = values.get(key)
+        shown = ", ".join(value) if isinstance(value, list) else ("(not set)" if value is None else str(value))
+        print(f"{key} = {shown}\n    {text}")
+    return 0
+
+
+def cmd_node_set(args: argparse.Namespace) -> int:
+    from sangkien.settings import set_setting
+
+    key, sep, text = args.assignment.partition("=")
+    if not sep:
+        raise UserError(f"write KEY=VALUE, e.g. status_priority=portal,hanoi; got {args.assignment!r}")
+    with _engine(args).begin() as conn:
+        value = set_setting(conn, key.strip(), text)
+    print(f"{key.strip()} = {', '.join(value) if isinstance(value, list) else value}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from sangkien.report import render_report
 
@@ -373,6 +464,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", action="append", metavar="NAME", help="sync only this connector (repeatable)")
     p.add_argument("--in-process", action="store_true", help="run the stages without Prefect (for debugging)")
     p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("resolve", help="re-run matching and the roll-up on what is stored (no pull)")
+    p.add_argument("--full", action="store_true", help="re-match every record, not only what changed")
+    p.set_defaults(func=cmd_resolve)
+
+    p = sub.add_parser("explain", help="an initiative's records, their sources, and why they were joined")
+    p.add_argument("initiative_id", type=int)
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=cmd_explain)
+
+    rev = group("review", "pairs the matcher was unsure of, and reviewers' decisions")
+    p = rev.add_parser("list", help="pairs waiting for a decision (or --status accepted|rejected|all)")
+    p.add_argument("--status", choices=("open", "accepted", "rejected", "all"), default="open")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_review_list)
+    for action, text in (("accept", "these two records are one initiative"),
+                         ("reject", "these two records are different initiatives")):
+        p = rev.add_parser(action, help=text)
+        p.add_argument("id", type=int, nargs="?", help="the pair's number in `review list`")
+        p.add_argument("--records", nargs=2, metavar="SOURCE:RECORD_ID", help="or any two records, by source and id")
+        p.add_argument("--by", help="who decides (default $USER)")
+        p.add_argument("--note")
+        p.set_defaults(func=cmd_review_decide)
+    p = rev.add_parser("conflicts", help="initiatives whose records disagree on status")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_review_conflicts)
+
+    node = group("node", "this node's settings")
+    node.add_parser("show", help="every setting and its value").set_defaults(func=cmd_node_show)
+    p = node.add_parser("set", help="change a setting, e.g. status_priority=portal,hanoi")
+    p.add_argument("assignment", metavar="KEY=VALUE")
+    p.set_defaults(func=cmd_node_set)
 
     p = sub.add_parser("report", help="per-unit totals against quotas")
     p.add_argument("--phase", type=int)

@@ -14,8 +14,8 @@ The pipeline over a frame of normalized records (one row per accepted record):
    ``bench/er_calibrate.py``) sums with the prior into the pair's match weight: the
    log2-odds that the two records are one initiative.
 3. **Clustering** (:func:`cluster`): pairs at or above the threshold join records;
-   a joined group that also holds a pair with strong evidence against it (a
-   conflicting portal id, a weight below ``split_below``, a reviewer's "no") is
+   a joined group that also holds a pair with strong evidence against it (a weight
+   below ``split_below``, or a reviewer's "no") is
    rebuilt link by link, strongest first, never joining two groups across such a
    pair. So one weak link cannot chain unrelated records together.
 
@@ -33,25 +33,32 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "title": ("exact", "ratio>=95", "ratio>=88", "set>=90", "ratio>=75", "different"),
     "authors": ("same", "subset", "overlap", "different", "missing"),
     "unit": ("same", "related", "different"),
-    "applied_on": ("same", "within 3 days", "within 31 days", "different"),
-    "recognized_on": ("same", "within 3 days", "within 31 days", "different"),
-    "submitted_at": ("same", "within 3 days", "within 31 days", "different"),
+    # applied_on, recognized_on and submitted_at together: copies share them (they are not
+    # independent evidence, so they are one feature rather than three)
+    "dates": ("all same", "two same, one within 3 days", "some same, rest within 31 days",
+              "all within 31 days", "one more than 31 days apart"),
     "portal_id": ("same", "conflict", "missing"),
 }
 FEATURES = tuple(LEVELS)
 
-# log2(m/u) per level (same order as LEVELS), and the prior log2-odds of a candidate
-# pair being a match. Calibrated with bench/er_calibrate.py on a --noise hard world.
+# log2(m/u) per level (same order as LEVELS), and the prior log2-odds of a candidate pair
+# being a match. From bench/er_calibrate.py on a 193,193-record --noise hard world
+# (55,248 true pairs among 1.23 M candidates), then moderated where the simulated world
+# has no evidence or is cleaner than life (documented in docs/matching.md):
+# - levels no true match reached there (two-typo titles, a replaced co-author, a unit
+#   typed as its parent) get a milder weight than the -6..-15 calibration gives them;
+# - a completely different author set is the strongest "no": -20;
+# - identical dates (+16.9 calibrated) are capped at +12: real units submit in batches;
+# - two portal ids (-14 calibrated) are evidence, not proof: the portal holds some
+#   initiatives twice, uploaded by the author and again by a union officer.
 DEFAULT_WEIGHTS: dict[str, tuple[float, ...]] = {
-    "title": (8.0, 6.0, 3.0, 1.0, -2.0, -10.0),
-    "authors": (5.0, 3.0, 1.0, -8.0, 0.0),
-    "unit": (1.0, -3.0, -8.0),
-    "applied_on": (4.0, 1.0, -2.0, -6.0),
-    "recognized_on": (4.0, 1.0, -2.0, -6.0),
-    "submitted_at": (4.0, 1.0, -2.0, -6.0),
-    "portal_id": (12.0, -20.0, 0.0),
+    "title": (16.0, 10.6, 2.0, 0.0, -6.0, -15.7),
+    "authors": (4.3, -1.5, -6.0, -20.0, 0.0),
+    "unit": (0.0, -2.0, -9.0),
+    "dates": (12.0, 9.0, 0.0, -8.0, -15.0),
+    "portal_id": (16.6, -6.0, 0.4),
 }
-DEFAULT_PRIOR = -8.0
+DEFAULT_PRIOR = -4.4
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,7 @@ class MatchModel:
     review_high: float = 4.0
     split_below: float = -10.0   # a pair this unlikely inside a group splits the group
     max_block: int = 300
-    title_chars: int = 16        # blocking on the first / last characters of the folded title
+    title_chars: int = 24        # blocking on the first / last characters of the folded title
 
     def level_weights(self, name: str) -> np.ndarray:
         return np.asarray(self.weights[name], dtype=np.float64)
@@ -166,11 +173,14 @@ def _block_pairs(keys: np.ndarray, rows: np.ndarray, max_block: int) -> np.ndarr
 
 
 def _combine(*codes: np.ndarray) -> np.ndarray:
-    """One int code per row for a tuple of int code columns (-1 anywhere -> -1)."""
-    frame = pd.DataFrame({f"c{i}": c for i, c in enumerate(codes)})
-    combined = pd.MultiIndex.from_frame(frame).factorize()[0] if len(frame) else np.empty(0, dtype=np.int64)
-    missing = np.logical_or.reduce([c < 0 for c in codes])
-    return np.where(missing, -1, combined).astype(np.int64)
+    """One int64 key per row for a tuple of non-negative int code columns (-1 anywhere -> -1)."""
+    combined = np.zeros(len(codes[0]), dtype=np.int64)
+    missing = np.zeros(len(codes[0]), dtype=bool)
+    for c in codes:
+        c = np.asarray(c, dtype=np.int64)
+        missing |= c < 0
+        combined = combined * (int(c.max(initial=0)) + 1) + np.maximum(c, 0)
+    return np.where(missing, -1, combined)
 
 
 def blocking_keys(prep: Prepared, model: MatchModel = DEFAULT_MODEL) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -224,26 +234,32 @@ def candidate_pairs(prep: Prepared, model: MatchModel = DEFAULT_MODEL,
 # --- scoring -------------------------------------------------------------------------------
 
 def _date_level(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """0 same day, 1 within 3 days (or unknown on either side), 2 within 31 days, 3 further."""
     diff = np.abs(a - b)
     level = np.select([diff == 0, diff <= 3, diff <= 31], [0, 1, 2], 3)
-    level[(a == _NO_DAY) | (b == _NO_DAY)] = 3
+    level[(a == _NO_DAY) | (b == _NO_DAY)] = 1
     return level.astype(np.int8)
 
 
-def compare(prep: Prepared, i: np.ndarray, j: np.ndarray) -> pd.DataFrame:
-    """A level per feature for each pair (i[k], j[k]) (int8 columns named as FEATURES)."""
+def _dates_level(prep: Prepared, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    per = np.stack([_date_level(prep.days[n][i], prep.days[n][j])
+                    for n in ("applied_on", "recognized_on", "submitted_at")], axis=1)
+    same = (per == 0).sum(axis=1)
+    worst = per.max(axis=1)
+    return np.select([same == 3, (same == 2) & (worst <= 1), (same >= 1) & (worst <= 2), worst <= 2],
+                     [0, 1, 2, 3], 4)
+
+
+def compare(prep: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel = DEFAULT_MODEL) -> pd.DataFrame:
+    """A level per feature for each pair (i[k], j[k]) (int8 columns named as FEATURES).
+
+    Titles are scored last, and only for pairs the other features leave within reach of
+    the review band: for the rest, even an exact title could not make the pair a match,
+    and they keep the level "different" (the decision is the same either way).
+    """
     from rapidfuzz import fuzz, process
 
     out: dict[str, np.ndarray] = {}
-    ti, tj = prep.title[i], prep.title[j]
-    if len(i):
-        ratio = process.cpdist(ti, tj, scorer=fuzz.ratio, workers=-1)
-        token_set = process.cpdist(ti, tj, scorer=fuzz.token_set_ratio, workers=-1)
-    else:
-        ratio = token_set = np.empty(0)
-    exact = prep.title_code[i] == prep.title_code[j]
-    out["title"] = np.select([exact, ratio >= 95, ratio >= 88, token_set >= 90, ratio >= 75], [0, 1, 2, 3, 4], 5)
-
     ai, aj = prep.authors[i], prep.authors[j]
     common = np.zeros(len(i), dtype=np.int64)
     for x in range(ai.shape[1]):
@@ -260,12 +276,28 @@ def compare(prep: Prepared, i: np.ndarray, j: np.ndarray) -> pd.DataFrame:
     related |= (pi == uj[:, None]).any(axis=1) | (pj == ui[:, None]).any(axis=1)
     out["unit"] = np.select([ui == uj, related], [0, 1], 2)
 
-    for name in ("applied_on", "recognized_on", "submitted_at"):
-        out[name] = _date_level(prep.days[name][i], prep.days[name][j])
+    out["dates"] = _dates_level(prep, i, j)
 
     qi, qj = prep.portal[i], prep.portal[j]
     out["portal_id"] = np.select([(qi >= 0) & (qi == qj), (qi >= 0) & (qj >= 0)], [0, 1], 2)
-    return pd.DataFrame({k: v.astype(np.int8) for k, v in out.items()})
+
+    partial = np.full(len(i), model.prior, dtype=np.float64)
+    for name, level in out.items():
+        partial += model.level_weights(name)[level]
+    reach = partial + model.level_weights("title").max() >= model.review_low
+    title = np.full(len(i), LEVELS["title"].index("different"), dtype=np.int64)
+    ci, cj = i[reach], j[reach]
+    exact = prep.title_code[ci] == prep.title_code[cj]
+    if len(ci):
+        ratio = process.cpdist(prep.title[ci], prep.title[cj], scorer=fuzz.ratio, workers=-1)
+        middle = np.flatnonzero((ratio >= 75) & (ratio < 95) & ~exact)
+        token_set = np.zeros(len(ci))
+        if len(middle):
+            token_set[middle] = process.cpdist(prep.title[ci[middle]], prep.title[cj[middle]],
+                                               scorer=fuzz.token_set_ratio, workers=-1)
+        title[reach] = np.select([exact, ratio >= 95, ratio >= 88, token_set >= 90, ratio >= 75], [0, 1, 2, 3, 4], 5)
+    out = {"title": title, **out}
+    return pd.DataFrame({k: out[k].astype(np.int8) for k in FEATURES})
 
 
 def weigh(levels: pd.DataFrame, model: MatchModel = DEFAULT_MODEL) -> np.ndarray:
@@ -395,7 +427,7 @@ def resolve_frame(frame: pd.DataFrame, model: MatchModel = DEFAULT_MODEL,
     """Block, score and cluster every row of ``frame`` (see :func:`prepare` for the columns)."""
     prep = prepare(frame.reset_index(drop=True), parents)
     i, j = candidate_pairs(prep, model)
-    levels = compare(prep, i, j)
+    levels = compare(prep, i, j, model)
     weight = weigh(levels, model)
     labels = cluster(prep.n, i, j, weight, model, must, cannot)
     return Resolution(labels, i, j, levels, weight)

@@ -230,7 +230,7 @@ def _resolve_delta(engine: Engine, run_id: int | None, recs: pd.DataFrame, previ
             return ResolveCounts(len(recs), n_init, len(recs) - n_init, "incremental", 0, 0, _open_reviews(conn))
     prep = match.prepare(recs, parents)
     i, j = match.candidate_pairs(prep, model, only=delta)
-    levels = match.compare(prep, i, j)
+    levels = match.compare(prep, i, j, model)
     weight = match.weigh(levels, model)
     # the delta among itself: clustered as a full run would
     both = delta[i] & delta[j]
