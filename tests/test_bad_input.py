@@ -127,7 +127,9 @@ def test_bad_files_get_specific_messages_and_do_not_stop_the_good_ones(engine, w
 
 def test_fixing_an_alias_and_releasing_moves_unknown_unit_rows_into_the_counts_without_a_pull(engine, world):
     setup_store(engine, world)
-    world.source("hanoi", row("typed-1", unit="THCS Nguyễn Du Ba Đình"), row("typed-2", unit="thcs nguyen du ba dinh"))
+    world.source("hanoi", row("typed-1", unit="THCS Nguyễn Du Ba Đình"),
+                 row("typed-2", unit="thcs nguyen du ba dinh", title="Sổ tay điện tử theo dõi chuyên cần",
+                     authors="Lê Thị Mai"))  # two different initiatives
     add_connector(engine, "hanoi", "files", read_config_file(world.config("hanoi")))
     run_sync(engine)
     with engine.connect() as conn:
