@@ -243,21 +243,11 @@ def test_unit_names_resolve_without_their_union_prefix():
 
 def test_hard_noise_world_counts_within_targets(engine, tmp_path: Path):
     from sandbox.generate import generate_world
-    from sangkien.reference import load_orgs, load_quotas
-    from sangkien.report import report_rows
-    from tests.test_truth import expected_counts
+    from tests.test_truth import expected_counts, sync_generated_world
 
     root = tmp_path / "hard"
     generate_world(root, 5000, seed=5, noise="hard")
-    load_orgs(engine, root / "orgs.csv")
-    load_quotas(engine, root / "quotas.csv")
-    for config in sorted((root / "sources").glob("*.yaml")):
-        add_connector(engine, config.stem, "files", read_config_file(config))
-    _, results, _, status = run_sync(engine)
-    assert status == "completed"
-    assert sum(r.quarantined for r in results) == 0
-    with engine.connect() as conn:
-        _, rows = report_rows(conn)
+    rows = sync_generated_world(engine, root)
     got = {(r["unit_code"], r["phase"]): r["initiatives"] for r in rows}
     expected = {k: v.get("initiatives", 0) for k, v in expected_counts(root).items()}
     national = sum(expected[("VGCL", p)] for p in (1, 2))
