@@ -125,6 +125,14 @@ class Connector(ABC):
     def read(self, state: dict[str, Any]) -> Iterator[Batch]:
         """Yield batches not yet delivered according to ``state``."""
 
+    def backfill_state(self, start: dt.date) -> dict[str, Any]:
+        """The state from which ``read`` delivers the records changed since ``start`` (a backfill).
+
+        The default, an empty state, reads the whole source again; a kind that can ask its source
+        for changes since a time overrides it.
+        """
+        return {}
+
 
 def batch_from_records(label: str, records: list[dict[str, Any]], state: dict[str, Any],
                        id_field: str | None = None) -> Batch:

@@ -8,6 +8,7 @@ shift while records change) land once: the store dedupes by id and content hash.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -74,6 +75,9 @@ class PortalConnector(Connector):
             raise ConnectorError(f"{self._url()} answered JSON without a 'data' list; is base_url the portal?",
                                  "configuration")
         return f"the portal answers at {self._url()} and accepts the token"
+
+    def backfill_state(self, start: dt.date) -> dict[str, Any]:
+        return {"updated_since": f"{start.isoformat()}T00:00:00"}
 
     def read(self, state: dict[str, Any]) -> Iterator[Batch]:
         client = self._client()

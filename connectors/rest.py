@@ -8,6 +8,7 @@ and which field is the change time used to pull only what changed.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 
@@ -101,6 +102,9 @@ class RestConnector(Connector):
         s = self.settings
         return {"page_param": s.page_param, "page_size_param": s.page_size_param, "offset_param": s.offset_param,
                 "limit_param": s.limit_param, "cursor_param": s.cursor_param, "next_cursor_path": s.next_cursor_path}
+
+    def backfill_state(self, start: dt.date) -> dict[str, Any]:
+        return {"since": f"{start.isoformat()}T00:00:00"} if self.settings.incremental_param else {}
 
     def read(self, state: dict[str, Any]) -> Iterator[Batch]:
         s = self.settings

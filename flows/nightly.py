@@ -3,15 +3,26 @@
 Tasks are coarse (a source's pull, a source's validation, resolution + roll-up),
 never per record. A failing source does not stop the others; the flow run ends
 failed, naming the source and the error type, after the rest is synced and counted.
+Parameters are checked by the signature (pydantic) before anything runs; every run
+publishes its artifacts (flows/artifacts.py). With ``fan_out`` each source is pulled
+in its own flow run of the ``pull-source`` deployment, so the pulls spread over the
+work pool's workers.
 """
 from __future__ import annotations
+
+import time
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from flows import artifacts
 from sangkien import sync
+from sangkien.errors import ControlTotalError
+from sangkien.pullmode import BackfillWindow, PullMode
 from sangkien.store import database_url, open_store
+
+PULL_DEPLOYMENT = "sangkien-pull-source/pull-source"
 
 
 class SourcesFailed(RuntimeError):
@@ -26,8 +37,8 @@ class SourcesFailed(RuntimeError):
 
 
 @task(name="pull", cache_policy=NO_CACHE, task_run_name="pull-{name}")
-def pull(db_url: str, name: str, run_id: int) -> sync.SourceResult:
-    return sync.pull_source(open_store(db_url), name, run_id)
+def pull(db_url: str, name: str, run_id: int, mode: PullMode) -> sync.SourceResult:
+    return sync.pull_source(open_store(db_url), name, run_id, mode)
 
 
 @task(name="validate", cache_policy=NO_CACHE, task_run_name="validate-{result.source}")
@@ -36,32 +47,80 @@ def validate(db_url: str, result: sync.SourceResult, run_id: int) -> sync.Source
 
 
 @task(name="resolve-and-roll-up", cache_policy=NO_CACHE)
-def resolve_and_roll_up(db_url: str, run_id: int) -> dict[str, int]:
-    counts, unit_rows = sync.resolve_and_roll_up(open_store(db_url), run_id)
+def resolve_and_roll_up(db_url: str, run_id: int, full: bool = False) -> dict[str, int]:
+    counts, unit_rows = sync.resolve_and_roll_up(open_store(db_url), run_id, full=full)
     return {"records": counts.records, "initiatives": counts.initiatives, "merged": counts.merged,
             "unit_rows": unit_rows}
 
 
+def _pull_everywhere(url: str, names: list[str], run_id: int, mode: PullMode,
+                     progress: artifacts.Progress) -> list[sync.SourceResult]:
+    """One ``pull-source`` flow run per source, on whichever workers of the pool are free."""
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+
+    params = {"db_url": url, "run_id": run_id, "full_refresh": mode.full_refresh,
+              "window": mode.window.model_dump(mode="json") if mode.window else None}
+    children = {name: run_deployment(PULL_DEPLOYMENT, parameters={**params, "source": name}, timeout=0,
+                                     flow_run_name=f"pull-{name}-run-{run_id}") for name in names}
+    pending = {name: child.id for name, child in children.items()}
+    with get_client(sync_client=True) as client:
+        while pending:
+            for name, child_id in list(pending.items()):
+                state = client.read_flow_run(child_id).state
+                if state is not None and state.is_final():
+                    del pending[name]
+                    progress.source_done(name)
+            time.sleep(1)
+        final = {name: client.read_flow_run(child.id).state for name, child in children.items()}
+    recorded = {r.source: r for r in sync.run_results(open_store(url), run_id)}
+    results = []
+    for name in names:
+        if name not in recorded:  # the pull's flow run died before counting (crashed, cancelled)
+            lost = sync.SourceResult(name, errors=[f"its pull flow run ended {final[name].name if final[name] else 'unknown'}"
+                                                   " before counting"], error_type="system")
+            try:
+                sync.check_control_totals(open_store(url), lost, run_id)
+            except ControlTotalError:
+                pass  # rows it landed stay undecided until the next run validates them
+            recorded[name] = lost
+        results.append(recorded[name])
+    return results
+
+
 @flow(name="sangkien-nightly-sync")
-def nightly_sync(db_url: str | None = None, connectors: list[str] | None = None) -> dict[str, object]:
+def nightly_sync(db_url: str | None = None, connectors: list[str] | None = None, full_refresh: bool = False,
+                 window: BackfillWindow | None = None, fan_out: bool = False) -> dict[str, object]:
     """Pull every registered source (or ``connectors``), validate, resolve, roll up.
 
+    ``full_refresh`` re-reads every source from scratch; ``window`` ({"start": date, "end": date})
+    re-reads the records changed in that window and leaves the incremental state untouched;
+    ``fan_out`` pulls each source in its own ``pull-source`` flow run (across the pool's workers).
     Returns the run id, per-source control totals and the resolution counts.
     """
     logger = get_run_logger()
     url = database_url(db_url)
+    mode = PullMode(full_refresh=full_refresh, window=window)
     engine = open_store(url)
     names = sync.source_names(engine, connectors)
     run_id = sync.start_run(engine, flow_run_id=str(flow_run.get_id() or ""))
+    logger.info("sync run %d (%s) of %d source(s): %s", run_id, mode.describe(), len(names), ", ".join(names))
+    progress = artifacts.Progress(names)
     results: list[sync.SourceResult] = []
     try:
-        for name in names:
-            results.append(validate(url, pull(url, name, run_id), run_id))
-        resolved = resolve_and_roll_up(url, run_id)
+        if fan_out:
+            results = _pull_everywhere(url, names, run_id, mode, progress)
+        else:
+            for name in names:
+                results.append(validate(url, pull(url, name, run_id, mode), run_id))
+                progress.source_done(name)
+        resolved = resolve_and_roll_up(url, run_id, full=mode.full_refresh)  # a full refresh re-matches all
     except Exception as exc:
         sync.finish_run(engine, run_id, results, error=f"{type(exc).__name__}: {exc}")
+        artifacts.publish_run(engine, run_id)
         raise
     status = sync.finish_run(engine, run_id, results)
+    artifacts.publish_run(engine, run_id)
     for r in results:
         logger.info("%s: received %d, accepted %d, ineligible %d, quarantined %d", r.source, r.received,
                     r.accepted, r.ineligible, r.quarantined)

@@ -299,6 +299,27 @@ def cmd_node_set(args: argparse.Namespace) -> int:
     print(f"{key.strip()} = {', '.join(value) if isinstance(value, list) else value}")
     return 0
 
+# --- deploy (ops): Prefect deployments, work pool, failure alerts -----------------------------
+def cmd_deploy(args: argparse.Namespace) -> int:
+    _quiet_prefect()
+    from flows.deploy import DEFAULT_FILE, deploy, notify_on_failure
+
+    names = deploy(Path(args.prefect_file) if args.prefect_file else DEFAULT_FILE, args.pool)
+    print(f"deployed {', '.join(names)} to work pool {args.pool!r}; start a worker with "
+          f"`prefect worker start --pool {args.pool}`")
+    if args.notify_webhook:
+        print(f"failed runs now post to the webhook (automation {notify_on_failure(args.notify_webhook)!r})")
+    return 0
+
+
+def add_deploy_command(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("deploy", help="create the work pool if missing and deploy the flows to the Prefect server")
+    p.add_argument("--prefect-file", help="default: deployments/prefect.yaml of this installation")
+    p.add_argument("--pool", default="sangkien", help="process work pool (created if missing; default sangkien)")
+    p.add_argument("--notify-webhook", metavar="URL", help="also post to this webhook when a run fails")
+    p.set_defaults(func=cmd_deploy)
+# --- end deploy -------------------------------------------------------------------------------
+
 
 def cmd_report(args: argparse.Namespace) -> int:
     from sangkien.report import render_report
@@ -375,7 +396,9 @@ def cmd_quarantine_release(args: argparse.Namespace) -> int:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     from sangkien.report import format_runs
+    from sangkien.sync import mark_abandoned_runs
 
+    mark_abandoned_runs(_engine(args))  # runs whose process was killed show as abandoned, not running
     with _engine(args).connect() as conn:
         print(format_runs(conn, args.last))
     return 0
@@ -496,6 +519,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = node.add_parser("set", help="change a setting, e.g. status_priority=portal,hanoi")
     p.add_argument("assignment", metavar="KEY=VALUE")
     p.set_defaults(func=cmd_node_set)
+
+    add_deploy_command(sub)
 
     p = sub.add_parser("report", help="per-unit totals against quotas")
     p.add_argument("--phase", type=int)

@@ -45,8 +45,9 @@ def _payloads(rows: pd.DataFrame, headers: list[str]) -> list[str]:
 
 
 def land_batch(conn: Connection, source: str, batch: Batch, id_column: str | None, run_id: int,
-               known: dict[str, str], received: set[str] | None = None) -> LandCounts:
-    """Upsert ``batch`` into raw_records and save its state, inside the caller's transaction.
+               known: dict[str, str], received: set[str] | None = None, save: bool = True) -> LandCounts:
+    """Upsert ``batch`` into raw_records and save its state (unless ``save`` is false: a backfill),
+    inside the caller's transaction.
 
     ``known`` (from ``existing_records``) is updated in place; ``received`` collects the ids
     delivered in this run, so a record delivered twice (pages that overlap) counts once. A row without an id, or
@@ -101,5 +102,6 @@ def land_batch(conn: Connection, source: str, batch: Batch, id_column: str | Non
     if touched:
         store.bulk_update(conn, store.raw_records, ("seen_run",), ("source", "source_record_id"), touched)
     counts.new, counts.changed, counts.unchanged = len(inserts), len(updates), len(touched)
-    save_state(conn, source, batch.state)
+    if save:
+        save_state(conn, source, batch.state)
     return counts

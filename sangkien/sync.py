@@ -6,8 +6,12 @@ resolve initiatives → roll up → reconcile (the report reads the result).
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
+import socket
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -16,6 +20,7 @@ from connectors.base import ConnectorError
 from sangkien import store
 from sangkien.errors import ControlTotalError, UserError
 from sangkien.land import LandCounts, existing_records, land_batch
+from sangkien.pullmode import PullMode
 from sangkien.registry import build_connector, get_connector_row, list_connectors
 from sangkien.resolve import ResolveCounts, resolve_initiatives
 from sangkien.rollup import roll_up
@@ -53,11 +58,71 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def _owner() -> str:
+    return f"pid {os.getpid()} on {socket.gethostname()}"
+
+
+_OWNER = re.compile(r"^running in pid (\d+) on (\S+)$")
+STALE_AFTER = dt.timedelta(hours=24)
+
+
 def start_run(engine: Engine, flow_run_id: str | None = None) -> int:
-    """Open a sync run and return its id."""
+    """Open a sync run and return its id; runs left ``running`` by a killed process are marked abandoned first.
+
+    While it runs, the run's message names its process ("running in pid N on HOST") so a later
+    run can tell a live run from one whose process was killed.
+    """
+    mark_abandoned_runs(engine)
     with engine.begin() as conn:
         return int(conn.execute(store.sync_runs.insert().values(
-            started_at=_now(), status="running", flow_run_id=flow_run_id).returning(store.sync_runs.c.id)).scalar_one())
+            started_at=_now(), status="running", flow_run_id=flow_run_id, message=f"running in {_owner()}")
+            .returning(store.sync_runs.c.id)).scalar_one())
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed child nobody has reaped yet is a zombie: dead for our purpose
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def mark_abandoned_runs(engine: Engine, stale_after: dt.timedelta = STALE_AFTER) -> list[int]:
+    """Mark ``abandoned`` every run still ``running`` whose process is gone; return their ids.
+
+    A run's process is known gone when it ran on this host and its pid is no longer alive;
+    a run from another host (or one that does not name its process) is abandoned once it is
+    older than ``stale_after``. Its landed rows stay: the next run validates them and each
+    connector resumes from the state committed with its last landed batch.
+    """
+    now, host = _now(), socket.gethostname()
+    runs = store.sync_runs
+    abandoned: list[tuple[int, str]] = []
+    with engine.begin() as conn:
+        for run in conn.execute(sa.select(runs.c.id, runs.c.started_at, runs.c.message)
+                                .where(runs.c.status == "running")).mappings():
+            owner = _OWNER.match(run["message"] or "")
+            started = run["started_at"] if run["started_at"].tzinfo else run["started_at"].replace(tzinfo=dt.timezone.utc)
+            if owner and owner.group(2) == host:
+                if _process_alive(int(owner.group(1))):
+                    continue
+                why = f"its process (pid {owner.group(1)} on {host}) ended without closing it: killed or crashed"
+            elif now - started > stale_after:
+                where = f"pid {owner.group(1)} on {owner.group(2)}" if owner else "an unknown process"
+                why = f"still running after {stale_after} ({where}): presumed killed"
+            else:
+                continue
+            abandoned.append((run["id"], f"abandoned: {why}; noticed {now:%Y-%m-%d %H:%M:%S} UTC. Landed rows are "
+                              "kept; the next run validates them and resumes from the saved state"))
+        for run_id, message in abandoned:
+            conn.execute(runs.update().where(runs.c.id == run_id, runs.c.status == "running")
+                         .values(status="abandoned", finished_at=now, message=message))
+    return [run_id for run_id, _ in abandoned]
 
 
 def source_names(engine: Engine, only: list[str] | None = None) -> list[str]:
@@ -72,8 +137,9 @@ def source_names(engine: Engine, only: list[str] | None = None) -> list[str]:
     return names
 
 
-def pull_source(engine: Engine, name: str, run_id: int) -> SourceResult:
-    """Read what is new from one source and land it; a unit that fails is recorded, the others go on."""
+def pull_source(engine: Engine, name: str, run_id: int, mode: PullMode = PullMode()) -> SourceResult:
+    """Read what is new from one source (or, per ``mode``, everything / a backfill window) and land it;
+    a unit that fails is recorded, the others go on."""
     started = time.perf_counter()
     result = SourceResult(name)
     with engine.connect() as conn:
@@ -83,13 +149,15 @@ def pull_source(engine: Engine, name: str, run_id: int) -> SourceResult:
     try:
         connector = build_connector(row)
         id_column = connector.columns.get("source_record_id")
-        for batch in connector.read(row["state"] or {}):
+        for batch in connector.read(mode.initial_state(connector, row["state"])):
             if batch.problem is not None:
                 result.errors.append(str(batch.problem))
                 result.error_type = result.error_type or batch.problem.error_type
                 continue
+            batch = mode.select(connector, batch)
             with engine.begin() as conn:
-                result.land.add(land_batch(conn, name, batch, id_column, run_id, known, received))
+                result.land.add(land_batch(conn, name, batch, id_column, run_id, known, received,
+                                           save=not mode.keeps_state))
             result.files += 1
     except ConnectorError as exc:
         result.errors.append(str(exc))
@@ -159,14 +227,27 @@ def finish_run(engine: Engine, run_id: int, results: list[SourceResult], error: 
     return status
 
 
-def run_sync(engine: Engine, only: list[str] | None = None) -> tuple[int, list[SourceResult], ResolveCounts, str]:
+def run_sync(engine: Engine, only: list[str] | None = None,
+             mode: PullMode = PullMode()) -> tuple[int, list[SourceResult], ResolveCounts, str]:
     """The whole sync in this process, stage by stage (the flow does the same under Prefect)."""
     names = source_names(engine, only)
     run_id = start_run(engine)
     try:
-        results = [validate_pulled(engine, pull_source(engine, name, run_id), run_id) for name in names]
-        resolved, _ = resolve_and_roll_up(engine, run_id)
+        results = [validate_pulled(engine, pull_source(engine, name, run_id, mode), run_id) for name in names]
+        resolved, _ = resolve_and_roll_up(engine, run_id, full=mode.full_refresh)
     except Exception as exc:
         finish_run(engine, run_id, [], error=f"{type(exc).__name__}: {exc}")
         raise
     return run_id, results, resolved, finish_run(engine, run_id, results)
+
+
+def run_results(engine: Engine, run_id: int) -> list[SourceResult]:
+    """The per-source control totals recorded for ``run_id`` (e.g. by pulls that ran in other processes)."""
+    s = store.sync_run_sources
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(s).where(s.c.run_id == run_id).order_by(s.c.source)).mappings().all()
+    return [SourceResult(r["source"], files=r["files"],
+                         land=LandCounts(r["received"], r["new"], r["changed"], r["unchanged"]),
+                         errors=r["error"].split("\n") if r["error"] else [], error_type=r["error_type"],
+                         seconds=r["seconds"] or 0.0, accepted=r["accepted"], ineligible=r["ineligible"],
+                         quarantined=r["quarantined"]) for r in rows]

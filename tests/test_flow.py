@@ -1,6 +1,8 @@
 """The nightly flow under Prefect's engine (one test harness for the whole session)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 
@@ -69,3 +71,72 @@ def test_prefect_api_answers_the_filters_its_own_client_sends(prefect_harness):
             return await client.read_deployments()
 
     assert isinstance(asyncio.run(read()), list)
+
+
+def _artifacts(flow_run_id):  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    async def read():  # type: ignore[no-untyped-def]
+        async with get_client() as client:
+            return await client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+
+    return {a.key: a for a in asyncio.run(read()) if a.key}  # keyless ones are Prefect's result records
+
+
+def test_a_run_with_a_rest_system_down_fails_naming_it_and_syncs_every_other_source(prefect_harness, db_url, engine,
+                                                                                     tmp_path, monkeypatch):
+    """Acceptance 3: one provincial REST simulator is down at sync time."""
+    from flows.nightly import SourcesFailed, nightly_sync
+    from sandbox.generate import generate_world
+    from sandbox.servers import serve
+
+    world = tmp_path / "w"
+    generate_world(world, 200, seed=21, noise="none")
+    load_orgs(engine, world / "orgs.csv")
+    load_quotas(engine, world / "quotas.csv")
+    files = sorted((world / "sources").glob("*.yaml"))[:3]
+    for config in files:
+        add_connector(engine, config.stem, "files", read_config_file(config))
+    monkeypatch.setenv("SANGKIEN_TEST_REST_KEY", "k-123")
+    with serve("rest", world, token="k-123", source="hanoi") as server:
+        down_url = server.url  # the simulator stops when the block ends: its address answers nothing
+    columns = read_config_file(world / "sources" / "hanoi.yaml")
+    add_connector(engine, "hanoi-api", "rest", {
+        "base_url": down_url, "auth": "api_key_header", "token": "env:SANGKIEN_TEST_REST_KEY", "records_path": "items",
+        "timeout": 0.5, "attempts": 2, "columns": columns["columns"], "date_format": columns["date_format"],
+        "authors_separator": columns["authors_separator"]})
+    state = nightly_sync(db_url=db_url, return_state=True)
+    assert state.is_failed()
+    with pytest.raises(SourcesFailed, match=r"hanoi-api \(transient error\)"):
+        state.result()
+    with engine.connect() as conn:
+        per_source = {r.source: r for r in conn.execute(sa.select(store.sync_run_sources))}
+        run = conn.execute(sa.select(store.sync_runs)).mappings().one()
+    assert run["status"] == "failed" and "hanoi-api (transient error)" in run["message"]
+    assert per_source["hanoi-api"].received == 0
+    for config in files:
+        synced = per_source[config.stem]
+        assert synced.error is None and synced.received > 0
+        assert synced.received == synced.accepted + synced.ineligible + synced.quarantined
+    # the run's artifacts: the table names the failed source and its error type; the page lists it
+    found = _artifacts(state.state_details.flow_run_id)
+    assert set(found) == {"sangkien-sources", "sangkien-reconciliation", "sangkien-pull-progress"}
+    table = json.loads(found["sangkien-sources"].data)
+    assert {row["source"]: row["error_type"] for row in table}["hanoi-api"] == "transient"
+    assert "source `hanoi-api` failed (transient error)" in found["sangkien-reconciliation"].data
+    assert found["sangkien-pull-progress"].data == 100.0
+
+
+def test_a_bad_parameter_is_rejected_before_anything_runs(prefect_harness, db_url, engine, synced_world):
+    from flows.nightly import nightly_sync
+
+    with pytest.raises(Exception, match="before its start"):
+        nightly_sync(db_url=db_url, window={"start": "2022-06-30", "end": "2022-06-01"})
+    with pytest.raises(Exception, match="full_refresh"):
+        nightly_sync(db_url=db_url, full_refresh="sometimes")
+    with engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(store.sync_runs)) == 0

@@ -1,0 +1,55 @@
+"""Prefect artifacts of a sync run: the per-source table, the reconciliation page, pull progress.
+
+The content comes from sangkien.runreport (plain data, tested without the engine); this
+module only hands it to Prefect. An artifact that cannot be written is logged, never fatal:
+the run's data and its control totals are in the store either way.
+"""
+from __future__ import annotations
+
+from prefect import get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_progress_artifact, create_table_artifact
+from prefect.artifacts import update_progress_artifact
+from sqlalchemy.engine import Engine
+
+from sangkien import runreport
+
+SOURCES_KEY = "sangkien-sources"
+RECONCILIATION_KEY = "sangkien-reconciliation"
+PROGRESS_KEY = "sangkien-pull-progress"
+
+
+def publish_run(engine: Engine, run_id: int) -> None:
+    """A table with one row per source and a markdown reconciliation summary, attached to this flow run."""
+    try:
+        with engine.connect() as conn:
+            rows = runreport.source_rows(conn, run_id)
+            page = runreport.reconciliation_markdown(conn, run_id)
+        create_table_artifact(rows or [dict.fromkeys(runreport.SOURCE_COLUMNS)], key=SOURCES_KEY,
+                              description=f"Sync run {run_id}: per source, received = accepted + ineligible + "
+                                          "quarantined; pushed stays empty until pushing upward exists")
+        create_markdown_artifact(page, key=RECONCILIATION_KEY, description=f"Sync run {run_id}: reconciliation")
+    except Exception as exc:  # noqa: BLE001 - reporting must not turn a synced run into a failed one
+        get_run_logger().warning("could not write the run's artifacts: %s: %s", type(exc).__name__, exc)
+
+
+class Progress:
+    """A progress artifact advanced as each source's pull ends."""
+
+    def __init__(self, names: list[str]):
+        self.total, self.done = len(names), 0
+        self.artifact_id = None
+        try:
+            self.artifact_id = create_progress_artifact(0.0 if names else 100.0, key=PROGRESS_KEY,
+                                                        description=f"sources pulled: 0 of {self.total}")
+        except Exception as exc:  # noqa: BLE001
+            get_run_logger().warning("could not create the progress artifact: %s", exc)
+
+    def source_done(self, name: str) -> None:
+        self.done += 1
+        if self.artifact_id is None:
+            return
+        try:
+            update_progress_artifact(self.artifact_id, 100.0 * self.done / max(self.total, 1),
+                                     description=f"sources pulled: {self.done} of {self.total} (last: {name})")
+        except Exception as exc:  # noqa: BLE001
+            get_run_logger().warning("could not update the progress artifact: %s", exc)
