@@ -48,8 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--initiatives", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the databases and the Prefect home")
-    args = parser.parse_args(argv)
+    outcome = scale_out(**vars(parser.parse_args(argv)))
+    return 0 if outcome["completed"] and outcome["totals_hold"] else 1
 
+
+def scale_out(pg: str, initiatives: int, workers: int = 2, keep: bool = False) -> dict[str, object]:
+    """Run the demonstration; returns {"completed", "totals_hold", "ran_by": {pull flow run name: worker}}."""
+    args = argparse.Namespace(pg=pg, initiatives=initiatives, workers=workers, keep=keep)
     tag = uuid.uuid4().hex[:8]
     prefect_db, store_db = f"prefect_scaleout_{tag}", f"sangkien_scaleout_{tag}"
     base = args.pg.split("://", 1)[1].rstrip("/")
@@ -75,8 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             result = subprocess.run([sys.executable, "-m", "sangkien.cli", "deploy"], capture_output=True, text=True,
                                     env=server.env, cwd=ROOT)
             if result.returncode != 0:
-                print(result.stderr, file=sys.stderr)
-                return 1
+                raise SystemExit(result.stderr)
             print(result.stdout.strip())
             workers = [Worker(server, f"worker-{i + 1}", limit=4, env={"SANGKIEN_DB_URL": store_url})
                        for i in range(args.workers)]
@@ -115,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"store: {len(totals)} sources, {sum(t[1] for t in totals):,} received, control totals "
               + ("hold for every source" if ok else "DO NOT HOLD"))
         engine.dispose()
-        return 0 if run.state.is_completed() and ok else 1
+        return {"completed": run.state.is_completed(), "totals_hold": ok and len(totals) == len(summary.source_configs),
+                "ran_by": {c.name: ran_by.get(str(c.id)) for c in children}, "parent": ran_by.get(str(run.id))}
     finally:
         store.open_store.cache_clear()
         if args.keep:

@@ -221,3 +221,19 @@ def test_a_worker_killed_mid_run_leaves_a_consistent_store_and_the_next_run_comp
     record_property("received_after_restart", per_source[0]["received"])
     print(f"killed after {landed_at_kill} of {total} records landed; the next run received "
           f"{per_source[0]['received']} and completed; store holds {len(ids)} distinct records")
+
+
+@pytest.mark.postgres
+def test_pulls_fan_out_as_flow_runs_over_two_workers_with_prefect_and_the_store_on_postgresql(pg_admin):
+    """Prefect's server on PostgreSQL, two process workers, the store on PostgreSQL (bench/scaleout.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("scaleout", Path(__file__).parent.parent / "bench" / "scaleout.py")
+    scaleout = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scaleout)
+    base = pg_admin.url.render_as_string(hide_password=False).rsplit("/", 1)[0]  # the server, no database
+    outcome = scaleout.scale_out(base, 300, workers=2)
+    assert outcome["completed"] and outcome["totals_hold"]
+    ran_by = outcome["ran_by"]
+    assert len(ran_by) == 7 and all(name.startswith("pull-") for name in ran_by)  # one flow run per source
+    assert set(ran_by.values()) <= {"worker-1", "worker-2"} and None not in ran_by.values()
