@@ -143,3 +143,14 @@ def test_a_bad_parameter_is_rejected_before_anything_runs(prefect_harness, db_ur
         nightly_sync(db_url=db_url, full_refresh="sometimes")
     with engine.connect() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(store.sync_runs)) == 0
+
+
+def test_fan_out_without_the_pull_source_deployment_says_to_deploy(prefect_harness, db_url, engine, synced_world):
+    from flows.nightly import nightly_sync
+    from sangkien.errors import UserError
+
+    with pytest.raises(UserError, match="run `sangkien deploy`"):
+        nightly_sync(db_url=db_url, fan_out=True)
+    with engine.connect() as conn:
+        run = conn.execute(sa.select(store.sync_runs)).mappings().one()
+    assert run["status"] == "failed" and "sangkien-pull-source/pull-source" in run["message"]

@@ -138,6 +138,9 @@ def test_deploy_again_is_harmless_and_a_missing_server_is_one_line(deployed, ser
     lines = nowhere.stderr.strip().splitlines()
     assert nowhere.returncode == 2 and len(lines) == 1, nowhere.stderr
     assert lines[0].startswith("sangkien: error: cannot reach the Prefect server at http://127.0.0.1:9/api")
+    missing = run_cli("deploy", "--prefect-file", str(tmp_path / "nope.yaml"), env=server.env)
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+    assert "nope.yaml: no such file" in missing.stderr
 
 
 def test_a_worker_runs_the_nightly_deployment_and_its_artifacts_are_written(deployed, server, api, tmp_path):
