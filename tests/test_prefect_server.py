@@ -141,6 +141,8 @@ def test_deploy_again_is_harmless_and_a_missing_server_is_one_line(deployed, ser
     missing = run_cli("deploy", "--prefect-file", str(tmp_path / "nope.yaml"), env=server.env)
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
     assert "nope.yaml: no such file" in missing.stderr
+    bad_hook = run_cli("deploy", "--notify-webhook", "chat.example/hooks", env=server.env)
+    assert bad_hook.returncode == 2 and "give an http(s) URL" in bad_hook.stderr
 
 
 def test_a_worker_runs_the_nightly_deployment_and_its_artifacts_are_written(deployed, server, api, tmp_path):
