@@ -84,6 +84,12 @@ def deploy(prefect_file: Path = DEFAULT_FILE, pool: str = "sangkien") -> list[st
     return names
 
 
+def check_webhook_url(url: str) -> None:
+    """UserError unless ``url`` is an http(s) URL (checked before anything is deployed)."""
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise UserError(f"--notify-webhook {redact(url)!r}: give an http(s) URL, e.g. https://chat.example/hooks/ops")
+
+
 def notify_on_failure(webhook_url: str, flow_names: tuple[str, ...] = ("sangkien-nightly-sync",
                                                                         "sangkien-push-upward",
                                                                         "sangkien-pull-source")) -> str:
@@ -97,8 +103,7 @@ def notify_on_failure(webhook_url: str, flow_names: tuple[str, ...] = ("sangkien
     from prefect.events.actions import SendNotification
     from prefect.events.schemas.automations import EventTrigger, Posture
 
-    if not re.match(r"^https?://", webhook_url):
-        raise UserError(f"--notify-webhook {redact(webhook_url)!r}: give an http(s) URL")
+    check_webhook_url(webhook_url)
     block = CustomWebhookNotificationBlock(
         name=NOTIFY_BLOCK, url="{{ url }}", method="POST", secrets={"url": webhook_url},
         json_data={"text": "{{subject}}\n{{body}}", "title": "{{name}}"})

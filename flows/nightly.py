@@ -18,7 +18,7 @@ from prefect.runtime import flow_run
 
 from flows import artifacts
 from sangkien import sync
-from sangkien.errors import ControlTotalError
+from sangkien.errors import ControlTotalError, UserError
 from sangkien.pullmode import BackfillWindow, PullMode
 from sangkien.store import database_url, open_store
 
@@ -58,11 +58,16 @@ def _pull_everywhere(url: str, names: list[str], run_id: int, mode: PullMode,
     """One ``pull-source`` flow run per source, on whichever workers of the pool are free."""
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
 
     params = {"db_url": url, "run_id": run_id, "full_refresh": mode.full_refresh,
               "window": mode.window.model_dump(mode="json") if mode.window else None}
-    children = {name: run_deployment(PULL_DEPLOYMENT, parameters={**params, "source": name}, timeout=0,
-                                     flow_run_name=f"pull-{name}-run-{run_id}") for name in names}
+    try:
+        children = {name: run_deployment(PULL_DEPLOYMENT, parameters={**params, "source": name}, timeout=0,
+                                         flow_run_name=f"pull-{name}-run-{run_id}") for name in names}
+    except ObjectNotFound:
+        raise UserError(f"fan_out needs the {PULL_DEPLOYMENT} deployment on this Prefect server: "
+                        "run `sangkien deploy`") from None
     pending = {name: child.id for name, child in children.items()}
     with get_client(sync_client=True) as client:
         while pending:

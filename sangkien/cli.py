@@ -302,8 +302,10 @@ def cmd_node_set(args: argparse.Namespace) -> int:
 # --- deploy (ops): Prefect deployments, work pool, failure alerts -----------------------------
 def cmd_deploy(args: argparse.Namespace) -> int:
     _quiet_prefect()
-    from flows.deploy import DEFAULT_FILE, deploy, notify_on_failure
+    from flows.deploy import DEFAULT_FILE, check_webhook_url, deploy, notify_on_failure
 
+    if args.notify_webhook:
+        check_webhook_url(args.notify_webhook)
     names = deploy(Path(args.prefect_file) if args.prefect_file else DEFAULT_FILE, args.pool)
     print(f"deployed {', '.join(names)} to work pool {args.pool!r}; start a worker with "
           f"`prefect worker start --pool {args.pool}`")

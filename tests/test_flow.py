@@ -12,6 +12,7 @@ from sangkien.registry import add_connector, read_config_file
 from tests.test_sync_store import BANK_ROW, SCHOOL_ROW, counts
 
 pytestmark = pytest.mark.flow
+REST_KEY = "rest-key-6d1f0a9e"
 
 
 @pytest.fixture(scope="session")
@@ -101,12 +102,12 @@ def test_a_run_with_a_rest_system_down_fails_naming_it_and_syncs_every_other_sou
     files = sorted((world / "sources").glob("*.yaml"))[:3]
     for config in files:
         add_connector(engine, config.stem, "files", read_config_file(config))
-    monkeypatch.setenv("SANGKIEN_TEST_REST_KEY", "k-123")
-    with serve("rest", world, token="k-123", source="hanoi") as server:
+    monkeypatch.setenv("SANGKIEN_TEST_REST_KEY", REST_KEY)
+    with serve("rest", world, token=REST_KEY, source="hanoi") as server:
         down_url = server.url  # the simulator stops when the block ends: its address answers nothing
     columns = read_config_file(world / "sources" / "hanoi.yaml")
     add_connector(engine, "hanoi-api", "rest", {
-        "base_url": down_url, "auth": "api_key_header", "token": "env:SANGKIEN_TEST_REST_KEY", "records_path": "items",
+        "base_url": down_url, "auth": "api_key_query", "token": "env:SANGKIEN_TEST_REST_KEY", "records_path": "items",
         "timeout": 0.5, "attempts": 2, "columns": columns["columns"], "date_format": columns["date_format"],
         "authors_separator": columns["authors_separator"]})
     state = nightly_sync(db_url=db_url, return_state=True)
@@ -129,6 +130,8 @@ def test_a_run_with_a_rest_system_down_fails_naming_it_and_syncs_every_other_sou
     assert {row["source"]: row["error_type"] for row in table}["hanoi-api"] == "transient"
     assert "source `hanoi-api` failed (transient error)" in found["sangkien-reconciliation"].data
     assert found["sangkien-pull-progress"].data == 100.0
+    # the key travels in the query string here; nothing the run wrote carries it
+    assert REST_KEY not in "".join(str(a.data) for a in found.values()) + (run["message"] or "")
 
 
 def test_a_bad_parameter_is_rejected_before_anything_runs(prefect_harness, db_url, engine, synced_world):
@@ -140,3 +143,14 @@ def test_a_bad_parameter_is_rejected_before_anything_runs(prefect_harness, db_ur
         nightly_sync(db_url=db_url, full_refresh="sometimes")
     with engine.connect() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(store.sync_runs)) == 0
+
+
+def test_fan_out_without_the_pull_source_deployment_says_to_deploy(prefect_harness, db_url, engine, synced_world):
+    from flows.nightly import nightly_sync
+    from sangkien.errors import UserError
+
+    with pytest.raises(UserError, match="run `sangkien deploy`"):
+        nightly_sync(db_url=db_url, fan_out=True)
+    with engine.connect() as conn:
+        run = conn.execute(sa.select(store.sync_runs)).mappings().one()
+    assert run["status"] == "failed" and "sangkien-pull-source/pull-source" in run["message"]

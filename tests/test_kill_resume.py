@@ -72,6 +72,9 @@ def test_a_sync_killed_mid_pull_and_rerun_matches_an_uninterrupted_one(tmp_path)
         assert 0 < landed < len(server.system.ids())
         rerun = sync(killed_url)
         assert rerun.wait(timeout=300) == 0, rerun.stderr
+    with killed.connect() as conn:
+        statuses = list(conn.scalars(sa.select(store.sync_runs.c.status).order_by(store.sync_runs.c.id)))
     killed.dispose()
     whole.dispose()
+    assert statuses == ["abandoned", "completed"]  # the killed run is not left "running"
     assert snapshot(store.open_store(killed_url)) == snapshot(store.open_store(whole_url))
