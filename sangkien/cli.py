@@ -210,19 +210,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
-    from sangkien.rollup import roll_up
-    from sangkien.resolve import resolve_initiatives
-    from sangkien.sync import finish_run, start_run
+    from sangkien.sync import run_resolution
 
-    engine = _engine(args)
-    run_id = start_run(engine)
-    try:
-        counts = resolve_initiatives(engine, run_id, full=args.full)
-        roll_up(engine, run_id)
-    except Exception as exc:
-        finish_run(engine, run_id, [], error=f"{type(exc).__name__}: {exc}")
-        raise
-    finish_run(engine, run_id, [], note=f"resolution only ({counts.mode})")
+    run_id, counts = run_resolution(_engine(args), full=args.full)
     print(f"run {run_id}: {counts.mode} resolution compared {counts.compared:,} record(s) in {counts.pairs:,} "
           f"candidate pair(s): {counts.records:,} accepted records are {counts.initiatives:,} initiatives; "
           f"{counts.review_open:,} pair(s) wait for review ({counts.seconds:.1f} s)")

@@ -110,6 +110,7 @@ def prepare(frame: pd.DataFrame, parents: dict[str, tuple[str | None, str | None
     """Code the columns the matcher reads: unit_code, title_folded, author_keys ("|"-joined),
     applied_on, recognized_on, submitted_at, portal_id. ``parents`` maps a unit code to its
     (geographic, sector) parents, for the "related unit" level."""
+    frame = frame.reset_index(drop=True)  # rows are positions from here on
     n = len(frame)
     unit_codes, unit_values = pd.factorize(frame["unit_code"].astype(object), use_na_sentinel=True)
     lookup = {code: i for i, code in enumerate(unit_values)}
@@ -127,9 +128,7 @@ def prepare(frame: pd.DataFrame, parents: dict[str, tuple[str | None, str | None
     keys = frame["author_keys"].fillna("").astype(str)
     exploded = keys.str.split("|").explode()
     exploded = exploded[exploded.notna() & (exploded != "")]
-    row = exploded.index.to_numpy() if isinstance(frame.index, pd.RangeIndex) else None
-    if row is None:  # index labels -> positions
-        row = pd.Index(frame.index).get_indexer(exploded.index)
+    row = exploded.index.to_numpy()
     codes = pd.factorize(exploded.to_numpy())[0]
     slot = pd.Series(row).groupby(row).cumcount().to_numpy()
     width = max(1, int(slot.max()) + 1) if len(slot) else 1
@@ -183,25 +182,31 @@ def _combine(*codes: np.ndarray) -> np.ndarray:
     return np.where(missing, -1, combined)
 
 
+def _offset_codes(values: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Non-negative int codes (value minus the smallest known one); -1 where unknown."""
+    if not known.any():
+        return np.full(len(values), -1, dtype=np.int64)
+    return np.where(known, values - values[known].min(), -1)
+
+
 def blocking_keys(prep: Prepared, model: MatchModel = DEFAULT_MODEL) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each blocking rule's (key code, row) arrays."""
     rows = np.arange(prep.n, dtype=np.int64)
     applied = prep.days["applied_on"]
-    month = np.where(applied == _NO_DAY, -1, applied.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64))
-    month = np.where(applied == _NO_DAY, -1, month - month[applied != _NO_DAY].min() if (applied != _NO_DAY).any() else -1)
+    known = applied != _NO_DAY
+    month = _offset_codes(applied.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64), known)
+    day = _offset_codes(applied, known)
     title = pd.Series(prep.title, dtype=object)
     head = pd.factorize(title.str[: model.title_chars].where(title.str.len() >= 8))[0]
     tail = pd.factorize(title.str[-model.title_chars:].where(title.str.len() >= 8))[0]
     a_rows = np.repeat(rows, prep.authors.shape[1])
     a_codes = prep.authors.reshape(-1)
-    applied_code = np.where(applied == _NO_DAY, -1, applied - applied[applied != _NO_DAY].min()
-                            if (applied != _NO_DAY).any() else -1)
     return {
         "unit+month": (_combine(prep.unit, month), rows),
         "unit+author": (_combine(prep.unit[a_rows], a_codes), a_rows),
         "unit+title start": (_combine(prep.unit, head), rows),
         "unit+title end": (_combine(prep.unit, tail), rows),
-        "author+applied": (_combine(a_codes, applied_code[a_rows]), a_rows),
+        "author+applied": (_combine(a_codes, day[a_rows]), a_rows),
         "portal_id": (prep.portal, rows),
     }
 
@@ -442,7 +447,7 @@ def resolve_frame(frame: pd.DataFrame, model: MatchModel = DEFAULT_MODEL,
                   must: tuple[np.ndarray, np.ndarray] | None = None,
                   cannot: tuple[np.ndarray, np.ndarray] | None = None) -> Resolution:
     """Block, score and cluster every row of ``frame`` (see :func:`prepare` for the columns)."""
-    prep = prepare(frame.reset_index(drop=True), parents)
+    prep = prepare(frame, parents)
     i, j = candidate_pairs(prep, model)
     levels = compare(prep, i, j, model)
     weight = weigh(levels, model)

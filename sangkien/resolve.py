@@ -263,10 +263,9 @@ def _resolve_delta(engine: Engine, run_id: int | None, recs: pd.DataFrame, previ
     links = links[np.isin(links["raw_id_a"], raw[delta]) | np.isin(links["raw_id_b"], raw[delta])]
     in_affected = recs[np.isin(new_id, affected)]
     with engine.begin() as conn:
-        created = dict(conn.execute(sa.select(store.initiatives.c.id, store.initiatives.c.created_run)
-                                    .where(store.initiatives.c.id.in_(affected.tolist()))).all()) \
-            if len(affected) < 30000 else dict(conn.execute(sa.select(store.initiatives.c.id,
-                                                                       store.initiatives.c.created_run)).all())
+        t = store.initiatives.c
+        created = {k: v for part in _chunks(affected) for k, v in
+                   conn.execute(sa.select(t.id, t.created_run).where(t.id.in_(part))).all()}
         _delete_in(conn, store.match_links, "raw_id_a", touched_raw)
         _delete_in(conn, store.match_links, "raw_id_b", touched_raw)
         _delete_in(conn, store.initiative_members, "raw_id", touched_raw)
@@ -288,10 +287,15 @@ def _resolve_delta(engine: Engine, run_id: int | None, recs: pd.DataFrame, previ
     return ResolveCounts(len(recs), n_init, len(recs) - n_init, "incremental", int(delta.sum()), len(i), open_reviews)
 
 
-def _delete_in(conn: Connection, table: sa.Table, column: str, values: np.ndarray) -> None:
+def _chunks(values: np.ndarray, size: int = 5000) -> list[list[int]]:
+    """Plain ints in slices small enough for an IN (...) list."""
     values = [int(v) for v in values]
-    for start in range(0, len(values), 5000):
-        conn.execute(table.delete().where(table.c[column].in_(values[start:start + 5000])))
+    return [values[k:k + size] for k in range(0, len(values), size)]
+
+
+def _delete_in(conn: Connection, table: sa.Table, column: str, values: np.ndarray) -> None:
+    for part in _chunks(values):
+        conn.execute(table.delete().where(table.c[column].in_(part)))
 
 
 def _stable_ids(clusters: pd.Series, previous: pd.Series) -> pd.Series:

@@ -251,3 +251,15 @@ def run_results(engine: Engine, run_id: int) -> list[SourceResult]:
                          errors=r["error"].split("\n") if r["error"] else [], error_type=r["error_type"],
                          seconds=r["seconds"] or 0.0, accepted=r["accepted"], ineligible=r["ineligible"],
                          quarantined=r["quarantined"]) for r in rows]
+
+
+def run_resolution(engine: Engine, full: bool = False) -> tuple[int, ResolveCounts]:
+    """Matching and the roll-up alone, on what is stored (no pull), recorded as a run."""
+    run_id = start_run(engine)
+    try:
+        counts, _ = resolve_and_roll_up(engine, run_id, full=full)
+    except Exception as exc:
+        finish_run(engine, run_id, [], error=f"{type(exc).__name__}: {exc}")
+        raise
+    finish_run(engine, run_id, [], note=f"resolution only ({counts.mode})")
+    return run_id, counts
