@@ -35,6 +35,7 @@ org_units = sa.Table(
     sa.Column("sector_parent_code", sa.String(64), nullable=True, index=True),
     sa.Column("valid_from", sa.Date, nullable=True),
     sa.Column("valid_to", sa.Date, nullable=True),
+    sa.Column("successor_code", sa.String(64), nullable=True),  # a merged unit's counts roll into this unit
 )
 
 org_aliases = sa.Table(
@@ -236,6 +237,83 @@ unit_counts = sa.Table(
     sa.Column("benefit_vnd", sa.Float, nullable=False),
     sa.Column("run_id", sa.Integer, nullable=True),
     sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def _count_columns() -> list[sa.Column]:
+    return [sa.Column(name, sa.Integer, nullable=False)
+            for name in ("records", "initiatives", "valid", "pending", "rejected", "ineligible", "registrants")] + [
+        sa.Column("benefit_vnd", sa.Float, nullable=False)]
+
+
+count_history = sa.Table(  # unit_counts of every roll-up, kept: the trend a projection is drawn from
+    "count_history", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, nullable=True),
+    sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("unit_code", sa.String(64), nullable=False),
+    sa.Column("phase", sa.Integer, nullable=False),
+    *_count_columns(),
+    sa.Index("ix_count_history_unit_phase", "unit_code", "phase", "as_of"),
+)
+
+child_nodes = sa.Table(  # at an upper node: the nodes below allowed to push here, with their token's hash
+    "child_nodes", metadata,
+    sa.Column("code", sa.String(64), primary_key=True),  # the child's org unit
+    sa.Column("token_hash", sa.String(128), nullable=False),
+    sa.Column("token_hint", sa.String(16), nullable=False),  # the token's first characters, to tell tokens apart
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+submissions = sa.Table(  # at an upper node: every accepted push, append-only
+    "submissions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("node", sa.String(64), nullable=False),
+    sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("idempotency_key", sa.String(128), nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("schema_version", sa.Integer, nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("receipt", sa.JSON, nullable=False),
+    sa.UniqueConstraint("idempotency_key", name="uq_submission_idempotency_key"),
+    sa.Index("ix_submissions_node_as_of", "node", "as_of"),
+)
+
+submission_units = sa.Table(  # a submission's counts per unit and phase, as the child computed them
+    "submission_units", metadata,
+    sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("unit_code", sa.String(64), primary_key=True),
+    sa.Column("phase", sa.Integer, primary_key=True),
+    *_count_columns(),
+    sa.Column("duplicates_removed", sa.Integer, nullable=False),
+)
+
+submission_entries = sa.Table(  # a submission's initiatives: keyed hashes only, no names
+    "submission_entries", metadata,
+    sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("entry_no", sa.Integer, primary_key=True),
+    sa.Column("unit_code", sa.String(64), nullable=False),
+    sa.Column("phase", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("benefit_vnd", sa.Float, nullable=True),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("keys", sa.Text, nullable=False),  # "|"-joined HMAC match keys
+    sa.Column("people", sa.Text, nullable=False),  # "|"-joined HMAC keys of the registrants
+)
+
+pushes = sa.Table(  # at a child node: every push attempted upward and what came back
+    "pushes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("upstream", sa.Text, nullable=False),
+    sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("idempotency_key", sa.String(128), nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("attempted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # accepted, replayed, failed, unchanged
+    sa.Column("receipt", sa.JSON, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("run_id", sa.Integer, nullable=True),
 )
 
 
