@@ -69,6 +69,15 @@ class HttpClient:
 
     def get_json(self, url: str, params: dict[str, Any] | None = None) -> tuple[Any, requests.Response]:
         """The decoded JSON body and the response, after retries; raises ConnectorError."""
+        return self._with_retries(lambda: self._once(url, params))
+
+    def post_json(self, url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[Any, requests.Response]:
+        """POST ``body`` (JSON bytes); the decoded reply and the response, after retries; raises ConnectorError.
+
+        Retrying is safe only for an idempotent endpoint: the caller sends an idempotency key."""
+        return self._with_retries(lambda: self._once(url, None, body=body, headers=headers))
+
+    def _with_retries(self, call: Any) -> tuple[Any, requests.Response]:
         policy = self.policy
 
         def wait(state: RetryCallState) -> float:
@@ -81,15 +90,21 @@ class HttpClient:
         @retry(retry=retry_if_exception(lambda e: isinstance(e, TransientError)), wait=wait,
                stop=stop_after_attempt(policy.attempts), reraise=True)
         def attempt() -> tuple[Any, requests.Response]:
-            return self._once(url, params)
+            return call()
 
         return attempt()
 
-    def _once(self, url: str, params: dict[str, Any] | None) -> tuple[Any, requests.Response]:
+    def _once(self, url: str, params: dict[str, Any] | None, body: bytes | None = None,
+              headers: dict[str, str] | None = None) -> tuple[Any, requests.Response]:
         self.requests += 1
         try:
-            response = self.session.get(url, params=params, timeout=self.policy.timeout)
-            body = response.content  # reads the whole body: a drop mid-body raises here
+            if body is None:
+                response = self.session.get(url, params=params, timeout=self.policy.timeout)
+            else:
+                response = self.session.post(url, data=body, headers={"Content-Type": "application/json",
+                                                                      **(headers or {})},
+                                             timeout=self.policy.timeout)
+            content = response.content  # reads the whole body: a drop mid-body raises here
         except requests.Timeout:
             raise TransientError(redact(f"{url} did not answer within {self.policy.timeout:g} s")) from None
         except requests.ConnectionError as exc:
@@ -109,10 +124,23 @@ class HttpClient:
         if status == 404:
             raise ConnectorError(redact(f"{url} does not exist (404); check base_url and the path"), "configuration")
         if status >= 400:
-            raise ConnectorError(redact(f"{url} rejected the request ({status}): {body[:200]!r}"), "configuration")
+            raise ConnectorError(redact(f"{url} rejected the request ({status}): {_detail(content)}"), "configuration")
         try:
-            return json.loads(body), response
+            return json.loads(content), response
         except ValueError:
             kind = response.headers.get("Content-Type", "unknown type")
             raise TransientError(redact(f"{url} answered {status} with a body that is not valid JSON ({kind}, "
-                                        f"{len(body)} bytes)")) from None
+                                        f"{len(content)} bytes)")) from None
+
+
+def _detail(content: bytes) -> str:
+    """A server's error body in one line: FastAPI's ``detail`` when there is one."""
+    try:
+        detail = json.loads(content).get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if isinstance(detail, list):  # validation errors: name the fields
+        detail = "; ".join(f"{'.'.join(str(p) for p in d.get('loc', []))}: {d.get('msg')}" for d in detail[:5]
+                           if isinstance(d, dict))
+    text = str(detail) if detail else content[:200].decode("utf-8", "replace")
+    return " ".join(text.split())[:300]

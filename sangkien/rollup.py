@@ -13,7 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from sangkien import store
+from sangkien import store, tiers
 
 COUNT_COLUMNS = ("records", "initiatives", "valid", "pending", "rejected", "ineligible", "registrants", "benefit_vnd")
 
@@ -48,6 +48,8 @@ def _per_ancestor(frame: pd.DataFrame, closure: pd.DataFrame, key: str | None = 
 def compute_unit_counts(conn: Connection) -> pd.DataFrame:
     """Counts per (unit, phase) for every unit with anything to count."""
     closure = ancestor_pairs(conn)
+    if tiers.has_submissions(conn):  # an upper node: count its own initiatives and its children's, once
+        return _combined_counts(conn, closure)
     inits = store.read_frame(conn, sa.select(
         store.initiatives.c.id, store.initiatives.c.unit_code, store.initiatives.c.phase,
         store.initiatives.c.status, store.initiatives.c.benefit_vnd),
@@ -77,6 +79,11 @@ def compute_unit_counts(conn: Connection) -> pd.DataFrame:
         people = people.drop_duplicates()
         per = _per_ancestor(people, closure, key="person")
         parts.append(per.groupby(["ancestor", "phase"]).agg(registrants=("person", "size")))
+    return _assemble(parts)
+
+
+def _assemble(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """One row per (unit, phase) from per-(ancestor, phase) parts; every count column present."""
     if not parts:
         return pd.DataFrame(columns=["unit_code", "phase", *COUNT_COLUMNS])
     counts = pd.concat(parts, axis=1).fillna(0).reset_index().rename(columns={"ancestor": "unit_code"})
@@ -86,6 +93,40 @@ def compute_unit_counts(conn: Connection) -> pd.DataFrame:
         counts[name] = counts[name].astype(float if name == "benefit_vnd" else np.int64)
     counts["phase"] = counts["phase"].astype(np.int64)
     return counts[["unit_code", "phase", *COUNT_COLUMNS]]
+
+
+def _combined_counts(conn: Connection, closure: pd.DataFrame) -> pd.DataFrame:
+    """Counts at a node with children: initiatives and registrants distinct across this node's sources and the
+    children's latest submissions (matched on keyed hashes), records and ineligible records summed over both."""
+    combined = tiers.combined(conn)
+    inits = combined.initiatives
+    parts = []
+    if not inits.empty:
+        per = _per_ancestor(inits[["id", "unit_code", "phase", "status", "benefit_vnd"]], closure)
+        per = per.assign(valid=per["status"] == "valid", pending=per["status"] == "pending",
+                         rejected=per["status"] == "rejected")
+        parts.append(per.groupby(["ancestor", "phase"]).agg(
+            initiatives=("id", "size"), valid=("valid", "sum"), pending=("pending", "sum"),
+            rejected=("rejected", "sum"), benefit_vnd=("benefit_vnd", "sum")))
+        people = combined.people.merge(inits[["id", "unit_code", "phase"]], on="id")[["unit_code", "phase", "person"]]
+        per = _per_ancestor(people.drop_duplicates(), closure, key="person")
+        parts.append(per.groupby(["ancestor", "phase"]).agg(registrants=("person", "size")))
+    # records: this node's own (eligible or not) plus what each child folded into its entries and held ineligible
+    recs = store.read_frame(conn, sa.select(store.records.c.unit_code, store.records.c.phase,
+                                            store.records.c.eligible), ["unit_code", "phase", "eligible"])
+    recs = recs.dropna(subset=["phase"]).assign(ineligible=lambda f: ~f["eligible"].astype(bool), records=1)
+    child_entries = combined.members[combined.members["origin"] != tiers.SELF]
+    child_inel = combined.ineligible[combined.ineligible["origin"] != tiers.SELF]
+    weighted = pd.concat([
+        recs[["unit_code", "phase", "records", "ineligible"]].astype({"ineligible": np.int64}),
+        child_entries[["unit_code", "phase", "records"]].assign(ineligible=0),
+        child_inel[["unit_code", "phase", "records"]].assign(ineligible=child_inel["records"]),
+    ], ignore_index=True)
+    weighted = weighted.groupby(["unit_code", "phase"], as_index=False)[["records", "ineligible"]].sum()
+    if not weighted.empty:
+        per = weighted.merge(closure, on="unit_code")
+        parts.append(per.groupby(["ancestor", "phase"])[["records", "ineligible"]].sum())
+    return _assemble(parts)
 
 
 def roll_up(engine: Engine, run_id: int | None) -> int:

@@ -6,6 +6,7 @@ and rejects anything else with a one-line message.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -23,8 +24,54 @@ def _source_list(text: str) -> list[str]:
     return names
 
 
+def _unit_code(text: str) -> str:
+    code = text.strip()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", code):
+        raise UserError(f"code must be an org unit code (letters, digits, _ . -), got {text!r}")
+    return code
+
+
+def _url(text: str) -> str:
+    url = text.strip()
+    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", url):
+        raise UserError(f"upstream_url must be an http(s) URL such as https://vgcl.example.vn, got {text!r}")
+    if re.match(r"https?://[^/@]*@", url):
+        raise UserError("upstream_url must not carry credentials; set upstream_token=env:VARIABLE instead")
+    return url.rstrip("/")
+
+
+def _secret_ref(name: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip()
+        if not re.fullmatch(r"env:[A-Za-z_][A-Za-z0-9_]*|prefect-secret:[a-z0-9][a-z0-9-]*", value):
+            raise UserError(f"{name} must reference a secret, not hold it: env:VARIABLE_NAME or "
+                            "prefect-secret:block-name (the value itself is never stored)")
+        return value
+    return parse
+
+
+def _size(text: str) -> int:
+    match = re.fullmatch(r"\s*(\d+)\s*([kKmM]?)[bB]?\s*", text)
+    if not match:
+        raise UserError(f"intake_max_bytes must be a size such as 64M or 500k, got {text!r}")
+    value = int(match.group(1)) * {"": 1, "k": 1024, "m": 1024 * 1024}[match.group(2).lower()]
+    if value < 1024:
+        raise UserError(f"intake_max_bytes must be at least 1k, got {text!r}")
+    return value
+
+
 # key -> (parser of the typed text, description)
 KNOWN: dict[str, tuple[Callable[[str], Any], str]] = {
+    "code": (_unit_code, "this node's org unit (e.g. P01 for Hà Nội, VGCL for the national office); "
+                         "what it pushes covers this unit's subtree"),
+    "upstream_url": (_url, "the intake of the node above (its `sangkien serve` address), where `sangkien push` "
+                           "sends this node's counts"),
+    "upstream_token": (_secret_ref("upstream_token"),
+                       "the token the node above issued with `sangkien nodes add` (env:VAR or prefect-secret:block)"),
+    "program_key": (_secret_ref("program_key"),
+                    "the program's shared key for hashing match keys (env:VAR or prefect-secret:block); every node "
+                    "of a program uses the same key, so an initiative reaching the top twice is counted once"),
+    "intake_max_bytes": (_size, "the largest submission `sangkien serve` accepts (default 64M); larger gets 413"),
     "status_priority": (_source_list,
                         "sources whose status wins when an initiative's copies disagree, most trusted first "
                         "(comma-separated connector names; unlisted sources come after, and among equals "

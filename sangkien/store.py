@@ -302,6 +302,14 @@ submission_entries = sa.Table(  # a submission's initiatives: keyed hashes only,
     sa.Column("people", sa.Text, nullable=False),  # "|"-joined HMAC keys of the registrants
 )
 
+submission_ineligible = sa.Table(  # records the child holds that cannot count, by the unit they name
+    "submission_ineligible", metadata,
+    sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("unit_code", sa.String(64), primary_key=True),
+    sa.Column("phase", sa.Integer, primary_key=True),
+    sa.Column("records", sa.Integer, nullable=False),
+)
+
 pushes = sa.Table(  # at a child node: every push attempted upward and what came back
     "pushes", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),

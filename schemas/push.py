@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 PAYLOAD_VERSION = 1
 
@@ -27,8 +26,12 @@ HashKey = Annotated[str, Field(min_length=16, max_length=64, pattern=r"^[0-9a-f]
 Phase = Annotated[int, Field(ge=1, le=99)]
 
 
+Count = Annotated[int, Field(ge=0, le=2_000_000_000)]
+Amount = Annotated[float, Field(ge=0, le=1e18)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class UnitCounts(_Strict):
@@ -36,15 +39,15 @@ class UnitCounts(_Strict):
 
     unit_code: UnitCode
     phase: Phase
-    records: NonNegativeInt = Field(description="submissions: source records counted (eligible or not)")
-    initiatives: NonNegativeInt = Field(description="distinct initiatives after deduplication")
-    valid: NonNegativeInt
-    pending: NonNegativeInt
-    rejected: NonNegativeInt
-    ineligible: NonNegativeInt = Field(description="records that cannot count (not recognized, out of window)")
-    registrants: NonNegativeInt = Field(description="distinct people among the authors")
-    benefit_vnd: NonNegativeFloat = Field(description="sum of the initiatives' declared benefit, in đồng")
-    duplicates_removed: NonNegativeInt = Field(description="records folded into an initiative another record stands for")
+    records: Count = Field(description="submissions: source records counted (eligible or not)")
+    initiatives: Count = Field(description="distinct initiatives after deduplication")
+    valid: Count
+    pending: Count
+    rejected: Count
+    ineligible: Count = Field(description="records that cannot count (not recognized, out of window)")
+    registrants: Count = Field(description="distinct people among the authors")
+    benefit_vnd: Amount = Field(description="sum of the initiatives' declared benefit, in đồng")
+    duplicates_removed: Count = Field(description="records folded into an initiative another record stands for")
 
 
 class InitiativeEntry(_Strict):
@@ -55,10 +58,18 @@ class InitiativeEntry(_Strict):
     unit_code: UnitCode = Field(description="the grassroots unit the initiative is counted under")
     phase: Phase
     status: Literal["valid", "pending", "rejected"]
-    benefit_vnd: NonNegativeFloat | None = None
+    benefit_vnd: Amount | None = None
     records: int = Field(ge=1, le=10_000, description="source records the sender folded into this initiative")
     people: list[HashKey] = Field(default_factory=list, max_length=200,
                                   description="HMAC of each registrant's key (unit and folded name)")
+
+
+class IneligibleCount(_Strict):
+    """Records that cannot count (not recognized, applied outside the window), by the unit they name."""
+
+    unit_code: UnitCode
+    phase: Phase
+    records: int = Field(ge=1, le=2_000_000_000)
 
 
 class Submission(_Strict):
@@ -70,6 +81,17 @@ class Submission(_Strict):
     idempotency_key: str = Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9:._-]+$")
     units: list[UnitCounts] = Field(max_length=200_000)
     initiatives: list[InitiativeEntry] = Field(max_length=5_000_000)
+    ineligible: list[IneligibleCount] = Field(default_factory=list, max_length=200_000)
+
+    @model_validator(mode="after")
+    def _one_row_per_unit_and_phase(self) -> "Submission":
+        for name, rows in (("units", self.units), ("ineligible", self.ineligible)):
+            seen: set[tuple[str, int]] = set()
+            for n, row in enumerate(rows):
+                if (row.unit_code, row.phase) in seen:
+                    raise ValueError(f"{name}[{n}]: unit {row.unit_code} phase {row.phase} is listed twice")
+                seen.add((row.unit_code, row.phase))
+        return self
 
 
 class Receipt(_Strict):
@@ -86,14 +108,21 @@ class Receipt(_Strict):
     replayed: bool = Field(False, description="true when this key was received before: this is the first receipt")
 
 
-def content_hash(units: list[UnitCounts], initiatives: list[InitiativeEntry]) -> str:
+def content_hash(units: list[UnitCounts], initiatives: list[InitiativeEntry],
+                 ineligible: list[IneligibleCount]) -> str:
     """A stable hash of what a submission says (not when or by whom): unchanged counts hash the same."""
     digest = hashlib.sha256()
-    for unit in sorted(units, key=lambda u: (u.unit_code, u.phase)):
-        digest.update(json.dumps(unit.model_dump(mode="json"), sort_keys=True).encode())
-    for entry in sorted(initiatives, key=lambda e: e.keys):
-        digest.update(json.dumps(entry.model_dump(mode="json"), sort_keys=True).encode())
+    digest.update(_UNITS.dump_json(sorted(units, key=lambda u: (u.unit_code, u.phase))))
+    digest.update(b"\x00")
+    digest.update(_ENTRIES.dump_json(sorted(initiatives, key=lambda e: e.keys)))
+    digest.update(b"\x00")
+    digest.update(_INELIGIBLE.dump_json(sorted(ineligible, key=lambda i: (i.unit_code, i.phase))))
     return digest.hexdigest()
+
+
+_UNITS = TypeAdapter(list[UnitCounts])
+_ENTRIES = TypeAdapter(list[InitiativeEntry])
+_INELIGIBLE = TypeAdapter(list[IneligibleCount])
 
 
 def idempotency_key(node: str, as_of: dt.datetime, content: str) -> str:

@@ -76,6 +76,14 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('submission_id', 'entry_no')
     )
+    op.create_table('submission_ineligible',
+    sa.Column('submission_id', sa.Integer(), nullable=False),
+    sa.Column('unit_code', sa.String(length=64), nullable=False),
+    sa.Column('phase', sa.Integer(), nullable=False),
+    sa.Column('records', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('submission_id', 'unit_code', 'phase')
+    )
     op.create_table('pushes',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('upstream', sa.Text(), nullable=False),
@@ -93,6 +101,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('pushes')
+    op.drop_table('submission_ineligible')
     op.drop_table('submission_entries')
     op.drop_table('submission_units')
     op.drop_index('ix_submissions_node_as_of', table_name='submissions')
