@@ -13,11 +13,13 @@ needs no token from loopback, a node token otherwise. ``/docs`` and
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -253,3 +255,31 @@ def _store_submission(engine: Engine, sub: Submission) -> JSONResponse:
     log.info("intake: stored %s's submission %s as of %s (%d units, %d initiatives)", sub.node, sid,
              sub.as_of.isoformat(), len(sub.units), len(sub.initiatives))
     return _receipt_response(receipt, False)
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Run ``app`` with uvicorn on a real socket in a background thread; yields its base URL.
+
+    For tests, benchmarks and the demo: the same server `sangkien serve` runs, without a process of its own."""
+    import socket
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the API server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://{host}:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

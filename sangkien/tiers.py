@@ -126,7 +126,7 @@ def child_entries(conn: Connection, offset: int = 0) -> Entries:
     e = store.submission_entries.c
     origin = dict(zip(latest["id"].astype(int), latest["node"]))
     entries = store.read_frame(conn, sa.select(e.submission_id, e.entry_no, e.unit_code, e.phase, e.status,
-                                               e.benefit_vnd, e.records, e.keys, e.people)
+                                               e.benefit_vnd, e.records, e["keys"], e.people)
                                .where(e.submission_id.in_(ids)).order_by(e.submission_id, e.entry_no),
                                ["submission_id", "entry_no", "unit_code", "phase", "status", "benefit_vnd", "records",
                                 "keys", "people"])
