@@ -1,0 +1,255 @@
+"""The intake API at an upper node: who may push what, and what a bad, repeated or late push does.
+
+Every refusal must store nothing and be logged; a repeat or a retry must count once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from connectors.http import RetryPolicy
+from sangkien import store
+from sangkien.api import create_app, serve_in_thread
+from sangkien.nodes import add_child, revoke_child
+from sangkien.push import push
+from sangkien.reference import load_orgs
+from sangkien.rollup import roll_up
+from sangkien.settings import set_setting
+
+KEY = "ab" * 16
+
+
+def _entry(unit: str, key: str = KEY, status: str = "valid") -> dict:
+    return {"keys": [key], "unit_code": unit, "phase": 1, "status": status, "benefit_vnd": None, "records": 1,
+            "people": []}
+
+
+def _unit(unit: str, valid: int = 1) -> dict:
+    return {"unit_code": unit, "phase": 1, "records": valid, "initiatives": valid, "valid": valid, "pending": 0,
+            "rejected": 0, "ineligible": 0, "registrants": valid, "benefit_vnd": 0.0, "duplicates_removed": 0}
+
+
+def payload(node: str = "P01", as_of: str = "2026-11-20T01:30:00+07:00", key: str = "P01:20261119T183000Z:abc123def456",
+            entries: list | None = None, units: list | None = None) -> dict:
+    return {"version": 1, "node": node, "as_of": as_of, "idempotency_key": key,
+            "units": units if units is not None else [_unit("G001")],
+            "initiatives": entries if entries is not None else [_entry("G001")], "ineligible": []}
+
+
+@pytest.fixture
+def upper(engine, world):  # type: ignore[no-untyped-def]
+    """The national node: the small org tree, a token for P01, and its intake served on loopback."""
+    load_orgs(engine, world.root / "orgs.csv")
+    with engine.begin() as conn:
+        token = add_child(conn, "P01")
+        other = add_child(conn, "NGANHANG")
+        set_setting(conn, "program_key", "env:SANGKIEN_TEST_PROGRAM_KEY")
+        set_setting(conn, "code", "VGCL")
+    with serve_in_thread(create_app(engine, max_bytes=64 * 1024)) as url:
+        yield {"engine": engine, "url": url, "token": token, "other": other}
+
+
+def _post(upper, body, token=None, **kwargs) -> requests.Response:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {token or upper['token']}"}
+    return requests.post(upper["url"] + "/api/v1/submissions", json=body, headers=headers, timeout=30, **kwargs)
+
+
+def _stored(engine) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return (conn.scalar(sa.select(sa.func.count()).select_from(store.submissions)),
+                conn.scalar(sa.select(sa.func.count()).select_from(store.submission_entries)))
+
+
+def test_a_submission_is_stored_with_a_receipt(upper) -> None:  # type: ignore[no-untyped-def]
+    reply = _post(upper, payload())
+    assert reply.status_code == 201, reply.text
+    receipt = reply.json()
+    assert receipt["node"] == "P01" and receipt["initiatives"] == 1 and receipt["replayed"] is False
+    assert _stored(upper["engine"]) == (1, 1)
+
+
+def test_a_repeated_key_returns_the_first_receipt_and_stores_nothing_more(upper) -> None:  # type: ignore[no-untyped-def]
+    first = _post(upper, payload()).json()
+    again = _post(upper, payload())
+    assert again.status_code == 200
+    assert again.json() == {**first, "replayed": True}
+    assert _stored(upper["engine"]) == (1, 1)
+
+
+def test_the_latest_as_of_counts_even_when_an_older_push_arrives_later(upper, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SANGKIEN_TEST_PROGRAM_KEY", "k")
+    newer = payload(as_of="2026-11-20T01:30:00+07:00", key="P01:new-0000000000000",
+                    entries=[_entry("G001", "aa" * 16), _entry("G002", "bb" * 16)], units=[_unit("P01", 2)])
+    older = payload(as_of="2026-11-19T01:30:00+07:00", key="P01:old-0000000000000",
+                    entries=[_entry("G001", "aa" * 16)], units=[_unit("P01", 1)])
+    assert _post(upper, newer).status_code == 201
+    assert _post(upper, older).status_code == 201  # kept (append-only), but not the one that counts
+    roll_up(upper["engine"], None)
+    with upper["engine"].connect() as conn:
+        valid = conn.scalar(sa.select(store.unit_counts.c.valid).where(store.unit_counts.c.unit_code == "VGCL"))
+    assert valid == 2
+
+
+def test_an_initiative_pushed_by_two_parents_counts_once(upper, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SANGKIEN_TEST_PROGRAM_KEY", "k")
+    shared = "cd" * 16
+    assert _post(upper, payload(entries=[_entry("G001", shared)])).status_code == 201
+    bank = payload(node="NGANHANG", key="NGANHANG:0000000000000000", units=[_unit("NGANHANG")],
+                   entries=[_entry("G001", shared)])
+    assert _post(upper, bank, token=upper["other"]).status_code == 201
+    roll_up(upper["engine"], None)
+    with upper["engine"].connect() as conn:
+        counts = dict(conn.execute(sa.select(store.unit_counts.c.unit_code, store.unit_counts.c.initiatives)).all())
+    assert counts["VGCL"] == 1 and counts["P01"] == 1 and counts["NGANHANG"] == 1
+
+
+@pytest.mark.parametrize("token", ["", "sk_not-a-token", "Basic abc"])
+def test_a_wrong_token_is_401_and_stores_nothing(upper, token, caplog) -> None:  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.WARNING, "sangkien.intake")
+    headers = {"Authorization": token if token.startswith("Basic") else f"Bearer {token}"}
+    reply = requests.post(upper["url"] + "/api/v1/submissions", json=payload(), headers=headers, timeout=30)
+    assert reply.status_code == 401
+    assert reply.headers["WWW-Authenticate"] == "Bearer"
+    assert _stored(upper["engine"]) == (0, 0)
+    assert "missing or unknown token" in caplog.text
+
+
+def test_a_revoked_token_is_401(upper) -> None:  # type: ignore[no-untyped-def]
+    with upper["engine"].begin() as conn:
+        revoke_child(conn, "P01")
+    assert _post(upper, payload()).status_code == 401
+
+
+def test_another_nodes_unit_is_403_and_stores_nothing(upper, caplog) -> None:  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.WARNING, "sangkien.intake")
+    reply = _post(upper, payload(entries=[_entry("G003")]))  # G003 is in Thái Bình
+    assert reply.status_code == 403
+    assert "G003" in reply.json()["detail"]
+    assert _post(upper, payload(node="NGANHANG")).status_code == 403  # P01's token, another node's name
+    assert _stored(upper["engine"]) == (0, 0)
+    assert "outside its subtree" in caplog.text and "says it comes from NGANHANG" in caplog.text
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda p: p["units"][0].update(valid=-1), "units.0.valid"),
+    (lambda p: p["initiatives"][0].update(status="approved"), "initiatives.0.status"),
+    (lambda p: p["initiatives"][0].update(keys=["not hex"]), "initiatives.0.keys.0"),
+    (lambda p: p.pop("as_of"), "as_of"),
+    (lambda p: p.update(as_of="2026-11-20T01:30:00"), "as_of"),  # no time zone
+    (lambda p: p.update(extra=1), "extra"),
+    (lambda p: p["units"].append(dict(p["units"][0])), "listed twice"),
+])
+def test_a_bad_payload_is_422_naming_the_field(upper, change, field, caplog) -> None:  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.WARNING, "sangkien.intake")
+    body = payload()
+    change(body)
+    reply = _post(upper, body)
+    assert reply.status_code == 422
+    named = " ".join(".".join(str(p) for p in e["loc"][1:]) + " " + e["msg"] for e in reply.json()["detail"])
+    assert field in named
+    assert _stored(upper["engine"]) == (0, 0)
+    assert "invalid" in caplog.text
+
+
+def test_a_body_that_is_not_json_is_422(upper) -> None:  # type: ignore[no-untyped-def]
+    reply = requests.post(upper["url"] + "/api/v1/submissions", data=b"{not json",
+                          headers={"Authorization": f"Bearer {upper['token']}", "Content-Type": "application/json"},
+                          timeout=30)
+    assert reply.status_code == 422
+    assert _stored(upper["engine"]) == (0, 0)
+
+
+def test_a_submission_over_the_size_limit_is_413(upper) -> None:  # type: ignore[no-untyped-def]
+    body = payload(entries=[_entry("G001", f"{i:032x}") for i in range(1000)])
+    reply = _post(upper, body)
+    assert reply.status_code == 413
+    assert "limit" in reply.json()["detail"]
+    chunked = requests.post(upper["url"] + "/api/v1/submissions", data=iter([b"{" + b" " * 70_000, b"}"]),
+                            headers={"Authorization": f"Bearer {upper['token']}"}, timeout=30)
+    assert chunked.status_code == 413  # no Content-Length: counted while reading
+    assert _stored(upper["engine"]) == (0, 0)
+
+
+def test_reading_from_loopback_needs_no_token(upper) -> None:  # type: ignore[no-untyped-def]
+    assert requests.get(upper["url"] + "/api/v1/totals", timeout=30).status_code == 200
+    spec = requests.get(upper["url"] + "/openapi.json", timeout=30).json()
+    assert "/api/v1/submissions" in spec["paths"] and "Submission" in str(spec)
+
+
+class _DropFirstReply:
+    """A loopback proxy that forwards every request, but drops the connection instead of returning the first
+    reply: the push reached the node above, the receipt was lost on the way back."""
+
+    def __init__(self, target: str):
+        self.host, self.port = target.removeprefix("http://").split(":")
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.dropped = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            with client:
+                request = self._read_request(client)
+                with socket.create_connection((self.host, int(self.port))) as upstream:
+                    upstream.sendall(request)
+                    reply = self._read_all(upstream)
+                if self.dropped == 0:
+                    self.dropped += 1
+                    continue  # close without answering
+                client.sendall(reply)
+
+    @staticmethod
+    def _read_request(conn: socket.socket) -> bytes:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += conn.recv(65536)
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+        while len(body) < length:
+            body += conn.recv(65536)
+        head = b"\r\n".join(line for line in head.split(b"\r\n") if not line.lower().startswith(b"connection"))
+        return head + b"\r\nConnection: close\r\n\r\n" + body
+
+    @staticmethod
+    def _read_all(conn: socket.socket) -> bytes:
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def test_a_push_whose_receipt_is_lost_is_retried_and_counted_once(upper, world, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The child's push goes through a proxy that loses the first reply: the client retries with the same
+    idempotency key and gets the first receipt back; the national node holds one submission."""
+    from sangkien.store import open_store
+
+    monkeypatch.setenv("SANGKIEN_TEST_PROGRAM_KEY", "k")
+    monkeypatch.setenv("SANGKIEN_TEST_UPSTREAM", upper["token"])
+    child = open_store(f"sqlite:///{tmp_path / 'p01.db'}")
+    load_orgs(child, world.root / "orgs.csv")
+    proxy = _DropFirstReply(upper["url"])
+    with child.begin() as conn:
+        for key, value in (("code", "P01"), ("program_key", "env:SANGKIEN_TEST_PROGRAM_KEY"),
+                           ("upstream_url", proxy.url), ("upstream_token", "env:SANGKIEN_TEST_UPSTREAM")):
+            set_setting(conn, key, value)
+        conn.execute(store.unit_counts.insert().values(
+            unit_code="P01", phase=1, records=3, initiatives=2, valid=2, pending=0, rejected=0, ineligible=1,
+            registrants=2, benefit_vnd=0.0, run_id=None, as_of=dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)))
+    result = push(child, policy=RetryPolicy(attempts=3, initial_wait=0.05, max_wait=0.1, timeout=10))
+    assert proxy.dropped == 1
+    assert result.status == "replayed"  # the second attempt was answered with the first receipt
+    assert _stored(upper["engine"])[0] == 1
+    with child.connect() as conn:
+        assert conn.scalar(sa.select(store.pushes.c.status)) == "replayed"
