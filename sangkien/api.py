@@ -126,7 +126,7 @@ def create_app(engine: Engine, max_bytes: int | None = None) -> FastAPI:
                          401: {"model": Problem}, 403: {"model": Problem}, 409: {"model": Problem},
                          413: {"model": Problem}, 422: {"model": Problem}},
               openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/json": {"schema": Submission.model_json_schema(ref_template="#/components/schemas/{model}")}}}})
+                  "application/json": {"schema": {"$ref": "#/components/schemas/Submission"}}}}})
     async def submit(request: Request, authorization: Annotated[str | None, Header()] = None) -> JSONResponse:
         """Receive a child node's submission (idempotent on its idempotency_key)."""
         child = await run_in_threadpool(_authenticate, engine, _bearer(authorization))
@@ -198,6 +198,20 @@ def create_app(engine: Engine, max_bytes: int | None = None) -> FastAPI:
             except UserError as exc:
                 raise HTTPException(404, str(exc)) from None
 
+    def openapi() -> dict[str, Any]:
+        """FastAPI's spec, plus the submission's schema (the body is read by hand, for the size limit)."""
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            body = Submission.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(body.pop("$defs", {}))
+            schemas["Submission"] = body
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 
