@@ -17,6 +17,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows import artifacts
+from flows.push import push_task, upstream_configured
 from sangkien import sync
 from sangkien.errors import ControlTotalError, UserError
 from sangkien.pullmode import BackfillWindow, PullMode
@@ -96,7 +97,9 @@ def _pull_everywhere(url: str, names: list[str], run_id: int, mode: PullMode,
 @flow(name="sangkien-nightly-sync")
 def nightly_sync(db_url: str | None = None, connectors: list[str] | None = None, full_refresh: bool = False,
                  window: BackfillWindow | None = None, fan_out: bool = False) -> dict[str, object]:
-    """Pull every registered source (or ``connectors``), validate, resolve, roll up.
+    """Pull every registered source (or ``connectors``), validate, resolve, roll up, and push the counts to the
+    node above when this node has an upstream (a failed source skips the push: the upper node keeps the last
+    complete figures).
 
     ``full_refresh`` re-reads every source from scratch; ``window`` ({"start": date, "end": date})
     re-reads the records changed in that window and leaves the incremental state untouched;
@@ -130,6 +133,8 @@ def nightly_sync(db_url: str | None = None, connectors: list[str] | None = None,
         logger.info("%s: received %d, accepted %d, ineligible %d, quarantined %d", r.source, r.received,
                     r.accepted, r.ineligible, r.quarantined)
     summary = {"run_id": run_id, "status": status, "sources": [r.as_dict() for r in results], "resolved": resolved}
+    if status != "failed" and upstream_configured(url):  # the last step: counts go to the node above
+        summary["pushed"] = push_task(url, run_id)
     if status == "failed":
         failed = "; ".join(f"{r.source} ({r.error_type} error): {r.errors[0]}" for r in results if r.errors)
         raise SourcesFailed(f"run {run_id}: {failed}", summary)

@@ -1,25 +1,32 @@
-"""Push the reconciled totals to the tier above (the ``push`` deployment, after the nightly sync).
-
-Pushing upward is not built yet (its own issue). Until it is, this flow fails at once
-with a message saying so, rather than pretending to push: an operator who sees the
-failure knows exactly why, and nothing upstream receives made-up totals.
-"""
+"""Push this node's consolidated counts to the node above (the ``push`` deployment, and the nightly flow's last
+step when an upstream is configured). The work is sangkien.push.push; this flow only runs it under Prefect."""
 from __future__ import annotations
 
-from prefect import flow
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from sangkien import push as core
+from sangkien.settings import get_setting
+from sangkien.store import database_url, open_store
 
 
-class UpstreamNotConfigured(RuntimeError):
-    """This node has no upstream to push to (pushing upward is not built yet)."""
+@task(name="push-upward", cache_policy=NO_CACHE)
+def push_task(db_url: str, run_id: int | None = None, force: bool = False) -> dict[str, object]:
+    result = core.push(open_store(db_url), run_id=run_id, force=force)
+    get_run_logger().info("push to %s: %s (%d unit rows, %d initiatives, as of %s)", result.upstream, result.status,
+                          len(result.submission.units), len(result.submission.initiatives),
+                          result.submission.as_of.isoformat())
+    return {"status": result.status, "upstream": result.upstream, "units": len(result.submission.units),
+            "initiatives": len(result.submission.initiatives), "receipt": result.receipt}
+
+
+def upstream_configured(db_url: str) -> bool:
+    with open_store(db_url).connect() as conn:
+        return bool(get_setting(conn, "upstream_url"))
 
 
 @flow(name="sangkien-push-upward")
-def push_upward(db_url: str | None = None) -> dict[str, object]:
-    """Push this node's reconciled unit counts to its upstream node.
-
-    Not built yet: raises UpstreamNotConfigured. The push issue replaces the body with a call
-    to its core function (sangkien/, free of Prefect), keeping this flow a few lines.
-    """
-    raise UpstreamNotConfigured(
-        "no upstream configured: pushing counts to the tier above is not built yet in this version of "
-        "sangkien-sync, so nothing was pushed")
+def push_upward(db_url: str | None = None, force: bool = False) -> dict[str, object]:
+    """Push this node's counts from the last roll-up to its upstream node (no upstream configured: the run fails
+    saying so). Unchanged counts are not sent again unless ``force``."""
+    return push_task(database_url(db_url), force=force)

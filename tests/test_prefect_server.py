@@ -1,6 +1,6 @@
 """Against a real local Prefect server (started here, on loopback, with its own PREFECT_HOME):
 `sangkien deploy`, deployments read back through the API, a worker running the nightly
-deployment with its artifacts, the push deployment failing plainly, and a worker killed
+deployment with its artifacts, the push deployment failing plainly without an upstream, and a worker killed
 mid-run (acceptance 1, 2 and 4 of issue 7). One server for the module; ~1-2 minutes."""
 from __future__ import annotations
 
@@ -163,7 +163,7 @@ def test_a_worker_runs_the_nightly_deployment_and_its_artifacts_are_written(depl
     with store.open_store(url).connect() as conn:
         run = conn.execute(sa.select(store.sync_runs)).mappings().one()
     assert run["status"] == "completed" and run["flow_run_id"] == str(flow_run.id)
-    # pushing upward is not built yet: the push deployment fails saying so, and pretends nothing
+    # this node has no upstream: the push deployment fails saying so, and sends nothing
     assert pushed.state.is_failed() and "no upstream configured" in pushed.state.message
 
 
