@@ -15,14 +15,6 @@ pytestmark = pytest.mark.flow
 REST_KEY = "rest-key-6d1f0a9e"
 
 
-@pytest.fixture(scope="session")
-def prefect_harness():  # type: ignore[no-untyped-def]
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
 @pytest.fixture
 def synced_world(engine, world):  # type: ignore[no-untyped-def]
     load_orgs(engine, world.root / "orgs.csv")

@@ -198,3 +198,35 @@ def test_the_payload_carries_no_names(three_tiers) -> None:  # type: ignore[no-u
     assert submission.initiatives and titles
     assert not any(t in text for t in titles)
     assert not any(name in text for a in authors for name in yaml.safe_load(a))
+
+
+def test_the_nightly_flow_pushes_at_its_end(prefect_harness, three_tiers, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A district node whose upstream is set: the nightly flow syncs, then pushes; Hà Nội holds its submission."""
+    from flows.nightly import nightly_sync
+
+    world, hanoi = three_tiers["world"], three_tiers["hanoi"]
+    node = Node(tmp_path, "P01-D02", world)
+    node.source("hanoi", _split_source(world, "hanoi", tmp_path / "drop", lambda u: u.startswith("G") and
+                                       _under(world, u, "P01-D02")))
+    mp = pytest.MonkeyPatch()
+    try:
+        node.upstream(three_tiers["hanoi_url"], hanoi.child("P01-D02"), mp)
+        summary = nightly_sync(db_url=str(node.engine.url))
+    finally:
+        mp.undo()
+    assert summary["pushed"]["status"] == "accepted" and summary["pushed"]["initiatives"] > 0
+    with hanoi.engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(store.submissions)
+                           .where(store.submissions.c.node == "P01-D02")) == 1
+    with node.engine.connect() as conn:
+        assert conn.scalar(sa.select(store.pushes.c.run_id)) == summary["run_id"]
+
+
+def _under(world: Path, unit: str, top: str) -> bool:
+    orgs = pd.read_csv(world / "orgs.csv", dtype=str, keep_default_na=False)
+    parent = dict(zip(orgs["code"], orgs["parent_code"]))
+    while unit:
+        if unit == top:
+            return True
+        unit = parent.get(unit, "")
+    return False
