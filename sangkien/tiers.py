@@ -218,3 +218,77 @@ def combined(conn: Connection) -> Combined:
     own = own_entries(conn, key)
     offset = int(own.entries["entry"].max()) + 1 if not own.entries.empty else 0
     return combine(own, child_entries(conn, offset), get_setting(conn, "status_priority"))
+
+
+def against_pushes(conn: Connection, unit: str | None = None, phase: int | None = None) -> list[dict]:
+    """For each child: what it pushed against what this node computes for the child's subtree from its own
+    sources, per phase, then every initiative that differs with its likely cause.
+
+    Rows have the keys of ``reconcile.discrepancies`` (kind ``pushed``); ``unit_code`` is the child's code."""
+    from sangkien.rollup import ancestor_pairs
+
+    latest = latest_submissions(conn)
+    if latest.empty:
+        return []
+    comb = combined(conn)
+    members = comb.members
+    closure = ancestor_pairs(conn)
+    names = dict(conn.execute(sa.select(store.org_units.c.code, store.org_units.c.name)).all())
+    titles = dict(conn.execute(sa.select(store.initiatives.c.id, store.initiatives.c.title)).all())
+    own = members[members["origin"] == SELF]
+    own_unit = own.drop_duplicates("id").set_index("id")["unit_code"].to_dict()
+    pushed_by = members[members["origin"] != SELF].groupby("id")["origin"].agg(lambda o: sorted(set(o)))
+    q = store.quarantine.c
+    held = int(conn.execute(sa.select(sa.func.count(sa.distinct(q.raw_id)))).scalar_one())
+    rows: list[dict] = []
+    for child in sorted(latest["node"]):
+        if unit is not None and unit != child:
+            continue
+        subtree = set(closure.loc[closure["ancestor"] == child, "unit_code"])
+        mine = own[own["unit_code"].isin(subtree)]
+        theirs = members[members["origin"] == child]
+        for ph in sorted(set(mine["phase"]) | set(theirs["phase"])):
+            if phase is not None and ph != phase:
+                continue
+            m_ph, t_ph = mine[mine["phase"] == ph], theirs[theirs["phase"] == ph]
+            base = {"kind": "pushed", "unit_code": child, "unit_name": names.get(child), "phase": int(ph)}
+            for measure, mask_m, mask_t in (("initiatives", None, None), ("valid", "valid", "valid")):
+                expected = len(m_ph) if mask_m is None else int((m_ph["status"] == mask_m).sum())
+                actual = len(t_ph) if mask_t is None else int((t_ph["status"] == mask_t).sum())
+                if expected != actual:
+                    rows.append({**base, "measure": measure, "expected": expected, "actual": actual,
+                                 "difference": actual - expected,
+                                 "cause": f"{child} pushed {actual:,}; this node's own sources hold {expected:,} "
+                                          f"for {child}'s subtree",
+                                 "detail": "the initiatives that differ are listed below"})
+            ids_mine, ids_theirs = set(m_ph["id"]), set(t_ph["id"])
+            entries = t_ph.drop_duplicates("id").set_index("id")[["unit_code", "status"]].to_dict("index")
+            for cid in sorted(ids_theirs - ids_mine):
+                entry = entries[cid]
+                others = [o for o in pushed_by.get(cid, []) if o != child]
+                if cid in own_unit:
+                    where = own_unit[cid]
+                    cause = f"counted under another parent here: this node's sources place it in {where}"
+                    detail = f"initiative {cid}: {titles.get(cid, '')}"
+                else:
+                    cause = ("not in this node's sources (e.g. not yet on the portal"
+                             + (f", or among the {held:,} records held in quarantine here" if held else "") + ")")
+                    detail = f"{child}'s initiative in unit {entry['unit_code']}, status {entry['status']}"
+                if others:
+                    cause += f"; also pushed by {', '.join(others)} (a duplicate across two parents, counted once)"
+                rows.append({**base, "measure": "initiative", "expected": 0, "actual": 1, "difference": 1,
+                             "cause": cause, "detail": detail})
+            for cid in sorted(ids_mine - ids_theirs):
+                others = [o for o in pushed_by.get(cid, []) if o != child]
+                cause = (f"reported by {', '.join(others)} instead: counted under another parent" if others else
+                         f"missing from {child}'s push (not in its sources, or quarantined there)")
+                rows.append({**base, "measure": "initiative", "expected": 1, "actual": 0, "difference": -1,
+                             "cause": cause, "detail": f"initiative {cid}: {titles.get(cid, '')}"})
+            for cid in sorted(ids_mine & ids_theirs):
+                others = [o for o in pushed_by.get(cid, []) if o != child]
+                if others:
+                    rows.append({**base, "measure": "initiative", "expected": 1, "actual": 1, "difference": 0,
+                                 "cause": f"duplicate across two parents: also pushed by {', '.join(others)}; "
+                                          "counted once here",
+                                 "detail": f"initiative {cid}: {titles.get(cid, '')}"})
+    return rows

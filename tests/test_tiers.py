@@ -230,3 +230,24 @@ def _under(world: Path, unit: str, top: str) -> bool:
             return True
         unit = parent.get(unit, "")
     return False
+
+
+def test_reconciling_pushes_names_each_difference_and_its_cause(three_tiers) -> None:  # type: ignore[no-untyped-def]
+    """At the national node: the Banking Union pushed initiatives the portal lacks; Hà Nội and the Banking Union
+    both pushed the shared ones."""
+    from sangkien.tiers import against_pushes
+
+    world = three_tiers["world"]
+    with three_tiers["national"].engine.connect() as conn:
+        rows = against_pushes(conn)
+    truth = pd.read_csv(world / "truth.csv", dtype=str)
+    truth = truth[truth["eligible"] == "true"]
+    portal = set(truth.loc[truth["source"] == "portal", "initiative_id"])
+    bank_only = set(truth.loc[truth["source"] == "nganhang", "initiative_id"]) - portal
+    missing = [r for r in rows if r["unit_code"] == "NGANHANG" and r["measure"] == "initiative"
+               and r["cause"].startswith("not in this node's sources")]
+    assert len(missing) == len(bank_only) > 0
+    shared = [r for r in rows if "duplicate across two parents" in r["cause"]]
+    assert shared and {r["unit_code"] for r in shared} <= {"P01", "NGANHANG"}
+    summary = [r for r in rows if r["unit_code"] == "NGANHANG" and r["measure"] == "initiatives"]
+    assert summary and all(r["actual"] - r["expected"] == r["difference"] for r in summary)
