@@ -69,6 +69,17 @@ def reported_units(units: pd.DataFrame, as_of: dt.date) -> pd.Index:
     return pd.Index(units.loc[started & ~merged, "code"])
 
 
+def effective_edges(units: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """(code, up) parent links on ``as_of``, both kinds, with merged units replaced by their successor."""
+    effective = effective_units(units, as_of)
+    edges = pd.concat([
+        units[["code", "parent"]].rename(columns={"parent": "up"}),
+        units[["code", "sector_parent"]].rename(columns={"sector_parent": "up"}),
+    ]).dropna()
+    edges = pd.DataFrame({"code": edges["code"].map(effective), "up": edges["up"].map(effective)})
+    return edges[edges["code"] != edges["up"]].drop_duplicates(ignore_index=True)
+
+
 def ancestor_pairs(conn: Connection, as_of: dt.date | None = None, units: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every (unit_code, ancestor) pair, the unit itself included, through both parent links, once.
 
@@ -78,12 +89,7 @@ def ancestor_pairs(conn: Connection, as_of: dt.date | None = None, units: pd.Dat
     as_of = as_of or today()
     units = org_frame(conn) if units is None else units
     effective = effective_units(units, as_of)
-    edges = pd.concat([
-        units[["code", "parent"]].rename(columns={"parent": "up"}),
-        units[["code", "sector_parent"]].rename(columns={"sector_parent": "up"}),
-    ]).dropna()
-    edges = pd.DataFrame({"code": edges["code"].map(effective), "up": edges["up"].map(effective)})
-    edges = edges[edges["code"] != edges["up"]].drop_duplicates()
+    edges = effective_edges(units, as_of)
     closure = pd.DataFrame({"unit_code": units["code"], "ancestor": units["code"].map(effective)})
     frontier = closure
     for _ in range(64):  # the tree is shallow; the bound only guards against a cycle slipping in
@@ -97,7 +103,7 @@ def ancestor_pairs(conn: Connection, as_of: dt.date | None = None, units: pd.Dat
     return closure[closure["ancestor"].isin(reported_units(units, as_of))].reset_index(drop=True)
 
 
-def _per_unit_counts(conn: Connection) -> pd.DataFrame:
+def per_unit_counts(conn: Connection) -> pd.DataFrame:
     """Counts per (own unit, phase), before any roll-up; every basis is additive over distinct units."""
     inits = store.read_frame(conn, sa.select(
         store.initiatives.c.unit_code, store.initiatives.c.phase, store.initiatives.c.status,
@@ -133,10 +139,13 @@ def _per_unit_counts(conn: Connection) -> pd.DataFrame:
 
 def compute_unit_counts(conn: Connection, as_of: dt.date | None = None) -> pd.DataFrame:
     """Counts per (unit, phase) as of ``as_of`` (default today) for every reported unit with anything to count."""
-    per_unit = _per_unit_counts(conn)
+    return counts_over(per_unit_counts(conn), ancestor_pairs(conn, as_of))
+
+
+def counts_over(per_unit: pd.DataFrame, closure: pd.DataFrame) -> pd.DataFrame:
+    """Per-unit counts summed over each ancestor's distinct descendants (``closure`` from ancestor_pairs)."""
     if per_unit.empty:
         return pd.DataFrame(columns=["unit_code", "phase", *COUNT_COLUMNS])
-    closure = ancestor_pairs(conn, as_of)
     counts = per_unit.merge(closure, on="unit_code").groupby(["ancestor", "phase"])[
         [c for c in COUNT_COLUMNS if c in per_unit]].sum()
     counts = counts.reset_index().rename(columns={"ancestor": "unit_code"})
