@@ -361,10 +361,12 @@ def _quota_discrepancies(conn: Connection, scope: Scope) -> pd.DataFrame:
     quotas = quota_rows(conn, scope)
     short = quotas[(quotas["shortfall"] > 0) | (quotas["note"] != "")].copy()
     projected = short["projected"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
-    cause = np.where(short["note"] != "", short["note"],
-                     np.where(short["trend_points"] >= 2,
-                              "short of target; projected " + projected + " by " + short["ends_on"].astype(str),
-                              "short of target; no projection yet (fewer than 2 nightly runs)"))
+    ended = short["ends_on"].astype(str) < scope.as_of.isoformat()
+    cause = np.select(
+        [short["note"] != "", short["trend_points"] >= 2, ended],
+        [short["note"], "short of target; projected " + projected + " by " + short["ends_on"].astype(str),
+         "phase ended short of target"],
+        "short of target; no projection yet (fewer than 2 nightly runs in the last 4 weeks)")
     rows = pd.DataFrame({
         "kind": "quota", "unit_code": short["unit_code"], "unit_name": short["unit_name"], "phase": short["phase"],
         "measure": short["basis"], "expected": short["target"], "actual": short["counted"],
@@ -418,7 +420,11 @@ def discrepancies(conn: Connection, unit: str | None = None, phase: int | None =
     ``unit`` keeps that unit and the units below it; ``kinds`` limits the sections.
     Numbers are ints (or None when they cannot be counted); text never None.
     """
-    scope = open_scope(conn, unit, phase, as_of)
+    return discrepancy_rows(conn, open_scope(conn, unit, phase, as_of), kinds)
+
+
+def discrepancy_rows(conn: Connection, scope: Scope, kinds: tuple[str, ...] | None = None) -> list[dict]:
+    """:func:`discrepancies` for a scope already open."""
     frames = [section(conn, scope) for kind, section in DISCREPANCY_SECTIONS if kinds is None or kind in kinds]
     frames = [f for f in frames if not f.empty]
     if not frames:
