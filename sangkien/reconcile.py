@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -59,6 +59,7 @@ class Scope:
     edges: pd.DataFrame  # (code, up) on as_of
     phases: list[Phase]
     subtree: pd.Index  # reported units at or below ``unit`` (every reported unit when unit is None)
+    computed: dict[str, object] = field(default_factory=dict)  # sections already computed for this scope
 
     def names(self) -> pd.Series:
         return pd.Series(self.units["name"].to_numpy(), index=self.units["code"].to_numpy())
@@ -108,7 +109,7 @@ def _quotas(conn: Connection) -> pd.DataFrame:
 
 def _vietnam_days(stamps: pd.Series) -> pd.Series:
     """Timestamps (UTC, naive or aware) as day numbers of the date in Vietnam."""
-    local = pd.to_datetime(stamps, utc=True, format="mixed").dt.tz_convert(rollup.PROGRAM_TZ)
+    local = pd.to_datetime(stamps, utc=True, format="ISO8601").dt.tz_convert(rollup.PROGRAM_TZ)
     return (local.dt.tz_localize(None).dt.normalize() - pd.Timestamp("1970-01-01")).dt.days
 
 
@@ -174,6 +175,8 @@ def _history(conn: Connection, scope: Scope) -> pd.DataFrame:
 
 def quota_rows(conn: Connection, scope: Scope, counts: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per quota in scope: target, counted on its basis, completion, shortfall, projection (QUOTA_COLUMNS)."""
+    if "quotas" in scope.computed:
+        return scope.computed["quotas"]  # type: ignore[return-value]
     if counts is None:
         counts = rollup.counts_over(rollup.per_unit_counts(conn), scope.closure)
     quotas = _quotas(conn)
@@ -204,7 +207,8 @@ def quota_rows(conn: Connection, scope: Scope, counts: pd.DataFrame | None = Non
     frame.loc[merged, "note"] = "merged into " + frame["unit_code"].map(effective) + "; its initiatives count there"
     frame.loc[~reported & ~merged, "note"] = f"not a unit yet on {scope.as_of}"
     frame["unit_name"] = frame["unit_code"].map(scope.names())
-    return _ordered(frame, scope)[list(QUOTA_COLUMNS)]
+    scope.computed["quotas"] = _ordered(frame, scope)[list(QUOTA_COLUMNS)]
+    return scope.computed["quotas"]  # type: ignore[return-value]
 
 
 def target_flags(conn: Connection, scope: Scope) -> pd.DataFrame:
@@ -220,9 +224,12 @@ def target_flags(conn: Connection, scope: Scope) -> pd.DataFrame:
     children = children.sort_values(["up", "phase", "target"], ascending=[True, True, False])
     children["item"] = children["code"] + " " + children["target"].map("{:,}".format)
     sums = children.groupby(["up", "phase", "basis"]).agg(
-        children_target=("target", "sum"), children=("code", "size"), target=("target_parent", "first"),
-        children_detail=("item", lambda items: ", ".join(items.head(DETAIL_ITEMS))
-                         + (f", … ({len(items) - DETAIL_ITEMS} more)" if len(items) > DETAIL_ITEMS else "")))
+        children_target=("target", "sum"), children=("code", "size"), target=("target_parent", "first"))
+    sums["children_detail"] = join_groups(children[["up", "phase", "basis"]], children["item"], ", ", DETAIL_ITEMS) \
+        .reindex(sums.index).to_numpy()
+    more = sums["children"] - DETAIL_ITEMS
+    sums["children_detail"] = sums["children_detail"].where(more <= 0, sums["children_detail"] + ", … ("
+                                                            + more.astype(str) + " more)")
     sums = sums.reset_index().rename(columns={"up": "unit_code"})
     sums = sums[sums["children_target"] != sums["target"]]
     sums = sums[sums["unit_code"].isin(scope.subtree)]
@@ -249,18 +256,32 @@ def _members(conn: Connection) -> pd.DataFrame:
 
 def _initiatives(conn: Connection) -> pd.DataFrame:
     i = store.initiatives.c
-    inits = store.read_frame(conn, sa.select(i.id, i.unit_code, i.phase, i.status),
-                             ["initiative_id", "unit_code", "phase", "status"]).dropna(subset=["phase"])
+    inits = store.read_frame(conn, sa.select(i.id, i.unit_code, i.phase, i.status, i.title),
+                             ["initiative_id", "unit_code", "phase", "status", "title"]).dropna(subset=["phase"])
     inits["phase"] = inits["phase"].astype(np.int64)
     return inits.reset_index(drop=True)
 
 
-def _titles(conn: Connection, ids: np.ndarray) -> pd.Series:
-    i = store.initiatives.c
-    parts = [store.read_frame(conn, sa.select(i.id, i.title).where(i.id.in_([int(x) for x in ids[k:k + 10_000]])),
-                              ["id", "title"]) for k in range(0, len(ids), 10_000)]
-    titles = pd.concat(parts) if parts else pd.DataFrame(columns=["id", "title"])
-    return pd.Series(titles["title"].to_numpy(), index=titles["id"].to_numpy())
+def join_groups(keys: pd.DataFrame | pd.Series, values: pd.Series, sep: str, limit: int | None = None) -> pd.Series:
+    """``values`` joined with ``sep`` per key, in the order given, at most ``limit`` per key.
+
+    Vectorized: the n-th value of every group becomes a column, then columns are
+    concatenated, so the cost is a few column operations, not a call per group.
+    """
+    frame = pd.concat([keys.reset_index(drop=True) if isinstance(keys, pd.DataFrame) else
+                       keys.rename("_key").reset_index(drop=True), values.rename("_value").reset_index(drop=True)],
+                      axis=1)
+    names = [c for c in frame.columns if c != "_value"]
+    frame["_n"] = frame.groupby(names, sort=False).cumcount()
+    if limit is not None:
+        frame = frame[frame["_n"] < limit]
+    if frame.empty:
+        return pd.Series(dtype=object)
+    wide = frame.pivot(index=names, columns="_n", values="_value")
+    joined = wide[0].astype(object)
+    for n in wide.columns[1:]:
+        joined = joined + (sep + wide[n]).fillna("")
+    return joined
 
 
 def source_scopes(scope: Scope, unit_codes: pd.Series, held: np.ndarray) -> np.ndarray:
@@ -301,6 +322,8 @@ def source_scopes(scope: Scope, unit_codes: pd.Series, held: np.ndarray) -> np.n
 
 def source_coverage(conn: Connection, scope: Scope, missing_limit: int | None = None) -> SourceCoverage:
     """Per unit subtree, phase and source: held, expected, lacking; and the lacking initiatives by name."""
+    if "sources" in scope.computed and missing_limit is None:
+        return scope.computed["sources"]  # type: ignore[return-value]
     c = store.connectors.c
     kinds = dict(conn.execute(sa.select(c.name, c.kind)).all())
     inits = _initiatives(conn)
@@ -333,13 +356,16 @@ def source_coverage(conn: Connection, scope: Scope, missing_limit: int | None = 
     coverage["unit_name"] = coverage["unit_code"].map(scope.names())
     coverage = _ordered(coverage, scope, extra=["source"])[list(COVERAGE_COLUMNS)]
     missing = _missing(conn, scope, inits, members, sources, lacking, missing_limit)
-    return SourceCoverage(coverage.reset_index(drop=True), missing, kinds)
+    result = SourceCoverage(coverage.reset_index(drop=True), missing, kinds)
+    if missing_limit is None:
+        scope.computed["sources"] = result
+    return result
 
 
 def _missing(conn: Connection, scope: Scope, inits: pd.DataFrame, members: pd.DataFrame, sources: pd.Index,
              lacking: np.ndarray, limit: int | None) -> pd.DataFrame:
     rows, cols = np.nonzero(lacking)
-    out = inits.iloc[rows][["initiative_id", "unit_code", "phase", "status"]].reset_index(drop=True)
+    out = inits.iloc[rows][["initiative_id", "title", "unit_code", "phase", "status"]].reset_index(drop=True)
     out["lacking_source"] = sources[cols]
     inside = out["unit_code"].isin(scope.within())
     out = out[inside & ((out["phase"] == scope.phase) if scope.phase is not None else True)]
@@ -348,9 +374,8 @@ def _missing(conn: Connection, scope: Scope, inits: pd.DataFrame, members: pd.Da
         out = out.head(limit)
     ids = out["initiative_id"].unique()
     holders = members[members["initiative_id"].isin(ids)].sort_values(["initiative_id", "source", "source_record_id"])
-    holders = (holders["source"] + ":" + holders["source_record_id"]).groupby(holders["initiative_id"]).agg("; ".join)
-    out["held_by"] = out["initiative_id"].map(holders)
-    out["title"] = out["initiative_id"].map(_titles(conn, ids))
+    out["held_by"] = out["initiative_id"].map(
+        join_groups(holders["initiative_id"], holders["source"] + ":" + holders["source_record_id"], "; "))
     out["unit_name"] = out["unit_code"].map(scope.names())
     return out[list(MISSING_COLUMNS)]
 
@@ -386,17 +411,19 @@ def _quota_discrepancies(conn: Connection, scope: Scope) -> pd.DataFrame:
 def _source_discrepancies(conn: Connection, scope: Scope) -> pd.DataFrame:
     result = source_coverage(conn, scope)
     gaps = result.coverage[result.coverage["lacking"] > 0]
-    missing = result.missing.merge(scope.closure.rename(columns={"unit_code": "own", "ancestor": "unit_code"}),
-                                   left_on="unit_code", right_on="own", suffixes=("_own", ""))
-    missing = missing.sort_values(["unit_code", "phase", "lacking_source", "initiative_id"])
+    # an ancestor's first items (by id) are among its units' first items: trim before joining the closure
+    missing = result.missing.sort_values(["lacking_source", "phase", "initiative_id"])
     missing = missing[missing.groupby(["unit_code", "phase", "lacking_source"]).cumcount() < DETAIL_ITEMS]
-    missing["item"] = "#" + missing["initiative_id"].astype(str) + " " + missing["title"] + " (" + missing["held_by"] + ")"
-    named = missing.groupby(["unit_code", "phase", "lacking_source"])["item"].agg("; ".join)
+    missing = missing.rename(columns={"unit_code": "own"}).merge(
+        scope.closure.rename(columns={"unit_code": "own", "ancestor": "unit_code"}), on="own")
+    missing = missing.sort_values(["unit_code", "phase", "lacking_source", "initiative_id"])
+    item = "#" + missing["initiative_id"].astype(str) + " " + missing["title"] + " (" + missing["held_by"] + ")"
+    named = join_groups(missing[["unit_code", "phase", "lacking_source"]], item, "; ", DETAIL_ITEMS)
     keys = pd.MultiIndex.from_frame(gaps[["unit_code", "phase", "source"]])
-    detail = named.reindex(keys).fillna("").to_numpy()
+    detail = named.reindex(keys).fillna("").to_numpy() if len(named) else np.full(len(gaps), "", dtype=object)
     more = gaps["lacking"].to_numpy() - DETAIL_ITEMS
     detail = np.where(more > 0, detail + "; … and " + more.astype(str) + " more", detail)
-    is_portal = gaps["source"].map(lambda s: result.kinds.get(s) == PORTAL_KIND or s == PORTAL_KIND)
+    is_portal = gaps["source"].isin([s for s, k in result.kinds.items() if k == PORTAL_KIND] + [PORTAL_KIND])
     cause = np.where(is_portal, "not yet on the portal: held by other sources",
                      "not in " + gaps["source"] + ": held by other sources within its part of the tree")
     return pd.DataFrame({

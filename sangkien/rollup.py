@@ -126,7 +126,7 @@ def per_unit_counts(conn: Connection) -> pd.DataFrame:
         recs["ineligible"] = ~recs["eligible"]
         parts.append(recs.groupby(["unit_code", "phase"]).agg(records=("eligible", "size"),
                                                               ineligible=("ineligible", "sum")))
-        people = recs.loc[recs["eligible"], ["unit_code", "phase", "author_keys"]]
+        people = recs.loc[recs["eligible"], ["unit_code", "phase", "author_keys"]].drop_duplicates()
         people = people.assign(key=people["author_keys"].str.split("|")).explode("key")
         people = people[people["key"].notna() & (people["key"] != "")]
         # a registrant is a name key within one unit: distinct per unit, hence additive up the tree
