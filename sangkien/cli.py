@@ -399,6 +399,41 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- reconcile ---------------------------------------------------------------------------------
+def _iso_date(text: str):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD, e.g. 2023-09-01") from None
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from sangkien.reconcile_render import render_reconciliation
+
+    with _engine(args).connect() as conn:
+        text = render_reconciliation(conn, args.format, args.section, args.unit, args.phase, args.as_of)
+    if args.out:
+        Path(args.out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text)
+    return 0
+
+
+def add_reconcile_command(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("reconcile", help="counts against quotas, and where sources disagree (by initiative)")
+    p.add_argument("--unit", help="this unit and the units below it (default: every unit)")
+    p.add_argument("--phase", type=int)
+    p.add_argument("--as-of", type=_iso_date, metavar="YYYY-MM-DD", help="the org tree on this date (default today)")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--section", choices=("quotas", "sources", "pushes", "all"), default="all")
+    p.add_argument("--out", help="write to this file instead of the terminal")
+    p.set_defaults(func=cmd_reconcile)
+# --- end reconcile -----------------------------------------------------------------------------
+
+
 def cmd_export_links(args: argparse.Namespace) -> int:
     from sangkien.report import export_links
 
@@ -615,6 +650,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.add_argument("--out")
     p.set_defaults(func=cmd_report)
+    add_reconcile_command(sub)
 
     export = group("export", "export data")
     p = export.add_parser("links", help="one row per landed record: its initiative and outcome")

@@ -20,7 +20,8 @@ from sangkien.normalize import fold
 ORG_KINDS = ("national", "province", "national_sector", "corporation", "district",
              "local_sector", "zone", "grassroots")
 QUOTA_BASES = ("valid", "submissions", "registrants", "share_of_members")
-ORG_COLUMNS = ("code", "name", "kind", "parent_code", "sector_parent_code", "valid_from", "valid_to", "aliases")
+ORG_COLUMNS = ("code", "name", "kind", "parent_code", "sector_parent_code", "valid_from", "valid_to", "aliases",
+               "successor_code")
 QUOTA_COLUMNS = ("unit_code", "phase", "target", "basis")
 PHASE_COLUMNS = ("phase", "name", "starts_on", "ends_on", "counts_from")
 
@@ -94,6 +95,7 @@ class OrgRow:
     valid_from: dt.date | None
     valid_to: dt.date | None
     aliases: list[str]
+    successor_code: str | None = None  # after valid_to, the unit's initiatives count under this unit
 
 
 def parse_orgs(path: Path) -> list[OrgRow]:
@@ -118,8 +120,11 @@ def parse_orgs(path: Path) -> list[OrgRow]:
         if valid_from and valid_to and valid_to < valid_from:
             problems.append(f"{where}: valid_to {valid_to} is before valid_from {valid_from}")
         aliases = [a.strip() for a in row.get("aliases", "").split("|") if a.strip()]
+        successor = row.get("successor_code") or None
+        if successor and not valid_to:
+            problems.append(f"{where}: successor_code {successor!r} needs valid_to (the unit's last day)")
         units.append(OrgRow(line, code, row["name"], row["kind"], row["parent_code"] or None,
-                            row.get("sector_parent_code") or None, valid_from, valid_to, aliases))
+                            row.get("sector_parent_code") or None, valid_from, valid_to, aliases, successor))
     if not units and not problems:
         problems.append("the file has a header but no units")
     first_line: dict[str, int] = {}
@@ -134,7 +139,12 @@ def parse_orgs(path: Path) -> list[OrgRow]:
                 problems.append(f"line {unit.line} ({unit.code}): unknown {column} {parent!r}")
             elif parent == unit.code:
                 problems.append(f"line {unit.line} ({unit.code}): {column} is the unit itself")
+        if unit.successor_code and unit.successor_code not in first_line:
+            problems.append(f"line {unit.line} ({unit.code}): unknown successor_code {unit.successor_code!r}")
+        elif unit.successor_code == unit.code:
+            problems.append(f"line {unit.line} ({unit.code}): successor_code is the unit itself")
     problems.extend(_cycles(units, first_line))
+    problems.extend(_successor_cycles(units, first_line))
     if problems:
         raise RejectedFile(str(path), problems)
     return units
@@ -168,6 +178,22 @@ def _cycles(units: list[OrgRow], known: dict[str, int]) -> list[str]:
     return [f"line {u.line} ({u.code}): part of a cycle of parents" for u in units if u.code in on_cycle]
 
 
+def _successor_cycles(units: list[OrgRow], known: dict[str, int]) -> list[str]:
+    """One problem per unit whose chain of successors comes back to itself."""
+    successor = {u.code: u.successor_code for u in units
+                 if u.successor_code in known and u.successor_code != u.code}
+    on_cycle: set[str] = set()
+    for start in successor:
+        seen = [start]
+        nxt = successor.get(start)
+        while nxt is not None and nxt not in seen:
+            seen.append(nxt)
+            nxt = successor.get(nxt)
+        if nxt == start:
+            on_cycle.add(start)
+    return [f"line {u.line} ({u.code}): part of a cycle of successors" for u in units if u.code in on_cycle]
+
+
 def load_orgs(engine: Engine, path: Path) -> int:
     """Replace the org tree with ``path`` atomically; returns the number of units."""
     units = parse_orgs(path)
@@ -182,7 +208,8 @@ def load_orgs(engine: Engine, path: Path) -> int:
         conn.execute(store.org_units.delete())
         conn.execute(store.org_units.insert(), [
             {"code": u.code, "name": u.name, "kind": u.kind, "parent_code": u.parent_code,
-             "sector_parent_code": u.sector_parent_code, "valid_from": u.valid_from, "valid_to": u.valid_to}
+             "sector_parent_code": u.sector_parent_code, "valid_from": u.valid_from, "valid_to": u.valid_to,
+             "successor_code": u.successor_code}
             for u in units])
         aliases = {(u.code, a): fold(a) for u in units for a in u.aliases}
         if aliases:

@@ -1,12 +1,26 @@
-"""Roll initiatives and records up the org tree: each ancestor counts an initiative once.
+"""Roll initiatives and records up the org tree as of a date: each ancestor counts an initiative once.
 
 A grassroots unit can sit under a geographic parent and a sector parent; both chains
-lead to the national unit, so counts are distinct per ancestor (never summed up
-from children): the national total is a distinct count of initiatives.
+lead to the national unit, so an ancestor's count is over the distinct units below
+it, never a sum of its children's counts: the national total is a distinct count.
+
+**As of a date D.** Units carry valid_from/valid_to. A unit whose valid_to is before
+D and that names a successor has been merged: its initiatives, and any link to it as
+a parent, go to its successor (transitively, through a chain of merges). A unit
+with valid_from after D does not exist yet and is not reported. A unit that ended
+without a successor keeps its own counts, so nothing is lost.
+
+**Why summing per-unit counts is exact.** Every initiative, record and registrant
+belongs to exactly one unit (a registrant is a name key within one unit), and the
+closure below holds each (unit, ancestor) pair once, however many paths join them.
+So counting per unit first and summing over an ancestor's distinct descendants
+counts each initiative once per ancestor, on every basis, without joining millions
+of rows to the closure.
 """
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -16,102 +30,153 @@ from sqlalchemy.engine import Connection, Engine
 from sangkien import store, tiers
 
 COUNT_COLUMNS = ("records", "initiatives", "valid", "pending", "rejected", "ineligible", "registrants", "benefit_vnd")
+PROGRAM_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def ancestor_pairs(conn: Connection) -> pd.DataFrame:
-    """Every (unit_code, ancestor) pair, the unit itself included, through both parent links, once."""
-    units = store.read_frame(conn, sa.select(store.org_units.c.code, store.org_units.c.parent_code,
-                                             store.org_units.c.sector_parent_code), ["code", "parent", "sector_parent"])
+def today() -> dt.date:
+    """The date in Vietnam: the default as-of date (the nightly run starts at 01:30 there)."""
+    return dt.datetime.now(PROGRAM_TZ).date()
+
+
+def org_frame(conn: Connection) -> pd.DataFrame:
+    """The org tree: code, name, kind, parent, sector_parent, valid_from, valid_to, successor."""
+    o = store.org_units.c
+    units = store.read_frame(conn, sa.select(o.code, o.name, o.kind, o.parent_code, o.sector_parent_code,
+                                             o.valid_from, o.valid_to, o.successor_code),
+                             ["code", "name", "kind", "parent", "sector_parent", "valid_from", "valid_to", "successor"])
+    for name in ("valid_from", "valid_to"):  # datetime64 (NaT when open), compared with pd.Timestamp(as_of)
+        units[name] = pd.to_datetime(units[name])
+    return units
+
+
+def effective_units(units: pd.DataFrame, as_of: dt.date) -> pd.Series:
+    """code -> the unit that stands for it on ``as_of`` (itself, or the end of its chain of successors)."""
+    ended = (units["valid_to"] < pd.Timestamp(as_of)) & units["successor"].notna()
+    step = pd.Series(np.where(ended, units["successor"], units["code"]), index=units["code"].to_numpy())
+    current = step.copy()
+    for _ in range(64):  # chains are short; load_orgs rejects cycles, the bound only guards against one
+        following = current.map(step).fillna(current)
+        if following.equals(current):
+            break
+        current = following
+    return current
+
+
+def reported_units(units: pd.DataFrame, as_of: dt.date) -> pd.Index:
+    """Codes reported on ``as_of``: already valid, and not merged into a successor."""
+    started = units["valid_from"].isna() | (units["valid_from"] <= pd.Timestamp(as_of))
+    merged = (units["valid_to"] < pd.Timestamp(as_of)) & units["successor"].notna()
+    return pd.Index(units.loc[started & ~merged, "code"])
+
+
+def effective_edges(units: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """(code, up) parent links on ``as_of``, both kinds, with merged units replaced by their successor."""
+    effective = effective_units(units, as_of)
     edges = pd.concat([
         units[["code", "parent"]].rename(columns={"parent": "up"}),
         units[["code", "sector_parent"]].rename(columns={"sector_parent": "up"}),
     ]).dropna()
-    closure = pd.DataFrame({"unit_code": units["code"], "ancestor": units["code"]})
-    frontier = edges.rename(columns={"code": "unit_code", "up": "ancestor"})
+    edges = pd.DataFrame({"code": edges["code"].map(effective), "up": edges["up"].map(effective)})
+    return edges[edges["code"] != edges["up"]].drop_duplicates(ignore_index=True)
+
+
+def ancestor_pairs(conn: Connection, as_of: dt.date | None = None, units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every (unit_code, ancestor) pair, the unit itself included, through both parent links, once.
+
+    ``unit_code`` is any unit of the tree; ``ancestor`` is a unit reported on ``as_of``
+    (default today): merged units are replaced by their successor on both sides.
+    """
+    as_of = as_of or today()
+    units = org_frame(conn) if units is None else units
+    effective = effective_units(units, as_of)
+    edges = effective_edges(units, as_of)
+    closure = pd.DataFrame({"unit_code": units["code"], "ancestor": units["code"].map(effective)})
+    frontier = closure
     for _ in range(64):  # the tree is shallow; the bound only guards against a cycle slipping in
+        frontier = frontier.merge(edges, left_on="ancestor", right_on="code")[["unit_code", "up"]] \
+            .rename(columns={"up": "ancestor"})
         if frontier.empty:
             break
         closure = pd.concat([closure, frontier], ignore_index=True)
-        frontier = frontier.merge(edges, left_on="ancestor", right_on="code")[["unit_code", "up"]] \
-            .rename(columns={"up": "ancestor"})
-    return closure.drop_duplicates(ignore_index=True)
+        frontier = frontier.drop_duplicates()
+    closure = closure.drop_duplicates(ignore_index=True)
+    return closure[closure["ancestor"].isin(reported_units(units, as_of))].reset_index(drop=True)
 
 
-def _per_ancestor(frame: pd.DataFrame, closure: pd.DataFrame, key: str | None = None) -> pd.DataFrame:
-    """``frame`` (with unit_code) joined to each ancestor of its unit; distinct on ``key`` per ancestor."""
-    joined = frame.merge(closure, on="unit_code")
-    if key:
-        joined = joined.drop_duplicates(["ancestor", "phase", key])
-    return joined
-
-
-def compute_unit_counts(conn: Connection) -> pd.DataFrame:
-    """Counts per (unit, phase) for every unit with anything to count."""
-    closure = ancestor_pairs(conn)
-    if tiers.has_submissions(conn):  # an upper node: count its own initiatives and its children's, once
-        return _combined_counts(conn, closure)
+def per_unit_counts(conn: Connection) -> pd.DataFrame:
+    """Counts per (own unit, phase), before any roll-up; every basis is additive over distinct units."""
     inits = store.read_frame(conn, sa.select(
-        store.initiatives.c.id, store.initiatives.c.unit_code, store.initiatives.c.phase,
-        store.initiatives.c.status, store.initiatives.c.benefit_vnd),
-        ["id", "unit_code", "phase", "status", "benefit_vnd"])
+        store.initiatives.c.unit_code, store.initiatives.c.phase, store.initiatives.c.status,
+        store.initiatives.c.benefit_vnd), ["unit_code", "phase", "status", "benefit_vnd"])
     recs = store.read_frame(conn, sa.select(
         store.records.c.unit_code, store.records.c.phase, store.records.c.eligible,
         store.records.c.author_keys), ["unit_code", "phase", "eligible", "author_keys"])
-    recs["eligible"] = recs["eligible"].astype(bool)
     parts = []
+    inits = inits.dropna(subset=["phase"])
     if not inits.empty:
-        per = _per_ancestor(inits, closure)
-        per = per.assign(valid=per["status"] == "valid", pending=per["status"] == "pending",
-                         rejected=per["status"] == "rejected")
-        parts.append(per.groupby(["ancestor", "phase"]).agg(
-            initiatives=("id", "size"), valid=("valid", "sum"), pending=("pending", "sum"),
+        status = inits["status"]
+        inits = inits.assign(valid=status == "valid", pending=status == "pending", rejected=status == "rejected",
+                             benefit_vnd=inits["benefit_vnd"].astype(float))
+        parts.append(inits.groupby(["unit_code", "phase"]).agg(
+            initiatives=("status", "size"), valid=("valid", "sum"), pending=("pending", "sum"),
             rejected=("rejected", "sum"), benefit_vnd=("benefit_vnd", "sum")))
     recs = recs.dropna(subset=["phase"])
     if not recs.empty:
-        per = _per_ancestor(recs[["unit_code", "phase", "eligible"]], closure)
-        per = per.assign(ineligible=~per["eligible"])
-        parts.append(per.groupby(["ancestor", "phase"]).agg(records=("eligible", "size"),
-                                                             ineligible=("ineligible", "sum")))
-        people = recs[recs["eligible"]]
+        recs["eligible"] = recs["eligible"].astype(bool)
+        recs["ineligible"] = ~recs["eligible"]
+        parts.append(recs.groupby(["unit_code", "phase"]).agg(records=("eligible", "size"),
+                                                              ineligible=("ineligible", "sum")))
+        people = recs.loc[recs["eligible"], ["unit_code", "phase", "author_keys"]].drop_duplicates()
         people = people.assign(key=people["author_keys"].str.split("|")).explode("key")
         people = people[people["key"].notna() & (people["key"] != "")]
-        people = people.assign(person=people["unit_code"] + "/" + people["key"])[["unit_code", "phase", "person"]]
-        people = people.drop_duplicates()
-        per = _per_ancestor(people, closure, key="person")
-        parts.append(per.groupby(["ancestor", "phase"]).agg(registrants=("person", "size")))
-    return _assemble(parts)
-
-
-def _assemble(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """One row per (unit, phase) from per-(ancestor, phase) parts; every count column present."""
+        # a registrant is a name key within one unit: distinct per unit, hence additive up the tree
+        people = people[["unit_code", "phase", "key"]].drop_duplicates()
+        parts.append(people.groupby(["unit_code", "phase"]).agg(registrants=("key", "size")))
     if not parts:
         return pd.DataFrame(columns=["unit_code", "phase", *COUNT_COLUMNS])
-    counts = pd.concat(parts, axis=1).fillna(0).reset_index().rename(columns={"ancestor": "unit_code"})
+    return pd.concat(parts, axis=1).fillna(0).reset_index()
+
+
+def compute_unit_counts(conn: Connection, as_of: dt.date | None = None) -> pd.DataFrame:
+    """Counts per (unit, phase) as of ``as_of`` (default today) for every reported unit with anything to count.
+
+    At a node with children (submissions received), its own initiatives and theirs are counted once together."""
+    per_unit = combined_per_unit_counts(conn) if tiers.has_submissions(conn) else per_unit_counts(conn)
+    return counts_over(per_unit, ancestor_pairs(conn, as_of))
+
+
+def counts_over(per_unit: pd.DataFrame, closure: pd.DataFrame) -> pd.DataFrame:
+    """Per-unit counts summed over each ancestor's distinct descendants (``closure`` from ancestor_pairs)."""
+    if per_unit.empty:
+        return pd.DataFrame(columns=["unit_code", "phase", *COUNT_COLUMNS])
+    counts = per_unit.merge(closure, on="unit_code").groupby(["ancestor", "phase"])[
+        [c for c in COUNT_COLUMNS if c in per_unit]].sum()
+    counts = counts.reset_index().rename(columns={"ancestor": "unit_code"})
     for name in COUNT_COLUMNS:
         if name not in counts:
             counts[name] = 0
         counts[name] = counts[name].astype(float if name == "benefit_vnd" else np.int64)
     counts["phase"] = counts["phase"].astype(np.int64)
-    return counts[["unit_code", "phase", *COUNT_COLUMNS]]
+    return counts[["unit_code", "phase", *COUNT_COLUMNS]].sort_values(["unit_code", "phase"], ignore_index=True)
 
 
-def _combined_counts(conn: Connection, closure: pd.DataFrame) -> pd.DataFrame:
-    """Counts at a node with children: initiatives and registrants distinct across this node's sources and the
-    children's latest submissions (matched on keyed hashes), records and ineligible records summed over both."""
+def combined_per_unit_counts(conn: Connection) -> pd.DataFrame:
+    """Per (own unit, phase) at a node with children: initiatives and registrants counted once across this node's
+    sources and the children's latest submissions (matched on keyed hashes, docs/tiers.md); records and
+    ineligible records summed over this node's own and what each child folded and held ineligible."""
     combined = tiers.combined(conn)
     inits = combined.initiatives
     parts = []
     if not inits.empty:
-        per = _per_ancestor(inits[["id", "unit_code", "phase", "status", "benefit_vnd"]], closure)
-        per = per.assign(valid=per["status"] == "valid", pending=per["status"] == "pending",
-                         rejected=per["status"] == "rejected")
-        parts.append(per.groupby(["ancestor", "phase"]).agg(
-            initiatives=("id", "size"), valid=("valid", "sum"), pending=("pending", "sum"),
+        status = inits["status"]
+        frame = inits.assign(valid=status == "valid", pending=status == "pending", rejected=status == "rejected",
+                             benefit_vnd=inits["benefit_vnd"].astype(float))
+        parts.append(frame.groupby(["unit_code", "phase"]).agg(
+            initiatives=("status", "size"), valid=("valid", "sum"), pending=("pending", "sum"),
             rejected=("rejected", "sum"), benefit_vnd=("benefit_vnd", "sum")))
-        people = combined.people.merge(inits[["id", "unit_code", "phase"]], on="id")[["unit_code", "phase", "person"]]
-        per = _per_ancestor(people.drop_duplicates(), closure, key="person")
-        parts.append(per.groupby(["ancestor", "phase"]).agg(registrants=("person", "size")))
-    # records: this node's own (eligible or not) plus what each child folded into its entries and held ineligible
+        people = combined.people.merge(inits[["id", "unit_code", "phase"]], on="id")
+        people = people[["unit_code", "phase", "person"]].drop_duplicates()
+        parts.append(people.groupby(["unit_code", "phase"]).agg(registrants=("person", "size")))
     recs = store.read_frame(conn, sa.select(store.records.c.unit_code, store.records.c.phase,
                                             store.records.c.eligible), ["unit_code", "phase", "eligible"])
     recs = recs.dropna(subset=["phase"]).assign(ineligible=lambda f: ~f["eligible"].astype(bool), records=1)
@@ -122,20 +187,23 @@ def _combined_counts(conn: Connection, closure: pd.DataFrame) -> pd.DataFrame:
         child_entries[["unit_code", "phase", "records"]].assign(ineligible=0),
         child_inel[["unit_code", "phase", "records"]].assign(ineligible=child_inel["records"]),
     ], ignore_index=True)
-    weighted = weighted.groupby(["unit_code", "phase"], as_index=False)[["records", "ineligible"]].sum()
     if not weighted.empty:
-        per = weighted.merge(closure, on="unit_code")
-        parts.append(per.groupby(["ancestor", "phase"])[["records", "ineligible"]].sum())
-    return _assemble(parts)
+        parts.append(weighted.groupby(["unit_code", "phase"])[["records", "ineligible"]].sum())
+    if not parts:
+        return pd.DataFrame(columns=["unit_code", "phase", *COUNT_COLUMNS])
+    return pd.concat(parts, axis=1).fillna(0).reset_index()
 
 
-def roll_up(engine: Engine, run_id: int | None) -> int:
-    """Recompute and store the per-unit counts; returns the number of (unit, phase) rows."""
+def roll_up(engine: Engine, run_id: int | None, as_of: dt.date | None = None) -> int:
+    """Recompute the per-unit counts as of ``as_of`` (default today), store them, and append them to
+    ``count_history`` (the trend projections are drawn from); returns the number of (unit, phase) rows."""
     with engine.begin() as conn:
-        counts = compute_unit_counts(conn)
+        counts = compute_unit_counts(conn, as_of)
         conn.execute(store.unit_counts.delete())
         if not counts.empty:
             counts["run_id"] = run_id
             counts["as_of"] = dt.datetime.now(dt.timezone.utc)
-            conn.execute(store.unit_counts.insert(), counts.astype(object).to_dict("records"))
+            rows = counts.astype(object).to_dict("records")
+            conn.execute(store.unit_counts.insert(), rows)
+            conn.execute(store.count_history.insert(), rows)
     return len(counts)
