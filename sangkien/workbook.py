@@ -2,8 +2,8 @@
 
 Figures come from the same place as `sangkien report` (``report_rows``) so the workbook
 and the JSON report agree. Numbers are written as numbers, dates as dates, every text
-cell through ``safe_cell``; sheets are streamed (openpyxl write-only), so the national
-tree (~25,000 units x 2 phases) takes seconds.
+cell through ``safe_cell``. Sheets are planned here (blocks of rows, titles, notes) and
+streamed by ``sangkien.xlsx``, so the national tree (~25,000 units x 2 phases) takes seconds.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import os
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,13 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.formatting.rule import ColorScaleRule
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy.engine import Connection
 
 from sangkien import store
@@ -33,6 +28,7 @@ from sangkien.errors import UserError
 from sangkien.reference import get_phases
 from sangkien.report import report_rows, safe_cell
 from sangkien.workbook_labels import LABELS
+from sangkien.xlsx import Cell, ColorScale, SheetSpec, XlsxWriter
 
 DISCREPANCY_KEYS = ("kind", "unit_code", "unit_name", "phase", "measure", "expected", "actual", "difference",
                     "cause", "detail")
@@ -46,12 +42,11 @@ QUARANTINE_KEYS = ("source", "column", "check", "rows", "example", "first_id")
 QUARANTINE_SOURCE_KEYS = ("source", "held", "failures")
 VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")  # no daylight saving: a fixed offset is exact
 MIN_WIDTH, MAX_WIDTH, MAX_HEADER_WIDTH = 6, 60, 24
-PERCENT, INTEGER = "0.0%", "#,##0"
+FIXED_WIDTH = {"percent": 7, "date": 10, "datetime": 16}  # characters shown by those number formats
 DATE_FORMAT = {"vi": "dd/mm/yyyy", "en": "yyyy-mm-dd"}
 DATETIME_FORMAT = {"vi": "dd/mm/yyyy hh:mm", "en": "yyyy-mm-dd hh:mm"}
 # red at 0 %, amber at 50 %, green from 100 % on: who is behind shows at a glance
-COMPLETION_SCALE = dict(start_type="num", start_value=0, start_color="F8696B", mid_type="num", mid_value=0.5,
-                        mid_color="FFEB84", end_type="num", end_value=1, end_color="63BE7B")
+COMPLETION_SCALE = ((0.0, 0.5, 1.0), ("F8696B", "FFEB84", "63BE7B"))
 
 
 @dataclass(frozen=True)
@@ -71,6 +66,7 @@ class _Block:
     headers: Sequence[str]
     rows: list[list[Any]]
     filtered: bool = False  # the block the autofilter and the frozen header belong to
+    cells: list[list[Cell]] | None = None  # rows as (value, style), prepared once for widths and writing
 
 
 @dataclass
@@ -239,95 +235,105 @@ def _quarantine_sheet(labels: dict[str, Any], detail: list[dict[str, Any]],
 # --- writing ------------------------------------------------------------------------------------
 
 def _plain(value: Any) -> Any:
-    """A value openpyxl writes as the right cell type: numbers stay numbers, text is made safe."""
-    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
-        value = value.item()
-    if isinstance(value, Decimal):
-        value = int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return _local(value)
-    if value is None or isinstance(value, (bool, int, float, dt.date)):
+    """A value written as the right cell type: numbers stay numbers, text is made safe."""
+    kind = type(value)
+    if value is None or kind is int or kind is bool or kind is dt.date:
         return value
-    return safe_cell(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
-
-
-def _number_format(key: str, value: Any, lang: str) -> str | None:
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is str:
+        return safe_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
+    if hasattr(value, "item"):  # numpy scalars
+        return _plain(value.item())
+    if isinstance(value, Decimal):
+        return _plain(int(value) if value == value.to_integral_value() else float(value))
     if isinstance(value, dt.datetime):
-        return DATETIME_FORMAT[lang]
+        return _local(value) if value.tzinfo is not None else value
+    if isinstance(value, (int, float)):
+        return _plain(kind.__mro__[1](value)) if kind is not bool else value  # int/float subclasses
+    return _plain(str(value))
+
+
+def _style(key: str, value: Any) -> str:
+    """The cell style for ``value`` in column ``key`` (see sangkien.xlsx.STYLES)."""
+    if isinstance(value, dt.datetime):
+        return "datetime"
     if isinstance(value, dt.date):
-        return DATE_FORMAT[lang]
+        return "date"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
+        return "default"
     if key.startswith("completion"):
-        return PERCENT
+        return "percent"
     if key in ("rank", "group_size", "phase", "first_id"):
-        return None
-    return INTEGER
+        return "default"
+    return "integer"
 
 
-def _display_width(value: Any, fmt: str | None) -> int:
-    if value is None:
-        return 0
-    if fmt == PERCENT:
-        return 7
-    if isinstance(value, dt.datetime):
-        return 16
-    if isinstance(value, dt.date):
-        return 10
-    if fmt == INTEGER:
-        return len(f"{value:,.0f}")
-    return len(str(value))
+def _prepared(keys: Sequence[str], rows: list[list[Any]]) -> list[list[Cell]]:
+    """Rows of (value, style) cells; the style depends only on the column and the value's type."""
+    styles: dict[tuple[str, type], str] = {}
+    out = []
+    for values in rows:
+        row: list[Cell] = []
+        for key, raw in zip(keys, values):
+            value = _plain(raw)
+            if value is None:
+                row.append(None)
+                continue
+            style = styles.get((key, type(value)))
+            if style is None:
+                style = styles[(key, type(value))] = _style(key, value)
+            row.append((value, style))
+        out.append(row)
+    return out
 
 
-class _Styles:
-    """Template cells whose style arrays are copied: far cheaper than setting styles per cell."""
-
-    def __init__(self, ws: WriteOnlyWorksheet):
-        self.ws = ws
-        self._numbers: dict[str, Any] = {}
-        self.header = self._style(font=Font(bold=True), fill=PatternFill("solid", fgColor="DDEBF7"),
-                                  alignment=Alignment(wrap_text=True, vertical="top"))
-        self.lines = {"title": self._style(font=Font(bold=True, size=12)),
-                      "label": self._style(font=Font(bold=True)),
-                      "note": self._style(font=Font(italic=True, color="595959"))}
-
-    def _style(self, **style: Any) -> Any:
-        cell = WriteOnlyCell(self.ws)
-        for name, value in style.items():
-            setattr(cell, name, value)
-        return cell._style
-
-    def number(self, fmt: str) -> Any:
-        if fmt not in self._numbers:
-            self._numbers[fmt] = self._style(number_format=fmt)
-        return self._numbers[fmt]
-
-    def cell(self, value: Any, style: Any) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.ws, value)
-        cell._style = copy(style)
-        return cell
+def _shown_width(cells: list[Cell]) -> int:
+    """How many characters the widest of ``cells`` (one column) shows."""
+    by_style: dict[str, list[Any]] = defaultdict(list)
+    for cell in cells:
+        if cell is not None:
+            by_style[cell[1]].append(cell[0])
+    width = 0
+    for style, values in by_style.items():
+        if style == "integer":
+            shown = max(len(f"{max(values):,.0f}"), len(f"{min(values):,.0f}"))
+        else:
+            shown = FIXED_WIDTH.get(style) or max(len(str(v)) for v in values)
+        width = max(width, shown)
+    return width
 
 
-def _widths(plan: _SheetPlan, lang: str) -> list[int]:
-    """Column widths from the longest value shown in each column, bounded; notes run on to the right."""
+def _widths(plan: _SheetPlan) -> list[int]:
+    """Column widths from the widest value shown in each column, bounded; notes run on to the right."""
     widths: list[int] = []
     for part in plan.parts:
-        if isinstance(part, _Line):
-            if part.style == "label":
-                widths += [MIN_WIDTH] * (len(part.cells) - len(widths))
-                for i, raw in enumerate(part.cells):
-                    value = _plain(raw)
-                    widths[i] = max(widths[i], _display_width(value, _number_format("", value, lang)) + 2)
+        if isinstance(part, _Line) and part.style != "label":
             continue
-        widths += [MIN_WIDTH] * (len(part.keys) - len(widths))
-        for i, key in enumerate(part.keys):
-            widths[i] = max(widths[i], min(len(part.headers[i]), MAX_HEADER_WIDTH) + 2)
-            for row in part.rows:
-                value = _plain(row[i])
-                widths[i] = max(widths[i], _display_width(value, _number_format(key, value, lang)) + 2)
+        rows = _line_cells(part) if isinstance(part, _Line) else _block_cells(part)
+        columns = max([len(part.keys) if isinstance(part, _Block) else 0, *(len(r) for r in rows)])
+        widths += [MIN_WIDTH] * (columns - len(widths))
+        for i in range(columns):
+            widths[i] = max(widths[i], _shown_width([r[i] for r in rows if i < len(r)]) + 2)
+        if isinstance(part, _Block):
+            for i, header in enumerate(part.headers):
+                widths[i] = max(widths[i], min(len(header), MAX_HEADER_WIDTH) + 2)
     return [min(w, MAX_WIDTH) for w in widths]
+
+
+def _line_cells(line: _Line) -> list[list[Cell]]:
+    row: list[Cell] = []
+    for i, raw in enumerate(line.cells):
+        value = _plain(raw)
+        is_value = line.style == "label" and i % 2 == 1
+        row.append((value, _style("", value) if is_value else line.style))
+    return [row]
+
+
+def _block_cells(block: _Block) -> list[list[Cell]]:
+    if block.cells is None:
+        block.cells = _prepared(block.keys, block.rows)
+    return block.cells
 
 
 def _layout(plan: _SheetPlan) -> list[int]:
@@ -339,51 +345,41 @@ def _layout(plan: _SheetPlan) -> list[int]:
     return starts
 
 
-def _write_sheet(wb: Workbook, plan: _SheetPlan, lang: str) -> None:
-    ws = wb.create_sheet(plan.title)
-    styles = _Styles(ws)
-    # write-only sheets take widths and panes before the first row
-    for i, width in enumerate(_widths(plan, lang), start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    starts = _layout(plan)
-    for part, start in zip(plan.parts, starts):
-        if isinstance(part, _Block) and part.filtered:
-            ws.freeze_panes = f"A{start + 1}"
-    for part, start in zip(plan.parts, starts):
-        if isinstance(part, _Line):
-            ws.append([_line_cell(styles, part, i, raw, lang) for i, raw in enumerate(part.cells)])
+def _spec(plan: _SheetPlan) -> SheetSpec:
+    """Widths, the frozen header (of the filtered block), its autofilter and the completion colour scales."""
+    spec = SheetSpec(plan.title, _widths(plan))
+    for part, start in zip(plan.parts, _layout(plan)):
+        if not isinstance(part, _Block):
             continue
-        ws.append([styles.cell(_plain(h), styles.header) for h in part.headers])
-        for values in part.rows:
-            cells = []
-            for key, raw in zip(part.keys, values):
-                value = _plain(raw)
-                fmt = _number_format(key, value, lang)
-                cells.append(value if fmt is None else styles.cell(value, styles.number(fmt)))
-            ws.append(cells)
-        ws.append([])
-        first, last, end_col = start + 1, start + len(part.rows), get_column_letter(len(part.keys))
+        first, last = start + 1, start + len(part.rows)
         if part.filtered:
-            ws.auto_filter.ref = f"A{start}:{end_col}{max(last, start)}"
+            spec.freeze_rows = start
+            spec.autofilter = f"A{start}:{get_column_letter(len(part.keys))}{max(last, start)}"
         for i, key in enumerate(part.keys, start=1):
             if key.startswith("completion") and last >= first:
                 letter = get_column_letter(i)
-                ws.conditional_formatting.add(f"{letter}{first}:{letter}{last}", ColorScaleRule(**COMPLETION_SCALE))
+                spec.color_scales.append(ColorScale(f"{letter}{first}:{letter}{last}", *COMPLETION_SCALE))
+    return spec
 
 
-def _line_cell(styles: _Styles, line: _Line, index: int, raw: Any, lang: str) -> Any:
-    value = _plain(raw)
-    if line.style != "label" or index % 2 == 0:
-        return styles.cell(value, styles.lines[line.style])
-    fmt = _number_format("", value, lang)
-    return value if fmt is None else styles.cell(value, styles.number(fmt))
+def _cells(plan: _SheetPlan) -> Iterator[list[Cell]]:
+    for part in plan.parts:
+        if isinstance(part, _Line):
+            yield from _line_cells(part)
+            continue
+        yield [(_plain(h), "header") for h in part.headers]
+        yield from _block_cells(part)
+        yield []
 
 
-def _save(wb: Workbook, out: Path) -> None:
+def _save(plans: list[_SheetPlan], out: Path, lang: str) -> None:
     """Write next to ``out`` and rename, so a failed write never leaves half a workbook behind."""
     partial = out.with_name(out.name + ".part")
     try:
-        wb.save(partial)
+        writer = XlsxWriter(partial, date_format=DATE_FORMAT[lang], datetime_format=DATETIME_FORMAT[lang])
+        for plan in plans:
+            writer.add_sheet(_spec(plan), _cells(plan))
+        writer.close()
         os.replace(partial, out)
     except OSError as exc:
         if partial.exists():
@@ -413,11 +409,8 @@ def write_workbook(conn: Connection, out: Path, *, lang: str = "vi",
              *(_phase_sheet(labels, p.phase, by_phase.get(p.phase, [])) for p in phases),
              _discrepancy_sheet(labels, discrepancies),
              _quarantine_sheet(labels, detail, per_source)]
-    wb = Workbook(write_only=True)
-    for plan in plans:
-        _write_sheet(wb, plan, lang)
     out = Path(out)
-    _save(wb, out)
+    _save(plans, out, lang)
     return WorkbookSummary(path=out, sheets=[p.title for p in plans], rows={p.title: p.data_rows for p in plans})
 
 
