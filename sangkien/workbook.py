@@ -12,7 +12,6 @@ import math
 import os
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from copy import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +25,7 @@ from sqlalchemy.engine import Connection
 from sangkien import store
 from sangkien.errors import UserError
 from sangkien.reference import get_phases
-from sangkien.report import report_rows, safe_cell
+from sangkien.report import KIND_ORDER, report_rows, safe_cell
 from sangkien.workbook_labels import LABELS
 from sangkien.xlsx import Cell, ColorScale, SheetSpec, XlsxWriter
 
@@ -108,7 +107,8 @@ def _phase_rows(conn: Connection) -> dict[int, list[dict[str, Any]]]:
     extra = {(code, phase): (ineligible, benefit) for code, phase, ineligible, benefit in
              conn.execute(sa.select(c.c.unit_code, c.c.phase, c.c.ineligible, c.c.benefit_vnd))}
     basis = {(code, phase): b for code, phase, b in conn.execute(sa.select(q.c.unit_code, q.c.phase, q.c.basis))}
-    units = {code: (kind, parent) for code, kind, parent in conn.execute(sa.select(u.c.code, u.c.kind, u.c.parent_code))}
+    units = {code: (kind, parent)
+             for code, kind, parent in conn.execute(sa.select(u.c.code, u.c.kind, u.c.parent_code))}
     by_phase: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         key = (row["unit_code"], row["phase"])
@@ -148,8 +148,8 @@ def _top_units(conn: Connection) -> tuple[list[str], list[str]]:
     codes = {code for code, _, _ in tree}
     roots = [code for code, kind, parent in tree if parent is None or parent not in codes]
     national = [code for code, kind, parent in tree if code in roots and kind == "national"] or roots
-    children = [code for code, _, parent in tree if parent in set(national)]
-    return sorted(national), children
+    under = [(KIND_ORDER.get(kind, 9), code) for code, kind, parent in tree if parent in set(national)]
+    return sorted(national), [code for _, code in sorted(under)]
 
 
 def _quarantine_groups(conn: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -178,11 +178,12 @@ def _overview(labels: dict[str, Any], phases: list[Any], by_phase: dict[int, lis
     national_rows = []
     for phase in phases:
         for code in national:
-            r = lookup.get((code, phase.phase), {})
+            r = lookup.get((code, phase.phase), {})  # no row: nothing counted and no target in that phase
             national_rows.append([phase.phase, phase.name, phase.starts_on, phase.ends_on,
-                                  *(r.get(k) for k in NATIONAL_KEYS[4:])])
+                                  *(r.get(k, None if k in ("target", "completion") else 0) for k in NATIONAL_KEYS[4:])])
     plan.parts.append(_Block(NATIONAL_KEYS, [labels["columns"][k] for k in NATIONAL_KEYS], national_rows))
-    keys, headers = ["unit_code", "unit_name", "kind"], [labels["columns"][k] for k in ("unit_code", "unit_name", "kind")]
+    keys = ["unit_code", "unit_name", "kind"]
+    headers = [labels["columns"][k] for k in keys]
     for phase in phases:
         keys += [f"{m}:{phase.phase}" for m in CHILD_MEASURES]
         headers += [f"{labels['phase']} {phase.phase}: {labels['columns'][m]}" for m in CHILD_MEASURES]
@@ -193,8 +194,8 @@ def _overview(labels: dict[str, Any], phases: list[Any], by_phase: dict[int, lis
             continue
         row = [code, known[0]["unit_name"], labels["kinds"].get(known[0]["kind"], known[0]["kind"])]
         for phase in phases:
-            r = lookup.get((code, phase.phase), {})  # no row: nothing counted and no target in that phase
-            row += [r.get(m, 0 if m in ("records", "initiatives", "valid") else None) for m in CHILD_MEASURES]
+            r = lookup.get((code, phase.phase), {})
+            row += [r.get(m, None if m in ("target", "completion") else 0) for m in CHILD_MEASURES]
         child_rows.append(row)
     plan.parts += [_Line([labels["children_title"]], style="title"), _Block(keys, headers, child_rows, filtered=True),
                    _Line([labels["notes_title"]], style="title"), *(_Line([note]) for note in labels["notes"])]
@@ -249,8 +250,10 @@ def _plain(value: Any) -> Any:
         return _plain(int(value) if value == value.to_integral_value() else float(value))
     if isinstance(value, dt.datetime):
         return _local(value) if value.tzinfo is not None else value
-    if isinstance(value, (int, float)):
-        return _plain(kind.__mro__[1](value)) if kind is not bool else value  # int/float subclasses
+    if isinstance(value, int):  # subclasses: IntEnum and the like
+        return int(value)
+    if isinstance(value, float):
+        return _plain(float(value))
     return _plain(str(value))
 
 
