@@ -313,21 +313,6 @@ def add_deploy_command(sub: argparse._SubParsersAction) -> None:
 # --- end deploy -------------------------------------------------------------------------------
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    from sangkien.report import render_report
-
-    if args.format == "xlsx":
-        return _report_workbook(args)
-    with _engine(args).connect() as conn:
-        text = render_report(conn, args.format, args.phase, args.unit)
-    if args.out:
-        Path(args.out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        print(f"wrote {args.out}")
-    else:
-        print(text)
-    return 0
-
-
 def _report_workbook(args: argparse.Namespace) -> int:
     from sangkien.workbook import write_workbook
 
@@ -342,6 +327,21 @@ def _report_workbook(args: argparse.Namespace) -> int:
         summary = write_workbook(conn, Path(args.out), lang=args.lang, discrepancies=discrepancies)
     sheets = ", ".join(f"{name} ({summary.rows[name]:,})" for name in summary.sheets)
     print(f"wrote {summary.path}: {sheets}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from sangkien.report import render_report
+
+    if args.format == "xlsx":
+        return _report_workbook(args)
+    with _engine(args).connect() as conn:
+        text = render_report(conn, args.format, args.phase, args.unit)
+    if args.out:
+        Path(args.out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text)
     return 0
 
 
