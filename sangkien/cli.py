@@ -386,9 +386,28 @@ def add_deploy_command(sub: argparse._SubParsersAction) -> None:
 # --- end deploy -------------------------------------------------------------------------------
 
 
+def _report_workbook(args: argparse.Namespace) -> int:
+    from sangkien.workbook import write_workbook
+
+    if not args.out:
+        raise UserError("--format xlsx writes a file: give its path with --out FILE.xlsx")
+    if Path(args.out).suffix.lower() != ".xlsx":
+        raise UserError(f"--out {args.out!r}: a workbook's name must end in .xlsx, or Excel will not open it")
+    if args.phase is not None or args.unit:
+        raise UserError("the workbook holds every unit and phase; --phase and --unit apply to table, csv and json")
+    with _engine(args).connect() as conn:
+        discrepancies = None  # wired to sangkien.reconcile.discrepancies at merge
+        summary = write_workbook(conn, Path(args.out), lang=args.lang, discrepancies=discrepancies)
+    sheets = ", ".join(f"{name} ({summary.rows[name]:,})" for name in summary.sheets)
+    print(f"wrote {summary.path}: {sheets}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from sangkien.report import render_report
 
+    if args.format == "xlsx":
+        return _report_workbook(args)
     with _engine(args).connect() as conn:
         text = render_report(conn, args.format, args.phase, args.unit)
     if args.out:
@@ -647,8 +666,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="per-unit totals against quotas")
     p.add_argument("--phase", type=int)
     p.add_argument("--unit")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    p.add_argument("--out")
+    p.add_argument("--format", choices=("table", "csv", "json", "xlsx"), default="table")
+    p.add_argument("--out", help="write to this file (required for xlsx)")
+    p.add_argument("--lang", choices=("vi", "en"), default="vi", help="xlsx: the workbook's language (default vi)")
     p.set_defaults(func=cmd_report)
     add_reconcile_command(sub)
 
