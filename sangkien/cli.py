@@ -387,6 +387,7 @@ def add_deploy_command(sub: argparse._SubParsersAction) -> None:
 
 
 def _report_workbook(args: argparse.Namespace) -> int:
+    from sangkien.reconcile import discrepancies as find_discrepancies
     from sangkien.workbook import write_workbook
 
     if not args.out:
@@ -396,7 +397,7 @@ def _report_workbook(args: argparse.Namespace) -> int:
     if args.phase is not None or args.unit:
         raise UserError("the workbook holds every unit and phase; --phase and --unit apply to table, csv and json")
     with _engine(args).connect() as conn:
-        discrepancies = None  # wired to sangkien.reconcile.discrepancies at merge
+        discrepancies = find_discrepancies(conn, kinds=("sources", "pushed"))  # between sources, pushed vs here
         summary = write_workbook(conn, Path(args.out), lang=args.lang, discrepancies=discrepancies)
     sheets = ", ".join(f"{name} ({summary.rows[name]:,})" for name in summary.sheets)
     print(f"wrote {summary.path}: {sheets}")
