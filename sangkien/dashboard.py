@@ -19,6 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import threading
+import weakref
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -94,7 +96,7 @@ def _utc_text(value: dt.datetime | None) -> str | None:
 
 
 class _Figures:
-    """One ``report_rows`` pass, indexed by unit and phase, with each quota's basis."""
+    """One ``report_rows`` pass, indexed by unit and phase, with each quota's basis and the phases."""
 
     def __init__(self, conn: Connection):
         self.as_of, rows = report_rows(conn)
@@ -129,6 +131,43 @@ class _Figures:
 
     def unit(self, code: str, name: str, kind: str, children: int) -> dict[str, Any]:
         return {"code": code, "name": name, "kind": kind, "children": children, "phases": self.phase_figures(code)}
+
+
+# report_rows reads every unit's counts (~50,000 rows on the national tree: seconds on a
+# busy machine), so its result is kept per engine until what it reads changes.
+_figures_cache: weakref.WeakKeyDictionary[Engine, tuple[tuple[Any, ...], _Figures]] = weakref.WeakKeyDictionary()
+_figures_lock = threading.Lock()
+
+
+def _fingerprint(conn: Connection) -> tuple[Any, ...]:
+    """Cheap aggregates that change whenever the inputs of ``report_rows`` change (a roll-up
+    rewrites every count with a new as_of; a quota, unit or phase load changes the sums)."""
+    c, q, u, p = store.unit_counts, store.quotas, store.org_units, store.phases
+    f = sa.func
+    return tuple(tuple(conn.execute(query).one()) for query in (
+        sa.select(f.count(), f.max(c.c.as_of), f.max(c.c.run_id), f.sum(c.c.valid), f.sum(c.c.records),
+                  f.sum(c.c.registrants)),
+        sa.select(f.count(), f.sum(q.c.target), f.sum(q.c.target * q.c.phase), f.sum(f.length(q.c.basis) * q.c.target),
+                  f.sum(f.length(q.c.unit_code) * q.c.target)),
+        sa.select(f.count(), f.sum(f.length(u.c.name)), f.sum(f.length(u.c.kind)), f.max(u.c.code)),
+        sa.select(f.count(), f.sum(p.c.phase), f.max(p.c.starts_on), f.max(p.c.ends_on), f.sum(f.length(p.c.name)))))
+
+
+def _figures(engine: Engine, conn: Connection) -> _Figures:
+    """The figures for the store as it is now: from the cache when nothing they depend on changed."""
+    key = _fingerprint(conn)
+    with _figures_lock:  # one report_rows at a time: a second viewer waits for the first's result
+        cached = _figures_cache.get(engine)
+        if cached is None or cached[0] != key:
+            cached = (key, _Figures(conn))
+            _figures_cache[engine] = cached
+        return cached[1]
+
+
+def warm_cache(engine: Engine) -> None:
+    """Compute the figures now (e.g. when the server starts), so the first viewer does not wait."""
+    with engine.connect() as conn:
+        _figures(engine, conn)
 
 
 def _ranked(units: list[dict[str, Any]], phase: int | None) -> list[dict[str, Any]]:
@@ -222,9 +261,9 @@ def _national(conn: Connection) -> tuple[str, str, str] | None:
     return None if row is None else (row[0], row[1], row[2])
 
 
-def _view(conn: Connection, code: str, name: str, kind: str, phase: int | None) -> dict[str, Any]:
+def _view(engine: Engine, conn: Connection, code: str, name: str, kind: str, phase: int | None) -> dict[str, Any]:
     """One unit, its children ranked, its trend: what both endpoints answer."""
-    figures = _Figures(conn)
+    figures = _figures(engine, conn)
     phase = phase if phase is not None else figures.current_phase(dt.date.today())
     children = _children(conn, figures, code, phase)
     return {"as_of": figures.as_of, "phases": figures.phases, "rank_phase": phase,
@@ -239,11 +278,11 @@ def dashboard_summary(phase: int | None = Query(None, description="rank the unit
     with engine.connect() as conn:
         national = _national(conn)
         if national is None:
-            figures = _Figures(conn)
+            figures = _figures(engine, conn)
             view: dict[str, Any] = {"as_of": figures.as_of, "phases": figures.phases, "rank_phase": phase,
                                     "unit": None, "path": [], "children": [], "history": []}
         else:
-            view = _view(conn, *national, phase)
+            view = _view(engine, conn, *national, phase)
         view["sources"] = _sources(conn)
         view["discrepancies"] = _discrepancies(conn)
     return view
@@ -259,4 +298,4 @@ def dashboard_unit(code: str, phase: int | None = Query(None, description="rank 
         if row is None:
             raise HTTPException(status_code=404, detail=f"unknown unit {code!r}; unit codes are in the org tree "
                                                         "(`sangkien orgs list`)")
-        return _view(conn, row[0], row[1], row[2], phase)
+        return _view(engine, conn, row[0], row[1], row[2], phase)

@@ -160,7 +160,7 @@
         el("td", { class: "name" }, name, el("span", { class: "code", text: unit.code })),
         el("td", { class: "kind", text: label("kinds", unit.kind) }),
         el("td", { class: "num", "data-value": String(f.counted), text: num(f.counted) }),
-        el("td", { class: "num", text: f.target === null ? "–" : num(f.target) }),
+        el("td", { class: "num target", text: f.target === null ? "–" : num(f.target) }),
         el("td", { class: "bar-col" }, bar(f.completion), el("span", { class: "pct", text: pct(f.completion) }))));
     });
     if (shown.length < rows.length) {
@@ -177,19 +177,21 @@
     var f = figures(view.unit, state.phase);
     var target = f ? f.target : null;
     if (!points.length) { box.appendChild(el("p", { class: "muted", text: L.no_history })); return; }
-    var W = 640, H = 240, left = 64, right = 16, top = 16, bottom = 32;
+    // drawn at the box's own width so that text keeps its size on a phone and a wide screen
+    var W = Math.max(300, Math.round(box.clientWidth || 640) - 16), H = W < 500 ? 200 : 260;
+    var left = 64, right = 16, top = 20, bottom = 32;
     var times = points.map(function (p) { return Date.parse(p.as_of); });
     var t0 = Math.min.apply(null, times), t1 = Math.max.apply(null, times);
-    var high = Math.max(target || 0, Math.max.apply(null, points.map(function (p) { return p.counted; }))) * 1.1 || 1;
+    var peak = Math.max(target || 0, Math.max.apply(null, points.map(function (p) { return p.counted; })), 1);
+    var step = niceStep(peak / 4), high = Math.ceil(peak * 1.05 / step) * step;
     function x(t) { return t1 === t0 ? (left + W - right) / 2 : left + (t - t0) / (t1 - t0) * (W - left - right); }
     function y(v) { return H - bottom - v / high * (H - top - bottom); }
-    var chart = svg("svg", { viewBox: "0 0 " + W + " " + H, class: "trend", role: "img",
+    var chart = svg("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, class: "trend", role: "img",
       "aria-label": L.trend + " — " + phaseName({ phase: state.phase }) });
-    for (var k = 0; k <= 4; k++) {
-      var v = high / 1.1 * k / 4;
+    for (var v = 0; v <= high + step / 2; v += step) {
       chart.appendChild(svg("line", { x1: left, x2: W - right, y1: y(v), y2: y(v), class: "grid" }));
       chart.appendChild(svg("text", { x: left - 6, y: y(v) + 4, class: "axis", "text-anchor": "end" },
-        numbers.format(Math.round(v))));
+        numbers.format(v)));
     }
     chart.appendChild(svg("text", { x: left, y: H - 8, class: "axis" }, day.format(new Date(t0))));
     chart.appendChild(svg("text", { x: W - right, y: H - 8, class: "axis", "text-anchor": "end" },
@@ -208,6 +210,15 @@
       chart.appendChild(dot);
     });
     box.appendChild(chart);
+  }
+
+  // 1, 2 or 5 times a power of ten, at least ``rough`` and never below 1 (counts are whole)
+  function niceStep(rough) {
+    if (rough <= 1) return 1;
+    var power = Math.pow(10, Math.floor(Math.log10(rough)));
+    var steps = [1, 2, 5, 10];
+    for (var i = 0; i < steps.length; i++) if (steps[i] * power >= rough) return steps[i] * power;
+    return 10 * power;
   }
 
   function table(columns, rows, empty) {
@@ -260,7 +271,6 @@
   function showView(view) {
     state.view = view;
     state.showAll = false;
-    if (state.phase === null) state.phase = view.rank_phase;
     renderTabs(view);
     renderCrumbs(view);
     renderUnits(view);
@@ -289,7 +299,7 @@
       ready();
       return;
     }
-    fetchJSON("api/v1/dashboard/units/" + match[1] + "?phase=" + encodeURIComponent(state.phase))
+    fetchJSON("api/v1/dashboard/units/" + match[1] + (state.phase === null ? "" : "?phase=" + state.phase))
       .then(function (view) { showView(view); ready(); document.getElementById("h-units").scrollIntoView(); })
       .catch(fail);
   }
@@ -301,8 +311,14 @@
     renderNational(summary);
     renderDiscrepancies(summary.discrepancies);
     renderSources(summary.sources);
-    if (!summary.unit) { state.phase = summary.rank_phase; ready(); return; }
+    state.phase = summary.rank_phase;
+    if (!summary.unit) { ready(); return; }
     window.addEventListener("hashchange", route);
+    var resizing = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(resizing);
+      resizing = setTimeout(function () { if (state.view) renderTrend(state.view); }, 150);
+    });
     route();
   }).catch(fail);
 })();
