@@ -23,7 +23,7 @@ import threading
 import weakref
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -50,6 +50,10 @@ def get_engine(request: Request) -> Engine:
     return request.app.state.engine  # type: ignore[no-any-return]
 
 
+StoreEngine = Annotated[Engine, Depends(get_engine)]
+RankPhase = Annotated[int | None, Query(description="rank the units by this phase's completion (default: the current)")]
+
+
 def _discrepancies(conn: Connection) -> list[dict[str, Any]]:
     """Rows with kind, unit_code, unit_name, phase, measure, expected, actual, difference, cause, detail."""
     # wired to sangkien.reconcile.discrepancies at merge
@@ -63,7 +67,7 @@ def _labels(lang: str) -> dict[str, Any]:
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def dashboard_page(lang: str = Query("vi")) -> HTMLResponse:
+def dashboard_page(lang: str = "vi") -> HTMLResponse:
     """The page; its text comes from static/labels.<lang>.json, escaped into the HTML."""
     lang = lang if lang in LANGUAGES else "vi"
     labels = _labels(lang)
@@ -106,7 +110,7 @@ class _Figures:
         q = store.quotas
         self.bases = {(code, phase): basis for code, phase, basis in
                       conn.execute(sa.select(q.c.unit_code, q.c.phase, q.c.basis))}
-        self.phases = [{"phase": p.phase, "name": p.name, "starts_on": p.starts_on.isoformat(),
+        self.phases: list[dict[str, Any]] = [{"phase": p.phase, "name": p.name, "starts_on": p.starts_on.isoformat(),
                         "ends_on": p.ends_on.isoformat()} for p in get_phases(conn)]
         known = {p["phase"] for p in self.phases}
         for extra in sorted({ph for per in self.rows.values() for ph in per} - known):
@@ -236,8 +240,10 @@ def _sources(conn: Connection) -> list[dict[str, Any]]:
         sa.select(s, r.c.started_at, r.c.finished_at, r.c.status.label("run_status"))
         .join(last, sa.and_(s.c.source == last.c.source, s.c.run_id == last.c.run_id))
         .join(r, r.c.id == s.c.run_id)).mappings().all()
-    clean = dict(conn.execute(sa.select(s.c.source, sa.func.max(sa.func.coalesce(r.c.finished_at, r.c.started_at)))
-                              .join(r, r.c.id == s.c.run_id).where(s.c.error_type.is_(None)).group_by(s.c.source)).all())
+    ended = sa.func.max(sa.func.coalesce(r.c.finished_at, r.c.started_at))
+    clean: dict[str, dt.datetime] = dict(conn.execute(
+        sa.select(s.c.source, ended).join(r, r.c.id == s.c.run_id).where(s.c.error_type.is_(None))
+        .group_by(s.c.source)).tuples().all())
     out = {row["source"]: {
         "source": row["source"], "run_id": row["run_id"],
         "last_sync_at": _utc_text(row["finished_at"] or row["started_at"]),
@@ -272,8 +278,7 @@ def _view(engine: Engine, conn: Connection, code: str, name: str, kind: str, pha
 
 
 @router.get("/api/v1/dashboard")
-def dashboard_summary(phase: int | None = Query(None, description="rank the units by this phase's completion"),
-                      engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def dashboard_summary(engine: StoreEngine, phase: RankPhase = None) -> dict[str, Any]:
     """The national unit, the units directly under it ranked, the trend, sources and discrepancies."""
     with engine.connect() as conn:
         national = _national(conn)
@@ -289,8 +294,7 @@ def dashboard_summary(phase: int | None = Query(None, description="rank the unit
 
 
 @router.get("/api/v1/dashboard/units/{code}")
-def dashboard_unit(code: str, phase: int | None = Query(None, description="rank the children by this phase"),
-                   engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def dashboard_unit(code: str, engine: StoreEngine, phase: RankPhase = None) -> dict[str, Any]:
     """One unit's figures, its children ranked by completion (the drill-down), and its trend."""
     u = store.org_units
     with engine.connect() as conn:

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -32,6 +32,7 @@ from sangkien.registry import add_connector, read_config_file
 from sangkien.report import report_rows
 from sangkien.sync import run_sync
 from tests.conftest import IN_CI
+from tests.test_sync_store import BANK_ROW
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__import__("os").environ.get("SANGKIEN_TEST_ARTIFACTS",
@@ -41,6 +42,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update"]
 MARKUP_NAME = 'Công đoàn <img src=x onerror="window.injected=1"> & <b>Co</b>'
 NIGHTS = 4
+SECOND_BANK_ROW = ("HN-5;;Cải tiến quy trình mở tài khoản trực tuyến;Đỗ Thị Hoa;G001;Công nghệ thông tin;"
+                   "Giải pháp quản lý;01/03/2022;15/02/2022;20/03/2022;Hợp lệ;")
 
 
 # --- the world ----------------------------------------------------------------------------
@@ -105,7 +108,7 @@ class LoopbackServer:
         self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
 
-    def __enter__(self) -> "LoopbackServer":
+    def __enter__(self) -> Self:
         self.thread.start()
         deadline = time.monotonic() + 15
         while not self.server.started:
@@ -178,7 +181,8 @@ def test_a_unit_answers_with_its_children_its_path_and_its_figures(client, engin
     with engine.connect() as conn:
         children = _under(conn, "P01")
         _, rows = report_rows(conn, unit="P01")
-    assert body["unit"]["code"] == "P01" and body["path"] == [{"code": "VGCL", "name": "Tổng Liên đoàn Lao động Việt Nam"}]
+    assert body["unit"]["code"] == "P01"
+    assert body["path"] == [{"code": "VGCL", "name": "Tổng Liên đoàn Lao động Việt Nam"}]
     assert {u["code"] for u in body["children"]} == children and body["unit"]["children"] == len(children)
     assert [f["valid"] for f in body["unit"]["phases"]] == [r["valid"] for r in sorted(rows, key=lambda r: r["phase"])]
     assert "sources" not in body  # the drill-down carries the unit's view only
@@ -212,7 +216,8 @@ def test_each_source_shows_its_last_sync_and_a_failed_one_says_why(client, engin
             conn.execute(store.sync_runs.delete().where(store.sync_runs.c.id == run))
     assert set(sources) == {"portal", "hanoi", "thaibinh_yte", "nganhang", "hcm", "danang", "baocao_tinh"}
     assert sources["hanoi"]["status"] == "failed" and sources["hanoi"]["error"] == "connection refused"
-    assert sources["hanoi"]["last_ok_at"] is not None and sources["hanoi"]["last_ok_at"] < sources["hanoi"]["last_sync_at"]
+    hanoi = sources["hanoi"]
+    assert hanoi["last_ok_at"] is not None and hanoi["last_ok_at"] < hanoi["last_sync_at"]
     assert sources["portal"]["status"] == "ok" and sources["portal"]["received"] > 0
 
 
@@ -229,6 +234,28 @@ def test_the_page_and_its_assets_are_served_locally_under_a_strict_policy(client
     assert not re.search(r"(src|href)=\"(https?:)?//", page.text)
     assert client.get("/static/labels.vi.json").status_code == 404
     assert client.get("/static/../dashboard.py").status_code == 404
+
+
+def test_the_figures_follow_a_new_sync_on_sqlite_and_postgresql(db_url, world):
+    """A Hà Nội bank branch counts for Hà Nội and for Banking, once nationally; a new roll-up shows at once."""
+    engine = store.open_store(db_url)
+    load_orgs(engine, world.root / "orgs.csv")
+    load_quotas(engine, world.root / "quotas.csv")
+    world.source("hanoi", BANK_ROW)
+    add_connector(engine, "hanoi", "files", read_config_file(world.config("hanoi")))
+    run_sync(engine)
+    client = TestClient(_app(engine))
+
+    def valid(view: dict[str, Any]) -> dict[str, int]:
+        units = [view["unit"], *view["children"]]
+        return {u["code"]: next(f["valid"] for f in u["phases"] if f["phase"] == 1) for u in units}
+
+    assert valid(client.get("/api/v1/dashboard").json()) == {"VGCL": 1, "P01": 1, "NGANHANG": 1, "P34": 0}
+    assert client.get("/api/v1/dashboard").json()["unit"]["phases"][0]["completion"] == 0.1  # 1 of 10
+    world.source("hanoi", BANK_ROW, SECOND_BANK_ROW)
+    run_sync(engine)
+    assert valid(client.get("/api/v1/dashboard").json()) == {"VGCL": 2, "P01": 2, "NGANHANG": 2, "P34": 0}
+    assert valid(client.get("/api/v1/dashboard/units/NGANHANG").json()) == {"NGANHANG": 2, "G001": 2}
 
 
 # --- the page in Chromium -----------------------------------------------------------------
@@ -403,9 +430,10 @@ def national_tree_store(root: Path) -> sa.Engine:
               for code in codes for phase, v in ((1, rng.integers(0, 400)), (2, rng.integers(0, 900)))]
     with engine.begin() as conn:
         conn.execute(store.unit_counts.insert(), counts)
-        conn.execute(store.quotas.insert(), [{"unit_code": code, "phase": phase, "target": int(t), "basis": "valid"}
-                                             for code in tree.quota_units
-                                             for phase, t in ((1, rng.integers(50, 500)), (2, rng.integers(100, 1000)))])
+        targets = ((1, 50, 500), (2, 100, 1000))
+        conn.execute(store.quotas.insert(), [
+            {"unit_code": code, "phase": phase, "target": int(rng.integers(low, high)), "basis": "valid"}
+            for code in tree.quota_units for phase, low, high in targets])
         conn.execute(store.count_history.insert(), [
             {"run_id": night, "as_of": now - dt.timedelta(days=30 - night), "unit_code": "VGCL", "phase": phase,
              "records": 0, "initiatives": 0, "valid": 20_000 * night * phase, "pending": 0, "rejected": 0,
