@@ -198,6 +198,10 @@ def create_app(engine: Engine, max_bytes: int | None = None) -> FastAPI:
             except UserError as exc:
                 raise HTTPException(404, str(exc)) from None
 
+    from sangkien import dashboard
+
+    app.include_router(dashboard.router, dependencies=[Depends(reader)])  # the page at /, its data, its assets
+
     def openapi() -> dict[str, Any]:
         """FastAPI's spec, plus the submission's schema (the body is read by hand, for the size limit)."""
         if app.openapi_schema is None:

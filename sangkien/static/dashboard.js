@@ -1,0 +1,324 @@
+// The dashboard page: fetches /api/v1/dashboard (and a unit's children on a drill-down)
+// and renders it with DOM nodes only. Every text from the data goes through textContent,
+// never innerHTML, so a unit or source name cannot inject markup.
+(function () {
+  "use strict";
+
+  var L = JSON.parse(document.getElementById("labels").textContent);
+  var SVG = "http://www.w3.org/2000/svg";
+  var PAGE = 200; // rows drawn before "show all": a sector union can have thousands of units
+  var numbers = new Intl.NumberFormat(L.locale);
+  var percent = new Intl.NumberFormat(L.locale, { style: "percent", maximumFractionDigits: 1 });
+  var moment = new Intl.DateTimeFormat(L.locale, {
+    dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Ho_Chi_Minh"
+  });
+  var day = new Intl.DateTimeFormat(L.locale, { day: "2-digit", month: "2-digit", year: "numeric",
+    timeZone: "Asia/Ho_Chi_Minh" });
+  var state = { phase: null, view: null, showAll: false, summary: null };
+  var main = document.getElementById("dashboard");
+
+  // --- small DOM helpers ------------------------------------------------------------
+  function el(tag, props) {
+    var node = document.createElement(tag);
+    if (props) {
+      Object.keys(props).forEach(function (key) {
+        if (key === "text") node.textContent = props[key];
+        else if (key === "class") node.className = props[key];
+        else node.setAttribute(key, props[key]);
+      });
+    }
+    for (var i = 2; i < arguments.length; i++) {
+      var child = arguments[i];
+      if (child === null || child === undefined) continue;
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  function svg(tag, attrs, text) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attrs || {}).forEach(function (key) { node.setAttribute(key, attrs[key]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+    return node;
+  }
+
+  function num(value) { return value === null || value === undefined ? "–" : numbers.format(value); }
+  function pct(value) { return value === null || value === undefined ? "–" : percent.format(value); }
+  function when(text) { return text ? moment.format(new Date(text)) : "–"; }
+  function label(group, key) { return (L[group] && L[group][key]) || key || ""; }
+
+  function phaseName(p) {
+    return L.locale.indexOf("vi") === 0 && p.name ? p.name : L.phase + " " + p.phase;
+  }
+
+  function figures(unit, phase) {
+    if (!unit) return null;
+    for (var i = 0; i < unit.phases.length; i++) if (unit.phases[i].phase === phase) return unit.phases[i];
+    return null;
+  }
+
+  function bar(completion) {
+    var wrap = el("span", { class: "bar", role: "img", "aria-label": pct(completion) });
+    var fill = el("span", { class: "fill" + (completion !== null && completion >= 1 ? " done" : "") });
+    fill.style.width = Math.min(100, Math.max(0, (completion || 0) * 100)).toFixed(1) + "%";
+    wrap.appendChild(fill);
+    return wrap;
+  }
+
+  function fetchJSON(url) {
+    return fetch(url, { headers: { Accept: "application/json" } }).then(function (reply) {
+      if (!reply.ok) {
+        return reply.json().catch(function () { return {}; }).then(function (body) {
+          throw new Error(reply.status + " " + (body.detail || reply.statusText));
+        });
+      }
+      return reply.json();
+    });
+  }
+
+  // --- sections -----------------------------------------------------------------------
+  function renderNational(view) {
+    var box = clear(document.getElementById("national"));
+    if (!view.unit) return;
+    view.phases.forEach(function (p) {
+      var f = figures(view.unit, p.phase);
+      var counted = el("strong", { class: "counted", "data-value": String(f.counted), text: num(f.counted) });
+      var card = el("article", { class: "card", "data-phase": String(p.phase) },
+        el("h3", { text: phaseName(p) }),
+        el("p", { class: "big" }, counted,
+          el("span", { class: "of", text: " / " + (f.target === null ? L.no_target : num(f.target)) })),
+        el("p", { class: "basis", text: label("bases", f.basis) }),
+        bar(f.completion),
+        el("p", { class: "completion" }, L.completion + ": ",
+          el("strong", { "data-value": f.completion === null ? "" : String(f.completion), text: pct(f.completion) })));
+      box.appendChild(card);
+    });
+  }
+
+  function renderTabs(view) {
+    var tabs = clear(document.getElementById("phase-tabs"));
+    view.phases.forEach(function (p) {
+      var button = el("button", { type: "button", "data-phase": String(p.phase),
+        "aria-pressed": String(p.phase === state.phase), text: L.phase + " " + p.phase });
+      button.addEventListener("click", function () {
+        state.phase = p.phase;
+        renderTabs(state.view);
+        renderUnits(state.view);
+        renderTrend(state.view);
+      });
+      tabs.appendChild(button);
+    });
+  }
+
+  function ranked(units, phase) {
+    return units.slice().sort(function (a, b) {
+      var fa = figures(a, phase) || {}, fb = figures(b, phase) || {};
+      var ca = fa.completion === undefined ? null : fa.completion;
+      var cb = fb.completion === undefined ? null : fb.completion;
+      if ((ca === null) !== (cb === null)) return ca === null ? 1 : -1;
+      if (ca !== cb) return cb - ca;
+      if ((fa.counted || 0) !== (fb.counted || 0)) return (fb.counted || 0) - (fa.counted || 0);
+      return a.code < b.code ? -1 : a.code > b.code ? 1 : 0;
+    });
+  }
+
+  function renderCrumbs(view) {
+    var nav = clear(document.getElementById("crumbs"));
+    var trail = view.path.concat([{ code: view.unit.code, name: view.unit.name }]);
+    trail.forEach(function (step, i) {
+      if (i > 0) nav.appendChild(el("span", { class: "sep", "aria-hidden": "true", text: "›" }));
+      var last = i === trail.length - 1;
+      if (last) nav.appendChild(el("span", { class: "here", "aria-current": "page", text: step.name }));
+      else {
+        var top = state.summary.unit && step.code === state.summary.unit.code;
+        nav.appendChild(el("a", { href: top ? "#" : "#unit=" + encodeURIComponent(step.code), text: step.name }));
+      }
+    });
+  }
+
+  function renderUnits(view) {
+    var body = clear(document.querySelector("#units tbody"));
+    var more = clear(document.getElementById("units-more"));
+    var rows = ranked(view.children, state.phase);
+    var shown = state.showAll ? rows : rows.slice(0, PAGE);
+    if (!rows.length) more.appendChild(document.createTextNode(L.no_units));
+    shown.forEach(function (unit, i) {
+      var f = figures(unit, state.phase) || { counted: 0, target: null, completion: null };
+      var name = unit.children > 0
+        ? el("button", { type: "button", class: "drill", "data-code": unit.code, title: L.open_unit, text: unit.name })
+        : el("span", { text: unit.name });
+      if (unit.children > 0) {
+        name.addEventListener("click", function () { location.hash = "unit=" + encodeURIComponent(unit.code); });
+      }
+      body.appendChild(el("tr", { "data-code": unit.code },
+        el("td", { class: "num", text: String(i + 1) }),
+        el("td", { class: "name" }, name, el("span", { class: "code", text: unit.code })),
+        el("td", { class: "kind", text: label("kinds", unit.kind) }),
+        el("td", { class: "num", "data-value": String(f.counted), text: num(f.counted) }),
+        el("td", { class: "num target", text: f.target === null ? "–" : num(f.target) }),
+        el("td", { class: "bar-col" }, bar(f.completion), el("span", { class: "pct", text: pct(f.completion) }))));
+    });
+    if (shown.length < rows.length) {
+      var all = el("button", { type: "button", class: "more", text: L.show_all + " (" + num(rows.length) + ")" });
+      all.addEventListener("click", function () { state.showAll = true; renderUnits(view); });
+      more.appendChild(all);
+    }
+  }
+
+  function renderTrend(view) {
+    var box = clear(document.getElementById("trend"));
+    document.getElementById("trend-unit").textContent = "— " + view.unit.name;
+    var points = view.history.filter(function (h) { return h.phase === state.phase; });
+    var f = figures(view.unit, state.phase);
+    var target = f ? f.target : null;
+    if (!points.length) { box.appendChild(el("p", { class: "muted", text: L.no_history })); return; }
+    // drawn at the box's own width so that text keeps its size on a phone and a wide screen
+    var W = Math.max(300, Math.round(box.clientWidth || 640) - 16), H = W < 500 ? 200 : 260;
+    var left = 64, right = 16, top = 20, bottom = 32;
+    var times = points.map(function (p) { return Date.parse(p.as_of); });
+    var t0 = Math.min.apply(null, times), t1 = Math.max.apply(null, times);
+    var peak = Math.max(target || 0, Math.max.apply(null, points.map(function (p) { return p.counted; })), 1);
+    var step = niceStep(peak / 4), high = Math.ceil(peak * 1.05 / step) * step;
+    function x(t) { return t1 === t0 ? (left + W - right) / 2 : left + (t - t0) / (t1 - t0) * (W - left - right); }
+    function y(v) { return H - bottom - v / high * (H - top - bottom); }
+    var chart = svg("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, class: "trend", role: "img",
+      "aria-label": L.trend + " — " + phaseName({ phase: state.phase }) });
+    for (var v = 0; v <= high + step / 2; v += step) {
+      chart.appendChild(svg("line", { x1: left, x2: W - right, y1: y(v), y2: y(v), class: "grid" }));
+      chart.appendChild(svg("text", { x: left - 6, y: y(v) + 4, class: "axis", "text-anchor": "end" },
+        numbers.format(v)));
+    }
+    chart.appendChild(svg("text", { x: left, y: H - 8, class: "axis" }, day.format(new Date(t0))));
+    chart.appendChild(svg("text", { x: W - right, y: H - 8, class: "axis", "text-anchor": "end" },
+      day.format(new Date(t1))));
+    if (target !== null) {
+      chart.appendChild(svg("line", { x1: left, x2: W - right, y1: y(target), y2: y(target), class: "target" }));
+      chart.appendChild(svg("text", { x: W - right, y: y(target) - 6, class: "target-label", "text-anchor": "end" },
+        L.target_line + " " + numbers.format(target)));
+    }
+    chart.appendChild(svg("polyline", { class: "line", points: points.map(function (p, i) {
+      return x(times[i]).toFixed(1) + "," + y(p.counted).toFixed(1);
+    }).join(" ") }));
+    points.forEach(function (p, i) {
+      var dot = svg("circle", { cx: x(times[i]).toFixed(1), cy: y(p.counted).toFixed(1), r: 3, class: "dot" });
+      dot.appendChild(svg("title", {}, when(p.as_of) + ": " + numbers.format(p.counted)));
+      chart.appendChild(dot);
+    });
+    box.appendChild(chart);
+  }
+
+  // 1, 2 or 5 times a power of ten, at least ``rough`` and never below 1 (counts are whole)
+  function niceStep(rough) {
+    if (rough <= 1) return 1;
+    var power = Math.pow(10, Math.floor(Math.log10(rough)));
+    var steps = [1, 2, 5, 10];
+    for (var i = 0; i < steps.length; i++) if (steps[i] * power >= rough) return steps[i] * power;
+    return 10 * power;
+  }
+
+  function table(columns, rows, empty) {
+    if (!rows.length) return el("p", { class: "muted", text: empty });
+    var head = el("tr");
+    columns.forEach(function (c) { head.appendChild(el("th", { scope: "col", class: c.num ? "num" : "", text: c.title })); });
+    var body = el("tbody");
+    rows.forEach(function (row) {
+      var tr = el("tr");
+      columns.forEach(function (c) {
+        var value = c.value(row);
+        tr.appendChild(el("td", { class: (c.num ? "num " : "") + (c.cls ? c.cls(row) : "") },
+          value === null || value === undefined ? "" : String(value)));
+      });
+      body.appendChild(tr);
+    });
+    return el("table", { class: "plain" }, el("thead", null, head), body);
+  }
+
+  function renderDiscrepancies(list) {
+    var box = clear(document.getElementById("discrepancies"));
+    box.appendChild(table([
+      { title: L.kind, value: function (r) { return r.kind; } },
+      { title: L.unit, value: function (r) { return (r.unit_name || "") + (r.unit_code ? " (" + r.unit_code + ")" : ""); } },
+      { title: L.phase, value: function (r) { return r.phase; }, num: true },
+      { title: L.measure, value: function (r) { return r.measure; } },
+      { title: L.expected, value: function (r) { return typeof r.expected === "number" ? num(r.expected) : r.expected; }, num: true },
+      { title: L.actual, value: function (r) { return typeof r.actual === "number" ? num(r.actual) : r.actual; }, num: true },
+      { title: L.difference, value: function (r) { return typeof r.difference === "number" ? num(r.difference) : r.difference; }, num: true },
+      { title: L.cause, value: function (r) { return r.cause; } },
+      { title: L.detail, value: function (r) { return r.detail; } }
+    ], list, L.no_discrepancies));
+  }
+
+  function renderSources(list) {
+    var box = clear(document.getElementById("sources"));
+    box.appendChild(table([
+      { title: L.source, value: function (r) { return r.source; } },
+      { title: L.last_sync, value: function (r) { return when(r.last_sync_at); } },
+      { title: L.status, value: function (r) { return label("statuses", r.status) + (r.error ? ": " + r.error : ""); },
+        cls: function (r) { return "status-" + r.status; } },
+      { title: L.last_ok, value: function (r) { return when(r.last_ok_at); } },
+      { title: L.received, value: function (r) { return num(r.received); }, num: true },
+      { title: L.accepted, value: function (r) { return num(r.accepted); }, num: true },
+      { title: L.quarantined, value: function (r) { return num(r.quarantined); }, num: true }
+    ], list, L.no_sources));
+  }
+
+  // --- loading and navigation ---------------------------------------------------------
+  function showView(view) {
+    state.view = view;
+    state.showAll = false;
+    renderTabs(view);
+    renderCrumbs(view);
+    renderUnits(view);
+    renderTrend(view);
+  }
+
+  function fail(error) {
+    var status = document.getElementById("status");
+    status.textContent = L.load_error + ": " + error.message;
+    status.className = "status error";
+    status.setAttribute("role", "alert");
+    main.setAttribute("data-state", "error");
+  }
+
+  function ready() {
+    document.getElementById("status").textContent = "";
+    main.setAttribute("data-state", "ready");
+    main.setAttribute("data-render-ms", String(Math.round(performance.now())));
+  }
+
+  function route() {
+    var match = /^#unit=(.+)$/.exec(location.hash);
+    main.setAttribute("data-state", "loading");
+    if (!match || (state.summary.unit && decodeURIComponent(match[1]) === state.summary.unit.code)) {
+      showView(state.summary);
+      ready();
+      return;
+    }
+    fetchJSON("api/v1/dashboard/units/" + match[1] + (state.phase === null ? "" : "?phase=" + state.phase))
+      .then(function (view) { showView(view); ready(); document.getElementById("h-units").scrollIntoView(); })
+      .catch(fail);
+  }
+
+  fetchJSON("api/v1/dashboard").then(function (summary) {
+    state.summary = summary;
+    document.getElementById("as-of").textContent = summary.as_of ? when(summary.as_of) : L.never_synced;
+    if (summary.as_of) document.getElementById("as-of").setAttribute("datetime", summary.as_of);
+    renderNational(summary);
+    renderDiscrepancies(summary.discrepancies);
+    renderSources(summary.sources);
+    state.phase = summary.rank_phase;
+    if (!summary.unit) { ready(); return; }
+    window.addEventListener("hashchange", route);
+    var resizing = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(resizing);
+      resizing = setTimeout(function () { if (state.view) renderTrend(state.view); }, 150);
+    });
+    route();
+  }).catch(fail);
+})();
