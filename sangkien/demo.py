@@ -89,10 +89,19 @@ def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> i
                if kind in TOP_KINDS}
     print("5. report (national, provinces and sector unions; `sangkien report` shows every unit):\n")
     print(format_table([r for r in rows if r["unit_code"] in top and (r["records"] or r["target"])], as_of))
+    from sangkien.reconcile import discrepancies
+    from sangkien.workbook import write_workbook
+
+    workbook = folder / "sangkien-report.xlsx"
+    with engine.connect() as conn:
+        write_workbook(conn, workbook, discrepancies=discrepancies(conn, kinds=("sources", "pushed")))
     print(f"\nDone in {time.perf_counter() - started:.0f} s. Files:")
+    print(f"  workbook (overview, a sheet per phase, discrepancies, quarantine): {workbook}")
     print(f"  world (org tree, quotas, source files, truth.csv): {world}")
     print(f"  store: {url}")
     print("  the simulated portal and Hà Nội system ran for the demo only: `sangkien sandbox serve portal --world "
           f"{world}` starts one again (the demo's connectors point at ports that are now closed)")
-    print(f"Try: sangkien --db {url} report --unit VGCL     sangkien --db {url} export links --out links.csv")
+    print(f"The dashboard: run `sangkien --db {url} serve` and open http://127.0.0.1:8700/ (the intake API's docs "
+          "are at /docs)")
+    print(f"Try: sangkien --db {url} report --unit VGCL     sangkien --db {url} reconcile --unit P01")
     return 0

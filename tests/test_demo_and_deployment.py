@@ -22,6 +22,10 @@ def test_demo_ends_with_the_report_and_where_the_files_are_without_noise(tmp_pat
     assert "world (org tree, quotas, source files, truth.csv)" in out
     assert "Traceback" not in result.stderr and "WARNING" not in result.stderr.upper()
     assert (tmp_path / "demo" / "sangkien.db").exists()
+    workbook = tmp_path / "demo" / "sangkien-report.xlsx"
+    assert f"workbook (overview, a sheet per phase, discrepancies, quarantine): {workbook}" in out
+    assert workbook.stat().st_size > 0
+    assert "open http://127.0.0.1:8700/" in out.splitlines()[-2]  # the page's address, at the end
 
 
 def test_cli_sync_runs_the_prefect_flow_and_reports_a_failed_source_in_one_line(tmp_path: Path) -> None:
