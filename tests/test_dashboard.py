@@ -56,8 +56,10 @@ def _app(engine: sa.Engine) -> FastAPI:
 
 
 def _record_nights(engine: sa.Engine, nights: int) -> None:
-    """count_history as nightly roll-ups would leave it: today's counts, smaller on earlier nights."""
+    """count_history as nightly roll-ups would leave it: today's counts, smaller on earlier nights (in place of
+    the one point the sync's own roll-up left)."""
     with engine.begin() as conn:
+        conn.execute(store.count_history.delete())
         counts = conn.execute(sa.select(store.unit_counts)).mappings().all()
         rows = []
         for night in range(nights):
