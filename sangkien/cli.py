@@ -357,8 +357,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from sangkien.api import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(_engine(args), max_bytes=args.max_bytes)
-    print(f"serving the intake API on http://{args.host}:{args.port} (docs at /docs); Ctrl-C stops", flush=True)
+    import threading
+
+    from sangkien.dashboard import warm_cache
+
+    engine = _engine(args)
+    app = create_app(engine, max_bytes=args.max_bytes)
+    threading.Thread(target=warm_cache, args=(engine,), daemon=True).start()  # the first viewer need not wait
+    print(f"serving on http://{args.host}:{args.port}: the dashboard at /, the intake API's docs at /docs; "
+          "Ctrl-C stops", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if not args.debug else "info")
     return 0
 
