@@ -411,6 +411,16 @@ def _report_workbook(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_or_write(text: str, out: str | None) -> int:
+    """Print ``text``, or write it to ``out`` and say so."""
+    if out:
+        Path(out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        print(f"wrote {out}")
+    else:
+        print(text)
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from sangkien.report import render_report
 
@@ -418,12 +428,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return _report_workbook(args)
     with _engine(args).connect() as conn:
         text = render_report(conn, args.format, args.phase, args.unit)
-    if args.out:
-        Path(args.out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        print(f"wrote {args.out}")
-    else:
-        print(text)
-    return 0
+    return _print_or_write(text, args.out)
 
 
 # --- reconcile ---------------------------------------------------------------------------------
@@ -441,12 +446,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
     with _engine(args).connect() as conn:
         text = render_reconciliation(conn, args.format, args.section, args.unit, args.phase, args.as_of)
-    if args.out:
-        Path(args.out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        print(f"wrote {args.out}")
-    else:
-        print(text)
-    return 0
+    return _print_or_write(text, args.out)
 
 
 def add_reconcile_command(sub: argparse._SubParsersAction) -> None:

@@ -103,6 +103,16 @@ def ancestor_pairs(conn: Connection, as_of: dt.date | None = None, units: pd.Dat
     return closure[closure["ancestor"].isin(reported_units(units, as_of))].reset_index(drop=True)
 
 
+def _initiative_counts(inits: pd.DataFrame) -> pd.DataFrame:
+    """Per (unit, phase): initiatives, valid, pending, rejected and the benefit sum of ``inits``."""
+    status = inits["status"]
+    frame = inits.assign(valid=status == "valid", pending=status == "pending", rejected=status == "rejected",
+                         benefit_vnd=inits["benefit_vnd"].astype(float))
+    return frame.groupby(["unit_code", "phase"]).agg(
+        initiatives=("status", "size"), valid=("valid", "sum"), pending=("pending", "sum"),
+        rejected=("rejected", "sum"), benefit_vnd=("benefit_vnd", "sum"))
+
+
 def per_unit_counts(conn: Connection) -> pd.DataFrame:
     """Counts per (own unit, phase), before any roll-up; every basis is additive over distinct units."""
     inits = store.read_frame(conn, sa.select(
@@ -114,12 +124,7 @@ def per_unit_counts(conn: Connection) -> pd.DataFrame:
     parts = []
     inits = inits.dropna(subset=["phase"])
     if not inits.empty:
-        status = inits["status"]
-        inits = inits.assign(valid=status == "valid", pending=status == "pending", rejected=status == "rejected",
-                             benefit_vnd=inits["benefit_vnd"].astype(float))
-        parts.append(inits.groupby(["unit_code", "phase"]).agg(
-            initiatives=("status", "size"), valid=("valid", "sum"), pending=("pending", "sum"),
-            rejected=("rejected", "sum"), benefit_vnd=("benefit_vnd", "sum")))
+        parts.append(_initiative_counts(inits))
     recs = recs.dropna(subset=["phase"])
     if not recs.empty:
         recs["eligible"] = recs["eligible"].astype(bool)
@@ -168,12 +173,7 @@ def combined_per_unit_counts(conn: Connection) -> pd.DataFrame:
     inits = combined.initiatives
     parts = []
     if not inits.empty:
-        status = inits["status"]
-        frame = inits.assign(valid=status == "valid", pending=status == "pending", rejected=status == "rejected",
-                             benefit_vnd=inits["benefit_vnd"].astype(float))
-        parts.append(frame.groupby(["unit_code", "phase"]).agg(
-            initiatives=("status", "size"), valid=("valid", "sum"), pending=("pending", "sum"),
-            rejected=("rejected", "sum"), benefit_vnd=("benefit_vnd", "sum")))
+        parts.append(_initiative_counts(inits))
         people = combined.people.merge(inits[["id", "unit_code", "phase"]], on="id")
         people = people[["unit_code", "phase", "person"]].drop_duplicates()
         parts.append(people.groupby(["unit_code", "phase"]).agg(registrants=("person", "size")))
