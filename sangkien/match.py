@@ -83,20 +83,65 @@ DEFAULT_MODEL = MatchModel()
 
 @dataclass
 class Prepared:
-    """Integer-coded arrays of a frame of records, ready for blocking and comparison."""
+    """Coded arrays of a frame of records, ready for blocking and comparison.
+
+    Every code is a stable 63-bit hash of the value (:func:`hash_codes`; -1 when missing):
+    equal values get equal codes in every run and process, so the arrays of records
+    prepared on different nights (the persisted match index, :mod:`sangkien.matchindex`)
+    can be compared and blocked together.
+    """
 
     n: int
-    unit: np.ndarray            # int codes
-    unit_parents: np.ndarray    # (n, 2) int codes of the geographic and sector parent, -1 if none
+    unit: np.ndarray            # codes of unit_code
+    unit_parents: np.ndarray    # (n, 2) codes of the geographic and sector parent, -1 if none
     title: np.ndarray           # folded titles (object)
     title_code: np.ndarray
-    authors: np.ndarray         # (n, k) int codes of author keys, -1 padded
+    head: np.ndarray            # code of the title's first ``title_chars`` characters (-1 if under 8 long)
+    tail: np.ndarray            # and of its last ones
+    authors: np.ndarray         # (n, k) codes of author keys, -1 padded
     n_authors: np.ndarray
-    days: dict[str, np.ndarray]  # date columns as int day numbers, INT_MIN when missing
-    portal: np.ndarray          # int codes, -1 when missing
+    days: dict[str, np.ndarray]  # date columns as int day numbers, _NO_DAY when missing
+    portal: np.ndarray          # codes, -1 when missing
+
+    def take(self, rows: np.ndarray) -> "Prepared":
+        """The prepared arrays of ``rows`` only."""
+        return Prepared(len(rows), self.unit[rows], self.unit_parents[rows], self.title[rows], self.title_code[rows],
+                        self.head[rows], self.tail[rows], self.authors[rows], self.n_authors[rows],
+                        {k: v[rows] for k, v in self.days.items()}, self.portal[rows])
+
+
+def concat_prepared(parts: list[Prepared]) -> Prepared:
+    """Rows of several prepared frames, in order, as one."""
+    width = max(p.authors.shape[1] for p in parts)
+    authors = np.concatenate([np.pad(p.authors, ((0, 0), (0, width - p.authors.shape[1])), constant_values=-1)
+                              for p in parts])
+    return Prepared(sum(p.n for p in parts), *(np.concatenate([getattr(p, f) for p in parts]) for f in
+                                               ("unit", "unit_parents", "title", "title_code", "head", "tail")),
+                    authors, np.concatenate([p.n_authors for p in parts]),
+                    {k: np.concatenate([p.days[k] for p in parts]) for k in parts[0].days},
+                    np.concatenate([p.portal for p in parts]))
 
 
 _NO_DAY = np.iinfo(np.int64).min // 4
+DATE_COLUMNS = ("applied_on", "recognized_on", "submitted_at")
+
+
+def hash_codes(values: object) -> np.ndarray:
+    """A stable 63-bit code per value (int64 >= 0), -1 for a missing or empty one.
+
+    pandas' hash_array (SipHash with a fixed key): the same string gets the same code in
+    every process, so codes can be stored and compared across runs. The index records the
+    scheme (:data:`CODE_SCHEME`); a change of it rebuilds the index with a full run.
+    """
+    s = pd.Series(values, dtype=object)
+    missing = (s.isna() | (s == "")).to_numpy()
+    hashed = pd.util.hash_array(s.where(~missing, "").to_numpy(dtype=object), categorize=True)
+    out = (hashed >> np.uint64(1)).astype(np.int64)
+    out[missing] = -1
+    return out
+
+
+CODE_SCHEME = f"siphash-pandas-{pd.__version__.split('.')[0]}-v1"
 
 
 def _days(values: pd.Series) -> np.ndarray:
@@ -106,42 +151,52 @@ def _days(values: pd.Series) -> np.ndarray:
     return out
 
 
-def prepare(frame: pd.DataFrame, parents: dict[str, tuple[str | None, str | None]] | None = None) -> Prepared:
+def title_ends(title: np.ndarray, model: "MatchModel") -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the first and last ``title_chars`` characters of each folded title (-1 if under 8 long)."""
+    s = pd.Series(title, dtype=object)
+    short = s.str.len() < 8
+    return (hash_codes(s.str[: model.title_chars].where(~short)),
+            hash_codes(s.str[-model.title_chars:].where(~short)))
+
+
+def parent_codes(units: pd.Series, parents: dict[str, tuple[str | None, str | None]] | None) -> np.ndarray:
+    """(n, 2) codes of each unit's geographic and sector parent (-1 if none or unknown)."""
+    n = len(units)
+    if not parents:
+        return np.full((n, 2), -1, dtype=np.int64)
+    codes, uniques = pd.factorize(pd.Series(units, dtype=object), use_na_sentinel=True)
+    par = np.full((len(uniques) + 1, 2), -1, dtype=np.int64)  # last row: a missing unit
+    for k in range(2):
+        par[:-1, k] = hash_codes([parents.get(u, (None, None))[k] for u in uniques])
+    return par[np.where(codes >= 0, codes, len(uniques))]
+
+
+def prepare(frame: pd.DataFrame, parents: dict[str, tuple[str | None, str | None]] | None = None,
+            model: "MatchModel | None" = None) -> Prepared:
     """Code the columns the matcher reads: unit_code, title_folded, author_keys ("|"-joined),
     applied_on, recognized_on, submitted_at, portal_id. ``parents`` maps a unit code to its
     (geographic, sector) parents, for the "related unit" level."""
+    model = model or DEFAULT_MODEL
     frame = frame.reset_index(drop=True)  # rows are positions from here on
     n = len(frame)
-    unit_codes, unit_values = pd.factorize(frame["unit_code"].astype(object), use_na_sentinel=True)
-    lookup = {code: i for i, code in enumerate(unit_values)}
-    unit_parents = np.full((n, 2), -1, dtype=np.int64)
-    if parents:
-        par = np.full((len(unit_values), 2), -1, dtype=np.int64)
-        extra: dict[str, int] = {}
-        for i, code in enumerate(unit_values):
-            for k, p in enumerate(parents.get(code, (None, None))):
-                if p:
-                    par[i, k] = lookup.get(p, extra.setdefault(p, len(unit_values) + len(extra)))
-        unit_parents = np.where(unit_codes[:, None] >= 0, par[np.maximum(unit_codes, 0)], -1)
+    units = frame["unit_code"].astype(object)
     title = frame["title_folded"].fillna("").astype(object).to_numpy()
-    title_code = pd.factorize(title)[0]
     keys = frame["author_keys"].fillna("").astype(str)
     exploded = keys.str.split("|").explode()
     exploded = exploded[exploded.notna() & (exploded != "")]
     row = exploded.index.to_numpy()
-    codes = pd.factorize(exploded.to_numpy())[0]
+    codes = hash_codes(exploded.to_numpy())
     slot = pd.Series(row).groupby(row).cumcount().to_numpy()
     width = max(1, int(slot.max()) + 1) if len(slot) else 1
     width = min(width, 8)
-    authors = np.full((n, width), -1, dtype=np.int32)
+    authors = np.full((n, width), -1, dtype=np.int64)
     keep = slot < width
     authors[row[keep], slot[keep]] = codes[keep]
     n_authors = (authors >= 0).sum(axis=1)
-    portal_raw = frame["portal_id"].astype(object).where(frame["portal_id"].notna() & (frame["portal_id"] != ""))
-    portal = pd.factorize(portal_raw, use_na_sentinel=True)[0]
-    days = {name: _days(frame[name]) for name in ("applied_on", "recognized_on", "submitted_at")}
-    return Prepared(n, unit_codes.astype(np.int64), unit_parents, title, title_code, authors, n_authors, days,
-                    portal.astype(np.int64))
+    head, tail = title_ends(title, model)
+    days = {name: _days(frame[name]) for name in DATE_COLUMNS}
+    return Prepared(n, hash_codes(units), parent_codes(units, parents), title, hash_codes(title), head, tail,
+                    authors, n_authors, days, hash_codes(frame["portal_id"]))
 
 
 # --- blocking ------------------------------------------------------------------------------
@@ -171,43 +226,47 @@ def _block_pairs(keys: np.ndarray, rows: np.ndarray, max_block: int) -> np.ndarr
     return np.concatenate(out) if out else np.empty((0, 2), dtype=np.int64)
 
 
-def _combine(*codes: np.ndarray) -> np.ndarray:
-    """One int64 key per row for a tuple of non-negative int code columns (-1 anywhere -> -1)."""
-    combined = np.zeros(len(codes[0]), dtype=np.int64)
-    missing = np.zeros(len(codes[0]), dtype=bool)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(salt: int, *codes: np.ndarray) -> np.ndarray:
+    """One stable 63-bit key per row for a tuple of code columns (-1 anywhere -> -1)."""
+    n = len(codes[0])
+    h = np.full(n, (salt * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF, dtype=np.uint64)
+    missing = np.zeros(n, dtype=bool)
     for c in codes:
         c = np.asarray(c, dtype=np.int64)
         missing |= c < 0
-        combined = combined * (int(c.max(initial=0)) + 1) + np.maximum(c, 0)
-    return np.where(missing, -1, combined)
+        h = (h ^ c.view(np.uint64)) * _GOLDEN
+        h ^= h >> np.uint64(29)
+    out = (h >> np.uint64(1)).astype(np.int64)
+    out[missing] = -1
+    return out
 
 
-def _offset_codes(values: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """Non-negative int codes (value minus the smallest known one); -1 where unknown."""
-    if not known.any():
-        return np.full(len(values), -1, dtype=np.int64)
-    return np.where(known, values - values[known].min(), -1)
+def _known(values: np.ndarray, known: np.ndarray) -> np.ndarray:
+    return np.where(known, values, -1)
+
+
+BLOCKING_RULES = ("unit+month", "unit+author", "unit+title start", "unit+title end", "author+applied", "portal_id")
 
 
 def blocking_keys(prep: Prepared, model: MatchModel = DEFAULT_MODEL) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Each blocking rule's (key code, row) arrays."""
+    """Each blocking rule's (key, row) arrays; keys are stable codes (-1: no key)."""
     rows = np.arange(prep.n, dtype=np.int64)
     applied = prep.days["applied_on"]
     known = applied != _NO_DAY
-    month = _offset_codes(applied.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64), known)
-    day = _offset_codes(applied, known)
-    title = pd.Series(prep.title, dtype=object)
-    head = pd.factorize(title.str[: model.title_chars].where(title.str.len() >= 8))[0]
-    tail = pd.factorize(title.str[-model.title_chars:].where(title.str.len() >= 8))[0]
+    month = _known(np.where(known, applied, 0).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64), known)
+    day = _known(applied, known)
     a_rows = np.repeat(rows, prep.authors.shape[1])
     a_codes = prep.authors.reshape(-1)
     return {
-        "unit+month": (_combine(prep.unit, month), rows),
-        "unit+author": (_combine(prep.unit[a_rows], a_codes), a_rows),
-        "unit+title start": (_combine(prep.unit, head), rows),
-        "unit+title end": (_combine(prep.unit, tail), rows),
-        "author+applied": (_combine(a_codes, day[a_rows]), a_rows),
-        "portal_id": (prep.portal, rows),
+        "unit+month": (_mix(1, prep.unit, month), rows),
+        "unit+author": (_mix(2, prep.unit[a_rows], a_codes), a_rows),
+        "unit+title start": (_mix(3, prep.unit, prep.head), rows),
+        "unit+title end": (_mix(4, prep.unit, prep.tail), rows),
+        "author+applied": (_mix(5, a_codes, day[a_rows]), a_rows),
+        "portal_id": (_mix(6, prep.portal), rows),
     }
 
 
@@ -436,6 +495,7 @@ class Resolution:
     """What :func:`resolve_frame` decided: a label per row and the scored pairs."""
 
     labels: np.ndarray
+    prep: Prepared
     i: np.ndarray
     j: np.ndarray
     levels: pd.DataFrame
@@ -447,9 +507,9 @@ def resolve_frame(frame: pd.DataFrame, model: MatchModel = DEFAULT_MODEL,
                   must: tuple[np.ndarray, np.ndarray] | None = None,
                   cannot: tuple[np.ndarray, np.ndarray] | None = None) -> Resolution:
     """Block, score and cluster every row of ``frame`` (see :func:`prepare` for the columns)."""
-    prep = prepare(frame, parents)
+    prep = prepare(frame, parents, model)
     i, j = candidate_pairs(prep, model)
     levels = compare(prep, i, j, model)
     weight = weigh(levels, model)
     labels = cluster(prep.n, i, j, weight, model, must, cannot)
-    return Resolution(labels, i, j, levels, weight)
+    return Resolution(labels, prep, i, j, levels, weight)

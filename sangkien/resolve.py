@@ -23,6 +23,7 @@ module runs it against the store:
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -31,8 +32,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from sangkien import match, store
+from sangkien import match, matchindex, store
 from sangkien.settings import get_setting
+
+log = logging.getLogger("sangkien.resolve")
 
 STATUS_RANK = {"rejected": 0, "pending": 1, "valid": 2}  # among equally trusted members, the most advanced wins
 RANK_STATUS = {v: k for k, v in STATUS_RANK.items()}
@@ -53,17 +56,27 @@ class ResolveCounts:
     seconds: float = 0.0
 
 
-def _load_records(conn: Connection) -> pd.DataFrame:
+def _record_query() -> sa.Select:
     r, w = store.records.c, store.raw_records.c
-    recs = store.read_frame(conn, (
-        sa.select(r.raw_id, r.source, r.portal_id, r.title, r.title_folded, r.author_keys, r.unit_code,
-                  r.recognized_on, r.applied_on, r.submitted_at, r.status, r.benefit_vnd, r.phase, w.content_hash)
-        .join(store.raw_records, w.id == r.raw_id)
-        .where(w.outcome == "accepted")
-        .order_by(r.raw_id)), RECORD_COLUMNS)
+    return (sa.select(r.raw_id, r.source, r.portal_id, r.title, r.title_folded, r.author_keys, r.unit_code,
+                      r.recognized_on, r.applied_on, r.submitted_at, r.status, r.benefit_vnd, r.phase, w.content_hash)
+            .join(store.raw_records, w.id == r.raw_id)
+            .where(w.outcome == "accepted"))
+
+
+def _dated(recs: pd.DataFrame) -> pd.DataFrame:
     for name in ("recognized_on", "applied_on", "submitted_at"):
         recs[name] = pd.to_datetime(recs[name])
     return recs
+
+
+def _load_records(conn: Connection, queued_upto: int | None = None) -> pd.DataFrame:
+    """Accepted records: all of them, or those queued (seq <= ``queued_upto``) for resolution."""
+    query = _record_query()
+    if queued_upto is not None:
+        q = store.resolve_queue.c
+        query = query.where(store.records.c.raw_id.in_(sa.select(q.raw_id).where(q.seq <= queued_upto)))
+    return _dated(store.read_frame(conn, query.order_by(store.records.c.raw_id), RECORD_COLUMNS))
 
 
 def unit_parents(conn: Connection) -> dict[str, tuple[str | None, str | None]]:
@@ -86,25 +99,61 @@ def _positions(raw_ids: pd.Series, a: pd.Series, b: pd.Series) -> tuple[np.ndarr
     return pa[ok].astype(np.int64), pb[ok].astype(np.int64)
 
 
+def _queue_top(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.max(store.resolve_queue.c.seq))).scalar() or 0)
+
+
+def _count(conn: Connection, table: sa.Table) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
 def resolve_initiatives(engine: Engine, run_id: int | None, full: bool = False,
                         model: match.MatchModel = match.DEFAULT_MODEL) -> ResolveCounts:
-    """Bring initiatives up to date with the accepted records (incremental unless ``full``)."""
+    """Bring initiatives up to date with the accepted records (incremental unless ``full``).
+
+    A run is full when asked, when a reviewer decided something since the last run, or
+    when the match index is missing, coded under another scheme, or disagrees with the
+    members (e.g. a store resolved before the index existed).
+    """
     started = time.perf_counter()
+    timer = _Stages()
     with engine.connect() as conn:
-        recs = _load_records(conn)
-        m = store.initiative_members.c
-        previous = store.read_frame(conn, sa.select(m.raw_id, m.initiative_id, m.content_hash),
-                                    ["raw_id", "initiative_id", "content_hash"]).set_index("raw_id")
+        queued = _queue_top(conn)
         decisions = _decisions(conn)
         parents = unit_parents(conn)
         priority = list(get_setting(conn, "status_priority") or [])
-    pending_decisions = decisions[~decisions["applied"].astype(bool)]
-    if full or previous.empty or not pending_decisions.empty:
-        counts = _resolve_full(engine, run_id, recs, previous, decisions, parents, priority, model)
+        pending_decisions = decisions[~decisions["applied"].astype(bool)]
+        index = None
+        if not full and pending_decisions.empty:
+            index = matchindex.load(conn)
+            if index is not None and index.records != _count(conn, store.initiative_members):
+                log.info("match index holds %d records, the members %d: resolving in full",
+                         index.records, _count(conn, store.initiative_members))
+                index = None
+        timer.mark("read index")
+    if index is None:
+        counts = _resolve_full(engine, run_id, queued, decisions, parents, priority, model, timer)
     else:
-        counts = _resolve_delta(engine, run_id, recs, previous, parents, priority, model)
+        counts = _resolve_delta(engine, run_id, queued, index, parents, priority, model, timer)
     counts.seconds = time.perf_counter() - started
+    log.info("resolution (%s): %s", counts.mode, timer)
     return counts
+
+
+class _Stages:
+    """Seconds per stage of a run, for the log and the benchmarks."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def mark(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self.last
+        self.last = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k} {v:.2f} s" for k, v in self.seconds.items())
 
 
 def _review_rows(recs: pd.DataFrame, res_i: np.ndarray, res_j: np.ndarray, levels: pd.DataFrame,
@@ -127,7 +176,13 @@ def _store_review(conn: Connection, rows: pd.DataFrame) -> None:
     if rows.empty:
         return
     t = store.review_pairs.c
-    known = store.read_frame(conn, sa.select(t.raw_id_a, t.raw_id_b), ["raw_id_a", "raw_id_b"])
+    firsts = rows["raw_id_a"].unique()
+    if len(firsts) > 50_000:
+        known = store.read_frame(conn, sa.select(t.raw_id_a, t.raw_id_b), ["raw_id_a", "raw_id_b"])
+    else:  # a night's few: only the queue's pairs that start at one of these records
+        parts = [store.read_frame(conn, sa.select(t.raw_id_a, t.raw_id_b).where(t.raw_id_a.in_(part)),
+                                  ["raw_id_a", "raw_id_b"]) for part in _chunks(firsts)]
+        known = pd.concat(parts, ignore_index=True)
     fresh = rows.merge(known, how="left", indicator=True, on=["raw_id_a", "raw_id_b"])
     fresh = fresh[fresh["_merge"] == "left_only"].drop(columns="_merge")
     if not fresh.empty:
@@ -155,12 +210,16 @@ def _link_rows(recs: pd.DataFrame, i: np.ndarray, j: np.ndarray, levels: pd.Data
     return rows
 
 
-def _resolve_full(engine: Engine, run_id: int | None, recs: pd.DataFrame, previous: pd.DataFrame,
-                  decisions: pd.DataFrame, parents: dict, priority: list[str],
-                  model: match.MatchModel) -> ResolveCounts:
+def _resolve_full(engine: Engine, run_id: int | None, queued: int, decisions: pd.DataFrame, parents: dict,
+                  priority: list[str], model: match.MatchModel, timer: _Stages) -> ResolveCounts:
     with engine.connect() as conn:
+        recs = _load_records(conn)
+        m = store.initiative_members.c
+        previous = store.read_frame(conn, sa.select(m.raw_id, m.initiative_id), ["raw_id", "initiative_id"]
+                                    ).set_index("raw_id")
         created = store.read_frame(conn, sa.select(store.initiatives.c.id, store.initiatives.c.created_run),
                                    ["id", "created_run"]).set_index("id")["created_run"]
+    timer.mark("read records")
     accepted = decisions[decisions["status"] == "accepted"]
     rejected = decisions[decisions["status"] == "rejected"]
     must = _positions(recs["raw_id"], accepted["raw_id_a"], accepted["raw_id_b"])
@@ -169,12 +228,16 @@ def _resolve_full(engine: Engine, run_id: int | None, recs: pd.DataFrame, previo
         conn.execute(store.match_links.delete())
         conn.execute(store.initiative_members.delete())
         conn.execute(store.initiatives.delete())
+        conn.execute(store.match_index.delete())
+        conn.execute(store.resolve_queue.delete().where(store.resolve_queue.c.seq <= queued))
         if not decisions.empty:
             conn.execute(store.review_pairs.update().where(store.review_pairs.c.status != "open")
                          .values(applied=True))
+        timer.mark("clear")
         if recs.empty:
             return ResolveCounts(0, 0, 0)
         res = match.resolve_frame(recs, model, parents, must=must, cannot=cannot)
+        timer.mark("match")
         ids = _stable_ids(pd.Series(res.labels), recs["raw_id"].map(previous["initiative_id"]).reset_index(drop=True))
         recs["initiative_id"] = ids.to_numpy()
         initiative = recs["initiative_id"].to_numpy()
@@ -182,11 +245,16 @@ def _resolve_full(engine: Engine, run_id: int | None, recs: pd.DataFrame, previo
         initiatives = _initiative_rows(recs, run_id, priority)
         kept = initiatives["id"].map(created)  # an initiative keeps the run it first appeared in
         initiatives["created_run"] = kept.where(kept.notna(), run_id).astype("Int64")
+        timer.mark("build rows")
         _insert_initiatives(conn, initiatives)
         _write_members(conn, recs, _reviewed(links))
         store.bulk_insert(conn, store.match_links, list(links.columns), store.frame_rows(links))
         _store_review(conn, _review_rows(recs, res.i, res.j, res.levels, res.weight, res.labels, model, run_id))
+        timer.mark("write")
+        matchindex.write_base(conn, matchindex.Rows.from_prepared(recs["raw_id"].to_numpy(), initiative, res.prep))
+        timer.mark("write index")
         open_reviews = _open_reviews(conn)
+    timer.mark("commit")
     return ResolveCounts(len(recs), len(initiatives), len(recs) - len(initiatives), "full", len(recs),
                          len(res.i), open_reviews)
 
@@ -201,42 +269,74 @@ def _reviewed(links: pd.DataFrame) -> set[int]:
     return set(links.loc[links["decided_by"] == "reviewer", ["raw_id_a", "raw_id_b"]].to_numpy().ravel().tolist())
 
 
-def _write_members(conn: Connection, recs: pd.DataFrame, by_reviewer: set[int]) -> None:
+def _member_frame(recs: pd.DataFrame, by_reviewer: set[int]) -> pd.DataFrame:
     """Member rows of ``recs`` (whole initiatives), saying how each was joined."""
     size = recs.groupby("initiative_id")["raw_id"].transform("size")
     matched = np.where(size > 1, "model", "single").astype(object)
     matched[recs["raw_id"].isin(by_reviewer).to_numpy()] = "reviewer"
-    members = pd.DataFrame({"raw_id": recs["raw_id"], "initiative_id": recs["initiative_id"],
-                            "matched_on": matched, "content_hash": recs["content_hash"]})
+    return pd.DataFrame({"raw_id": recs["raw_id"].to_numpy(), "initiative_id": recs["initiative_id"].to_numpy(),
+                         "matched_on": matched, "content_hash": recs["content_hash"].to_numpy()})
+
+
+def _write_members(conn: Connection, recs: pd.DataFrame, by_reviewer: set[int]) -> None:
+    members = _member_frame(recs, by_reviewer)
     store.bulk_insert(conn, store.initiative_members, list(members.columns), store.frame_rows(members))
 
 
-def _insert_initiatives(conn: Connection, initiatives: pd.DataFrame) -> None:
+def _iso_dates(initiatives: pd.DataFrame) -> pd.DataFrame:
     initiatives = initiatives.copy()
     for name in ("applied_on", "submitted_at"):
         initiatives[name] = initiatives[name].dt.strftime("%Y-%m-%d")
+    return initiatives
+
+
+def _insert_initiatives(conn: Connection, initiatives: pd.DataFrame) -> None:
+    initiatives = _iso_dates(initiatives)
     store.bulk_insert(conn, store.initiatives, list(initiatives.columns), store.frame_rows(initiatives))
 
 
-def _resolve_delta(engine: Engine, run_id: int | None, recs: pd.DataFrame, previous: pd.DataFrame,
-                   parents: dict, priority: list[str], model: match.MatchModel) -> ResolveCounts:
-    old_id = recs["raw_id"].map(previous["initiative_id"])
-    old_hash = recs["raw_id"].map(previous["content_hash"])
-    delta = (old_id.isna() | (old_hash != recs["content_hash"])).to_numpy()
-    gone = previous.index.difference(pd.Index(recs["raw_id"]))
-    if not delta.any() and gone.empty:
+def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: matchindex.MatchIndex, parents: dict,
+                   priority: list[str], model: match.MatchModel, timer: _Stages) -> ResolveCounts:
+    """Resolve the queued records against the records in their blocks (see the module's docstring)."""
+    q = store.resolve_queue.c
+    with engine.connect() as conn:
+        queued_ids = np.asarray(conn.execute(sa.select(q.raw_id).where(q.seq <= queued).distinct()).scalars().all(),
+                                dtype=np.int64)
+        recs = _load_records(conn, queued) if len(queued_ids) else pd.DataFrame()
+        top = int(conn.execute(sa.select(sa.func.max(store.initiatives.c.id))).scalar() or 0)
+    timer.mark("read delta")
+    if not len(queued_ids):
         with engine.connect() as conn:
-            n_init = int(conn.execute(sa.select(sa.func.count()).select_from(store.initiatives)).scalar_one())
-            return ResolveCounts(len(recs), n_init, len(recs) - n_init, "incremental", 0, 0, _open_reviews(conn))
-    prep = match.prepare(recs, parents)
+            n_init = _count(conn, store.initiatives)
+            return ResolveCounts(index.records, n_init, index.records - n_init, "incremental", 0, 0,
+                                 _open_reviews(conn))
+    # a queued record's earlier row leaves the standing records: a changed record is compared afresh
+    old_rows = index.row_of(queued_ids)
+    moved_from = np.unique(index.rows.initiative[old_rows])
+    standing = index.alive.copy()
+    standing[old_rows] = False
+    candidates = np.flatnonzero(standing)
+    n_delta = len(recs)
+    if n_delta:
+        delta_prep = match.prepare(recs, parents, model)
+        near = matchindex.neighbours(index, candidates, delta_prep, model)
+        timer.mark("blocks")
+        prep = match.concat_prepared([index.prepared(near, parents), delta_prep])
+    else:
+        near = np.empty(0, dtype=np.int64)
+        prep = index.prepared(near, parents)
+    delta = np.r_[np.zeros(len(near), dtype=bool), np.ones(n_delta, dtype=bool)]
+    raw = np.r_[index.rows.raw_id[near], recs["raw_id"].to_numpy(dtype=np.int64) if n_delta else []].astype(np.int64)
+    existing = np.r_[index.rows.initiative[near], np.full(n_delta, -1, dtype=np.int64)]
+    timer.mark("load neighbours")
     i, j = match.candidate_pairs(prep, model, only=delta)
     levels = match.compare(prep, i, j, model)
     weight = match.weigh(levels, model)
+    timer.mark("score")
     # the delta among itself: clustered as a full run would
     both = delta[i] & delta[j]
     labels = match.cluster(prep.n, i[both], j[both], weight[both], model)
     # each delta group joins the existing initiative it links to most strongly, unless a pair vetoes it
-    existing = np.where(delta, -1, old_id.fillna(-1).to_numpy()).astype(np.int64)
     cross = delta[i] ^ delta[j]
     d_row = np.where(delta[i], i, j)[cross]
     e_row = np.where(delta[i], j, i)[cross]
@@ -248,43 +348,84 @@ def _resolve_delta(engine: Engine, run_id: int | None, recs: pd.DataFrame, previ
     best = best.sort_values(["group", "weight", "target"], ascending=[True, False, True]).drop_duplicates("group")
     target = dict(zip(best["group"].to_numpy(), best["target"].to_numpy()))
     groups = pd.unique(labels[delta])
-    next_id = int(max(previous["initiative_id"].max(), 0)) + 1
     fresh = [g for g in groups if g not in target]
-    target.update({g: next_id + k for k, g in enumerate(fresh)})
+    target.update({g: top + 1 + k for k, g in enumerate(fresh)})
     new_id = existing.copy()
     new_id[delta] = pd.Series(labels[delta]).map(target).to_numpy()
-    recs["initiative_id"] = new_id
-    raw = recs["raw_id"].to_numpy()
-    moved_from = old_id[delta].dropna().astype(np.int64).unique()
-    gone_from = previous.loc[gone, "initiative_id"].astype(np.int64).unique() if len(gone) else np.empty(0, np.int64)
-    affected = np.unique(np.concatenate([moved_from, gone_from, new_id[delta]]).astype(np.int64))
-    touched_raw = np.concatenate([raw[delta], gone.to_numpy()])
-    links = _link_rows(recs, i, j, levels, weight, new_id, model, (np.empty(0, np.int64), np.empty(0, np.int64)))
-    links = links[np.isin(links["raw_id_a"], raw[delta]) | np.isin(links["raw_id_b"], raw[delta])]
-    in_affected = recs[np.isin(new_id, affected)]
+    if n_delta:
+        recs["initiative_id"] = new_id[delta]
+    affected = np.unique(np.concatenate([moved_from, new_id[delta]]).astype(np.int64))
+    ids = pd.DataFrame({"raw_id": raw})
+    links = _link_rows(ids, i, j, levels, weight, new_id, model, (np.empty(0, np.int64), np.empty(0, np.int64)))
+    review = _review_rows(ids, i, j, levels, weight, new_id, model, run_id)
+    timer.mark("decide")
     with engine.begin() as conn:
-        t = store.initiatives.c
-        created = {k: v for part in _chunks(affected) for k, v in
-                   conn.execute(sa.select(t.id, t.created_run).where(t.id.in_(part))).all()}
-        _delete_in(conn, store.match_links, "raw_id_a", touched_raw)
-        _delete_in(conn, store.match_links, "raw_id_b", touched_raw)
-        _delete_in(conn, store.initiative_members, "raw_id", touched_raw)
-        # deleting an initiative drops its member rows: the affected initiatives are rewritten whole
-        _delete_in(conn, store.initiatives, "id", affected)
-        initiatives = _initiative_rows(in_affected, run_id, priority) if not in_affected.empty else pd.DataFrame()
-        if not initiatives.empty:
-            kept = initiatives["id"].map(created)
-            initiatives["created_run"] = kept.where(kept.notna(), run_id).astype("Int64")
-            _insert_initiatives(conn, initiatives)
+        _delete_in(conn, store.match_links, "raw_id_a", queued_ids)
+        _delete_in(conn, store.match_links, "raw_id_b", queued_ids)
+        _delete_in(conn, store.initiative_members, "raw_id", queued_ids)
+        timer.mark("write: delete")
+        kept = _affected_members(conn, affected)
+        in_affected = pd.concat([kept.drop(columns="matched_on"), recs], ignore_index=True) if n_delta else \
+            kept.drop(columns="matched_on")
+        timer.mark("write: read affected")
+        _rewrite_initiatives(conn, affected, in_affected, run_id, priority)
         reviewer = store.match_links.c
         by_reviewer = {v for row in conn.execute(sa.select(reviewer.raw_id_a, reviewer.raw_id_b)
                                                  .where(reviewer.decided_by == "reviewer")).all() for v in row}
-        _write_members(conn, in_affected, by_reviewer)
+        members = _member_frame(in_affected, by_reviewer)
+        is_new = np.r_[np.zeros(len(kept), dtype=bool), np.ones(len(members) - len(kept), dtype=bool)]
+        changed = ~is_new & (members["matched_on"].to_numpy() != np.r_[kept["matched_on"].to_numpy(),
+                                                                      np.empty(len(members) - len(kept), object)])
+        store.bulk_update(conn, store.initiative_members, ("matched_on",), ("raw_id",),
+                          store.frame_rows(members.loc[changed, ["matched_on", "raw_id"]]))
+        store.bulk_insert(conn, store.initiative_members, list(members.columns), store.frame_rows(members[is_new]))
         store.bulk_insert(conn, store.match_links, list(links.columns), store.frame_rows(links))
-        _store_review(conn, _review_rows(recs, i, j, levels, weight, new_id, model, run_id))
-        n_init = int(conn.execute(sa.select(sa.func.count()).select_from(store.initiatives)).scalar_one())
+        _store_review(conn, review)
+        timer.mark("write: rows")
+        gone = np.setdiff1d(queued_ids, raw[delta])  # no longer accepted: they leave the index
+        rows = matchindex.Rows.from_prepared(raw[delta], new_id[delta], prep.take(np.flatnonzero(delta)))
+        matchindex.append(conn, index, matchindex.concat([rows, matchindex.Rows.tombstones(gone)]), run_id)
+        conn.execute(store.resolve_queue.delete().where(q.seq <= queued))
+        timer.mark("write: index")
+        n_init = _count(conn, store.initiatives)
+        n_records = index.records - len(old_rows) + n_delta
         open_reviews = _open_reviews(conn)
-    return ResolveCounts(len(recs), n_init, len(recs) - n_init, "incremental", int(delta.sum()), len(i), open_reviews)
+    timer.mark("commit")
+    return ResolveCounts(n_records, n_init, n_records - n_init, "incremental", n_delta, len(i), open_reviews)
+
+
+def _affected_members(conn: Connection, affected: np.ndarray) -> pd.DataFrame:
+    """The records (and how they were joined) of initiatives an incremental run touches."""
+    m = store.initiative_members.c
+    query = _record_query().add_columns(m.initiative_id, m.matched_on).join(
+        store.initiative_members, m.raw_id == store.records.c.raw_id)
+    parts = [store.read_frame(conn, query.where(m.initiative_id.in_(part)),
+                              [*RECORD_COLUMNS, "initiative_id", "matched_on"]) for part in _chunks(affected)]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=[*RECORD_COLUMNS, "initiative_id", "matched_on"])
+    return _dated(frame)
+
+
+def _rewrite_initiatives(conn: Connection, affected: np.ndarray, recs: pd.DataFrame, run_id: int | None,
+                         priority: list[str]) -> None:
+    """Recompute the affected initiatives from their members: update those that stay, add new ones, drop
+    the emptied ones (whose members have all left)."""
+    t = store.initiatives.c
+    created = {k: v for part in _chunks(affected) for k, v in
+               conn.execute(sa.select(t.id, t.created_run).where(t.id.in_(part))).all()}
+    initiatives = _initiative_rows(recs, run_id, priority) if not recs.empty else pd.DataFrame(columns=["id"])
+    emptied = np.setdiff1d(np.fromiter(created, dtype=np.int64, count=len(created)),
+                           initiatives["id"].to_numpy(dtype=np.int64))
+    _delete_in(conn, store.initiatives, "id", emptied)
+    if initiatives.empty:
+        return
+    old = initiatives["id"].isin(created)
+    kept = initiatives["id"].map(created)
+    initiatives["created_run"] = kept.where(kept.notna(), run_id).astype("Int64")
+    _insert_initiatives(conn, initiatives[~old])
+    update = _iso_dates(initiatives[old])
+    columns = [c for c in update.columns if c not in ("id", "created_run")]
+    store.bulk_update(conn, store.initiatives, columns, ("id",), store.frame_rows(update[[*columns, "id"]]))
 
 
 def _chunks(values: np.ndarray, size: int = 5000) -> list[list[int]]:

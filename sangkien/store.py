@@ -197,6 +197,22 @@ match_links = sa.Table(  # the scored pairs that hold an initiative together: it
     sa.Column("weight", sa.Float, nullable=True),  # log2-odds; null for a reviewer's link
     sa.Column("evidence", sa.Text, nullable=False),
     sa.Column("decided_by", sa.String(16), nullable=False),  # model, reviewer
+    sa.Index("ix_match_links_raw_id_b", "raw_id_b"),
+)
+
+match_index = sa.Table(  # the matcher's coded arrays of every resolved record, in segments (sangkien/matchindex.py)
+    "match_index", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("scheme", sa.String(64), nullable=False),  # how the codes were made; another scheme means rebuild
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("created_run", sa.Integer, nullable=True),
+    sa.Column("payload", sa.LargeBinary, nullable=False),
+)
+
+resolve_queue = sa.Table(  # records whose outcome was decided since they were last resolved
+    "resolve_queue", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("raw_id", sa.Integer, nullable=False),
 )
 
 review_pairs = sa.Table(  # pairs the model was unsure of, and what a reviewer decided

@@ -399,4 +399,6 @@ def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, connector:
         outcomes += [("quarantined", "; ".join(why), rid) for rid, why in reasons.items()]
         counts.quarantined = len(reasons)
     store.bulk_update(conn, store.raw_records, ("outcome", "reason"), ("id",), outcomes)
+    # the next resolution takes these up: new or changed records join, records no longer accepted leave
+    store.bulk_insert(conn, store.resolve_queue, ("raw_id",), [(row[-1],) for row in outcomes])
     return counts

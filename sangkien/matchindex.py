@@ -1,0 +1,285 @@
+"""The match index: the matcher's coded arrays of every resolved record, kept in the store.
+
+An incremental night compares its delta only with the records that share a blocking key
+with it. Finding those records, and reading their titles, authors, units and dates back
+from ``records`` and coding them again, took most of a night at 2 M records; the index
+keeps every resolved record already coded (:class:`sangkien.match.Prepared`'s stable
+codes) with its initiative id, so a night reads a few large binary segments, finds the
+delta's blocks with array operations and decodes only the titles it compares.
+
+Segments live in ``match_index`` and are written in the same transaction as the
+initiatives and members, so the index never disagrees with them:
+
+* a full resolution deletes every segment and writes base segments of at most
+  :data:`SEGMENT_ROWS` records, in raw id order;
+* an incremental one appends one segment with its delta: a record listed again
+  supersedes its earlier row, and a record that left (no longer accepted) is listed
+  with initiative -1.
+
+A segment's payload is a JSON header (array name -> dtype, shape, offset) followed by
+the raw arrays; nothing is pickled. A segment written under another code scheme
+(:data:`sangkien.match.CODE_SCHEME`) makes :func:`load` return None: the caller then
+resolves in full, which rewrites the index.
+"""
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sangkien import match, store
+
+SEGMENT_ROWS = 500_000  # base segments stay well below the 1 GB a blob or bytea may hold
+COMPACT_SHARE = 0.25  # an incremental run rewrites the index whole once its appended rows pass this share
+
+_DAY32_MISSING = np.iinfo(np.int32).min
+_ROW_ARRAYS = ("raw_id", "initiative", "unit", "title_code", "head", "tail", "portal", "days", "n_authors")
+
+
+@dataclass
+class Rows:
+    """Coded records: one row each (authors and title bytes flat, with offsets)."""
+
+    raw_id: np.ndarray        # int64
+    initiative: np.ndarray    # int64; -1: the record left (a tombstone)
+    unit: np.ndarray
+    title_code: np.ndarray
+    head: np.ndarray
+    tail: np.ndarray
+    portal: np.ndarray
+    days: np.ndarray          # (n, 3) int32 day numbers in match.DATE_COLUMNS order
+    n_authors: np.ndarray     # int8
+    authors: np.ndarray       # flat int64 codes, n_authors per row in row order
+    title_bytes: np.ndarray   # uint8, the folded titles' UTF-8 one after another
+    title_ends: np.ndarray    # int64 (n,): where each row's title ends in title_bytes
+
+    @property
+    def n(self) -> int:
+        return len(self.raw_id)
+
+    @classmethod
+    def from_prepared(cls, raw_id: np.ndarray, initiative: np.ndarray, prep: match.Prepared) -> "Rows":
+        days = np.stack([prep.days[c] for c in match.DATE_COLUMNS], axis=1)
+        days = np.where(days == match._NO_DAY, _DAY32_MISSING, days).astype(np.int32)
+        encoded = [str(t).encode() for t in prep.title]
+        title_bytes = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
+        return cls(np.asarray(raw_id, dtype=np.int64), np.asarray(initiative, dtype=np.int64), prep.unit,
+                   prep.title_code, prep.head, prep.tail, prep.portal, days,
+                   (prep.authors >= 0).sum(axis=1).astype(np.int8), prep.authors[prep.authors >= 0],
+                   title_bytes, ends)
+
+    @classmethod
+    def tombstones(cls, raw_ids: np.ndarray) -> "Rows":
+        n = len(raw_ids)
+        nothing = np.full(n, -1, dtype=np.int64)
+        return cls(np.asarray(raw_ids, dtype=np.int64), nothing, nothing, nothing, nothing, nothing, nothing,
+                   np.full((n, 3), _DAY32_MISSING, dtype=np.int32), np.zeros(n, dtype=np.int8),
+                   np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint8), np.zeros(n, dtype=np.int64))
+
+    def slice(self, start: int, stop: int) -> "Rows":
+        a0 = int(self.n_authors[:start].sum(dtype=np.int64))
+        a1 = a0 + int(self.n_authors[start:stop].sum(dtype=np.int64))
+        t0 = int(self.title_ends[start - 1]) if start else 0
+        t1 = int(self.title_ends[stop - 1]) if stop > start else t0
+        return Rows(*(getattr(self, f)[start:stop] for f in _ROW_ARRAYS[:-1]), self.n_authors[start:stop],
+                    self.authors[a0:a1], self.title_bytes[t0:t1], self.title_ends[start:stop] - t0)
+
+    # --- payload --------------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        arrays = {f: getattr(self, f) for f in (*_ROW_ARRAYS, "authors", "title_bytes", "title_ends")}
+        header: dict[str, list] = {}
+        offset = 0
+        for name, a in arrays.items():
+            a = np.ascontiguousarray(a)
+            arrays[name] = a
+            header[name] = [a.dtype.str, list(a.shape), offset]
+            offset += a.nbytes
+        head = json.dumps(header).encode()
+        return b"".join([struct.pack("<I", len(head)), head, *(a.tobytes() for a in arrays.values())])
+
+    @classmethod
+    def from_bytes(cls, payload: bytes) -> "Rows":
+        (size,) = struct.unpack_from("<I", payload)
+        header = json.loads(payload[4:4 + size])
+        base = 4 + size
+        arrays = {name: np.frombuffer(payload, dtype=np.dtype(dt), count=int(np.prod(shape)),
+                                      offset=base + off).reshape(shape)
+                  for name, (dt, shape, off) in header.items()}
+        return cls(**arrays)
+
+
+def concat(parts: list[Rows]) -> Rows:
+    """Rows of several segments, in order."""
+    if len(parts) == 1:
+        return parts[0]
+    shift = np.cumsum([0] + [len(p.title_bytes) for p in parts[:-1]])
+    return Rows(*(np.concatenate([getattr(p, f) for p in parts]) for f in _ROW_ARRAYS),
+                np.concatenate([p.authors for p in parts]), np.concatenate([p.title_bytes for p in parts]),
+                np.concatenate([p.title_ends + s for p, s in zip(parts, shift)]))
+
+
+@dataclass
+class MatchIndex:
+    """Every segment's rows, and which of them stand (a record's latest row, not a tombstone)."""
+
+    rows: Rows
+    alive: np.ndarray  # bool per row
+    segments: int
+    base_rows: int      # rows of the base segments
+
+    @property
+    def records(self) -> int:
+        return int(self.alive.sum())
+
+    def row_of(self, raw_ids: np.ndarray) -> np.ndarray:
+        """Positions of the standing rows of ``raw_ids`` (absent ones left out)."""
+        alive = np.flatnonzero(self.alive)
+        found = alive[np.isin(self.rows.raw_id[alive], raw_ids)]
+        return found
+
+    def prepared(self, rows: np.ndarray, parents: dict[str, tuple[str | None, str | None]] | None) -> match.Prepared:
+        """The matcher's arrays of ``rows``, titles decoded."""
+        r = self.rows
+        n = len(rows)
+        starts = np.r_[0, np.cumsum(r.n_authors.astype(np.int64))]
+        count = r.n_authors[rows].astype(np.int64)
+        width = max(1, int(count.max(initial=0)))
+        authors = np.full((n, width), -1, dtype=np.int64)
+        for k in range(width):
+            has = count > k
+            authors[has, k] = r.authors[starts[rows[has]] + k]
+        ends = r.title_ends
+        blob = r.title_bytes.tobytes()
+        begin = np.where(rows > 0, ends[np.maximum(rows - 1, 0)], 0)
+        titles = np.array([blob[a:b].decode() for a, b in zip(begin.tolist(), ends[rows].tolist())], dtype=object)
+        days = r.days[rows].astype(np.int64)
+        days[days == _DAY32_MISSING] = match._NO_DAY
+        return match.Prepared(n, r.unit[rows], _parents_of(r.unit[rows], parents), titles, r.title_code[rows],
+                              r.head[rows], r.tail[rows], authors, count,
+                              {c: days[:, k] for k, c in enumerate(match.DATE_COLUMNS)}, r.portal[rows])
+
+    def blocking_view(self, rows: np.ndarray) -> match.Prepared:
+        """What blocking reads of ``rows`` (titles and parents left empty)."""
+        r = self.rows
+        n = len(rows)
+        starts = np.r_[0, np.cumsum(r.n_authors.astype(np.int64))]
+        count = r.n_authors[rows].astype(np.int64)
+        width = max(1, int(count.max(initial=0)))
+        authors = np.full((n, width), -1, dtype=np.int64)
+        for k in range(width):
+            has = count > k
+            authors[has, k] = r.authors[starts[rows[has]] + k]
+        applied = r.days[rows, 0].astype(np.int64)
+        applied[applied == _DAY32_MISSING] = match._NO_DAY
+        empty = np.empty(0, dtype=np.int64)
+        return match.Prepared(n, r.unit[rows], empty, np.empty(0, dtype=object), empty, r.head[rows], r.tail[rows],
+                              authors, count, {"applied_on": applied}, r.portal[rows])
+
+
+def _parents_of(units: np.ndarray, parents: dict[str, tuple[str | None, str | None]] | None) -> np.ndarray:
+    """(n, 2) parent codes for unit codes (as :func:`match.parent_codes` gives for unit names)."""
+    out = np.full((len(units), 2), -1, dtype=np.int64)
+    if not parents:
+        return out
+    names = list(parents)
+    own = match.hash_codes(names)
+    table = np.stack([match.hash_codes([parents[u][k] for u in names]) for k in range(2)], axis=1)
+    order = np.argsort(own)
+    pos = np.clip(np.searchsorted(own[order], units), 0, len(own) - 1)
+    hit = own[order][pos] == units
+    out[hit] = table[order][pos[hit]]
+    return out
+
+
+def load(conn: Connection) -> MatchIndex | None:
+    """The stored index, or None when there is none or it was coded under another scheme."""
+    t = store.match_index.c
+    segments = conn.execute(sa.select(t.seq, t.scheme, t.created_run).order_by(t.seq)).all()
+    if not segments or any(s.scheme != match.CODE_SCHEME for s in segments):
+        return None
+    result = conn.execute(sa.select(t.payload, t.created_run).order_by(t.seq))
+    parts, base_rows = [], 0
+    for payload, created in result.cursor.fetchall() if result.cursor is not None else []:
+        part = Rows.from_bytes(bytes(payload))
+        parts.append(part)
+        if created == _BASE:
+            base_rows += part.n
+    rows = concat(parts)
+    # a record's latest row stands; a tombstone stands for nothing
+    latest = ~pd.Series(rows.raw_id).duplicated(keep="last").to_numpy()
+    return MatchIndex(rows, latest & (rows.initiative >= 0), len(parts), base_rows)
+
+
+_BASE = -1  # created_run of a base segment (one a full run or a compaction wrote)
+
+
+def write_base(conn: Connection, rows: Rows) -> None:
+    """Replace the index with ``rows`` (every resolved record)."""
+    conn.execute(store.match_index.delete())
+    for start in range(0, max(rows.n, 1), SEGMENT_ROWS):
+        part = rows.slice(start, min(start + SEGMENT_ROWS, rows.n))
+        if part.n:
+            _insert(conn, part, _BASE)
+
+
+def append(conn: Connection, index: MatchIndex, rows: Rows, run_id: int | None) -> None:
+    """Add an incremental run's rows; rewrite the index whole when appended rows grow past COMPACT_SHARE."""
+    appended = index.rows.n - index.base_rows + rows.n
+    if appended > COMPACT_SHARE * max(index.base_rows, 1):
+        merged = concat([index.rows, rows])
+        alive = ~pd.Series(merged.raw_id).duplicated(keep="last").to_numpy() & (merged.initiative >= 0)
+        keep = np.flatnonzero(alive)
+        keep = keep[np.argsort(merged.raw_id[keep], kind="stable")]
+        write_base(conn, _take(merged, keep))
+        return
+    _insert(conn, rows, run_id if run_id is not None else 0)
+
+
+def _take(rows: Rows, keep: np.ndarray) -> Rows:
+    starts = np.r_[0, np.cumsum(rows.n_authors.astype(np.int64))]
+    count = rows.n_authors[keep].astype(np.int64)
+    author_pos = np.repeat(starts[keep], count) + (np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count))
+    begin = np.r_[0, rows.title_ends[:-1]][keep]
+    length = rows.title_ends[keep] - begin
+    byte_pos = np.repeat(begin, length) + (np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length))
+    return Rows(*(getattr(rows, f)[keep] for f in _ROW_ARRAYS), rows.authors[author_pos],
+                rows.title_bytes[byte_pos], np.cumsum(length))
+
+
+def _insert(conn: Connection, rows: Rows, created_run: int | None) -> None:
+    conn.execute(store.match_index.insert().values(scheme=match.CODE_SCHEME, rows=rows.n, created_run=created_run,
+                                                   payload=rows.to_bytes()))
+
+
+def neighbours(index: MatchIndex, candidates: np.ndarray, delta: match.Prepared,
+               model: match.MatchModel = match.DEFAULT_MODEL) -> np.ndarray:
+    """Index rows among ``candidates`` that share a blocking key with a ``delta`` row, in blocks small
+    enough to be compared (at most ``model.max_block`` records, delta included)."""
+    stored = match.blocking_keys(index.blocking_view(candidates), model)
+    wanted = match.blocking_keys(delta, model)
+    found = []
+    for rule, (keys, rows) in stored.items():
+        dkeys, drows = wanted[rule]
+        dk = pd.DataFrame({"k": dkeys, "r": drows})
+        dk = dk[dk["k"] >= 0].drop_duplicates()
+        if dk.empty:
+            continue
+        delta_count = dk["k"].value_counts()
+        sorted_keys = np.sort(delta_count.index.to_numpy(dtype=np.int64))
+        pos = np.clip(np.searchsorted(sorted_keys, keys), 0, len(sorted_keys) - 1)
+        hit = (sorted_keys[pos] == keys) & (keys >= 0)
+        if not hit.any():
+            continue
+        pairs = pd.DataFrame({"k": keys[hit], "r": rows[hit]}).drop_duplicates()
+        size = pairs.groupby("k")["r"].transform("size").to_numpy() + delta_count.reindex(pairs["k"]).to_numpy()
+        found.append(pairs["r"].to_numpy()[size <= model.max_block])
+    if not found:
+        return np.empty(0, dtype=np.int64)
+    return candidates[match._sorted_unique(np.concatenate(found))]
