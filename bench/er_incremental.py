@@ -7,7 +7,8 @@ resolved), holds back ``share / 2`` of the accepted records, and times a full re
 through ``sangkien.resolve`` (reading the store, matching, writing initiatives, members,
 evidence links and the review queue). Then one simulated night: the held-back records
 arrive (new) and as many others change content (their title gains a word and their
-content hash changes); the incremental resolution is timed. Prints per-run seconds, peak
+content hash changes), all of them queued for resolution as validation queues them; the
+incremental resolution is timed, with its stages (from the sangkien.resolve log). Prints per-run seconds, peak
 RSS and the matcher's counts, and checks that the incremental result equals a full
 re-resolution (same partition of records).
 """
@@ -30,6 +31,10 @@ def main() -> int:
     parser.add_argument("--dir", type=Path, required=True)
     parser.add_argument("--share", type=float, default=0.02)
     args = parser.parse_args()
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="    %(message)s")
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
     import numpy as np
     import pandas as pd
 
@@ -65,6 +70,8 @@ def main() -> int:
     raw.executemany("update records set title = title || ' (sửa)', title_folded = title_folded || ' sua' "
                     "where raw_id = ?", [(int(i),) for i in changed])
     raw.executemany("update raw_records set content_hash = 'changed-' || id where id = ?", [(int(i),) for i in changed])
+    # as validation does: every record whose outcome was decided tonight waits in the resolution queue
+    raw.executemany("insert into resolve_queue (raw_id) values (?)", [(int(i),) for i in picked])
     raw.commit()
     timed("incremental night", full=False)
     members = pd.read_sql("select raw_id, initiative_id from initiative_members order by raw_id", raw)

@@ -467,7 +467,12 @@ def _status_choice(recs: pd.DataFrame, priority: list[str]) -> pd.Series:
 
 
 def _initiative_rows(recs: pd.DataFrame, run_id: int | None, priority: list[str]) -> pd.DataFrame:
-    """One row per initiative: its unit (the members' most common), status, phase and dates."""
+    """One row per initiative: its unit (the members' most common), status, phase and dates.
+
+    Ties (two members submitted the same day) go to the lower raw id, so an initiative's row
+    does not depend on the order its members were read in (incremental and full runs agree)."""
+    if not recs["raw_id"].is_monotonic_increasing:
+        recs = recs.sort_values("raw_id", kind="stable")
     grouped = recs.groupby("initiative_id", sort=True)
     earliest = recs.loc[grouped["submitted_at"].idxmin()].set_index("initiative_id")
     unit = (recs.groupby(["initiative_id", "unit_code"]).size().reset_index(name="n")

@@ -258,3 +258,96 @@ def test_hard_noise_world_counts_within_targets(engine, tmp_path: Path):
     assert not off, off
     truth = pd.read_csv(root / "truth.csv", dtype=str)
     assert truth["initiative_id"].nunique() < 0.8 * len(truth)  # the world does hold many copies
+
+
+# --- nights against the match index ---------------------------------------------------------
+
+def _partition(engine: sa.Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Members (raw_id -> initiative) and the initiatives' rows, without the run columns."""
+    with engine.connect() as conn:
+        members = pd.read_sql(sa.text("select raw_id, initiative_id, matched_on from initiative_members "
+                                      "order by raw_id"), conn)
+        rows = pd.read_sql(sa.text("select id, title, unit_code, phase, status, portal_id, applied_on, submitted_at,"
+                                   " benefit_vnd, members, match_rule from initiatives order by id"), conn)
+    return members, rows
+
+
+def _queue(conn: sa.Connection, ids: np.ndarray) -> None:
+    """What validation does for records whose outcome it decided: queue them for resolution."""
+    conn.execute(store.resolve_queue.insert(), [{"raw_id": int(i)} for i in ids])
+
+
+def test_nights_against_the_index_agree_with_a_full_resolution(engine, tmp_path: Path, monkeypatch):
+    """Several incremental nights (new records, changed ones, one that stops being accepted, an index
+    compaction) leave exactly what a full re-resolution makes: same members, ids and initiative rows."""
+    from sandbox.generate import generate_world
+    from sangkien import matchindex
+    from tests.test_truth import sync_generated_world
+
+    root = tmp_path / "nights"
+    generate_world(root, 1500, seed=11, noise="hard")
+    sync_generated_world(engine, root)
+    w, r = store.raw_records.c, store.records.c
+    with engine.begin() as conn:
+        accepted = np.array(conn.execute(sa.select(w.id).where(w.outcome == "accepted").order_by(w.id)).scalars().all())
+        rng = np.random.default_rng(3)
+        picked = rng.choice(accepted, size=240, replace=False)
+        held, changed, dropped = picked[:150], picked[150:230], picked[230:]
+        conn.execute(store.raw_records.update().where(w.id.in_([int(i) for i in held])).values(outcome="held"))
+    first = resolve_initiatives(engine, None, full=True)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(store.resolve_queue)).scalar_one() == 0
+    assert first.records == len(accepted) - len(held)
+
+    nights = [(held[:50], changed[:40], np.empty(0, np.int64)), (held[50:], changed[40:], dropped)]
+    for arrive, change, drop in nights:
+        with engine.begin() as conn:
+            conn.execute(store.raw_records.update().where(w.id.in_([int(i) for i in arrive])).values(outcome="accepted"))
+            for rid in change.tolist():  # the title gains words, the record its new content
+                conn.execute(store.records.update().where(r.raw_id == rid).values(
+                    title=r.title + " (bản sửa đổi lần hai)", title_folded=r.title_folded + " ban sua doi lan hai"))
+                conn.execute(store.raw_records.update().where(w.id == rid).values(content_hash=f"changed-{rid}"))
+            conn.execute(store.raw_records.update().where(w.id.in_([int(i) for i in drop])).values(outcome="quarantined"))
+            _queue(conn, np.concatenate([arrive, change, drop]))
+        night = resolve_initiatives(engine, None)
+        assert night.mode == "incremental" and night.compared == len(arrive) + len(change)
+        monkeypatch.setattr(matchindex, "COMPACT_SHARE", 0.01)  # the second night rewrites the index whole
+    with engine.connect() as conn:
+        index = matchindex.load(conn)
+        assert index is not None and index.segments == 1 and index.records == night.records
+        gone = conn.execute(sa.select(sa.func.count()).select_from(store.initiative_members)
+                            .where(store.initiative_members.c.raw_id.in_([int(i) for i in dropped]))).scalar_one()
+    assert gone == 0 and night.records == len(accepted) - len(dropped)
+
+    members, rows = _partition(engine)
+    again = resolve_initiatives(engine, None, full=True)
+    members_full, rows_full = _partition(engine)
+    assert again.initiatives == night.initiatives
+    assert _differing(members, members_full, "raw_id") == []
+    assert _differing(rows, rows_full, "id") == []
+
+
+def _differing(a: pd.DataFrame, b: pd.DataFrame, key: str) -> list:
+    """Keys whose rows differ between two frames (at most five, to keep a failure readable)."""
+    both = a.merge(b, on=key, how="outer", indicator=True, suffixes=("", "_b"))
+    differ = both["_merge"] != "both"
+    for column in a.columns.drop(key):
+        x, y = both[column], both[f"{column}_b"]
+        differ |= ~((x == y) | (x.isna() & y.isna()))
+    return both.loc[differ, key].head(5).tolist()
+
+
+def test_a_store_without_an_index_resolves_in_full_then_nights_are_incremental(engine, world):
+    setup_store(engine, world)
+    sync_sources(engine, world, hanoi=[BASE])
+    with engine.begin() as conn:  # as a store resolved before the index existed
+        conn.execute(store.match_index.delete())
+    sync_sources(engine, world, nganhang=[VARIANTS["authors swapped"]])
+    with engine.connect() as conn:
+        runs = conn.execute(sa.select(sa.func.count()).select_from(store.match_index)).scalar_one()
+    assert runs == 1  # rebuilt by a full run
+    assert initiative_of(engine, "nganhang", "NH-1") == initiative_of(engine, "hanoi", "HN-1")
+    sync_sources(engine, world, nganhang=[VARIANTS["authors swapped"], NEIGHBOUR])
+    again = resolve_initiatives(engine, None)
+    assert again.mode == "incremental"
+    assert initiative_of(engine, "nganhang", "NH-2") != initiative_of(engine, "hanoi", "HN-1")
