@@ -92,8 +92,9 @@ class Rows:
 
     # --- payload --------------------------------------------------------------------------
 
-    def to_bytes(self) -> bytes:
+    def to_bytes(self, keys: list[np.ndarray] | None = None) -> bytes:
         arrays = {f: getattr(self, f) for f in (*_ROW_ARRAYS, "authors", "title_bytes", "title_ends")}
+        arrays.update({f"key{k}": a for k, a in enumerate(keys or [])})
         header: dict[str, list] = {}
         offset = 0
         for name, a in arrays.items():
@@ -105,14 +106,16 @@ class Rows:
         return b"".join([struct.pack("<I", len(head)), head, *(a.tobytes() for a in arrays.values())])
 
     @classmethod
-    def from_bytes(cls, payload: bytes) -> "Rows":
+    def from_bytes(cls, payload: bytes) -> tuple["Rows", list[np.ndarray]]:
+        """A segment's rows and its blocking keys."""
         (size,) = struct.unpack_from("<I", payload)
         header = json.loads(payload[4:4 + size])
         base = 4 + size
         arrays = {name: np.frombuffer(payload, dtype=np.dtype(dt), count=int(np.prod(shape)),
                                       offset=base + off).reshape(shape)
                   for name, (dt, shape, off) in header.items()}
-        return cls(**arrays)
+        keys = [arrays.pop(f"key{k}") for k in range(2 * len(match.BLOCKING_RULES)) if f"key{k}" in arrays]
+        return cls(**arrays), keys
 
 
 def concat(parts: list[Rows]) -> Rows:
@@ -125,6 +128,45 @@ def concat(parts: list[Rows]) -> Rows:
                 np.concatenate([p.title_ends + s for p, s in zip(parts, shift)]))
 
 
+def _ranges(start: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """start[0] .. start[0]+count[0]-1, start[1] .. : every position of several ranges, in order."""
+    total = int(count.sum())
+    if not total:
+        return np.empty(0, dtype=np.int64)
+    shift = np.repeat(start - (np.cumsum(count) - count), count)
+    return shift + np.arange(total, dtype=np.int64)
+
+
+def _blocking_view(r: Rows) -> match.Prepared:
+    """What blocking reads of a segment's rows (titles and parents left empty)."""
+    n = r.n
+    starts = np.r_[0, np.cumsum(r.n_authors.astype(np.int64))][:-1]
+    count = r.n_authors.astype(np.int64)
+    width = max(1, int(count.max(initial=0)))
+    authors = np.full((n, width), -1, dtype=np.int64)
+    for k in range(width):
+        has = np.flatnonzero(count > k)
+        authors[has, k] = r.authors[starts[has] + k]
+    applied = r.days[:, 0].astype(np.int64)
+    applied[applied == _DAY32_MISSING] = match._NO_DAY
+    empty = np.empty(0, dtype=np.int64)
+    return match.Prepared(n, r.unit, empty, np.empty(0, dtype=object), empty, r.head, r.tail,
+                          authors, count, {"applied_on": applied}, r.portal)
+
+
+def segment_keys(r: Rows, model: match.MatchModel = match.DEFAULT_MODEL) -> list[np.ndarray]:
+    """Per blocking rule, the segment's distinct (key, row) pairs sorted by key: [keys0, rows0, keys1, ...]."""
+    out: list[np.ndarray] = []
+    for keys, rows in match.blocking_keys(_blocking_view(r), model).values():
+        ok = keys >= 0
+        keys, rows = keys[ok], rows[ok]
+        order = np.lexsort((rows, keys))
+        keys, rows = keys[order], rows[order]
+        fresh = np.r_[True, (keys[1:] != keys[:-1]) | (rows[1:] != rows[:-1])] if len(keys) else np.empty(0, bool)
+        out += [keys[fresh], rows[fresh].astype(np.int32)]
+    return out
+
+
 @dataclass
 class MatchIndex:
     """Every segment's rows, and which of them stand (a record's latest row, not a tombstone)."""
@@ -133,6 +175,8 @@ class MatchIndex:
     alive: np.ndarray  # bool per row
     segments: int
     base_rows: int      # rows of the base segments
+    offsets: list[int]  # each segment's first row in ``rows``
+    keys: list[list[np.ndarray]]  # each segment's segment_keys
 
     @property
     def records(self) -> int:
@@ -165,22 +209,16 @@ class MatchIndex:
                               r.head[rows], r.tail[rows], authors, count,
                               {c: days[:, k] for k, c in enumerate(match.DATE_COLUMNS)}, r.portal[rows])
 
-    def blocking_view(self, rows: np.ndarray) -> match.Prepared:
-        """What blocking reads of ``rows`` (titles and parents left empty)."""
-        r = self.rows
-        n = len(rows)
-        starts = np.r_[0, np.cumsum(r.n_authors.astype(np.int64))]
-        count = r.n_authors[rows].astype(np.int64)
-        width = max(1, int(count.max(initial=0)))
-        authors = np.full((n, width), -1, dtype=np.int64)
-        for k in range(width):
-            has = count > k
-            authors[has, k] = r.authors[starts[rows[has]] + k]
-        applied = r.days[rows, 0].astype(np.int64)
-        applied[applied == _DAY32_MISSING] = match._NO_DAY
-        empty = np.empty(0, dtype=np.int64)
-        return match.Prepared(n, r.unit[rows], empty, np.empty(0, dtype=object), empty, r.head[rows], r.tail[rows],
-                              authors, count, {"applied_on": applied}, r.portal[rows])
+    def lookup(self, rule: int, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(key, index row) of every row, standing or not, holding one of the sorted ``keys`` under ``rule``."""
+        found_k, found_r = [], []
+        for offset, table in zip(self.offsets, self.keys):
+            stored, rows = table[2 * rule], table[2 * rule + 1]
+            start, end = np.searchsorted(stored, keys, "left"), np.searchsorted(stored, keys, "right")
+            count = end - start
+            found_k.append(np.repeat(keys, count))
+            found_r.append(offset + rows[_ranges(start, count)].astype(np.int64))
+        return np.concatenate(found_k), np.concatenate(found_r)
 
 
 def _parents_of(units: np.ndarray, parents: dict[str, tuple[str | None, str | None]] | None) -> np.ndarray:
@@ -205,16 +243,21 @@ def load(conn: Connection) -> MatchIndex | None:
     if not segments or any(s.scheme != match.CODE_SCHEME for s in segments):
         return None
     result = conn.execute(sa.select(t.payload, t.created_run).order_by(t.seq))
-    parts, base_rows = [], 0
+    parts, keys, offsets, base_rows, at = [], [], [], 0, 0
     for payload, created in result.cursor.fetchall() if result.cursor is not None else []:
-        part = Rows.from_bytes(bytes(payload))
+        part, part_keys = Rows.from_bytes(bytes(payload))
+        if len(part_keys) != 2 * len(match.BLOCKING_RULES):
+            return None  # written before the index kept its keys: rebuilt by a full run
         parts.append(part)
+        keys.append(part_keys)
+        offsets.append(at)
+        at += part.n
         if created == _BASE:
             base_rows += part.n
     rows = concat(parts)
     # a record's latest row stands; a tombstone stands for nothing
     latest = ~pd.Series(rows.raw_id).duplicated(keep="last").to_numpy()
-    return MatchIndex(rows, latest & (rows.initiative >= 0), len(parts), base_rows)
+    return MatchIndex(rows, latest & (rows.initiative >= 0), len(parts), base_rows, offsets, keys)
 
 
 _BASE = -1  # created_run of a base segment (one a full run or a compaction wrote)
@@ -255,31 +298,51 @@ def _take(rows: Rows, keep: np.ndarray) -> Rows:
 
 def _insert(conn: Connection, rows: Rows, created_run: int | None) -> None:
     conn.execute(store.match_index.insert().values(scheme=match.CODE_SCHEME, rows=rows.n, created_run=created_run,
-                                                   payload=rows.to_bytes()))
+                                                   payload=rows.to_bytes(segment_keys(rows))))
 
 
-def neighbours(index: MatchIndex, candidates: np.ndarray, delta: match.Prepared,
-               model: match.MatchModel = match.DEFAULT_MODEL) -> np.ndarray:
-    """Index rows among ``candidates`` that share a blocking key with a ``delta`` row, in blocks small
-    enough to be compared (at most ``model.max_block`` records, delta included)."""
-    stored = match.blocking_keys(index.blocking_view(candidates), model)
-    wanted = match.blocking_keys(delta, model)
-    found = []
-    for rule, (keys, rows) in stored.items():
-        dkeys, drows = wanted[rule]
-        dk = pd.DataFrame({"k": dkeys, "r": drows})
-        dk = dk[dk["k"] >= 0].drop_duplicates()
+def delta_pairs(index: MatchIndex, standing: np.ndarray, delta: match.Prepared,
+                model: match.MatchModel = match.DEFAULT_MODEL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The candidate pairs a full run would make that hold a ``delta`` record, the others being the
+    ``standing`` index rows: ``(near, i, j)`` with ``near`` the index rows met and i < j positions in
+    ``near`` followed by the delta's rows.
+
+    Per blocking rule: the delta's keys are looked up in each segment's sorted keys; a block (its
+    standing rows and delta rows) of 2 to ``model.max_block`` records pairs every delta row with
+    every other member, as :func:`match.candidate_pairs` pairs all of a block's members.
+    """
+    total = index.rows.n
+    codes = []
+    for rule, (dkeys, drows) in enumerate(match.blocking_keys(delta, model).values()):
+        ok = dkeys >= 0
+        dk = pd.DataFrame({"k": dkeys[ok], "r": drows[ok] + total}).drop_duplicates()
         if dk.empty:
             continue
-        delta_count = dk["k"].value_counts()
-        sorted_keys = np.sort(delta_count.index.to_numpy(dtype=np.int64))
-        pos = np.clip(np.searchsorted(sorted_keys, keys), 0, len(sorted_keys) - 1)
-        hit = (sorted_keys[pos] == keys) & (keys >= 0)
-        if not hit.any():
-            continue
-        pairs = pd.DataFrame({"k": keys[hit], "r": rows[hit]}).drop_duplicates()
-        size = pairs.groupby("k")["r"].transform("size").to_numpy() + delta_count.reindex(pairs["k"]).to_numpy()
-        found.append(pairs["r"].to_numpy()[size <= model.max_block])
-    if not found:
-        return np.empty(0, dtype=np.int64)
-    return candidates[match._sorted_unique(np.concatenate(found))]
+        wanted = match._sorted_unique(dk["k"].to_numpy())
+        hit_k, hit_r = index.lookup(rule, wanted)
+        keep = standing[hit_r]
+        key = np.r_[hit_k[keep], dk["k"].to_numpy()]
+        member = np.r_[hit_r[keep], dk["r"].to_numpy()]
+        order = np.lexsort((member, key))
+        key, member = key[order], member[order]
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        sizes = np.diff(np.r_[starts, len(key)])
+        block = np.repeat(np.arange(len(starts)), sizes)
+        mine = np.flatnonzero((member >= total) & (sizes[block] >= 2) & (sizes[block] <= model.max_block))
+        b = block[mine]
+        left = np.repeat(member[mine], sizes[b])
+        right = member[_ranges(starts[b], sizes[b])]
+        other = left != right
+        left, right = left[other], right[other]
+        codes.append(match._sorted_unique(np.minimum(left, right) * np.int64(total + delta.n)
+                                          + np.maximum(left, right)))
+    code = match._sorted_unique(np.concatenate(codes)) if codes else np.empty(0, dtype=np.int64)
+    lo, hi = code // (total + delta.n), code % (total + delta.n)
+    near = match._sorted_unique(lo[lo < total])
+    near = match._sorted_unique(np.r_[near, hi[hi < total]])
+
+    def position(g: np.ndarray) -> np.ndarray:
+        return np.where(g < total, np.searchsorted(near, g), len(near) + g - total)
+
+    i, j = position(lo), position(hi)
+    return near, np.minimum(i, j), np.maximum(i, j)

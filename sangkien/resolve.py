@@ -315,21 +315,19 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
     moved_from = np.unique(index.rows.initiative[old_rows])
     standing = index.alive.copy()
     standing[old_rows] = False
-    candidates = np.flatnonzero(standing)
     n_delta = len(recs)
     if n_delta:
         delta_prep = match.prepare(recs, parents, model)
-        near = matchindex.neighbours(index, candidates, delta_prep, model)
+        near, i, j = matchindex.delta_pairs(index, standing, delta_prep, model)
         timer.mark("blocks")
         prep = match.concat_prepared([index.prepared(near, parents), delta_prep])
     else:
-        near = np.empty(0, dtype=np.int64)
+        near, i, j = (np.empty(0, dtype=np.int64),) * 3
         prep = index.prepared(near, parents)
     delta = np.r_[np.zeros(len(near), dtype=bool), np.ones(n_delta, dtype=bool)]
     raw = np.r_[index.rows.raw_id[near], recs["raw_id"].to_numpy(dtype=np.int64) if n_delta else []].astype(np.int64)
     existing = np.r_[index.rows.initiative[near], np.full(n_delta, -1, dtype=np.int64)]
     timer.mark("load neighbours")
-    i, j = match.candidate_pairs(prep, model, only=delta)
     levels = match.compare(prep, i, j, model)
     weight = match.weigh(levels, model)
     timer.mark("score")
