@@ -31,6 +31,9 @@ def main() -> int:
     parser.add_argument("--dir", type=Path, required=True)
     parser.add_argument("--share", type=float, default=0.02)
     parser.add_argument("--skip-check", action="store_true", help="skip the full re-resolution that checks the result")
+    parser.add_argument("--night-only", action="store_true",
+                        help="start from DIR/after-full.db (left by an earlier run) and time the night alone, "
+                             "so the peak memory printed is the night's own")
     args = parser.parse_args()
     import logging
 
@@ -45,14 +48,17 @@ def main() -> int:
     db = args.dir / "incremental.db"
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
-    shutil.copy(args.dir / "store.db", db)
+    snapshot = args.dir / "after-full.db"
+    shutil.copy(snapshot if args.night_only else args.dir / "store.db", db)
     raw = sqlite3.connect(db)
-    ids = np.array([r[0] for r in raw.execute("select id from raw_records where outcome = 'accepted' order by id")])
+    ids = np.array([r[0] for r in raw.execute("select id from raw_records where outcome in ('accepted', 'held') "
+                                              "order by id")])
     rng = np.random.default_rng(7)
     picked = rng.choice(ids, size=int(len(ids) * args.share), replace=False)
     held, changed = picked[: len(picked) // 2], picked[len(picked) // 2:]
-    raw.executemany("update raw_records set outcome = 'held' where id = ?", [(int(i),) for i in held])
-    raw.commit()
+    if not args.night_only:
+        raw.executemany("update raw_records set outcome = 'held' where id = ?", [(int(i),) for i in held])
+        raw.commit()
     engine = open_store(f"sqlite:///{db}")
 
     def timed(label: str, **kw):  # type: ignore[no-untyped-def]
@@ -66,7 +72,11 @@ def main() -> int:
         return counts
 
     print(f"{len(ids):,} accepted records; {len(held):,} held back (new tonight), {len(changed):,} to change")
-    timed("full resolution (first night)", full=True)
+    if not args.night_only:
+        timed("full resolution (first night)", full=True)
+        engine.dispose()
+        raw.execute("pragma wal_checkpoint(truncate)")
+        shutil.copy(db, snapshot)
     raw.executemany("update raw_records set outcome = 'accepted' where id = ?", [(int(i),) for i in held])
     raw.executemany("update records set title = title || ' (sửa)', title_folded = title_folded || ' sua' "
                     "where raw_id = ?", [(int(i),) for i in changed])

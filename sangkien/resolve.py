@@ -65,8 +65,11 @@ def _record_query() -> sa.Select:
 
 
 def _dated(recs: pd.DataFrame) -> pd.DataFrame:
+    """Dates as datetimes and the benefit as a float (a column of None would stay object, and a
+    group-by max over objects runs in Python)."""
     for name in ("recognized_on", "applied_on", "submitted_at"):
         recs[name] = pd.to_datetime(recs[name])
+    recs["benefit_vnd"] = pd.to_numeric(recs["benefit_vnd"], errors="coerce").astype(np.float64)
     return recs
 
 
@@ -367,6 +370,7 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
             kept.drop(columns="matched_on")
         timer.mark("write: read affected")
         _rewrite_initiatives(conn, affected, in_affected, run_id, priority)
+        timer.mark("write: initiatives")
         reviewer = store.match_links.c
         by_reviewer = {v for row in conn.execute(sa.select(reviewer.raw_id_a, reviewer.raw_id_b)
                                                  .where(reviewer.decided_by == "reviewer")).all() for v in row}
@@ -377,9 +381,10 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
         store.bulk_update(conn, store.initiative_members, ("matched_on",), ("raw_id",),
                           store.frame_rows(members.loc[changed, ["matched_on", "raw_id"]]))
         store.bulk_insert(conn, store.initiative_members, list(members.columns), store.frame_rows(members[is_new]))
+        timer.mark("write: members")
         store.bulk_insert(conn, store.match_links, list(links.columns), store.frame_rows(links))
         _store_review(conn, review)
-        timer.mark("write: rows")
+        timer.mark("write: links, review")
         gone = np.setdiff1d(queued_ids, raw[delta])  # no longer accepted: they leave the index
         rows = matchindex.Rows.from_prepared(raw[delta], new_id[delta], prep.take(np.flatnonzero(delta)))
         matchindex.append(conn, index, matchindex.concat([rows, matchindex.Rows.tombstones(gone)]), run_id)
