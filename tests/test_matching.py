@@ -299,8 +299,11 @@ def test_nights_against_the_index_agree_with_a_full_resolution(engine, tmp_path:
         assert conn.execute(sa.select(sa.func.count()).select_from(store.resolve_queue)).scalar_one() == 0
     assert first.records == len(accepted) - len(held)
 
-    nights = [(held[:50], changed[:40], np.empty(0, np.int64)), (held[50:], changed[40:], dropped)]
-    for arrive, change, drop in nights:
+    nothing = np.empty(0, np.int64)
+    nights = [(held[:50], changed[:40], nothing), (held[50:], changed[40:], dropped[:5]), (nothing, nothing, dropped[5:])]
+    for k, (arrive, change, drop) in enumerate(nights):
+        # the second night rewrites the index whole; the third (records leaving, none arriving) appends to it
+        monkeypatch.setattr(matchindex, "COMPACT_SHARE", 0.01 if k == 1 else 0.25)
         with engine.begin() as conn:
             conn.execute(store.raw_records.update().where(w.id.in_([int(i) for i in arrive])).values(outcome="accepted"))
             for rid in change.tolist():  # the title gains words, the record its new content
@@ -311,10 +314,11 @@ def test_nights_against_the_index_agree_with_a_full_resolution(engine, tmp_path:
             _queue(conn, np.concatenate([arrive, change, drop]))
         night = resolve_initiatives(engine, None)
         assert night.mode == "incremental" and night.compared == len(arrive) + len(change)
-        monkeypatch.setattr(matchindex, "COMPACT_SHARE", 0.01)  # the second night rewrites the index whole
+        with engine.connect() as conn:
+            index = matchindex.load(conn)
+        assert index is not None and index.records == night.records
+        assert index.segments == [2, 1, 2][k]
     with engine.connect() as conn:
-        index = matchindex.load(conn)
-        assert index is not None and index.segments == 1 and index.records == night.records
         gone = conn.execute(sa.select(sa.func.count()).select_from(store.initiative_members)
                             .where(store.initiative_members.c.raw_id.in_([int(i) for i in dropped]))).scalar_one()
     assert gone == 0 and night.records == len(accepted) - len(dropped)
