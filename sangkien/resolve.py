@@ -6,9 +6,9 @@ module runs it against the store:
 * **Full** (the first run, a weekly refresh, or after a reviewer's decision): every
   accepted record is blocked, scored and clustered. Initiative ids stay stable: a
   cluster keeps the id most of its members had.
-* **Incremental** (a normal night): only the delta (records new since the last
-  resolution, or whose content changed) is compared, against every record in its
-  blocks. A delta record joins the existing initiative it links to most strongly,
+* **Incremental** (a normal night): only the delta (the records validation queued since
+  the last resolution: new, changed, or no longer accepted) is compared, against every
+  record in its blocks, which the match index (:mod:`sangkien.matchindex`) holds coded. A delta record joins the existing initiative it links to most strongly,
   which keeps its id; a changed record leaves its initiative first, so it moves when
   its content no longer matches. Records no longer accepted leave their initiative.
 * **Evidence:** every link that holds an initiative together is stored with its
@@ -385,7 +385,8 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
         store.bulk_insert(conn, store.match_links, list(links.columns), store.frame_rows(links))
         _store_review(conn, review)
         timer.mark("write: links, review")
-        gone = np.setdiff1d(queued_ids, raw[delta])  # no longer accepted: they leave the index
+        # indexed records no longer accepted leave the index (queued records it never held need nothing)
+        gone = np.setdiff1d(index.rows.raw_id[old_rows], raw[delta])
         rows = matchindex.Rows.from_prepared(raw[delta], new_id[delta], prep.take(np.flatnonzero(delta)))
         matchindex.append(conn, index, matchindex.concat([rows, matchindex.Rows.tombstones(gone)]), run_id)
         conn.execute(store.resolve_queue.delete().where(q.seq <= queued))
