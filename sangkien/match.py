@@ -276,19 +276,14 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
 
 
-def candidate_pairs(prep: Prepared, model: MatchModel = DEFAULT_MODEL,
-                    only: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def candidate_pairs(prep: Prepared, model: MatchModel = DEFAULT_MODEL) -> tuple[np.ndarray, np.ndarray]:
     """Distinct candidate pairs (i < j) from every blocking rule.
 
-    With ``only`` (a boolean mask), keep just the pairs with at least one row in it:
-    an incremental run compares the new records with everything in their blocks.
+    (A night's pairs, those holding a record of its delta, come from
+    :func:`sangkien.matchindex.delta_pairs` over the same rules.)
     """
     parts = []
     for keys, rows in blocking_keys(prep, model).values():
-        if only is not None:  # shrink to blocks holding a row of interest before pairing
-            wanted = _sorted_unique(keys[only[rows] & (keys >= 0)])
-            keep = np.isin(keys, wanted)
-            keys, rows = keys[keep], rows[keep]
         dedup = pd.DataFrame({"k": keys, "r": rows}).drop_duplicates().to_numpy()
         pairs = _block_pairs(dedup[:, 0], dedup[:, 1], model.max_block)
         del dedup
@@ -298,12 +293,7 @@ def candidate_pairs(prep: Prepared, model: MatchModel = DEFAULT_MODEL,
         del lo, hi
     codes = _sorted_unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
     del parts
-    i, j = codes // prep.n, codes % prep.n
-    del codes
-    if only is not None:
-        keep = only[i] | only[j]
-        i, j = i[keep], j[keep]
-    return i, j
+    return codes // prep.n, codes % prep.n
 
 
 # --- scoring -------------------------------------------------------------------------------

@@ -137,16 +137,21 @@ def _ranges(start: np.ndarray, count: np.ndarray) -> np.ndarray:
     return shift + np.arange(total, dtype=np.int64)
 
 
+def _author_matrix(r: Rows, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (len(rows), k) author codes of ``rows``, -1 padded, and each row's count."""
+    starts = np.r_[0, np.cumsum(r.n_authors.astype(np.int64))]
+    count = r.n_authors[rows].astype(np.int64)
+    authors = np.full((len(rows), max(1, int(count.max(initial=0)))), -1, dtype=np.int64)
+    for k in range(authors.shape[1]):
+        has = np.flatnonzero(count > k)
+        authors[has, k] = r.authors[starts[rows[has]] + k]
+    return authors, count
+
+
 def _blocking_view(r: Rows) -> match.Prepared:
     """What blocking reads of a segment's rows (titles and parents left empty)."""
     n = r.n
-    starts = np.r_[0, np.cumsum(r.n_authors.astype(np.int64))][:-1]
-    count = r.n_authors.astype(np.int64)
-    width = max(1, int(count.max(initial=0)))
-    authors = np.full((n, width), -1, dtype=np.int64)
-    for k in range(width):
-        has = np.flatnonzero(count > k)
-        authors[has, k] = r.authors[starts[has] + k]
+    authors, count = _author_matrix(r, np.arange(n))
     applied = r.days[:, 0].astype(np.int64)
     applied[applied == _DAY32_MISSING] = match._NO_DAY
     empty = np.empty(0, dtype=np.int64)
@@ -192,13 +197,7 @@ class MatchIndex:
         """The matcher's arrays of ``rows``, titles decoded."""
         r = self.rows
         n = len(rows)
-        starts = np.r_[0, np.cumsum(r.n_authors.astype(np.int64))]
-        count = r.n_authors[rows].astype(np.int64)
-        width = max(1, int(count.max(initial=0)))
-        authors = np.full((n, width), -1, dtype=np.int64)
-        for k in range(width):
-            has = count > k
-            authors[has, k] = r.authors[starts[rows[has]] + k]
+        authors, count = _author_matrix(r, rows)
         ends = r.title_ends
         blob = r.title_bytes.tobytes()
         begin = np.where(rows > 0, ends[np.maximum(rows - 1, 0)], 0)

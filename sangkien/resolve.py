@@ -129,9 +129,9 @@ def resolve_initiatives(engine: Engine, run_id: int | None, full: bool = False,
         index = None
         if not full and pending_decisions.empty:
             index = matchindex.load(conn)
-            if index is not None and index.records != _count(conn, store.initiative_members):
-                log.info("match index holds %d records, the members %d: resolving in full",
-                         index.records, _count(conn, store.initiative_members))
+            members = _count(conn, store.initiative_members) if index is not None else 0
+            if index is not None and index.records != members:
+                log.info("match index holds %d records, the members %d: resolving in full", index.records, members)
                 index = None
         timer.mark("read index")
     if index is None:
@@ -375,12 +375,11 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
         by_reviewer = {v for row in conn.execute(sa.select(reviewer.raw_id_a, reviewer.raw_id_b)
                                                  .where(reviewer.decided_by == "reviewer")).all() for v in row}
         members = _member_frame(in_affected, by_reviewer)
-        is_new = np.r_[np.zeros(len(kept), dtype=bool), np.ones(len(members) - len(kept), dtype=bool)]
-        changed = ~is_new & (members["matched_on"].to_numpy() != np.r_[kept["matched_on"].to_numpy(),
-                                                                      np.empty(len(members) - len(kept), object)])
+        stored, fresh = members.iloc[:len(kept)], members.iloc[len(kept):]  # in_affected: kept rows first
+        changed = stored["matched_on"].to_numpy() != kept["matched_on"].to_numpy()
         store.bulk_update(conn, store.initiative_members, ("matched_on",), ("raw_id",),
-                          store.frame_rows(members.loc[changed, ["matched_on", "raw_id"]]))
-        store.bulk_insert(conn, store.initiative_members, list(members.columns), store.frame_rows(members[is_new]))
+                          store.frame_rows(stored.loc[changed, ["matched_on", "raw_id"]]))
+        store.bulk_insert(conn, store.initiative_members, list(members.columns), store.frame_rows(fresh))
         timer.mark("write: members")
         store.bulk_insert(conn, store.match_links, list(links.columns), store.frame_rows(links))
         _store_review(conn, review)
