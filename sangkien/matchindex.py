@@ -23,9 +23,18 @@ resolves in full, which rewrites the index.
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import logging
+import mmap
+import os
+import re
 import struct
+import time
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,6 +42,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sangkien import match, store
+
+log = logging.getLogger("sangkien.matchindex")
 
 SEGMENT_ROWS = 500_000  # base segments stay well below the 1 GB a blob or bytea may hold
 COMPACT_SHARE = 0.25  # an incremental run rewrites the index whole once its appended rows pass this share
@@ -174,14 +185,29 @@ def segment_keys(r: Rows, model: match.MatchModel = match.DEFAULT_MODEL) -> list
 
 @dataclass
 class MatchIndex:
-    """Every segment's rows, and which of them stand (a record's latest row, not a tombstone)."""
+    """Every segment's rows, and which of them stand (a record's latest row, not a tombstone).
 
-    rows: Rows
-    alive: np.ndarray  # bool per row
-    segments: int
-    base_rows: int      # rows of the base segments
-    offsets: list[int]  # each segment's first row in ``rows``
+    Rows are numbered across segments (segment k's rows start at ``offsets[k]``); the
+    segments' arrays are left where they were read (often a memory-mapped cache file)
+    and gathered from per segment, never concatenated.
+    """
+
+    parts: list[Rows]
+    raw_id: np.ndarray       # int64 per row, all segments
+    initiative: np.ndarray   # int64 per row, all segments; -1 for a tombstone
+    alive: np.ndarray        # bool per row
+    base_rows: int           # rows of the base segments
+    offsets: np.ndarray      # each segment's first row
     keys: list[list[np.ndarray]]  # each segment's segment_keys
+    ordered: list[bool]      # whether a segment's raw ids ascend (base segments do), so they can be searched
+
+    @property
+    def n(self) -> int:
+        return len(self.raw_id)
+
+    @property
+    def segments(self) -> int:
+        return len(self.parts)
 
     @property
     def records(self) -> int:
@@ -189,24 +215,38 @@ class MatchIndex:
 
     def row_of(self, raw_ids: np.ndarray) -> np.ndarray:
         """Positions of the standing rows of ``raw_ids`` (absent ones left out)."""
-        alive = np.flatnonzero(self.alive)
-        found = alive[np.isin(self.rows.raw_id[alive], raw_ids)]
-        return found
+        found = _rows_holding(self, np.asarray(raw_ids, dtype=np.int64))
+        return found[self.alive[found]]
+
+    def _by_segment(self, rows: np.ndarray) -> list[tuple[Rows, np.ndarray, np.ndarray]]:
+        """(segment, where in ``rows``, local rows) for each segment that ``rows`` (sorted) meet."""
+        bounds = np.searchsorted(rows, np.r_[self.offsets, self.n])
+        return [(part, np.arange(bounds[k], bounds[k + 1]), rows[bounds[k]:bounds[k + 1]] - self.offsets[k])
+                for k, part in enumerate(self.parts) if bounds[k + 1] > bounds[k]]
 
     def prepared(self, rows: np.ndarray, parents: dict[str, tuple[str | None, str | None]] | None) -> match.Prepared:
-        """The matcher's arrays of ``rows``, titles decoded."""
-        r = self.rows
+        """The matcher's arrays of ``rows`` (sorted row positions), titles decoded."""
         n = len(rows)
-        authors, count = _author_matrix(r, rows)
-        ends = r.title_ends
-        blob = r.title_bytes.tobytes()
-        begin = np.where(rows > 0, ends[np.maximum(rows - 1, 0)], 0)
-        titles = np.array([blob[a:b].decode() for a, b in zip(begin.tolist(), ends[rows].tolist())], dtype=object)
-        days = r.days[rows].astype(np.int64)
+        pieces = self._by_segment(rows)
+        width = max([1, *(int(part.n_authors[local].max(initial=0)) for part, _, local in pieces)])
+        authors = np.full((n, width), -1, dtype=np.int64)
+        count = np.zeros(n, dtype=np.int64)
+        titles = np.empty(n, dtype=object)
+        days = np.empty((n, 3), dtype=np.int64)
+        fields = {f: np.empty(n, dtype=np.int64) for f in ("unit", "title_code", "head", "tail", "portal")}
+        for part, at, local in pieces:
+            a, c = _author_matrix(part, local)
+            authors[at, :a.shape[1]] = a
+            count[at] = c
+            titles[at] = _titles(part, local)
+            days[at] = part.days[local]
+            for f, out in fields.items():
+                out[at] = getattr(part, f)[local]
         days[days == _DAY32_MISSING] = match._NO_DAY
-        return match.Prepared(n, r.unit[rows], _parents_of(r.unit[rows], parents), titles, r.title_code[rows],
-                              r.head[rows], r.tail[rows], authors, count,
-                              {c: days[:, k] for k, c in enumerate(match.DATE_COLUMNS)}, r.portal[rows])
+        unit = fields["unit"]
+        return match.Prepared(n, unit, _parents_of(unit, parents), titles, fields["title_code"],
+                              fields["head"], fields["tail"], authors, count,
+                              {c: days[:, k] for k, c in enumerate(match.DATE_COLUMNS)}, fields["portal"])
 
     def lookup(self, rule: int, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(key, index row) of every row, standing or not, holding one of the sorted ``keys`` under ``rule``."""
@@ -218,6 +258,29 @@ class MatchIndex:
             found_k.append(np.repeat(keys, count))
             found_r.append(offset + rows[_ranges(start, count)].astype(np.int64))
         return np.concatenate(found_k), np.concatenate(found_r)
+
+
+def _titles(part: Rows, local: np.ndarray) -> list[str]:
+    """The folded titles of a segment's rows ``local``."""
+    ends = part.title_ends
+    begin = np.where(local > 0, ends[np.maximum(local - 1, 0)], 0).tolist()
+    view = memoryview(part.title_bytes)
+    return [str(view[a:b], "utf-8") for a, b in zip(begin, ends[local].tolist())]
+
+
+def _rows_holding(index: MatchIndex, raw_ids: np.ndarray) -> np.ndarray:
+    """Every row (standing or not, sorted) whose record is one of ``raw_ids``.
+
+    A segment in raw id order (a base one) is searched; the others (appended) are few."""
+    found = []
+    for k, part in enumerate(index.parts):
+        if index.ordered[k]:
+            pos = np.clip(np.searchsorted(part.raw_id, raw_ids), 0, max(part.n - 1, 0))
+            hit = pos[part.raw_id[pos] == raw_ids] if part.n else pos[:0]
+            found.append(index.offsets[k] + np.unique(hit))
+        else:
+            found.append(index.offsets[k] + np.flatnonzero(np.isin(part.raw_id, raw_ids)))
+    return np.concatenate(found).astype(np.int64) if found else np.empty(0, dtype=np.int64)
 
 
 def _parents_of(units: np.ndarray, parents: dict[str, tuple[str | None, str | None]] | None) -> np.ndarray:
@@ -236,15 +299,23 @@ def _parents_of(units: np.ndarray, parents: dict[str, tuple[str | None, str | No
 
 
 def load(conn: Connection) -> MatchIndex | None:
-    """The stored index, or None when there is none or it was coded under another scheme."""
+    """The stored index, or None when there is none or it was coded under another scheme.
+
+    A segment whose file is in the local cache (:func:`cache_dir`) is mapped from it; the
+    others are fetched from the store (and cached for the next run)."""
     t = store.match_index.c
-    segments = conn.execute(sa.select(t.seq, t.scheme, t.created_run).order_by(t.seq)).all()
+    segments = conn.execute(sa.select(t.seq, t.scheme, t.created_run, t.token, sa.func.length(t.payload))
+                            .order_by(t.seq)).all()
     if not segments or any(s.scheme != match.CODE_SCHEME for s in segments):
         return None
-    result = conn.execute(sa.select(t.payload, t.created_run).order_by(t.seq))
-    parts, keys, offsets, base_rows, at = [], [], [], 0, 0
-    for payload, created in result.cursor.fetchall() if result.cursor is not None else []:
-        part, part_keys = Rows.from_bytes(bytes(payload))
+    cache = cache_dir(conn)
+    parts, keys, offsets, sorted_ids, base_rows, at = [], [], [], [], 0, 0
+    for seq, _scheme, created, token, size in segments:
+        part, part_keys = _from_cache(cache, token, int(size))
+        if part is None:
+            payload = bytes(conn.execute(sa.select(t.payload).where(t.seq == seq)).scalar_one())
+            _cache(cache, token, payload)
+            part, part_keys = Rows.from_bytes(payload)
         if len(part_keys) != 2 * len(match.BLOCKING_RULES):
             return None  # written before the index kept its keys: rebuilt by a full run
         parts.append(part)
@@ -253,30 +324,41 @@ def load(conn: Connection) -> MatchIndex | None:
         at += part.n
         if created == _BASE:
             base_rows += part.n
-    rows = concat(parts)
-    # a record's latest row stands; a tombstone stands for nothing
-    latest = ~pd.Series(rows.raw_id).duplicated(keep="last").to_numpy()
-    return MatchIndex(rows, latest & (rows.initiative >= 0), len(parts), base_rows, offsets, keys)
+    _prune(cache, {s.token for s in segments})
+    raw_id = np.concatenate([p.raw_id for p in parts])
+    initiative = np.concatenate([p.initiative for p in parts])
+    ordered = [bool(np.all(p.raw_id[1:] > p.raw_id[:-1])) for p in parts]
+    index = MatchIndex(parts, raw_id, initiative, np.ones(len(raw_id), dtype=bool), base_rows,
+                       np.asarray(offsets, dtype=np.int64), keys, ordered)
+    # a record's latest row stands, a tombstone stands for nothing: an appended segment's records
+    # supersede their rows in every segment before it
+    for k in range(len(parts) - 1, -1, -1):
+        if offsets[k] < base_rows:
+            break
+        earlier = _rows_holding(index, parts[k].raw_id)
+        index.alive[earlier[earlier < offsets[k]]] = False
+    index.alive &= initiative >= 0
+    return index
 
 
 _BASE = -1  # created_run of a base segment (one a full run or a compaction wrote)
 
 
 def write_base(conn: Connection, rows: Rows) -> None:
-    """Replace the index with ``rows`` (every resolved record)."""
+    """Replace the index with ``rows`` (every resolved record, in raw id order)."""
     conn.execute(store.match_index.delete())
-    for start in range(0, max(rows.n, 1), SEGMENT_ROWS):
-        part = rows.slice(start, min(start + SEGMENT_ROWS, rows.n))
-        if part.n:
-            _insert(conn, part, _BASE)
+    tokens = {_insert(conn, rows.slice(start, min(start + SEGMENT_ROWS, rows.n)), _BASE)
+              for start in range(0, rows.n, SEGMENT_ROWS)}
+    _prune(cache_dir(conn), tokens)  # the old segments' files (refetched from the store if this rolls back)
 
 
 def append(conn: Connection, index: MatchIndex, rows: Rows, run_id: int | None) -> None:
     """Add an incremental run's rows; rewrite the index whole when appended rows grow past COMPACT_SHARE."""
-    appended = index.rows.n - index.base_rows + rows.n
+    appended = index.n - index.base_rows + rows.n
     if appended > COMPACT_SHARE * max(index.base_rows, 1):
-        merged = concat([index.rows, rows])
-        alive = ~pd.Series(merged.raw_id).duplicated(keep="last").to_numpy() & (merged.initiative >= 0)
+        merged = concat([*index.parts, rows])
+        alive = np.r_[index.alive, rows.initiative >= 0]
+        alive[_rows_holding(index, rows.raw_id)] = False  # superseded by ``rows``
         keep = np.flatnonzero(alive)
         keep = keep[np.argsort(merged.raw_id[keep], kind="stable")]
         write_base(conn, _take(merged, keep))
@@ -295,9 +377,91 @@ def _take(rows: Rows, keep: np.ndarray) -> Rows:
                 rows.title_bytes[byte_pos], np.cumsum(length))
 
 
-def _insert(conn: Connection, rows: Rows, created_run: int | None) -> None:
+def _insert(conn: Connection, rows: Rows, created_run: int | None) -> str:
+    """Store a segment of ``rows`` and cache it; its token."""
+    payload = rows.to_bytes(segment_keys(rows))
+    token = uuid.uuid4().hex
     conn.execute(store.match_index.insert().values(scheme=match.CODE_SCHEME, rows=rows.n, created_run=created_run,
-                                                   payload=rows.to_bytes(segment_keys(rows))))
+                                                   token=token, payload=payload))
+    _cache(cache_dir(conn), token, payload)  # a rolled-back run leaves a file no segment names: pruned later
+    return token
+
+
+# --- the local cache ----------------------------------------------------------------------
+# A night reads every segment (hundreds of MB at 2 M records). Segments never change once
+# written, and each has a random token, so a file named by its token can stand in for the
+# payload: the night maps it instead of fetching it from the store. A file whose size is
+# not the payload's is ignored; anything the cache cannot do (no home, a read-only disk)
+# falls back to the store.
+
+CACHE_ENV = "SANGKIEN_INDEX_CACHE"
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def cache_dir(conn: Connection) -> Path | None:
+    """This store's folder of cached segments, or None (an in-memory store, or the cache turned off).
+
+    ``SANGKIEN_INDEX_CACHE`` names the root (``off`` turns the cache off); by default it is
+    ``$XDG_CACHE_HOME/sangkien/match-index`` (``~/.cache/...``). Each store has its own folder,
+    named by a hash of its URL (a SQLite file's absolute path)."""
+    root = os.environ.get(CACHE_ENV)
+    if root == "off":
+        return None
+    url = conn.engine.url
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+            return None
+        ident = str(Path(url.database).resolve())
+    else:
+        ident = url.render_as_string(hide_password=True)
+    if not root:
+        root = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sangkien" / "match-index")
+    return Path(root) / hashlib.sha256(ident.encode()).hexdigest()[:24]
+
+
+def _from_cache(folder: Path | None, token: str | None, size: int) -> tuple[Rows | None, list[np.ndarray]]:
+    """A segment mapped from its cached file, or (None, []) when the file is missing or not whole."""
+    if folder is None or not token or not _TOKEN.fullmatch(token):
+        return None, []
+    try:
+        with open(folder / token, "rb") as f:
+            if os.fstat(f.fileno()).st_size != size or not size:
+                return None, []
+            return Rows.from_bytes(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
+    except (OSError, ValueError, TypeError, KeyError) as exc:  # unreadable, or not a segment
+        log.info("match index cache file %s not used (%s): reading the store", token, exc)
+        return None, []
+
+
+def _cache(folder: Path | None, token: str, payload: bytes) -> None:
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        part = folder / f"{token}.part{os.getpid()}"
+        part.write_bytes(payload)
+        os.replace(part, folder / token)
+    except OSError as exc:
+        log.info("match index cache not written (%s): the next run reads the store", exc)
+
+
+def _prune(folder: Path | None, tokens: set[str]) -> None:
+    """Remove the files of segments the store no longer holds (and leftovers of interrupted writes)."""
+    if folder is None or not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        name = path.name
+        stale = (_TOKEN.fullmatch(name) and name not in tokens) or (".part" in name and _older_than(path, 3600))
+        if stale:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _older_than(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime > seconds
+    except OSError:
+        return False
 
 
 def delta_pairs(index: MatchIndex, standing: np.ndarray, delta: match.Prepared,
@@ -310,7 +474,7 @@ def delta_pairs(index: MatchIndex, standing: np.ndarray, delta: match.Prepared,
     standing rows and delta rows) of 2 to ``model.max_block`` records pairs every delta row with
     every other member, as :func:`match.candidate_pairs` pairs all of a block's members.
     """
-    total = index.rows.n
+    total = index.n
     codes = []
     for rule, (dkeys, drows) in enumerate(match.blocking_keys(delta, model).values()):
         ok = dkeys >= 0

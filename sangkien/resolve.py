@@ -41,7 +41,7 @@ STATUS_RANK = {"rejected": 0, "pending": 1, "valid": 2}  # among equally trusted
 RANK_STATUS = {v: k for k, v in STATUS_RANK.items()}
 
 RECORD_COLUMNS = ["raw_id", "source", "portal_id", "title", "title_folded", "author_keys", "unit_code",
-                  "recognized_on", "applied_on", "submitted_at", "status", "benefit_vnd", "phase", "content_hash"]
+                  "recognized_on", "applied_on", "submitted_at", "status", "benefit_vnd", "phase"]
 
 
 @dataclass
@@ -59,7 +59,7 @@ class ResolveCounts:
 def _record_query() -> sa.Select:
     r, w = store.records.c, store.raw_records.c
     return (sa.select(r.raw_id, r.source, r.portal_id, r.title, r.title_folded, r.author_keys, r.unit_code,
-                      r.recognized_on, r.applied_on, r.submitted_at, r.status, r.benefit_vnd, r.phase, w.content_hash)
+                      r.recognized_on, r.applied_on, r.submitted_at, r.status, r.benefit_vnd, r.phase)
             .join(store.raw_records, w.id == r.raw_id)
             .where(w.outcome == "accepted"))
 
@@ -278,7 +278,7 @@ def _member_frame(recs: pd.DataFrame, by_reviewer: set[int]) -> pd.DataFrame:
     matched = np.where(size > 1, "model", "single").astype(object)
     matched[recs["raw_id"].isin(by_reviewer).to_numpy()] = "reviewer"
     return pd.DataFrame({"raw_id": recs["raw_id"].to_numpy(), "initiative_id": recs["initiative_id"].to_numpy(),
-                         "matched_on": matched, "content_hash": recs["content_hash"].to_numpy()})
+                         "matched_on": matched})
 
 
 def _write_members(conn: Connection, recs: pd.DataFrame, by_reviewer: set[int]) -> None:
@@ -315,7 +315,7 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
                                  _open_reviews(conn))
     # a queued record's earlier row leaves the standing records: a changed record is compared afresh
     old_rows = index.row_of(queued_ids)
-    moved_from = np.unique(index.rows.initiative[old_rows])
+    moved_from = np.unique(index.initiative[old_rows])
     standing = index.alive.copy()
     standing[old_rows] = False
     n_delta = len(recs)
@@ -328,8 +328,8 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
         near, i, j = (np.empty(0, dtype=np.int64),) * 3
         prep = index.prepared(near, parents)
     delta = np.r_[np.zeros(len(near), dtype=bool), np.ones(n_delta, dtype=bool)]
-    raw = np.r_[index.rows.raw_id[near], recs["raw_id"].to_numpy(dtype=np.int64) if n_delta else []].astype(np.int64)
-    existing = np.r_[index.rows.initiative[near], np.full(n_delta, -1, dtype=np.int64)]
+    raw = np.r_[index.raw_id[near], recs["raw_id"].to_numpy(dtype=np.int64) if n_delta else []].astype(np.int64)
+    existing = np.r_[index.initiative[near], np.full(n_delta, -1, dtype=np.int64)]
     timer.mark("load neighbours")
     levels = match.compare(prep, i, j, model)
     weight = match.weigh(levels, model)
@@ -385,7 +385,7 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
         _store_review(conn, review)
         timer.mark("write: links, review")
         # indexed records no longer accepted leave the index (queued records it never held need nothing)
-        gone = np.setdiff1d(index.rows.raw_id[old_rows], raw[delta])
+        gone = np.setdiff1d(index.raw_id[old_rows], raw[delta])
         rows = matchindex.Rows.from_prepared(raw[delta], new_id[delta], prep.take(np.flatnonzero(delta)))
         matchindex.append(conn, index, matchindex.concat([rows, matchindex.Rows.tombstones(gone)]), run_id)
         conn.execute(store.resolve_queue.delete().where(q.seq <= queued))

@@ -186,7 +186,6 @@ initiative_members = sa.Table(
     sa.Column("raw_id", sa.Integer, sa.ForeignKey("raw_records.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("initiative_id", sa.Integer, sa.ForeignKey("initiatives.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("matched_on", sa.String(32), nullable=False),  # model, reviewer, single
-    sa.Column("content_hash", sa.String(64), nullable=True),  # the record's content when it was resolved
 )
 
 match_links = sa.Table(  # the scored pairs that hold an initiative together: its evidence
@@ -206,6 +205,7 @@ match_index = sa.Table(  # the matcher's coded arrays of every resolved record, 
     sa.Column("scheme", sa.String(64), nullable=False),  # how the codes were made; another scheme means rebuild
     sa.Column("rows", sa.Integer, nullable=False),
     sa.Column("created_run", sa.Integer, nullable=True),
+    sa.Column("token", sa.String(32), nullable=True),  # random, per segment: names its file in the local cache
     sa.Column("payload", sa.LargeBinary, nullable=False),
 )
 

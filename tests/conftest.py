@@ -1,9 +1,12 @@
 """Shared fixtures: a store on SQLite and on PostgreSQL, small realistic worlds, the CLI."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import uuid
 from collections.abc import Iterator
@@ -16,6 +19,11 @@ from sangkien.store import open_store
 
 PG_ADMIN_URL = os.environ.get("SANGKIEN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# the match index's local cache (sangkien/matchindex.py) goes to a folder of this session, not ~/.cache
+_INDEX_CACHE = tempfile.mkdtemp(prefix="sangkien-index-cache-")
+os.environ["SANGKIEN_INDEX_CACHE"] = _INDEX_CACHE
+atexit.register(shutil.rmtree, _INDEX_CACHE, ignore_errors=True)
 
 
 def _pg_unavailable() -> str | None:

@@ -299,11 +299,21 @@ def test_nights_against_the_index_agree_with_a_full_resolution(engine, tmp_path:
         assert conn.execute(sa.select(sa.func.count()).select_from(store.resolve_queue)).scalar_one() == 0
     assert first.records == len(accepted) - len(held)
 
+    with engine.connect() as conn:
+        cache = matchindex.cache_dir(conn)
+        tokens = lambda: set(conn.execute(sa.select(store.match_index.c.token)).scalars())  # noqa: E731
+        assert cache is not None and {p.name for p in cache.iterdir()} == tokens()  # every segment cached
+
     nothing = np.empty(0, np.int64)
     nights = [(held[:50], changed[:40], nothing), (held[50:], changed[40:], dropped[:5]), (nothing, nothing, dropped[5:])]
     for k, (arrive, change, drop) in enumerate(nights):
         # the second night rewrites the index whole; the third (records leaving, none arriving) appends to it
         monkeypatch.setattr(matchindex, "COMPACT_SHARE", 0.01 if k == 1 else 0.25)
+        if k == 1:  # the cache damaged: a file cut short, one gone, one no segment names; the night reads the store
+            files = sorted(cache.iterdir())
+            files[0].write_bytes(files[0].read_bytes()[:100])
+            files[1].unlink()
+            (cache / ("0" * 32)).write_bytes(b"stale")
         with engine.begin() as conn:
             conn.execute(store.raw_records.update().where(w.id.in_([int(i) for i in arrive])).values(outcome="accepted"))
             for rid in change.tolist():  # the title gains words, the record its new content
@@ -318,6 +328,8 @@ def test_nights_against_the_index_agree_with_a_full_resolution(engine, tmp_path:
             index = matchindex.load(conn)
         assert index is not None and index.records == night.records
         assert index.segments == [2, 1, 2][k]
+        with engine.connect() as conn:
+            assert {p.name for p in cache.iterdir()} == tokens()  # the damaged files replaced, the stale one gone
     with engine.connect() as conn:
         gone = conn.execute(sa.select(sa.func.count()).select_from(store.initiative_members)
                             .where(store.initiative_members.c.raw_id.in_([int(i) for i in dropped]))).scalar_one()
