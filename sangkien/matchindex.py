@@ -264,8 +264,12 @@ def _titles(part: Rows, local: np.ndarray) -> list[str]:
     """The folded titles of a segment's rows ``local``."""
     ends = part.title_ends
     begin = np.where(local > 0, ends[np.maximum(local - 1, 0)], 0).tolist()
+    end = ends[local].tolist()
     view = memoryview(part.title_bytes)
-    return [str(view[a:b], "utf-8") for a, b in zip(begin, ends[local].tolist())]
+    if len(local) * 8 > part.n and part.title_bytes.max(initial=0) < 128:
+        text = str(view, "ascii")  # folded titles are ASCII: one decode, then slices (byte offsets are char offsets)
+        return [text[a:b] for a, b in zip(begin, end)]
+    return [str(view[a:b], "utf-8") for a, b in zip(begin, end)]
 
 
 def _rows_holding(index: MatchIndex, raw_ids: np.ndarray) -> np.ndarray:

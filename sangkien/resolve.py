@@ -180,12 +180,10 @@ def _store_review(conn: Connection, rows: pd.DataFrame) -> None:
         return
     t = store.review_pairs.c
     firsts = rows["raw_id_a"].unique()
-    if len(firsts) > 50_000:
-        known = store.read_frame(conn, sa.select(t.raw_id_a, t.raw_id_b), ["raw_id_a", "raw_id_b"])
-    else:  # a night's few: only the queue's pairs that start at one of these records
-        parts = [store.read_frame(conn, sa.select(t.raw_id_a, t.raw_id_b).where(t.raw_id_a.in_(part)),
-                                  ["raw_id_a", "raw_id_b"]) for part in _chunks(firsts)]
-        known = pd.concat(parts, ignore_index=True)
+    query = sa.select(t.raw_id_a, t.raw_id_b)
+    if len(firsts) <= 50_000:  # a night's few: only the queue's pairs that start at one of these records
+        query = query.where(t.raw_id_a.in_(sa.select(store.id_set(conn, "_review_firsts", firsts).c.id)))
+    known = store.read_frame(conn, query, ["raw_id_a", "raw_id_b"])
     fresh = rows.merge(known, how="left", indicator=True, on=["raw_id_a", "raw_id_b"])
     fresh = fresh[fresh["_merge"] == "left_only"].drop(columns="_merge")
     if not fresh.empty:
@@ -348,11 +346,17 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
     best = best[best["_merge"] == "left_only"]
     best = best.sort_values(["group", "weight", "target"], ascending=[True, False, True]).drop_duplicates("group")
     target = dict(zip(best["group"].to_numpy(), best["target"].to_numpy()))
-    groups = pd.unique(labels[delta])
-    fresh = [g for g in groups if g not in target]
-    target.update({g: top + 1 + k for k, g in enumerate(fresh)})
+    # a group joining no standing record takes back the id its records had, once nothing else holds it
+    # (a singleton whose content changed keeps its id), as a full run would; else a new id
     new_id = existing.copy()
-    new_id[delta] = pd.Series(labels[delta]).map(target).to_numpy()
+    new_id[delta] = pd.Series(labels[delta]).map(target).fillna(-1).to_numpy(dtype=np.int64)
+    alone = np.flatnonzero(delta & (new_id < 0))
+    if len(alone):
+        before = pd.Series(index.initiative[old_rows], index=index.raw_id[old_rows])
+        held = np.unique(np.r_[index.initiative[standing & np.isin(index.initiative, moved_from)], new_id[delta]])
+        previous = pd.Series(raw[alone]).map(before)
+        previous = previous.where(~previous.isin(held))
+        new_id[alone] = _stable_ids(pd.Series(labels[alone]), previous, top + 1).to_numpy()
     if n_delta:
         recs["initiative_id"] = new_id[delta]
     affected = np.unique(np.concatenate([moved_from, new_id[delta]]).astype(np.int64))
@@ -361,15 +365,17 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
     review = _review_rows(ids, i, j, levels, weight, new_id, model, run_id)
     timer.mark("decide")
     with engine.begin() as conn:
-        _delete_in(conn, store.match_links, "raw_id_a", queued_ids)
-        _delete_in(conn, store.match_links, "raw_id_b", queued_ids)
-        _delete_in(conn, store.initiative_members, "raw_id", queued_ids)
+        queue = sa.select(store.id_set(conn, "_queued", queued_ids).c.id)
+        conn.execute(store.match_links.delete().where(store.match_links.c.raw_id_a.in_(queue)))
+        conn.execute(store.match_links.delete().where(store.match_links.c.raw_id_b.in_(queue)))
+        conn.execute(store.initiative_members.delete().where(store.initiative_members.c.raw_id.in_(queue)))
         timer.mark("write: delete")
-        kept = _affected_members(conn, affected)
+        affected_ids = sa.select(store.id_set(conn, "_affected", affected).c.id)
+        kept = _affected_members(conn, affected_ids)
         in_affected = pd.concat([kept.drop(columns="matched_on"), recs], ignore_index=True) if n_delta else \
             kept.drop(columns="matched_on")
         timer.mark("write: read affected")
-        _rewrite_initiatives(conn, affected, in_affected, run_id, priority)
+        _rewrite_initiatives(conn, affected_ids, in_affected, run_id, priority)
         timer.mark("write: initiatives")
         reviewer = store.match_links.c
         by_reviewer = {v for row in conn.execute(sa.select(reviewer.raw_id_a, reviewer.raw_id_b)
@@ -397,29 +403,25 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
     return ResolveCounts(n_records, n_init, n_records - n_init, "incremental", n_delta, len(i), open_reviews)
 
 
-def _affected_members(conn: Connection, affected: np.ndarray) -> pd.DataFrame:
-    """The records (and how they were joined) of initiatives an incremental run touches."""
+def _affected_members(conn: Connection, affected: sa.Select) -> pd.DataFrame:
+    """The records (and how they were joined) of the initiatives ``affected`` (a select of ids)."""
     m = store.initiative_members.c
     query = _record_query().add_columns(m.initiative_id, m.matched_on).join(
-        store.initiative_members, m.raw_id == store.records.c.raw_id)
-    parts = [store.read_frame(conn, query.where(m.initiative_id.in_(part)),
-                              [*RECORD_COLUMNS, "initiative_id", "matched_on"]) for part in _chunks(affected)]
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=[*RECORD_COLUMNS, "initiative_id", "matched_on"])
-    return _dated(frame)
+        store.initiative_members, m.raw_id == store.records.c.raw_id).where(m.initiative_id.in_(affected))
+    return _dated(store.read_frame(conn, query, [*RECORD_COLUMNS, "initiative_id", "matched_on"]))
 
 
-def _rewrite_initiatives(conn: Connection, affected: np.ndarray, recs: pd.DataFrame, run_id: int | None,
+def _rewrite_initiatives(conn: Connection, affected: sa.Select, recs: pd.DataFrame, run_id: int | None,
                          priority: list[str]) -> None:
-    """Recompute the affected initiatives from their members: update those that stay, add new ones, drop
-    the emptied ones (whose members have all left)."""
+    """Recompute the ``affected`` initiatives (a select of ids) from their members: update those that
+    stay, add new ones, drop the emptied ones (whose members have all left)."""
     t = store.initiatives.c
-    created = {k: v for part in _chunks(affected) for k, v in
-               conn.execute(sa.select(t.id, t.created_run).where(t.id.in_(part))).all()}
+    created = dict(conn.execute(sa.select(t.id, t.created_run).where(t.id.in_(affected))).all())
     initiatives = _initiative_rows(recs, run_id, priority) if not recs.empty else pd.DataFrame(columns=["id"])
     emptied = np.setdiff1d(np.fromiter(created, dtype=np.int64, count=len(created)),
                            initiatives["id"].to_numpy(dtype=np.int64))
-    _delete_in(conn, store.initiatives, "id", emptied)
+    if len(emptied):
+        conn.execute(store.initiatives.delete().where(t.id.in_(sa.select(store.id_set(conn, "_emptied", emptied).c.id))))
     if initiatives.empty:
         return
     old = initiatives["id"].isin(created)
@@ -431,21 +433,12 @@ def _rewrite_initiatives(conn: Connection, affected: np.ndarray, recs: pd.DataFr
     store.bulk_update(conn, store.initiatives, columns, ("id",), store.frame_rows(update[[*columns, "id"]]))
 
 
-def _chunks(values: np.ndarray, size: int = 5000) -> list[list[int]]:
-    """Plain ints in slices small enough for an IN (...) list."""
-    values = [int(v) for v in values]
-    return [values[k:k + size] for k in range(0, len(values), size)]
-
-
-def _delete_in(conn: Connection, table: sa.Table, column: str, values: np.ndarray) -> None:
-    for part in _chunks(values):
-        conn.execute(table.delete().where(table.c[column].in_(part)))
-
-
-def _stable_ids(clusters: pd.Series, previous: pd.Series) -> pd.Series:
-    """An initiative id per cluster label: the id most members had, else a new one."""
+def _stable_ids(clusters: pd.Series, previous: pd.Series, next_id: int | None = None) -> pd.Series:
+    """An initiative id per cluster label: the id most members had, else a new one (from ``next_id``,
+    by default above every previous id)."""
     votes = pd.DataFrame({"cluster": clusters.values, "old": previous.values}).dropna()
-    next_id = int(previous.max()) + 1 if previous.notna().any() else 1
+    if next_id is None:
+        next_id = int(previous.max()) + 1 if previous.notna().any() else 1
     assigned: dict[int, int] = {}
     if not votes.empty:
         tally = votes.groupby(["cluster", "old"]).size().reset_index(name="n")

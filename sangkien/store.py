@@ -460,6 +460,30 @@ def bulk_update(conn: Connection, table: sa.Table, set_columns: Sequence[str], k
         cursor.close()
 
 
+def id_set(conn: Connection, name: str, values: Iterable[int]) -> sa.Table:
+    """A temporary table ``name`` holding the distinct integers ``values`` (column ``id``), for
+    ``column.in_(sa.select(t.c.id))``: one statement for any number of ids, where an IN list of
+    literals costs SQLAlchemy a bound parameter each. Lives until the transaction ends (PostgreSQL)
+    or is refilled by the next call (SQLite)."""
+    ids = sorted({int(v) for v in values})
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if conn.dialect.name == "postgresql":
+            cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{name}" (id bigint PRIMARY KEY) ON COMMIT DROP')
+            cursor.execute(f'TRUNCATE "{name}"')
+            with cursor.copy(f'COPY "{name}" (id) FROM STDIN') as copy:
+                for v in ids:
+                    copy.write_row((v,))
+            cursor.execute(f'ANALYZE "{name}"')
+        else:
+            cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{name}" (id INTEGER PRIMARY KEY)')
+            cursor.execute(f'DELETE FROM "{name}"')
+            cursor.executemany(f'INSERT INTO "{name}" (id) VALUES (?)', [(v,) for v in ids])
+    finally:
+        cursor.close()
+    return sa.table(name, sa.column("id", sa.Integer))
+
+
 def frame_rows(frame: "pd.DataFrame") -> Iterable[tuple[Any, ...]]:
     """Plain tuples from a frame for the bulk paths: missing values as None, numpy scalars as Python."""
     columns = [frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in frame.columns]

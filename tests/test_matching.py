@@ -322,8 +322,14 @@ def test_nights_against_the_index_agree_with_a_full_resolution(engine, tmp_path:
                 conn.execute(store.raw_records.update().where(w.id == rid).values(content_hash=f"changed-{rid}"))
             conn.execute(store.raw_records.update().where(w.id.in_([int(i) for i in drop])).values(outcome="quarantined"))
             _queue(conn, np.concatenate([arrive, change, drop]))
+        before, _ = _partition(engine)
         night = resolve_initiatives(engine, None)
         assert night.mode == "incremental" and night.compared == len(arrive) + len(change)
+        after, _ = _partition(engine)
+        was, now = _alone(before, change), _alone(after, change)  # changed records alone in their initiative
+        both = set(was) & set(now)
+        assert len(both) >= (3 if len(change) else 0)
+        assert {rid: now[rid] for rid in both} == {rid: was[rid] for rid in both}  # they kept their ids
         with engine.connect() as conn:
             index = matchindex.load(conn)
         assert index is not None and index.records == night.records
@@ -341,6 +347,13 @@ def test_nights_against_the_index_agree_with_a_full_resolution(engine, tmp_path:
     assert again.initiatives == night.initiatives
     assert _differing(members, members_full, "raw_id") == []
     assert _differing(rows, rows_full, "id") == []
+
+
+def _alone(members: pd.DataFrame, raw_ids: np.ndarray) -> dict[int, int]:
+    """Of ``raw_ids``, those that are their initiative's only member: raw id -> initiative id."""
+    single = members[members.groupby("initiative_id")["raw_id"].transform("size") == 1]
+    single = single[single["raw_id"].isin(raw_ids)]
+    return dict(zip(single["raw_id"], single["initiative_id"]))
 
 
 def _differing(a: pd.DataFrame, b: pd.DataFrame, key: str) -> list:
