@@ -23,6 +23,7 @@ Nothing here touches the store or Prefect; :mod:`sangkien.resolve` feeds it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -318,15 +319,18 @@ def _dates_level(prep: Prepared, i: np.ndarray, j: np.ndarray) -> np.ndarray:
 COMPARE_CHUNK = 2_000_000
 
 
-def compare(prep: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel = DEFAULT_MODEL) -> pd.DataFrame:
+def compare(prep: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel = DEFAULT_MODEL,
+            titles: Callable[[np.ndarray], np.ndarray] | None = None) -> pd.DataFrame:
     """A level per feature for each pair (i[k], j[k]) (int8 columns named as FEATURES).
 
     Titles are scored last, and only for pairs the other features leave within reach of
     the review band: for the rest, even an exact title could not make the pair a match,
     and they keep the level "different" (the decision is the same either way).
+    ``titles``, when given, returns the folded titles of sorted rows and ``prep.title`` is
+    not read: a night decodes only the titles of the pairs within reach.
     """
     if len(i) > COMPARE_CHUNK:  # bounded memory: a few hundred MB per chunk whatever the pair count
-        return pd.concat([compare(prep, i[k:k + COMPARE_CHUNK], j[k:k + COMPARE_CHUNK], model)
+        return pd.concat([compare(prep, i[k:k + COMPARE_CHUNK], j[k:k + COMPARE_CHUNK], model, titles)
                           for k in range(0, len(i), COMPARE_CHUNK)], ignore_index=True)
     from rapidfuzz import fuzz, process
 
@@ -360,12 +364,17 @@ def compare(prep: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel = DE
     ci, cj = i[reach], j[reach]
     exact = prep.title_code[ci] == prep.title_code[cj]
     if len(ci):
-        ratio = process.cpdist(prep.title[ci], prep.title[cj], scorer=fuzz.ratio, workers=-1)
+        if titles is None:
+            ti, tj = prep.title[ci], prep.title[cj]
+        else:
+            rows, inverse = np.unique(np.r_[ci, cj], return_inverse=True)
+            got = titles(rows)
+            ti, tj = got[inverse[:len(ci)]], got[inverse[len(ci):]]
+        ratio = process.cpdist(ti, tj, scorer=fuzz.ratio, workers=-1)
         middle = np.flatnonzero((ratio >= 75) & (ratio < 95) & ~exact)
         token_set = np.zeros(len(ci))
         if len(middle):
-            token_set[middle] = process.cpdist(prep.title[ci[middle]], prep.title[cj[middle]],
-                                               scorer=fuzz.token_set_ratio, workers=-1)
+            token_set[middle] = process.cpdist(ti[middle], tj[middle], scorer=fuzz.token_set_ratio, workers=-1)
         title[reach] = np.select([exact, ratio >= 95, ratio >= 88, token_set >= 90, ratio >= 75], [0, 1, 2, 3, 4], 5)
     out = {"title": title, **out}
     return pd.DataFrame({k: out[k].astype(np.int8) for k in FEATURES})

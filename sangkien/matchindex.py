@@ -224,27 +224,37 @@ class MatchIndex:
         return [(part, np.arange(bounds[k], bounds[k + 1]), rows[bounds[k]:bounds[k + 1]] - self.offsets[k])
                 for k, part in enumerate(self.parts) if bounds[k + 1] > bounds[k]]
 
-    def prepared(self, rows: np.ndarray, parents: dict[str, tuple[str | None, str | None]] | None) -> match.Prepared:
-        """The matcher's arrays of ``rows`` (sorted row positions), titles decoded."""
+    def titles(self, rows: np.ndarray) -> np.ndarray:
+        """The folded titles of ``rows`` (sorted row positions)."""
+        out = np.empty(len(rows), dtype=object)
+        for part, at, local in self._by_segment(rows):
+            out[at] = _titles(part, local)
+        return out
+
+    def prepared(self, rows: np.ndarray, parents: dict[str, tuple[str | None, str | None]] | None,
+                 titles: bool = True) -> match.Prepared:
+        """The matcher's arrays of ``rows`` (sorted row positions); without ``titles`` the titles are
+        left None (for :func:`match.compare` given :meth:`titles`)."""
         n = len(rows)
         pieces = self._by_segment(rows)
         width = max([1, *(int(part.n_authors[local].max(initial=0)) for part, _, local in pieces)])
         authors = np.full((n, width), -1, dtype=np.int64)
         count = np.zeros(n, dtype=np.int64)
-        titles = np.empty(n, dtype=object)
+        title = np.empty(n, dtype=object)
         days = np.empty((n, 3), dtype=np.int64)
         fields = {f: np.empty(n, dtype=np.int64) for f in ("unit", "title_code", "head", "tail", "portal")}
         for part, at, local in pieces:
             a, c = _author_matrix(part, local)
             authors[at, :a.shape[1]] = a
             count[at] = c
-            titles[at] = _titles(part, local)
+            if titles:
+                title[at] = _titles(part, local)
             days[at] = part.days[local]
             for f, out in fields.items():
                 out[at] = getattr(part, f)[local]
         days[days == _DAY32_MISSING] = match._NO_DAY
         unit = fields["unit"]
-        return match.Prepared(n, unit, _parents_of(unit, parents), titles, fields["title_code"],
+        return match.Prepared(n, unit, _parents_of(unit, parents), title, fields["title_code"],
                               fields["head"], fields["tail"], authors, count,
                               {c: days[:, k] for k, c in enumerate(match.DATE_COLUMNS)}, fields["portal"])
 

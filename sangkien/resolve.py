@@ -321,7 +321,7 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
         delta_prep = match.prepare(recs, parents, model)
         near, i, j = matchindex.delta_pairs(index, standing, delta_prep, model)
         timer.mark("blocks")
-        prep = match.concat_prepared([index.prepared(near, parents), delta_prep])
+        prep = match.concat_prepared([index.prepared(near, parents, titles=False), delta_prep])
     else:
         near, i, j = (np.empty(0, dtype=np.int64),) * 3
         prep = index.prepared(near, parents)
@@ -329,7 +329,11 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
     raw = np.r_[index.raw_id[near], recs["raw_id"].to_numpy(dtype=np.int64) if n_delta else []].astype(np.int64)
     existing = np.r_[index.initiative[near], np.full(n_delta, -1, dtype=np.int64)]
     timer.mark("load neighbours")
-    levels = match.compare(prep, i, j, model)
+    def titles(rows: np.ndarray) -> np.ndarray:  # only the pairs within reach of a match read titles
+        known = rows >= len(near)
+        return np.r_[index.titles(near[rows[~known]]), prep.title[rows[known]]]
+
+    levels = match.compare(prep, i, j, model, titles)
     weight = match.weigh(levels, model)
     timer.mark("score")
     # the delta among itself: clustered as a full run would
