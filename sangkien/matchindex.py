@@ -122,6 +122,9 @@ class Rows:
         (size,) = struct.unpack_from("<I", payload)
         header = json.loads(payload[4:4 + size])
         base = 4 + size
+        ends = [off + np.dtype(dt).itemsize * int(np.prod(shape)) for dt, shape, off in header.values()]
+        if base + max(ends, default=0) != len(payload):
+            raise ValueError(f"a segment of {len(payload)} bytes whose arrays end at {base + max(ends, default=0)}")
         arrays = {name: np.frombuffer(payload, dtype=np.dtype(dt), count=int(np.prod(shape)),
                                       offset=base + off).reshape(shape)
                   for name, (dt, shape, off) in header.items()}
@@ -318,14 +321,13 @@ def load(conn: Connection) -> MatchIndex | None:
     A segment whose file is in the local cache (:func:`cache_dir`) is mapped from it; the
     others are fetched from the store (and cached for the next run)."""
     t = store.match_index.c
-    segments = conn.execute(sa.select(t.seq, t.scheme, t.created_run, t.token, sa.func.length(t.payload))
-                            .order_by(t.seq)).all()
+    segments = conn.execute(sa.select(t.seq, t.scheme, t.created_run, t.token).order_by(t.seq)).all()
     if not segments or any(s.scheme != match.CODE_SCHEME for s in segments):
         return None
     cache = cache_dir(conn)
     parts, keys, offsets, sorted_ids, base_rows, at = [], [], [], [], 0, 0
-    for seq, _scheme, created, token, size in segments:
-        part, part_keys = _from_cache(cache, token, int(size))
+    for seq, _scheme, created, token in segments:
+        part, part_keys = _from_cache(cache, token)
         if part is None:
             payload = bytes(conn.execute(sa.select(t.payload).where(t.seq == seq)).scalar_one())
             _cache(cache, token, payload)
@@ -404,8 +406,8 @@ def _insert(conn: Connection, rows: Rows, created_run: int | None) -> str:
 # --- the local cache ----------------------------------------------------------------------
 # A night reads every segment (hundreds of MB at 2 M records). Segments never change once
 # written, and each has a random token, so a file named by its token can stand in for the
-# payload: the night maps it instead of fetching it from the store. A file whose size is
-# not the payload's is ignored; anything the cache cannot do (no home, a read-only disk)
+# payload: the night maps it instead of fetching it from the store. A file cut short (or
+# longer than its header says) is ignored; anything the cache cannot do (no home, a read-only disk)
 # falls back to the store.
 
 CACHE_ENV = "SANGKIEN_INDEX_CACHE"
@@ -433,13 +435,14 @@ def cache_dir(conn: Connection) -> Path | None:
     return Path(root) / hashlib.sha256(ident.encode()).hexdigest()[:24]
 
 
-def _from_cache(folder: Path | None, token: str | None, size: int) -> tuple[Rows | None, list[np.ndarray]]:
-    """A segment mapped from its cached file, or (None, []) when the file is missing or not whole."""
+def _from_cache(folder: Path | None, token: str | None) -> tuple[Rows | None, list[np.ndarray]]:
+    """A segment mapped from its cached file, or (None, []) when the file is missing or not whole
+    (its header must account for its every byte)."""
     if folder is None or not token or not _TOKEN.fullmatch(token):
         return None, []
     try:
         with open(folder / token, "rb") as f:
-            if os.fstat(f.fileno()).st_size != size or not size:
+            if os.fstat(f.fileno()).st_size < 4:
                 return None, []
             return Rows.from_bytes(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
     except (OSError, ValueError, TypeError, KeyError) as exc:  # unreadable, or not a segment

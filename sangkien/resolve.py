@@ -381,9 +381,9 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
         timer.mark("write: read affected")
         _rewrite_initiatives(conn, affected_ids, in_affected, run_id, priority)
         timer.mark("write: initiatives")
-        reviewer = store.match_links.c
-        by_reviewer = {v for row in conn.execute(sa.select(reviewer.raw_id_a, reviewer.raw_id_b)
-                                                 .where(reviewer.decided_by == "reviewer")).all() for v in row}
+        reviewer = store.match_links.c  # the reviewers' links within the affected initiatives
+        by_reviewer = {v for row in conn.execute(sa.select(reviewer.raw_id_a, reviewer.raw_id_b).where(
+            reviewer.decided_by == "reviewer", reviewer.initiative_id.in_(affected_ids))).all() for v in row}
         members = _member_frame(in_affected, by_reviewer)
         stored, fresh = members.iloc[:len(kept)], members.iloc[len(kept):]  # in_affected: kept rows first
         changed = stored["matched_on"].to_numpy() != kept["matched_on"].to_numpy()
