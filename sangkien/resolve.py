@@ -372,24 +372,29 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
         queue = sa.select(store.id_set(conn, "_queued", queued_ids).c.id)
         conn.execute(store.match_links.delete().where(store.match_links.c.raw_id_a.in_(queue)))
         conn.execute(store.match_links.delete().where(store.match_links.c.raw_id_b.in_(queue)))
-        conn.execute(store.initiative_members.delete().where(store.initiative_members.c.raw_id.in_(queue)))
+        m = store.initiative_members.c  # queued records no longer accepted leave
+        left = np.setdiff1d(queued_ids, recs["raw_id"].to_numpy(dtype=np.int64) if n_delta else [])
+        conn.execute(store.initiative_members.delete().where(m.raw_id.in_(
+            sa.select(store.id_set(conn, "_left", left).c.id))))
         timer.mark("write: delete")
         affected_ids = sa.select(store.id_set(conn, "_affected", affected).c.id)
-        kept = _affected_members(conn, affected_ids)
-        in_affected = pd.concat([kept.drop(columns="matched_on"), recs], ignore_index=True) if n_delta else \
-            kept.drop(columns="matched_on")
+        kept = _affected_members(conn, affected_ids, queue)
+        columns = ["raw_id", "initiative_id", "matched_on"]  # the queued records' member rows, as they stand
+        queued_rows = store.read_frame(conn, sa.select(m.raw_id, m.initiative_id, m.matched_on)
+                                       .where(m.raw_id.in_(queue)), columns)
+        current = pd.concat([kept[columns], queued_rows], ignore_index=True)
+        kept = kept.drop(columns="matched_on")
+        in_affected = pd.concat([kept, recs], ignore_index=True) if n_delta else kept
         timer.mark("write: read affected")
-        _rewrite_initiatives(conn, affected_ids, in_affected, run_id, priority)
+        emptied = _rewrite_initiatives(conn, affected_ids, in_affected, run_id, priority)
         timer.mark("write: initiatives")
         reviewer = store.match_links.c  # the reviewers' links within the affected initiatives
         by_reviewer = {v for row in conn.execute(sa.select(reviewer.raw_id_a, reviewer.raw_id_b).where(
             reviewer.decided_by == "reviewer", reviewer.initiative_id.in_(affected_ids))).all() for v in row}
-        members = _member_frame(in_affected, by_reviewer)
-        stored, fresh = members.iloc[:len(kept)], members.iloc[len(kept):]  # in_affected: kept rows first
-        changed = stored["matched_on"].to_numpy() != kept["matched_on"].to_numpy()
-        store.bulk_update(conn, store.initiative_members, ("matched_on",), ("raw_id",),
-                          store.frame_rows(stored.loc[changed, ["matched_on", "raw_id"]]))
-        store.bulk_insert(conn, store.initiative_members, list(members.columns), store.frame_rows(fresh))
+        _rewrite_members(conn, current, _member_frame(in_affected, by_reviewer))
+        if len(emptied):  # no member refers to them any more
+            conn.execute(store.initiatives.delete().where(store.initiatives.c.id.in_(
+                sa.select(store.id_set(conn, "_emptied", emptied).c.id))))
         timer.mark("write: members")
         store.bulk_insert(conn, store.match_links, list(links.columns), store.frame_rows(links))
         _store_review(conn, review)
@@ -407,27 +412,42 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
     return ResolveCounts(n_records, n_init, n_records - n_init, "incremental", n_delta, len(i), open_reviews)
 
 
-def _affected_members(conn: Connection, affected: sa.Select) -> pd.DataFrame:
-    """The records (and how they were joined) of the initiatives ``affected`` (a select of ids)."""
+def _affected_members(conn: Connection, affected: sa.Select, queued: sa.Select) -> pd.DataFrame:
+    """The records (and how they were joined) of the initiatives ``affected``, but the ``queued`` ones
+    (both selects of ids)."""
     m = store.initiative_members.c
     query = _record_query().add_columns(m.initiative_id, m.matched_on).join(
-        store.initiative_members, m.raw_id == store.records.c.raw_id).where(m.initiative_id.in_(affected))
+        store.initiative_members, m.raw_id == store.records.c.raw_id).where(
+        m.initiative_id.in_(affected), m.raw_id.not_in(queued))
     return _dated(store.read_frame(conn, query, [*RECORD_COLUMNS, "initiative_id", "matched_on"]))
 
 
+def _rewrite_members(conn: Connection, current: pd.DataFrame, members: pd.DataFrame) -> None:
+    """Bring the member rows ``current`` to ``members``: the new ones inserted, those whose initiative
+    or way of joining changed updated; rows that did not change are not touched."""
+    both = members.merge(current[["raw_id", "initiative_id", "matched_on"]], on="raw_id", how="left",
+                         suffixes=("", "_was"), indicator=True)
+    fresh = (both["_merge"] == "left_only").to_numpy()
+    changed = ~fresh & ((both["initiative_id"] != both["initiative_id_was"])
+                        | (both["matched_on"] != both["matched_on_was"])).to_numpy()
+    store.bulk_update(conn, store.initiative_members, ("initiative_id", "matched_on"), ("raw_id",),
+                      store.frame_rows(both.loc[changed, ["initiative_id", "matched_on", "raw_id"]]))
+    store.bulk_insert(conn, store.initiative_members, list(members.columns),
+                      store.frame_rows(both.loc[fresh, list(members.columns)]))
+
+
 def _rewrite_initiatives(conn: Connection, affected: sa.Select, recs: pd.DataFrame, run_id: int | None,
-                         priority: list[str]) -> None:
+                         priority: list[str]) -> np.ndarray:
     """Recompute the ``affected`` initiatives (a select of ids) from their members: update those that
-    stay, add new ones, drop the emptied ones (whose members have all left)."""
+    stay, add new ones. The emptied ones (whose members have all left) are returned, for the caller
+    to drop once no member row refers to them."""
     t = store.initiatives.c
     created = dict(conn.execute(sa.select(t.id, t.created_run).where(t.id.in_(affected))).all())
     initiatives = _initiative_rows(recs, run_id, priority) if not recs.empty else pd.DataFrame(columns=["id"])
     emptied = np.setdiff1d(np.fromiter(created, dtype=np.int64, count=len(created)),
                            initiatives["id"].to_numpy(dtype=np.int64))
-    if len(emptied):
-        conn.execute(store.initiatives.delete().where(t.id.in_(sa.select(store.id_set(conn, "_emptied", emptied).c.id))))
     if initiatives.empty:
-        return
+        return emptied
     old = initiatives["id"].isin(created)
     kept = initiatives["id"].map(created)
     initiatives["created_run"] = kept.where(kept.notna(), run_id).astype("Int64")
@@ -435,6 +455,7 @@ def _rewrite_initiatives(conn: Connection, affected: sa.Select, recs: pd.DataFra
     update = _iso_dates(initiatives[old])
     columns = [c for c in update.columns if c not in ("id", "created_run")]
     store.bulk_update(conn, store.initiatives, columns, ("id",), store.frame_rows(update[[*columns, "id"]]))
+    return emptied
 
 
 def _stable_ids(clusters: pd.Series, previous: pd.Series, next_id: int | None = None) -> pd.Series:
