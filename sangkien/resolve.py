@@ -442,20 +442,37 @@ def _rewrite_initiatives(conn: Connection, affected: sa.Select, recs: pd.DataFra
     stay, add new ones. The emptied ones (whose members have all left) are returned, for the caller
     to drop once no member row refers to them."""
     t = store.initiatives.c
-    created = dict(conn.execute(sa.select(t.id, t.created_run).where(t.id.in_(affected))).all())
+    stored = store.read_frame(conn, sa.select(*(t[c] for c in _COMPARED), t.created_run).where(t.id.in_(affected)),
+                              [*_COMPARED, "created_run"]).set_index("id")
     initiatives = _initiative_rows(recs, run_id, priority) if not recs.empty else pd.DataFrame(columns=["id"])
-    emptied = np.setdiff1d(np.fromiter(created, dtype=np.int64, count=len(created)),
-                           initiatives["id"].to_numpy(dtype=np.int64))
+    emptied = np.setdiff1d(stored.index.to_numpy(dtype=np.int64), initiatives["id"].to_numpy(dtype=np.int64))
     if initiatives.empty:
         return emptied
-    old = initiatives["id"].isin(created)
-    kept = initiatives["id"].map(created)
+    old = initiatives["id"].isin(stored.index)
+    kept = initiatives["id"].map(stored["created_run"])
     initiatives["created_run"] = kept.where(kept.notna(), run_id).astype("Int64")
     _insert_initiatives(conn, initiatives[~old])
-    update = _iso_dates(initiatives[old])
-    columns = [c for c in update.columns if c not in ("id", "created_run")]
-    store.bulk_update(conn, store.initiatives, columns, ("id",), store.frame_rows(update[[*columns, "id"]]))
+    # rows that did not change are left as they are (updated_run too); the unit's index is only
+    # rewritten for rows whose unit changed
+    update = _iso_dates(initiatives[old]).set_index("id")
+    was = stored.loc[update.index]
+    differ = pd.DataFrame({c: ~(_plain(update[c]) == _plain(was[c])) for c in _COMPARED if c != "id"})
+    for unit_changed in (False, True):
+        rows = update[differ.any(axis=1) & (differ["unit_code"] == unit_changed)].reset_index()
+        columns = [c for c in update.columns if c != "created_run" and (unit_changed or c != "unit_code")]
+        store.bulk_update(conn, store.initiatives, columns, ("id",), store.frame_rows(rows[[*columns, "id"]]))
     return emptied
+
+
+_COMPARED = ("id", "title", "unit_code", "phase", "status", "portal_id", "applied_on", "submitted_at", "benefit_vnd",
+             "members", "match_rule")
+
+
+def _plain(values: pd.Series) -> pd.Series:
+    """Values as comparable text (a date object and its ISO text, 3 and 3.0, two missing values: equal)."""
+    numeric = pd.to_numeric(values, errors="coerce")
+    text = values.astype(object).where(values.notna(), "").astype(str)
+    return text.where(numeric.isna(), numeric.astype(np.float64).astype(str))
 
 
 def _stable_ids(clusters: pd.Series, previous: pd.Series, next_id: int | None = None) -> pd.Series:

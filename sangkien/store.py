@@ -443,9 +443,10 @@ def bulk_update(conn: Connection, table: sa.Table, set_columns: Sequence[str], k
     try:
         if conn.dialect.name == "postgresql":
             columns = [*set_columns, *key_columns]
-            cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS "_bulk_{table.name}" ON COMMIT DROP AS '
+            # made afresh: an earlier update of this transaction may have set other columns
+            cursor.execute(f'DROP TABLE IF EXISTS pg_temp."_bulk_{table.name}"')
+            cursor.execute(f'CREATE TEMP TABLE "_bulk_{table.name}" ON COMMIT DROP AS '
                            f'SELECT {_quoted(columns)} FROM "{table.name}" WITH NO DATA')
-            cursor.execute(f'TRUNCATE "_bulk_{table.name}"')
             with cursor.copy(f'COPY "_bulk_{table.name}" ({_quoted(columns)}) FROM STDIN') as copy:
                 for row in rows:
                     copy.write_row(row)

@@ -322,10 +322,20 @@ def test_nights_against_the_index_agree_with_a_full_resolution(engine, tmp_path:
                 conn.execute(store.raw_records.update().where(w.id == rid).values(content_hash=f"changed-{rid}"))
             conn.execute(store.raw_records.update().where(w.id.in_([int(i) for i in drop])).values(outcome="quarantined"))
             _queue(conn, np.concatenate([arrive, change, drop]))
-        before, _ = _partition(engine)
-        night = resolve_initiatives(engine, None)
+        before, rows_before = _partition(engine)
+        night = resolve_initiatives(engine, 100 + k)
         assert night.mode == "incremental" and night.compared == len(arrive) + len(change)
-        after, _ = _partition(engine)
+        after, rows_after = _partition(engine)
+        # the night's run marks exactly the initiatives whose rows it changed or added
+        with engine.connect() as conn:
+            marked = set(conn.execute(sa.select(store.initiatives.c.id)
+                                      .where(store.initiatives.c.updated_run == 100 + k)).scalars())
+        both = rows_after.merge(rows_before, on="id", how="left", suffixes=("", "_was"))
+        differ = pd.Series(False, index=both.index)
+        for column in rows_after.columns.drop("id"):
+            x, y = both[column], both[f"{column}_was"]
+            differ |= ~((x == y) | (x.isna() & y.isna()))
+        assert marked == set(both.loc[differ, "id"]) and marked
         was, now = _alone(before, change), _alone(after, change)  # changed records alone in their initiative
         both = set(was) & set(now)
         assert len(both) >= (3 if len(change) else 0)
