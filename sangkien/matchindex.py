@@ -325,12 +325,13 @@ def load(conn: Connection) -> MatchIndex | None:
     if not segments or any(s.scheme != match.CODE_SCHEME for s in segments):
         return None
     cache = cache_dir(conn)
-    parts, keys, offsets, sorted_ids, base_rows, at = [], [], [], [], 0, 0
+    parts, keys, offsets, base_rows, at = [], [], [], 0, 0
     for seq, _scheme, created, token in segments:
         part, part_keys = _from_cache(cache, token)
         if part is None:
             payload = bytes(conn.execute(sa.select(t.payload).where(t.seq == seq)).scalar_one())
-            _cache(cache, token, payload)
+            if token:  # segments written before tokens (0005) have no file of their own
+                _cache(cache, token, payload)
             part, part_keys = Rows.from_bytes(payload)
         if len(part_keys) != 2 * len(match.BLOCKING_RULES):
             return None  # written before the index kept its keys: rebuilt by a full run
