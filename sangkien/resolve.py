@@ -456,7 +456,7 @@ def _rewrite_initiatives(conn: Connection, affected: sa.Select, recs: pd.DataFra
     # rewritten for rows whose unit changed
     update = _iso_dates(initiatives[old]).set_index("id")
     was = stored.loc[update.index]
-    differ = pd.DataFrame({c: ~(_plain(update[c]) == _plain(was[c])) for c in _COMPARED if c != "id"})
+    differ = pd.DataFrame({c: ~_same(update[c], was[c]) for c in _COMPARED if c != "id"}, index=update.index)
     for unit_changed in (False, True):
         rows = update[differ.any(axis=1) & (differ["unit_code"] == unit_changed)].reset_index()
         columns = [c for c in update.columns if c != "created_run" and (unit_changed or c != "unit_code")]
@@ -468,11 +468,16 @@ _COMPARED = ("id", "title", "unit_code", "phase", "status", "portal_id", "applie
              "members", "match_rule")
 
 
-def _plain(values: pd.Series) -> pd.Series:
-    """Values as comparable text (a date object and its ISO text, 3 and 3.0, two missing values: equal)."""
-    numeric = pd.to_numeric(values, errors="coerce")
-    text = values.astype(object).where(values.notna(), "").astype(str)
-    return text.where(numeric.isna(), numeric.astype(np.float64).astype(str))
+def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Whether two columns of initiative rows agree, row by row (a date object and its ISO text,
+    3 and 3.0, two missing values: alike)."""
+    if a.name in ("phase", "benefit_vnd", "members"):
+        x = pd.to_numeric(a, errors="coerce").to_numpy(dtype=np.float64)
+        y = pd.to_numeric(b, errors="coerce").to_numpy(dtype=np.float64)
+        return (x == y) | (np.isnan(x) & np.isnan(y))
+    x = a.astype(object).where(a.notna(), "").astype(str).to_numpy()
+    y = b.astype(object).where(b.notna(), "").astype(str).to_numpy()
+    return x == y
 
 
 def _stable_ids(clusters: pd.Series, previous: pd.Series, next_id: int | None = None) -> pd.Series:
