@@ -11,6 +11,11 @@ content hash changes), all of them queued for resolution as validation queues th
 incremental resolution is timed, with its stages (from the sangkien.resolve log). Prints per-run seconds, peak
 RSS and the matcher's counts, and checks that the incremental result equals a full
 re-resolution (same partition of records).
+
+The night maps the match index from the local cache the full run wrote
+(``SANGKIEN_INDEX_CACHE``, see docs/matching.md). The check's full re-resolution replaces
+the index, so the first ``--night-only`` after a checked run misses the cache: it reads
+the snapshot's segments from the store (seconds more) and caches them for the next one.
 """
 from __future__ import annotations
 
