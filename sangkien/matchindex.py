@@ -408,8 +408,8 @@ def _insert(conn: Connection, rows: Rows, created_run: int | None) -> str:
 # A night reads every segment (hundreds of MB at 2 M records). Segments never change once
 # written, and each has a random token, so a file named by its token can stand in for the
 # payload: the night maps it instead of fetching it from the store. A file cut short (or
-# longer than its header says) is ignored; anything the cache cannot do (no home, a read-only disk)
-# falls back to the store.
+# longer than its header says) is ignored; anything the cache cannot do (no home, a
+# read-only disk) falls back to the store.
 
 CACHE_ENV = "SANGKIEN_INDEX_CACHE"
 _TOKEN = re.compile(r"[0-9a-f]{32}")
@@ -432,7 +432,10 @@ def cache_dir(conn: Connection) -> Path | None:
     else:
         ident = url.render_as_string(hide_password=True)
     if not root:
-        root = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sangkien" / "match-index")
+        try:
+            root = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sangkien" / "match-index")
+        except RuntimeError:  # no home directory to be found: no cache
+            return None
     return Path(root) / hashlib.sha256(ident.encode()).hexdigest()[:24]
 
 
