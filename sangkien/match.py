@@ -233,7 +233,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 def _mix(salt: int, *codes: np.ndarray) -> np.ndarray:
     """One stable 63-bit key per row for a tuple of code columns (-1 anywhere -> -1)."""
     n = len(codes[0])
-    h = np.full(n, (salt * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF, dtype=np.uint64)
+    h = np.full(n, (salt * int(_GOLDEN)) & 0xFFFFFFFFFFFFFFFF, dtype=np.uint64)
     missing = np.zeros(n, dtype=bool)
     for c in codes:
         c = np.asarray(c, dtype=np.int64)

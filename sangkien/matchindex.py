@@ -234,10 +234,9 @@ class MatchIndex:
             out[at] = _titles(part, local)
         return out
 
-    def prepared(self, rows: np.ndarray, parents: dict[str, tuple[str | None, str | None]] | None,
-                 titles: bool = True) -> match.Prepared:
-        """The matcher's arrays of ``rows`` (sorted row positions); without ``titles`` the titles are
-        left None (for :func:`match.compare` given :meth:`titles`)."""
+    def prepared(self, rows: np.ndarray, parents: dict[str, tuple[str | None, str | None]] | None) -> match.Prepared:
+        """The matcher's arrays of ``rows`` (sorted row positions), titles left None: only the pairs
+        within reach of a match read theirs (:meth:`titles`, given to :func:`match.compare`)."""
         n = len(rows)
         pieces = self._by_segment(rows)
         width = max([1, *(int(part.n_authors[local].max(initial=0)) for part, _, local in pieces)])
@@ -250,8 +249,6 @@ class MatchIndex:
             a, c = _author_matrix(part, local)
             authors[at, :a.shape[1]] = a
             count[at] = c
-            if titles:
-                title[at] = _titles(part, local)
             days[at] = part.days[local]
             for f, out in fields.items():
                 out[at] = getattr(part, f)[local]
@@ -385,13 +382,11 @@ def append(conn: Connection, index: MatchIndex, rows: Rows, run_id: int | None) 
 
 def _take(rows: Rows, keep: np.ndarray) -> Rows:
     starts = np.r_[0, np.cumsum(rows.n_authors.astype(np.int64))]
-    count = rows.n_authors[keep].astype(np.int64)
-    author_pos = np.repeat(starts[keep], count) + (np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count))
     begin = np.r_[0, rows.title_ends[:-1]][keep]
     length = rows.title_ends[keep] - begin
-    byte_pos = np.repeat(begin, length) + (np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length))
-    return Rows(*(getattr(rows, f)[keep] for f in _ROW_ARRAYS), rows.authors[author_pos],
-                rows.title_bytes[byte_pos], np.cumsum(length))
+    return Rows(*(getattr(rows, f)[keep] for f in _ROW_ARRAYS),
+                rows.authors[_ranges(starts[keep], rows.n_authors[keep].astype(np.int64))],
+                rows.title_bytes[_ranges(begin, length)], np.cumsum(length))
 
 
 def _insert(conn: Connection, rows: Rows, created_run: int | None) -> str:

@@ -8,7 +8,8 @@ module runs it against the store:
   cluster keeps the id most of its members had.
 * **Incremental** (a normal night): only the delta (the records validation queued since
   the last resolution: new, changed, or no longer accepted) is compared, against every
-  record in its blocks, which the match index (:mod:`sangkien.matchindex`) holds coded. A delta record joins the existing initiative it links to most strongly,
+  record in its blocks, which the match index (:mod:`sangkien.matchindex`) holds coded.
+  A delta record joins the existing initiative it links to most strongly,
   which keeps its id; a changed record leaves its initiative first, so it moves when
   its content no longer matches. Records no longer accepted leave their initiative.
 * **Evidence:** every link that holds an initiative together is stored with its
@@ -321,7 +322,7 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
         delta_prep = match.prepare(recs, parents, model)
         near, i, j = matchindex.delta_pairs(index, standing, delta_prep, model)
         timer.mark("blocks")
-        prep = match.concat_prepared([index.prepared(near, parents, titles=False), delta_prep])
+        prep = match.concat_prepared([index.prepared(near, parents), delta_prep])
     else:
         near, i, j = (np.empty(0, dtype=np.int64),) * 3
         prep = index.prepared(near, parents)
