@@ -134,12 +134,11 @@ def hash_codes(values: object) -> np.ndarray:
     every process, so codes can be stored and compared across runs. The index records the
     scheme (:data:`CODE_SCHEME`); a change of it rebuilds the index with a full run.
     """
-    s = pd.Series(values, dtype=object)
-    missing = (s.isna() | (s == "")).to_numpy()
-    hashed = pd.util.hash_array(s.where(~missing, "").to_numpy(dtype=object), categorize=True)
-    out = (hashed >> np.uint64(1)).astype(np.int64)
-    out[missing] = -1
-    return out
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    uniques = np.asarray(uniques, dtype=object)  # each distinct value hashed once
+    hashed = (pd.util.hash_array(uniques, categorize=False) >> np.uint64(1)).astype(np.int64)
+    hashed[uniques == ""] = -1
+    return np.r_[hashed, -1][codes]  # code -1 (missing) takes the -1 appended
 
 
 CODE_SCHEME = f"siphash-pandas-{pd.__version__.split('.')[0]}-v1"
@@ -210,6 +209,8 @@ def _block_pairs(keys: np.ndarray, rows: np.ndarray, max_block: int) -> np.ndarr
         return np.empty((0, 2), dtype=np.int64)
     order = np.lexsort((rows, keys))
     k, r = keys[order], rows[order]
+    fresh = np.r_[True, (k[1:] != k[:-1]) | (r[1:] != r[:-1])]  # a row holds a key once (an author named twice)
+    k, r = k[fresh], r[fresh]
     starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
     sizes = np.diff(np.r_[starts, len(k)])
     group = np.repeat(np.arange(len(starts)), sizes)
@@ -285,9 +286,7 @@ def candidate_pairs(prep: Prepared, model: MatchModel = DEFAULT_MODEL) -> tuple[
     """
     parts = []
     for keys, rows in blocking_keys(prep, model).values():
-        dedup = pd.DataFrame({"k": keys, "r": rows}).drop_duplicates().to_numpy()
-        pairs = _block_pairs(dedup[:, 0], dedup[:, 1], model.max_block)
-        del dedup
+        pairs = _block_pairs(keys, rows, model.max_block)
         lo, hi = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
         del pairs
         parts.append(_sorted_unique(lo[lo != hi] * np.int64(prep.n) + hi[lo != hi]))  # pair codes, per rule
@@ -335,12 +334,16 @@ def compare(prep: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel = DE
     from rapidfuzz import fuzz, process
 
     out: dict[str, np.ndarray] = {}
-    ai, aj = prep.authors[i], prep.authors[j]
-    common = np.zeros(len(i), dtype=np.int64)
-    for x in range(ai.shape[1]):
-        col = ai[:, x:x + 1]
-        common += ((col == aj) & (col >= 0)).any(axis=1)
     ni, nj = prep.n_authors[i], prep.n_authors[j]
+    common = np.zeros(len(i), dtype=np.int64)
+    aj = prep.authors[j]
+    rows = np.arange(len(i))
+    for x in range(prep.authors.shape[1]):  # codes are packed left (-1 after): only pairs whose first
+        rows = rows[ni[rows] > x]            # record has an x-th author compare it
+        if not len(rows):
+            break
+        col = prep.authors[i[rows], x]
+        common[rows] += (aj[rows] == col[:, None]).any(axis=1)
     missing = (ni == 0) | (nj == 0)
     out["authors"] = np.select(
         [missing, (common == ni) & (common == nj), common == np.minimum(ni, nj), common > 0], [4, 0, 1, 2], 3)

@@ -145,19 +145,31 @@ def resolve_initiatives(engine: Engine, run_id: int | None, full: bool = False,
 
 
 class _Stages:
-    """Seconds per stage of a run, for the log and the benchmarks."""
+    """Seconds per stage of a run, and the process's peak memory at its end, for the log and the benchmarks."""
 
     def __init__(self) -> None:
         self.last = time.perf_counter()
         self.seconds: dict[str, float] = {}
+        self.peak_mb: dict[str, float] = {}
 
     def mark(self, stage: str) -> None:
         now = time.perf_counter()
         self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self.last
+        self.peak_mb[stage] = _peak_mb()
         self.last = now
 
     def __str__(self) -> str:
-        return ", ".join(f"{k} {v:.2f} s" for k, v in self.seconds.items())
+        return ", ".join(f"{k} {v:.2f} s" + (f" ({self.peak_mb[k]:,.0f} MB)" if self.peak_mb[k] else "")
+                         for k, v in self.seconds.items())
+
+
+def _peak_mb() -> float:
+    """The process's peak resident memory so far (0 where the platform does not tell)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def _review_rows(recs: pd.DataFrame, res_i: np.ndarray, res_j: np.ndarray, levels: pd.DataFrame,
@@ -226,10 +238,10 @@ def _resolve_full(engine: Engine, run_id: int | None, queued: int, decisions: pd
     rejected = decisions[decisions["status"] == "rejected"]
     must = _positions(recs["raw_id"], accepted["raw_id_a"], accepted["raw_id_b"])
     cannot = _positions(recs["raw_id"], rejected["raw_id_a"], rejected["raw_id_b"])
-    with engine.begin() as conn:
-        conn.execute(store.match_links.delete())
-        conn.execute(store.initiative_members.delete())
-        conn.execute(store.initiatives.delete())
+    rewritten = [store.match_links, store.initiative_members, store.initiatives]
+    with engine.begin() as conn, store.indexes_set_aside(conn, rewritten):
+        for table in rewritten:
+            conn.execute(table.delete())
         conn.execute(store.match_index.delete())
         conn.execute(store.resolve_queue.delete().where(store.resolve_queue.c.seq <= queued))
         if not decisions.empty:

