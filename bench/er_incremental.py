@@ -20,6 +20,7 @@ the snapshot's segments from the store (seconds more) and caches them for the ne
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import sqlite3
@@ -55,6 +56,7 @@ def main() -> int:
         Path(str(db) + suffix).unlink(missing_ok=True)
     snapshot = args.dir / "after-full.db"
     shutil.copy(snapshot if args.night_only else args.dir / "store.db", db)
+    os.sync()  # the copy's writeback would otherwise compete with the timed run's reads
     raw = sqlite3.connect(db)
     ids = np.array([r[0] for r in raw.execute("select id from raw_records where outcome in ('accepted', 'held') "
                                               "order by id")])

@@ -238,10 +238,7 @@ def _resolve_full(engine: Engine, run_id: int | None, queued: int, decisions: pd
     rejected = decisions[decisions["status"] == "rejected"]
     must = _positions(recs["raw_id"], accepted["raw_id_a"], accepted["raw_id_b"])
     cannot = _positions(recs["raw_id"], rejected["raw_id_a"], rejected["raw_id_b"])
-    rewritten = [store.match_links, store.initiative_members, store.initiatives]
-    with engine.begin() as conn, store.indexes_set_aside(conn, rewritten):
-        for table in rewritten:
-            conn.execute(table.delete())
+    with store.rewriting(engine, [store.match_links, store.initiative_members, store.initiatives]) as conn:
         conn.execute(store.match_index.delete())
         conn.execute(store.resolve_queue.delete().where(store.resolve_queue.c.seq <= queued))
         if not decisions.empty:
@@ -259,18 +256,25 @@ def _resolve_full(engine: Engine, run_id: int | None, queued: int, decisions: pd
         initiatives = _initiative_rows(recs, run_id, priority)
         kept = initiatives["id"].map(created)  # an initiative keeps the run it first appeared in
         initiatives["created_run"] = kept.where(kept.notna(), run_id).astype("Int64")
+        review = _review_rows(recs, res.i, res.j, res.levels, res.weight, res.labels, model, run_id)
+        counts = ResolveCounts(len(recs), len(initiatives), len(recs) - len(initiatives), "full", len(recs),
+                               len(res.i))
+        prep, raw_ids = res.prep, recs["raw_id"].to_numpy()
+        del res  # what is written next is all that is kept of it: the peak is the index's write
         timer.mark("build rows")
         _insert_initiatives(conn, initiatives)
+        del initiatives
         _write_members(conn, recs, _reviewed(links))
+        del recs
         store.bulk_insert(conn, store.match_links, list(links.columns), store.frame_rows(links))
-        _store_review(conn, _review_rows(recs, res.i, res.j, res.levels, res.weight, res.labels, model, run_id))
+        del links
+        _store_review(conn, review)
         timer.mark("write")
-        matchindex.write_base(conn, matchindex.Rows.from_prepared(recs["raw_id"].to_numpy(), initiative, res.prep))
+        matchindex.write_base(conn, matchindex.Rows.from_prepared(raw_ids, initiative, prep))
         timer.mark("write index")
-        open_reviews = _open_reviews(conn)
+        counts.review_open = _open_reviews(conn)
     timer.mark("commit")
-    return ResolveCounts(len(recs), len(initiatives), len(recs) - len(initiatives), "full", len(recs),
-                         len(res.i), open_reviews)
+    return counts
 
 
 def _open_reviews(conn: Connection) -> int:

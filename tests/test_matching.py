@@ -298,6 +298,13 @@ def test_nights_against_the_index_agree_with_a_full_resolution(engine, tmp_path:
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(store.resolve_queue)).scalar_one() == 0
     assert first.records == len(accepted) - len(held)
+    if engine.dialect.name == "sqlite":  # the full rewrite set indexes and FK checks aside: both are back
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            names = set(conn.exec_driver_sql("select name from sqlite_master where type = 'index'").scalars())
+        assert {ix.name for t in (store.initiatives, store.initiative_members, store.match_links)
+                for ix in t.indexes} <= names
 
     with engine.connect() as conn:
         cache = matchindex.cache_dir(conn)
