@@ -171,6 +171,17 @@ def parent_codes(units: pd.Series, parents: dict[str, tuple[str | None, str | No
     return par[np.where(codes >= 0, codes, len(uniques))]
 
 
+def _split_keys(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The non-empty parts of "|"-joined keys, in order, with the position of the row each came from."""
+    keys = values.fillna("").astype(object).to_numpy()
+    filled = np.flatnonzero(keys != "")
+    joined = keys[filled].tolist()
+    parts = np.array("|".join(joined).split("|"), dtype=object)  # one split for all rows
+    row = np.repeat(filled, [k.count("|") + 1 for k in joined])
+    keep = parts != ""
+    return row[keep], parts[keep]
+
+
 def prepare(frame: pd.DataFrame, parents: dict[str, tuple[str | None, str | None]] | None = None,
             model: "MatchModel | None" = None) -> Prepared:
     """Code the columns the matcher reads: unit_code, title_folded, author_keys ("|"-joined),
@@ -181,12 +192,10 @@ def prepare(frame: pd.DataFrame, parents: dict[str, tuple[str | None, str | None
     n = len(frame)
     units = frame["unit_code"].astype(object)
     title = frame["title_folded"].fillna("").astype(object).to_numpy()
-    keys = frame["author_keys"].fillna("").astype(str)
-    exploded = keys.str.split("|").explode()
-    exploded = exploded[exploded.notna() & (exploded != "")]
-    row = exploded.index.to_numpy()
-    codes = hash_codes(exploded.to_numpy())
-    slot = pd.Series(row).groupby(row).cumcount().to_numpy()
+    row, key = _split_keys(frame["author_keys"])
+    codes = hash_codes(key)
+    first = np.r_[True, row[1:] != row[:-1]] if len(row) else np.empty(0, dtype=bool)
+    slot = np.arange(len(row)) - np.maximum.accumulate(np.where(first, np.arange(len(row)), 0))
     width = max(1, int(slot.max()) + 1) if len(slot) else 1
     width = min(width, 8)
     authors = np.full((n, width), -1, dtype=np.int64)
