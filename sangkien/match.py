@@ -300,9 +300,13 @@ def candidate_pairs(prep: Prepared, model: MatchModel = DEFAULT_MODEL) -> tuple[
         del pairs
         parts.append(_sorted_unique(lo[lo != hi] * np.int64(prep.n) + hi[lo != hi]))  # pair codes, per rule
         del lo, hi
-    codes = _sorted_unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+    codes = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
     del parts
-    return codes // prep.n, codes % prep.n
+    codes.sort()  # in place: the pairs are the largest arrays of a full run
+    codes = codes[np.r_[True, codes[1:] != codes[:-1]]] if len(codes) else codes
+    first = codes // prep.n
+    codes -= first * prep.n
+    return first, codes
 
 
 # --- scoring -------------------------------------------------------------------------------

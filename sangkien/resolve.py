@@ -67,10 +67,15 @@ def _record_query() -> sa.Select:
 
 def _dated(recs: pd.DataFrame) -> pd.DataFrame:
     """Dates as datetimes and the benefit as a float (a column of None would stay object, and a
-    group-by max over objects runs in Python)."""
+    group-by max over objects runs in Python); the few distinct sources, statuses and units
+    each held once, not once per row (the driver makes a string per value: 0.3 GB at 2 M rows)."""
     for name in ("recognized_on", "applied_on", "submitted_at"):
         recs[name] = pd.to_datetime(recs[name])
     recs["benefit_vnd"] = pd.to_numeric(recs["benefit_vnd"], errors="coerce").astype(np.float64)
+    for name in ("source", "status", "unit_code"):
+        codes, uniques = pd.factorize(recs[name], use_na_sentinel=True)
+        shared = np.r_[np.asarray(uniques, dtype=object), None][codes]  # code -1 (missing) takes the None
+        recs[name] = pd.Series(shared, index=recs.index, dtype=recs[name].dtype)
     return recs
 
 
@@ -80,7 +85,7 @@ def _load_records(conn: Connection, queued_upto: int | None = None) -> pd.DataFr
     if queued_upto is not None:
         q = store.resolve_queue.c
         query = query.where(store.records.c.raw_id.in_(sa.select(q.raw_id).where(q.seq <= queued_upto)))
-    return _dated(store.read_frame(conn, query.order_by(store.records.c.raw_id), RECORD_COLUMNS))
+    return store.read_frame(conn, query.order_by(store.records.c.raw_id), RECORD_COLUMNS, _dated)
 
 
 def unit_parents(conn: Connection) -> dict[str, tuple[str | None, str | None]]:

@@ -7,7 +7,7 @@ database up to the newest revision before handing out the engine.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -533,17 +533,32 @@ def frame_rows(frame: "pd.DataFrame", chunk: int = 100_000) -> Iterator[tuple[An
         yield from zip(*[part[c].astype(object).where(part[c].notna(), None).tolist() for c in part.columns])
 
 
-def read_frame(conn: Connection, query: sa.Select, columns: Sequence[str]) -> "pd.DataFrame":
+def read_frame(conn: Connection, query: sa.Select, columns: Sequence[str],
+               convert: "Callable[[pd.DataFrame], pd.DataFrame] | None" = None,
+               chunk: int = 200_000) -> "pd.DataFrame":
     """The rows of ``query`` as a DataFrame, fetched straight from the driver.
 
     Skips SQLAlchemy's per-row result processing: dates may arrive as ISO text (SQLite)
-    or date objects (PostgreSQL); pass them through ``pd.to_datetime``.
+    or date objects (PostgreSQL); pass them through ``pd.to_datetime``. ``convert``, when
+    given, is applied to each ``chunk`` of rows as it arrives (say, text dates to datetimes),
+    so the driver's values of one chunk at a time are alive, not those of every row.
     """
     import pandas as pd
 
     result = conn.execute(query)
+    parts = []
     try:
-        rows = result.cursor.fetchall() if result.cursor is not None else []
+        cursor = result.cursor
+        while cursor is not None:
+            rows = cursor.fetchmany(chunk)
+            if not rows and parts:
+                break
+            part = pd.DataFrame.from_records(rows, columns=list(columns))
+            parts.append(convert(part) if convert is not None else part)
+            if len(rows) < chunk:
+                break
     finally:
         result.close()
-    return pd.DataFrame.from_records(rows, columns=list(columns))
+    if not parts:
+        return pd.DataFrame(columns=list(columns))
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
