@@ -515,20 +515,30 @@ def _stable_ids(clusters: pd.Series, previous: pd.Series, next_id: int | None = 
         # an old id goes to the cluster holding most of its members; a split gets new ids
         tally = tally.drop_duplicates("old").drop_duplicates("cluster")
         assigned = dict(zip(tally["cluster"].astype(np.int64), tally["old"].astype(np.int64)))
-    unique = pd.unique(clusters)
-    fresh = [c for c in unique if c not in assigned]
-    assigned.update({c: next_id + i for i, c in enumerate(fresh)})
-    return clusters.map(assigned).astype(np.int64)
+    labels, unique = pd.factorize(clusters)  # in order of first appearance
+    ids = np.full(len(unique), -1, dtype=np.int64)
+    if assigned:
+        ids[pd.Index(unique).get_indexer(list(assigned))] = list(assigned.values())
+    fresh = ids < 0
+    ids[fresh] = next_id + np.arange(int(fresh.sum()), dtype=np.int64)
+    return pd.Series(ids[labels], index=clusters.index)
 
 
 def _status_choice(recs: pd.DataFrame, priority: list[str]) -> pd.Series:
     """Each initiative's status: from its most trusted source's member, then the most advanced."""
-    trust = recs["source"].map({s: k for k, s in enumerate(priority)}).fillna(len(priority))
-    order = pd.DataFrame({"initiative_id": recs["initiative_id"].to_numpy(), "trust": trust.to_numpy(),
-                          "rank": recs["status"].map(STATUS_RANK).fillna(-1).to_numpy(),
-                          "status": recs["status"].to_numpy()})
-    order = order.sort_values(["initiative_id", "trust", "rank"], ascending=[True, True, False])
-    return order.drop_duplicates("initiative_id").set_index("initiative_id")["status"]
+    trust = _coded(recs["source"], {s: k for k, s in enumerate(priority)}, len(priority))
+    rank = _coded(recs["status"], STATUS_RANK, -1)
+    initiative = recs["initiative_id"].to_numpy()
+    order = np.lexsort((-rank, trust, initiative))  # stable: among equals, the first read
+    ids = initiative[order]
+    first = order[np.r_[True, ids[1:] != ids[:-1]]] if len(ids) else order
+    return pd.Series(recs["status"].to_numpy()[first], index=initiative[first])
+
+
+def _coded(values: pd.Series, codes: dict[str, int], default: int) -> np.ndarray:
+    """``codes[value]`` per row (``default`` for a missing or unlisted value), looked up once per distinct value."""
+    seen, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.array([codes.get(u, default) for u in uniques] + [default], dtype=np.int64)[seen]
 
 
 def _initiative_rows(recs: pd.DataFrame, run_id: int | None, priority: list[str]) -> pd.DataFrame:
