@@ -314,16 +314,17 @@ def candidate_pairs(prep: Prepared, model: MatchModel = DEFAULT_MODEL) -> tuple[
 def _date_level(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """0 same day, 1 within 3 days (or unknown on either side), 2 within 31 days, 3 further."""
     diff = np.abs(a - b)
-    level = np.select([diff == 0, diff <= 3, diff <= 31], [0, 1, 2], 3)
+    level = (diff > 0).astype(np.int8)
+    level += diff > 3
+    level += diff > 31
     level[(a == _NO_DAY) | (b == _NO_DAY)] = 1
-    return level.astype(np.int8)
+    return level
 
 
 def _dates_level(prep: Prepared, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    per = np.stack([_date_level(prep.days[n][i], prep.days[n][j])
-                    for n in ("applied_on", "recognized_on", "submitted_at")], axis=1)
-    same = (per == 0).sum(axis=1)
-    worst = per.max(axis=1)
+    per = [_date_level(prep.days[n][i], prep.days[n][j]) for n in ("applied_on", "recognized_on", "submitted_at")]
+    same = sum((p == 0).astype(np.int8) for p in per)
+    worst = np.maximum(np.maximum(per[0], per[1]), per[2])
     return np.select([same == 3, (same == 2) & (worst <= 1), (same >= 1) & (worst <= 2), worst <= 2],
                      [0, 1, 2, 3], 4)
 
