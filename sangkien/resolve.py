@@ -65,6 +65,9 @@ def _record_query() -> sa.Select:
             .where(w.outcome == "accepted"))
 
 
+_TEXT_COLUMNS = ("source", "portal_id", "title", "title_folded", "author_keys", "unit_code", "status")
+
+
 def _dated(recs: pd.DataFrame) -> pd.DataFrame:
     """Dates as datetimes and the benefit as a float (a column of None would stay object, and a
     group-by max over objects runs in Python); the few distinct sources, statuses and units
@@ -72,6 +75,9 @@ def _dated(recs: pd.DataFrame) -> pd.DataFrame:
     for name in ("recognized_on", "applied_on", "submitted_at"):
         recs[name] = pd.to_datetime(recs[name])
     recs["benefit_vnd"] = pd.to_numeric(recs["benefit_vnd"], errors="coerce").astype(np.float64)
+    recs["phase"] = pd.to_numeric(recs["phase"], errors="coerce")  # read in chunks: the same dtypes in
+    for name in _TEXT_COLUMNS:                                      # each, whatever a chunk holds (all None)
+        recs[name] = recs[name].astype("str")
     for name in ("source", "status", "unit_code"):
         codes, uniques = pd.factorize(recs[name], use_na_sentinel=True)
         shared = np.r_[np.asarray(uniques, dtype=object), None][codes]  # code -1 (missing) takes the None

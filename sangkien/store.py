@@ -541,7 +541,9 @@ def read_frame(conn: Connection, query: sa.Select, columns: Sequence[str],
     Skips SQLAlchemy's per-row result processing: dates may arrive as ISO text (SQLite)
     or date objects (PostgreSQL); pass them through ``pd.to_datetime``. ``convert``, when
     given, is applied to each ``chunk`` of rows as it arrives (say, text dates to datetimes),
-    so the driver's values of one chunk at a time are alive, not those of every row.
+    so the driver's values of one chunk at a time are alive, not those of every row; it
+    should settle the dtypes, since a chunk may infer other ones (a column all None in it).
+    Without it, the rows are read at once.
     """
     import pandas as pd
 
@@ -550,12 +552,12 @@ def read_frame(conn: Connection, query: sa.Select, columns: Sequence[str],
     try:
         cursor = result.cursor
         while cursor is not None:
-            rows = cursor.fetchmany(chunk)
+            rows = cursor.fetchmany(chunk) if convert is not None else cursor.fetchall()
             if not rows and parts:
                 break
             part = pd.DataFrame.from_records(rows, columns=list(columns))
             parts.append(convert(part) if convert is not None else part)
-            if len(rows) < chunk:
+            if convert is None or len(rows) < chunk:
                 break
     finally:
         result.close()
