@@ -548,19 +548,17 @@ def read_frame(conn: Connection, query: sa.Select, columns: Sequence[str],
     import pandas as pd
 
     result = conn.execute(query)
-    parts = []
+    cursor = result.cursor
     try:
-        cursor = result.cursor
-        while cursor is not None:
-            rows = cursor.fetchmany(chunk) if convert is not None else cursor.fetchall()
-            if not rows and parts:
-                break
-            part = pd.DataFrame.from_records(rows, columns=list(columns))
-            parts.append(convert(part) if convert is not None else part)
-            if convert is None or len(rows) < chunk:
+        if convert is None:
+            return pd.DataFrame.from_records(cursor.fetchall() if cursor is not None else [], columns=list(columns))
+        parts = []
+        while True:
+            rows = cursor.fetchmany(chunk) if cursor is not None else []
+            if rows or not parts:
+                parts.append(convert(pd.DataFrame.from_records(rows, columns=list(columns))))
+            if len(rows) < chunk:
                 break
     finally:
         result.close()
-    if not parts:
-        return pd.DataFrame(columns=list(columns))
     return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
