@@ -3,11 +3,11 @@
     .venv/bin/python bench/er_calibrate.py --dir bench/out/er-200000
 
 Reads DIR/records.csv, DIR/truth.csv and DIR/orgs.csv (written by bench/er_data.py),
-blocks and compares exactly as ``sangkien.match`` does, and prints for every feature
+blocks and compares exactly as ``sangkien.pipeline.match`` does, and prints for every feature
 level m (its share among true matches), u (its share among non-matches) and the
 weight log2(m/u), smoothed with one pseudo-pair per level and bounded to +-20, plus
 the prior log2-odds of a candidate pair being a match. The output is the literal to
-paste into DEFAULT_WEIGHTS / DEFAULT_PRIOR in sangkien/match.py.
+paste into DEFAULT_WEIGHTS / DEFAULT_PRIOR in sangkien/pipeline/match/model.py.
 
 Title scoring is pruned for pairs the other features rule out (see match.compare);
 calibration scores every title so that u is not biased by the pruning.
@@ -30,7 +30,7 @@ def main() -> int:
     args = parser.parse_args()
     import pandas as pd
 
-    from sangkien import match
+    from sangkien.pipeline import match
 
     frame = pd.read_csv(args.dir / "records.csv", dtype=str, keep_default_na=False, na_values=[""])
     truth = pd.read_csv(args.dir / "truth.csv", dtype=str).set_index("raw_id")["initiative_id"]

@@ -74,9 +74,10 @@ def build(records: int, out: Path, seed: int = 1, reuse: bool = False, log=print
 
     records_csv, truth_csv = out / "records.csv", out / "truth.csv"
     if not (reuse and records_csv.exists() and truth_csv.exists()):
-        from sangkien import sync
-        from sangkien.reference import load_orgs, load_quotas
-        from sangkien.registry import add_connector, read_config_file
+        from sangkien.pipeline import run as sync
+        from sangkien.reference.orgs import load_orgs
+        from sangkien.reference.quotas import load_quotas
+        from sangkien.store.registry import add_connector, read_config_file
         from sangkien.store import open_store, raw_records, read_frame
         from sangkien.store import records as records_table
 

@@ -4,11 +4,11 @@
 
 Copies DIR/store.db (written by bench/er_data.py: records landed and validated, not
 resolved), holds back ``share / 2`` of the accepted records, and times a full resolution
-through ``sangkien.resolve`` (reading the store, matching, writing initiatives, members,
+through ``sangkien.pipeline.resolve`` (reading the store, matching, writing initiatives, members,
 evidence links and the review queue). Then one simulated night: the held-back records
 arrive (new) and as many others change content (their title gains a word and their
 content hash changes), all of them queued for resolution as validation queues them; the
-incremental resolution is timed, with its stages (from the sangkien.resolve log). Prints per-run seconds, peak
+incremental resolution is timed, with its stages (from the sangkien.pipeline.resolve log). Prints per-run seconds, peak
 RSS and the matcher's counts, and checks that the incremental result equals a full
 re-resolution (same partition of records).
 
@@ -48,7 +48,7 @@ def main() -> int:
     import numpy as np
     import pandas as pd
 
-    from sangkien.resolve import resolve_initiatives
+    from sangkien.pipeline.resolve import resolve_initiatives
     from sangkien.store import open_store
 
     db = args.dir / "incremental.db"

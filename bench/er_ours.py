@@ -3,7 +3,7 @@
     .venv/bin/python bench/er_ours.py --input DIR/records.csv --out DIR/labels-ours.csv
 
 Reads records.csv (never truth.csv) and DIR/orgs.csv for the units' parents, runs
-``sangkien.match.resolve_frame`` (blocking, scoring, clustering: exactly what a full
+``sangkien.pipeline.match.resolve_frame`` (blocking, scoring, clustering: exactly what a full
 resolution run does, minus the store), writes labels (raw_id, cluster) and prints one
 JSON line: {"contestant": "ours", "records", "pairs", "seconds_total", "seconds_resolve",
 "peak_rss_mb"} where seconds_resolve excludes reading the CSV and writing the labels and
@@ -30,7 +30,7 @@ def main() -> int:
     started = time.perf_counter()
     import pandas as pd
 
-    from sangkien import match
+    from sangkien.pipeline import match
 
     frame = pd.read_csv(args.input, dtype=str, keep_default_na=False, na_values=[""],
                         usecols=["raw_id", "portal_id", "title_folded", "author_keys", "unit_code",

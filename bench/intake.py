@@ -54,8 +54,8 @@ def main() -> int:
     import pandas as pd
 
     from sandbox.generate import generate_world
-    from sangkien.nodes import add_child
-    from sangkien.reference import load_orgs
+    from sangkien.store.nodes import add_child
+    from sangkien.reference.orgs import load_orgs
     from sangkien.store import open_store
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -78,7 +78,7 @@ def main() -> int:
         with engine.begin() as conn:
             tokens = {p: add_child(conn, p) for p in provinces}
         engine.dispose()
-        server = subprocess.Popen([sys.executable, "-m", "sangkien.cli", "--db", url, "serve", "--port",
+        server = subprocess.Popen([sys.executable, "-m", "sangkien.cli.main", "--db", url, "serve", "--port",
                                    str(args.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                   env={**os.environ})
         base = f"http://127.0.0.1:{args.port}"

@@ -2,7 +2,7 @@
 
     python bench/pipeline.py --initiatives 1000000 [--db URL] [--world DIR] [--noise none]
 
-Stages run in this process through sangkien.sync (the same functions the Prefect flow
+Stages run in this process through sangkien.pipeline.run (the same functions the Prefect flow
 calls). Peak memory is the process's resident set, sampled every 20 ms during the stage.
 Not a test: it prints figures, it asserts nothing about speed.
 """
@@ -72,11 +72,12 @@ def main() -> int:
     args = parser.parse_args()
 
     from sandbox.generate import generate_world
-    from sangkien.reference import load_orgs, load_quotas
-    from sangkien.registry import add_connector, read_config_file
-    from sangkien.report import report_rows
+    from sangkien.reference.orgs import load_orgs
+    from sangkien.reference.quotas import load_quotas
+    from sangkien.store.registry import add_connector, read_config_file
+    from sangkien.present.report import report_rows
     from sangkien.store import open_store
-    from sangkien import sync
+    from sangkien.pipeline import run as sync
 
     stages = Stages()
     print(f"bench: {args.initiatives:,} initiatives, noise {args.noise}, {dt.datetime.now():%Y-%m-%d %H:%M}")
@@ -110,8 +111,8 @@ def main() -> int:
             sync.validate_pulled(engine, result, run_id)
             info["note"] = f"{result.accepted:,} accepted, {result.ineligible:,} ineligible, {result.quarantined:,} quarantined"
         results.append(result)
-    from sangkien.resolve import resolve_initiatives
-    from sangkien.rollup import roll_up
+    from sangkien.pipeline.resolve import resolve_initiatives
+    from sangkien.pipeline.rollup import roll_up
 
     with stages.stage("resolve initiatives") as info:
         resolved = resolve_initiatives(engine, run_id)

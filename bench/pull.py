@@ -28,8 +28,8 @@ def main() -> int:
 
     from sandbox.generate import generate_world
     from sandbox.servers import serve
-    from sangkien import sync
-    from sangkien.registry import add_connector
+    from sangkien.pipeline import run as sync
+    from sangkien.store.registry import add_connector
     from sangkien.store import open_store
 
     if not (args.world / "truth.csv").exists():

@@ -26,9 +26,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.pipeline import Stages  # noqa: E402
 from sandbox import generate as gen  # noqa: E402
-from sangkien import reconcile, rollup, store  # noqa: E402
-from sangkien.reconcile_render import render_reconciliation  # noqa: E402
-from sangkien.reference import load_orgs, load_quotas  # noqa: E402
+from sangkien.pipeline import reconcile  # noqa: E402
+from sangkien import store
+from sangkien.pipeline import rollup
+from sangkien.present.reconcile_render import render_reconciliation  # noqa: E402
+from sangkien.reference.orgs import load_orgs  # noqa: E402
+from sangkien.reference.quotas import load_quotas
 
 DAY0 = dt.date(1970, 1, 1)
 

@@ -28,8 +28,9 @@ sys.path.insert(0, str(ROOT))
 from sandbox.generate import generate_world  # noqa: E402
 from sandbox.prefect_local import PrefectServer, Worker  # noqa: E402
 from sangkien import store  # noqa: E402
-from sangkien.reference import load_orgs, load_quotas  # noqa: E402
-from sangkien.registry import add_connector, read_config_file  # noqa: E402
+from sangkien.reference.orgs import load_orgs  # noqa: E402
+from sangkien.reference.quotas import load_quotas
+from sangkien.store.registry import add_connector, read_config_file  # noqa: E402
 
 
 def create_database(admin: sa.Engine, name: str) -> None:
@@ -77,7 +78,7 @@ def scale_out(pg: str, initiatives: int, workers: int = 2, keep: bool = False) -
 
         with PrefectServer(work / "prefect-home", database_url=f"postgresql+asyncpg://{base}/{prefect_db}") as server:
             print(f"Prefect server on PostgreSQL at {server.url} ({time.perf_counter() - started:.0f} s)")
-            result = subprocess.run([sys.executable, "-m", "sangkien.cli", "deploy"], capture_output=True, text=True,
+            result = subprocess.run([sys.executable, "-m", "sangkien.cli.main", "deploy"], capture_output=True, text=True,
                                     env=server.env, cwd=ROOT)
             if result.returncode != 0:
                 raise SystemExit(result.stderr)

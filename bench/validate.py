@@ -3,7 +3,7 @@
     python bench/validate.py --world bench/out/world [--rows 1000000]
 
 Reads the world's CSV sources (reading is timed apart), maps their columns, then runs
-`sangkien.validate.validate_frame` (the pandera schema's checks, normalization and the
+`sangkien.pipeline.validate.validate_frame` (the pandera schema's checks, normalization and the
 canonical conversion) and reports records/s. No database is involved.
 """
 from __future__ import annotations
@@ -29,10 +29,10 @@ def main() -> int:
 
     from connectors.base import CANONICAL_FIELDS
     from connectors.tabular import read_table
-    from sangkien.reference import DEFAULT_PHASES
-    from sangkien.registry import read_config_file
-    from sangkien.units import UnitResolver
-    from sangkien.validate import ValidationContext, validate_frame
+    from sangkien.reference.phases import DEFAULT_PHASES
+    from sangkien.store.registry import read_config_file
+    from sangkien.reference.units import UnitResolver
+    from sangkien.pipeline.validate import ValidationContext, validate_frame
 
     with (args.world / "orgs.csv").open(encoding="utf-8") as handle:
         orgs = list(csv.DictReader(handle))

@@ -30,8 +30,8 @@ def main() -> int:
 
     from sandbox.generate import REFERENCE_DIR, _Draw, _OrgBuilder
     from sangkien import store
-    from sangkien.reference import load_orgs
-    from sangkien.workbook import write_workbook
+    from sangkien.reference.orgs import load_orgs
+    from sangkien.present.workbook.book import write_workbook
 
     shutil.rmtree(args.out, ignore_errors=True)
     args.out.mkdir(parents=True)

@@ -1,6 +1,6 @@
 """Prefect artifacts of a sync run: the per-source table, the reconciliation page, pull progress.
 
-The content comes from sangkien.runreport (plain data, tested without the engine); this
+The content comes from sangkien.present.runreport (plain data, tested without the engine); this
 module only hands it to Prefect. An artifact that cannot be written is logged, never fatal:
 the run's data and its control totals are in the store either way.
 """
@@ -11,7 +11,7 @@ from prefect.artifacts import create_markdown_artifact, create_progress_artifact
 from prefect.artifacts import update_progress_artifact
 from sqlalchemy.engine import Engine
 
-from sangkien import runreport
+from sangkien.present import runreport
 
 SOURCES_KEY = "sangkien-sources"
 RECONCILIATION_KEY = "sangkien-reconciliation"

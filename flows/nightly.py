@@ -1,4 +1,4 @@
-"""The nightly sync as a Prefect flow: thin orchestration of sangkien.sync's stages.
+"""The nightly sync as a Prefect flow: thin orchestration of sangkien.pipeline.run's stages.
 
 Tasks are coarse (a source's pull, a source's validation, resolution + roll-up),
 never per record. A failing source does not stop the others; the flow run ends
@@ -18,9 +18,9 @@ from prefect.runtime import flow_run
 
 from flows import artifacts
 from flows.push import push_task, upstream_configured
-from sangkien import sync
+from sangkien.pipeline import run as sync
 from sangkien.errors import ControlTotalError, UserError
-from sangkien.pullmode import BackfillWindow, PullMode
+from sangkien.pipeline.pullmode import BackfillWindow, PullMode
 from sangkien.store import database_url, open_store
 
 PULL_DEPLOYMENT = "sangkien-pull-source/pull-source"

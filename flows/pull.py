@@ -11,8 +11,8 @@ import socket
 
 from prefect import flow, get_run_logger
 
-from sangkien import sync
-from sangkien.pullmode import BackfillWindow, PullMode
+from sangkien.pipeline import run as sync
+from sangkien.pipeline.pullmode import BackfillWindow, PullMode
 from sangkien.store import database_url, open_store
 
 

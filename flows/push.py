@@ -1,12 +1,12 @@
 """Push this node's consolidated counts to the node above (the ``push`` deployment, and the nightly flow's last
-step when an upstream is configured). The work is sangkien.push.push; this flow only runs it under Prefect."""
+step when an upstream is configured). The work is sangkien.pipeline.push.push; this flow only runs it under Prefect."""
 from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from sangkien import push as core
-from sangkien.settings import get_setting
+from sangkien.pipeline import push as core
+from sangkien.store.settings import get_setting
 from sangkien.store import database_url, open_store
 
 

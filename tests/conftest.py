@@ -20,7 +20,7 @@ from sangkien.store import open_store
 PG_ADMIN_URL = os.environ.get("SANGKIEN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
-# the match index's local cache (sangkien/matchindex.py) goes to a folder of this session, not ~/.cache
+# the match index's local cache (sangkien/pipeline/match/index.py) goes to a folder of this session, not ~/.cache
 _INDEX_CACHE = tempfile.mkdtemp(prefix="sangkien-index-cache-")
 os.environ["SANGKIEN_INDEX_CACHE"] = _INDEX_CACHE
 atexit.register(shutil.rmtree, _INDEX_CACHE, ignore_errors=True)
@@ -160,7 +160,7 @@ def world(tmp_path: Path) -> World:
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real `sangkien` command in a subprocess, as a user would."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "sangkien.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "sangkien.cli.main", *args], capture_output=True, text=True,
                           cwd=cwd, env=full_env, timeout=300)
 
 

@@ -13,10 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from sangkien.api import create_app, serve_in_thread
-from sangkien.nodes import add_child
-from sangkien.reference import load_orgs, load_quotas
-from sangkien.settings import set_setting
+from sangkien.serve.api import create_app, serve_in_thread
+from sangkien.store.nodes import add_child
+from sangkien.reference.orgs import load_orgs
+from sangkien.reference.quotas import load_quotas
+from sangkien.store.settings import set_setting
 
 
 @pytest.fixture

@@ -7,11 +7,12 @@ import json
 
 import sqlalchemy as sa
 
-from sangkien import quarantine, store
-from sangkien.reference import load_orgs
-from sangkien.registry import add_connector, read_config_file
-from sangkien.report import report_rows
-from sangkien.sync import run_sync
+from sangkien.pipeline import quarantine
+from sangkien import store
+from sangkien.reference.orgs import load_orgs
+from sangkien.store.registry import add_connector, read_config_file
+from sangkien.present.report import report_rows
+from sangkien.pipeline.run import run_sync
 from tests.conftest import HEADER, ORGS_CSV
 from tests.test_sync_store import BANK_ROW, setup_store
 
@@ -169,7 +170,7 @@ def test_quarantine_show_and_export_carry_the_payload_and_every_failure(engine, 
 
 
 def test_exports_do_not_let_a_spreadsheet_run_a_formula_from_the_data(engine, world, tmp_path):
-    from sangkien.report import export_links
+    from sangkien.present.report import export_links
 
     setup_store(engine, world)
     world.source("hanoi", row("=HYPERLINK(\"http://x\")", applied_on="=1+1"), row("+cmd"))

@@ -14,25 +14,20 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
-from sangkien import normalize
-from sangkien.normalize import (
+from sangkien.text import dates, series
+from sangkien.text.names import (
     author_keys_and_json_series,
     author_keys_series,
     authors_json_series,
-    fold,
-    fold_series,
     name_key,
     name_key_series,
-    nfc,
-    nfc_and_fold_series,
-    nfc_series,
-    parse_date_series,
-    parse_vn_number,
-    parse_vn_number_series,
     split_authors,
-    strip_markup,
-    strip_markup_series,
 )
+from sangkien.text.fold import fold, fold_series, nfc_and_fold_series
+from sangkien.text.display import nfc, nfc_series
+from sangkien.text.dates import parse_date_series
+from sangkien.text.numbers import parse_vn_number, parse_vn_number_series
+from sangkien.text.markup import strip_markup, strip_markup_series
 from schemas.records import RecordChecks, mapped_schema
 
 NFD = unicodedata.normalize("NFD", "Đặng Văn Đức")
@@ -93,9 +88,9 @@ def test_decomposed_canonical_pairs_are_composed():
 
 
 def test_values_holding_the_separator_survive_across_chunks():
-    n = 3 * normalize._CHUNK_VALUES + 7
+    n = 3 * series._CHUNK_VALUES + 7
     values = [f"Giải pháp {i}" if i % 997 else f"dòng\nmới {i}" for i in range(n)]
-    values[normalize._CHUNK_VALUES - 1] = "cuối\n"  # the last value of a chunk
+    values[series._CHUNK_VALUES - 1] = "cuối\n"  # the last value of a chunk
     assert fold_series(pd.Series(values)).tolist() == [fold(v) for v in values]
     assert nfc_series(pd.Series(values)).tolist() == [nfc(v) for v in values]
 
@@ -151,8 +146,8 @@ def test_date_fallback_reads_what_the_format_refuses_like_a_second_pass(fmt, val
 def test_iso_offsets_are_found_where_the_offset_pattern_says():
     texts = ["2022-04-05T10:30:00+07:00", "2022-04-05T03:30:00Z", "2022-04-05 10:30:00-0700", "2022-04-05",
              "2022-04-05T10:30:00", "2022-04-05T10:30:00 z", "10:30+07", "z", "", "+", "2022-04-05T10:30:00+07:00 x"]
-    expected = [normalize._ISO_TZ_RE.search(t) is not None for t in texts]
-    assert normalize._iso_aware(texts * 2).tolist() == expected * 2
+    expected = [dates._ISO_TZ_RE.search(t) is not None for t in texts]
+    assert dates._iso_aware(texts * 2).tolist() == expected * 2
     values, bad = parse_date_series(pd.Series(texts[:5]), "iso")
     assert not bad.any()
     assert values.dt.strftime("%Y-%m-%d %H:%M").tolist() == [
@@ -208,7 +203,7 @@ def test_schema_plumbing_fails_the_rows_plain_pandera_checks_fail(typed, whole_c
         "status": ["Hợp lệ", "x", "", None, "valid", "Hop le", 3, "valid"],
     }, dtype=object)
     if typed:  # all-string columns the way validate_frame hands them over
-        frame = frame.fillna("").astype(str).astype(normalize.STR_DTYPE)
+        frame = frame.fillna("").astype(str).astype(series.STR_DTYPE)
     if whole_column:  # like the parsed-once checks, which answer for the whole column whatever they get
         unit_known = lambda s: frame["unit"].isin({"G1", "G2"})  # noqa: E731
     else:
@@ -225,9 +220,9 @@ def test_schema_plumbing_fails_the_rows_plain_pandera_checks_fail(typed, whole_c
 def test_typed_columns_and_shared_masks_fail_the_rows_the_plain_frame_fails():
     import datetime as dt
 
-    from sangkien.reference import DEFAULT_PHASES
-    from sangkien.units import UnitResolver
-    from sangkien.validate import ValidationContext, _failures, _ParsedColumns, validate_frame
+    from sangkien.reference.phases import DEFAULT_PHASES
+    from sangkien.reference.units import UnitResolver
+    from sangkien.pipeline.validate import ValidationContext, _failures, _ParsedColumns, validate_frame
 
     row = {"source_record_id": "r", "portal_id": "", "title": "Giải pháp số hoá", "authors": "An; Bình",
            "submitted_by": "", "unit": "G1", "field": "Y tế", "solution_type": "Kỹ thuật",

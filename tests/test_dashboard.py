@@ -26,11 +26,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from sandbox.generate import generate_world
-from sangkien import dashboard, store
-from sangkien.reference import load_orgs, load_quotas
-from sangkien.registry import add_connector, read_config_file
-from sangkien.report import report_rows
-from sangkien.sync import run_sync
+from sangkien.serve import dashboard
+from sangkien import store
+from sangkien.reference.orgs import load_orgs
+from sangkien.reference.quotas import load_quotas
+from sangkien.store.registry import add_connector, read_config_file
+from sangkien.present.report import report_rows
+from sangkien.pipeline.run import run_sync
 from tests.conftest import IN_CI
 from tests.test_sync_store import BANK_ROW
 

@@ -7,8 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from sangkien import store
-from sangkien.reference import load_orgs, load_quotas
-from sangkien.registry import add_connector, read_config_file
+from sangkien.reference.orgs import load_orgs
+from sangkien.reference.quotas import load_quotas
+from sangkien.store.registry import add_connector, read_config_file
 from tests.test_sync_store import BANK_ROW, SCHOOL_ROW, counts
 
 pytestmark = pytest.mark.flow

@@ -16,12 +16,12 @@ import sqlalchemy as sa
 
 from connectors.http import RetryPolicy
 from sangkien import store
-from sangkien.api import create_app, serve_in_thread
-from sangkien.nodes import add_child, revoke_child
-from sangkien.push import push
-from sangkien.reference import load_orgs
-from sangkien.rollup import roll_up
-from sangkien.settings import set_setting
+from sangkien.serve.api import create_app, serve_in_thread
+from sangkien.store.nodes import add_child, revoke_child
+from sangkien.pipeline.push import push
+from sangkien.reference.orgs import load_orgs
+from sangkien.pipeline.rollup import roll_up
+from sangkien.store.settings import set_setting
 
 KEY = "ab" * 16
 

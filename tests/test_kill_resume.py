@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sandbox.generate import generate_world
 from sandbox.servers import serve
 from sangkien import store
-from sangkien.reference import load_orgs
-from sangkien.registry import add_connector
+from sangkien.reference.orgs import load_orgs
+from sangkien.store.registry import add_connector
 
 TOKEN = "kill-test-token"
 SLOW = "slow=0.5,slow_delay=0.15,seed=5"  # slow but successful answers: time to kill mid-pull
@@ -31,7 +31,7 @@ def prepare(url: str, world: Path, portal_url: str) -> sa.Engine:
 
 def sync(url: str) -> subprocess.Popen[str]:
     env = {**os.environ, "SANGKIEN_KILL_TOKEN": TOKEN}
-    return subprocess.Popen([sys.executable, "-m", "sangkien.cli", "--db", url, "sync", "--in-process"],
+    return subprocess.Popen([sys.executable, "-m", "sangkien.cli.main", "--db", url, "sync", "--in-process"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 

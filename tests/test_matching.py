@@ -13,12 +13,13 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from sangkien import match, review, store
+from sangkien.pipeline import match, review
+from sangkien import store
 from sandbox.generate import strip_diacritics
-from sangkien.registry import add_connector, read_config_file
-from sangkien.resolve import resolve_initiatives, status_conflicts
-from sangkien.settings import set_setting
-from sangkien.sync import run_sync
+from sangkien.store.registry import add_connector, read_config_file
+from sangkien.pipeline.resolve import resolve_initiatives, status_conflicts
+from sangkien.store.settings import set_setting
+from sangkien.pipeline.run import run_sync
 from tests.conftest import run_cli
 from tests.test_sync_store import counts, setup_store
 
@@ -182,7 +183,7 @@ def test_status_follows_the_configured_source_priority_and_conflicts_are_listed(
     with engine.begin() as conn:
         set_setting(conn, "status_priority", "nganhang, hanoi")
     resolve_initiatives(engine, None, full=True)
-    from sangkien.rollup import roll_up
+    from sangkien.pipeline.rollup import roll_up
 
     roll_up(engine, None)
     assert (counts(engine, "G002")["valid"], counts(engine, "G002")["pending"]) == (0, 1)
@@ -230,7 +231,7 @@ def test_node_set_rejects_unknown_keys_in_one_line(db_url):
 
 
 def test_unit_names_resolve_without_their_union_prefix():
-    from sangkien.units import UnitResolver
+    from sangkien.reference.units import UnitResolver
 
     resolver = UnitResolver.from_names([("G002", "Công đoàn cơ sở Trường THCS Nguyễn Du"),
                                         ("G010", "Công đoàn cơ sở Trường Tiểu học Kim Đồng"),
@@ -281,7 +282,7 @@ def test_nights_against_the_index_agree_with_a_full_resolution(engine, tmp_path:
     """Several incremental nights (new records, changed ones, one that stops being accepted, an index
     compaction) leave exactly what a full re-resolution makes: same members, ids and initiative rows."""
     from sandbox.generate import generate_world
-    from sangkien import matchindex
+    from sangkien.pipeline.match import index as matchindex
     from tests.test_truth import sync_generated_world
 
     root = tmp_path / "nights"
@@ -404,7 +405,7 @@ def test_a_store_without_an_index_resolves_in_full_then_nights_are_incremental(e
 def test_records_read_in_chunks_equal_records_read_at_once(engine, world):
     """The full run reads records chunk by chunk; a chunk whose portal ids are all missing must not
     change a column's type or a value."""
-    from sangkien.resolve import RECORD_COLUMNS, _record_query, _typed
+    from sangkien.pipeline.resolve import RECORD_COLUMNS, _record_query, _typed
 
     setup_store(engine, world)
     sync_sources(engine, world, hanoi=[BASE, row("HN-2", portal="P-77"), row("HN-3", "Sáng kiến khác hẳn về thư viện số", "Trần Văn Bình")],

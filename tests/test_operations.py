@@ -16,13 +16,15 @@ import sqlalchemy as sa
 
 from sandbox.generate import generate_world
 from sandbox.servers import serve
-from sangkien import runreport, store
+from sangkien.present import runreport
+from sangkien import store
 from sangkien.errors import UserError
-from sangkien.pullmode import BackfillWindow, PullMode
-from sangkien.reference import load_orgs, load_quotas
-from sangkien.registry import add_connector, get_connector_row, read_config_file
-from sangkien.report import report_rows
-from sangkien.sync import mark_abandoned_runs, run_sync, start_run
+from sangkien.pipeline.pullmode import BackfillWindow, PullMode
+from sangkien.reference.orgs import load_orgs
+from sangkien.reference.quotas import load_quotas
+from sangkien.store.registry import add_connector, get_connector_row, read_config_file
+from sangkien.present.report import report_rows
+from sangkien.pipeline.run import mark_abandoned_runs, run_sync, start_run
 from tests.conftest import run_cli
 from tests.test_sync_store import BAD_DATE_ROW, BANK_ROW, SCHOOL_ROW, setup_store
 

@@ -17,8 +17,9 @@ from sandbox.generate import generate_world
 from sandbox.prefect_local import PrefectServer, Worker
 from sandbox.servers import serve
 from sangkien import store
-from sangkien.reference import load_orgs, load_quotas
-from sangkien.registry import add_connector, read_config_file
+from sangkien.reference.orgs import load_orgs
+from sangkien.reference.quotas import load_quotas
+from sangkien.store.registry import add_connector, read_config_file
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.prefect_server

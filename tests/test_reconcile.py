@@ -10,13 +10,15 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from sangkien import reconcile, store
-from sangkien.cli import main
+from sangkien.pipeline import reconcile
+from sangkien import store
+from sangkien.cli.main import main
 from sangkien.errors import RejectedFile
-from sangkien.reference import load_orgs, load_quotas
-from sangkien.registry import add_connector, read_config_file
-from sangkien.rollup import compute_unit_counts, roll_up
-from sangkien.sync import run_sync
+from sangkien.reference.orgs import load_orgs
+from sangkien.reference.quotas import load_quotas
+from sangkien.store.registry import add_connector, read_config_file
+from sangkien.pipeline.rollup import compute_unit_counts, roll_up
+from sangkien.pipeline.run import run_sync
 from tests.conftest import ORGS_CSV, run_cli
 from tests.test_cli import one_line_error
 

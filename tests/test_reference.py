@@ -6,7 +6,9 @@ import sqlalchemy as sa
 
 from sangkien import store
 from sangkien.errors import RejectedFile, UserError
-from sangkien.reference import DEFAULT_PHASES, get_phases, load_orgs, load_phases, load_quotas
+from sangkien.reference.phases import DEFAULT_PHASES, get_phases, load_phases
+from sangkien.reference.orgs import load_orgs
+from sangkien.reference.quotas import load_quotas
 from tests.conftest import ORGS_CSV
 
 HEADER = "code,name,kind,parent_code,sector_parent_code,valid_from,valid_to,aliases\n"

@@ -21,14 +21,15 @@ import yaml
 from sandbox.generate import generate_world
 from sandbox.servers import serve
 from sangkien import store
-from sangkien.api import create_app, serve_in_thread
-from sangkien.nodes import add_child
-from sangkien.push import build_submission, push
-from sangkien.reference import load_orgs, load_quotas
-from sangkien.registry import add_connector, read_config_file
-from sangkien.settings import set_setting
+from sangkien.serve.api import create_app, serve_in_thread
+from sangkien.store.nodes import add_child
+from sangkien.pipeline.push import build_submission, push
+from sangkien.reference.orgs import load_orgs
+from sangkien.reference.quotas import load_quotas
+from sangkien.store.registry import add_connector, read_config_file
+from sangkien.store.settings import set_setting
 from sangkien.store import open_store
-from sangkien.sync import run_sync
+from sangkien.pipeline.run import run_sync
 
 KEY_ENV = "SANGKIEN_TEST_PROGRAM_KEY"
 
@@ -235,7 +236,7 @@ def _under(world: Path, unit: str, top: str) -> bool:
 def test_reconciling_pushes_names_each_difference_and_its_cause(three_tiers) -> None:  # type: ignore[no-untyped-def]
     """At the national node: the Banking Union pushed initiatives the portal lacks; Hà Nội and the Banking Union
     both pushed the shared ones."""
-    from sangkien.tiers import against_pushes
+    from sangkien.pipeline.tiers import against_pushes
 
     world = three_tiers["world"]
     with three_tiers["national"].engine.connect() as conn:

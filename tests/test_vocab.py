@@ -1,4 +1,4 @@
-"""Behavioural tests for sangkien.vocab."""
+"""Behavioural tests for sangkien.text.vocab."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import unicodedata
 import pandas as pd
 import pytest
 
-from sangkien.vocab import FIELD, SOLUTION_TYPE, STATUS, Vocabulary, map_field_series
+from sangkien.text.vocab import FIELD, SOLUTION_TYPE, STATUS, Vocabulary, map_field_series
 
 
 @pytest.mark.parametrize(

@@ -11,12 +11,12 @@ import pytest
 import sqlalchemy as sa
 
 from sangkien import store
-from sangkien.cli import main
-from sangkien.registry import add_connector, read_config_file
+from sangkien.cli.main import main
+from sangkien.store.registry import add_connector, read_config_file
 from sangkien.store import open_store
-from sangkien.sync import run_sync
-from sangkien.workbook import DISCREPANCY_KEYS, write_workbook
-from sangkien.workbook_labels import LABELS
+from sangkien.pipeline.run import run_sync
+from sangkien.present.workbook.book import DISCREPANCY_KEYS, write_workbook
+from sangkien.present.workbook.labels import LABELS
 from tests.conftest import ORGS_CSV, QUOTAS_CSV
 from tests.test_sync_store import BAD_DATE_ROW, BANK_ROW, SCHOOL_ROW, setup_store
 

@@ -1,0 +1,67 @@
+"""The matcher: pure and vectorized, no store.
+
+``model`` (levels, weights, records prepared as codes), ``blocking`` (candidate pairs),
+``compare`` (levels and weights per pair), ``cluster`` (initiatives from links). ``index`` keeps
+resolved records coded in the store for incremental nights; it is not re-exported here.
+"""
+from sangkien.pipeline.match.blocking import (
+    BLOCKING_RULES,
+    blocking_keys,
+    candidate_pairs,
+    sorted_unique,
+)
+from sangkien.pipeline.match.cluster import (
+    Resolution,
+    cluster,
+    components,
+    resolve_frame,
+)
+from sangkien.pipeline.match.compare import (
+    COMPARE_CHUNK,
+    compare,
+    evidence,
+    weigh,
+)
+from sangkien.pipeline.match.model import (
+    CODE_SCHEME,
+    DATE_COLUMNS,
+    DEFAULT_MODEL,
+    DEFAULT_PRIOR,
+    FEATURES,
+    NO_DAY,
+    MatchModel,
+    Prepared,
+    concat_prepared,
+    hash_codes,
+    parent_codes,
+    prepare,
+    title_ends,
+)
+
+__all__ = [
+    "FEATURES",
+    "DEFAULT_PRIOR",
+    "MatchModel",
+    "DEFAULT_MODEL",
+    "Prepared",
+    "concat_prepared",
+    "NO_DAY",
+    "DATE_COLUMNS",
+    "hash_codes",
+    "CODE_SCHEME",
+    "title_ends",
+    "parent_codes",
+    "prepare",
+    "BLOCKING_RULES",
+    "blocking_keys",
+    "sorted_unique",
+    "candidate_pairs",
+    "COMPARE_CHUNK",
+    "compare",
+    "weigh",
+    "evidence",
+    "components",
+    "cluster",
+    "Resolution",
+    "resolve_frame",
+]

@@ -1,0 +1,127 @@
+"""Scoring: a level per feature for each candidate pair, and the pair's weight (log2-odds)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from sangkien.pipeline.match.model import (
+    DEFAULT_MODEL,
+    FEATURES,
+    LEVELS,
+    NO_DAY,
+    MatchModel,
+    Prepared,
+)
+
+# --- scoring -------------------------------------------------------------------------------
+
+def _date_level(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """0 same day, 1 within 3 days (or unknown on either side), 2 within 31 days, 3 further."""
+    diff = np.abs(a - b)
+    level = (diff > 0).astype(np.int8)
+    level += diff > 3
+    level += diff > 31
+    level[(a == NO_DAY) | (b == NO_DAY)] = 1
+    return level
+
+
+def _dates_level(prep: Prepared, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    per = [_date_level(prep.days[n][i], prep.days[n][j]) for n in ("applied_on", "recognized_on", "submitted_at")]
+    same = sum((p == 0).astype(np.int8) for p in per)
+    worst = np.maximum(np.maximum(per[0], per[1]), per[2])
+    return np.select([same == 3, (same == 2) & (worst <= 1), (same >= 1) & (worst <= 2), worst <= 2],
+                     [0, 1, 2, 3], 4)
+
+
+COMPARE_CHUNK = 2_000_000
+
+
+def compare(prep: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel = DEFAULT_MODEL,
+            titles: Callable[[np.ndarray], np.ndarray] | None = None) -> pd.DataFrame:
+    """A level per feature for each pair (i[k], j[k]) (int8 columns named as FEATURES).
+
+    Titles are scored last, and only for pairs the other features leave within reach of
+    the review band: for the rest, even an exact title could not make the pair a match,
+    and they keep the level "different" (the decision is the same either way).
+    ``titles``, when given, returns the folded titles of sorted rows and ``prep.title`` is
+    not read: a night decodes only the titles of the pairs within reach.
+    """
+    if len(i) > COMPARE_CHUNK:  # bounded memory: a few hundred MB per chunk whatever the pair count
+        return pd.concat([compare(prep, i[k:k + COMPARE_CHUNK], j[k:k + COMPARE_CHUNK], model, titles)
+                          for k in range(0, len(i), COMPARE_CHUNK)], ignore_index=True)
+    from rapidfuzz import fuzz, process
+
+    out: dict[str, np.ndarray] = {}
+    ni, nj = prep.n_authors[i], prep.n_authors[j]
+    common = np.zeros(len(i), dtype=np.int64)
+    aj = prep.authors[j]
+    rows = np.arange(len(i))
+    for x in range(prep.authors.shape[1]):  # codes are packed left (-1 after): only pairs whose first
+        rows = rows[ni[rows] > x]            # record has an x-th author compare it
+        if not len(rows):
+            break
+        col = prep.authors[i[rows], x]
+        common[rows] += (aj[rows] == col[:, None]).any(axis=1)
+    missing = (ni == 0) | (nj == 0)
+    out["authors"] = np.select(
+        [missing, (common == ni) & (common == nj), common == np.minimum(ni, nj), common > 0], [4, 0, 1, 2], 3)
+
+    ui, uj = prep.unit[i], prep.unit[j]
+    pi, pj = prep.unit_parents[i], prep.unit_parents[j]
+    related = ((pi[:, :1] == pj) & (pi[:, :1] >= 0)).any(axis=1) | ((pi[:, 1:] == pj) & (pi[:, 1:] >= 0)).any(axis=1)
+    related |= (pi == uj[:, None]).any(axis=1) | (pj == ui[:, None]).any(axis=1)
+    out["unit"] = np.select([ui == uj, related], [0, 1], 2)
+
+    out["dates"] = _dates_level(prep, i, j)
+
+    qi, qj = prep.portal[i], prep.portal[j]
+    out["portal_id"] = np.select([(qi >= 0) & (qi == qj), (qi >= 0) & (qj >= 0)], [0, 1], 2)
+
+    partial = np.full(len(i), model.prior, dtype=np.float64)
+    for name, level in out.items():
+        partial += model.level_weights(name)[level]
+    reach = partial + model.level_weights("title").max() >= model.review_low
+    title = np.full(len(i), LEVELS["title"].index("different"), dtype=np.int64)
+    ci, cj = i[reach], j[reach]
+    exact = prep.title_code[ci] == prep.title_code[cj]
+    if len(ci):
+        if titles is None:
+            ti, tj = prep.title[ci], prep.title[cj]
+        else:
+            rows, inverse = np.unique(np.r_[ci, cj], return_inverse=True)
+            got = titles(rows)
+            ti, tj = got[inverse[:len(ci)]], got[inverse[len(ci):]]
+        ratio = process.cpdist(ti, tj, scorer=fuzz.ratio, workers=-1)
+        middle = np.flatnonzero((ratio >= 75) & (ratio < 95) & ~exact)
+        token_set = np.zeros(len(ci))
+        if len(middle):
+            token_set[middle] = process.cpdist(ti[middle], tj[middle], scorer=fuzz.token_set_ratio, workers=-1)
+        title[reach] = np.select([exact, ratio >= 95, ratio >= 88, token_set >= 90, ratio >= 75], [0, 1, 2, 3, 4], 5)
+    out = {"title": title, **out}
+    return pd.DataFrame({k: out[k].astype(np.int8) for k in FEATURES})
+
+
+def weigh(levels: pd.DataFrame, model: MatchModel = DEFAULT_MODEL) -> np.ndarray:
+    """The match weight (log2-odds) of each compared pair."""
+    total = np.full(len(levels), model.prior, dtype=np.float64)
+    for name in FEATURES:
+        total += model.level_weights(name)[levels[name].to_numpy()]
+    return total
+
+
+def evidence(levels: pd.DataFrame, model: MatchModel = DEFAULT_MODEL) -> list[str]:
+    """Each pair's evidence as text: "title=exact(+8.0) authors=subset(+3.0) ..."."""
+    parts = []
+    for name in FEATURES:
+        labels = np.array([f"{name}={lvl}({w:+.1f})" for lvl, w in zip(LEVELS[name], model.weights[name])],
+                          dtype=object)
+        parts.append(labels[levels[name].to_numpy()])
+    joined = parts[0]
+    for p in parts[1:]:
+        joined = joined + " " + p
+    return list(joined)
+
+

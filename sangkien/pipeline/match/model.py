@@ -1,0 +1,188 @@
+"""The match model: feature levels and their weights, and records prepared (coded) for matching."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+# Feature levels, in order; each level's weight is log2(m/u) from calibration.
+LEVELS: dict[str, tuple[str, ...]] = {
+    "title": ("exact", "ratio>=95", "ratio>=88", "set>=90", "ratio>=75", "different"),
+    "authors": ("same", "subset", "overlap", "different", "missing"),
+    "unit": ("same", "related", "different"),
+    # applied_on, recognized_on and submitted_at together: copies share them (they are not
+    # independent evidence, so they are one feature rather than three)
+    "dates": ("all same", "two same, one within 3 days", "some same, rest within 31 days",
+              "all within 31 days", "one more than 31 days apart"),
+    "portal_id": ("same", "conflict", "missing"),
+}
+FEATURES = tuple(LEVELS)
+
+# log2(m/u) per level (same order as LEVELS), and the prior log2-odds of a candidate pair
+# being a match. From bench/er_calibrate.py on a 193,193-record --noise hard world
+# (55,248 true pairs among 1.23 M candidates), then moderated where the simulated world
+# has no evidence or is cleaner than life (documented in docs/matching.md):
+# - levels no true match reached there (two-typo titles, a replaced co-author, a unit
+#   typed as its parent) get a milder weight than the -6..-15 calibration gives them;
+# - a completely different author set is the strongest "no": -20;
+# - identical dates (+16.9 calibrated) are capped at +12: real units submit in batches;
+# - two portal ids (-14 calibrated) are evidence, not proof: the portal holds some
+#   initiatives twice, uploaded by the author and again by a union officer.
+DEFAULT_WEIGHTS: dict[str, tuple[float, ...]] = {
+    "title": (16.0, 10.6, 2.0, 0.0, -6.0, -15.7),
+    "authors": (4.3, -1.5, -6.0, -20.0, 0.0),
+    "unit": (0.0, -2.0, -9.0),
+    "dates": (12.0, 9.0, 0.0, -8.0, -15.0),
+    "portal_id": (16.6, -6.0, 0.4),
+}
+DEFAULT_PRIOR = -4.4
+
+
+@dataclass(frozen=True)
+class MatchModel:
+    """Weights and thresholds of the decision (log2-odds units)."""
+
+    weights: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    prior: float = DEFAULT_PRIOR
+    threshold: float = 0.0       # merge at or above (posterior 0.5)
+    review_low: float = -4.0     # pairs in [review_low, review_high) go to the review queue
+    review_high: float = 4.0
+    split_below: float = -10.0   # a pair this unlikely inside a group splits the group
+    max_block: int = 300
+    title_chars: int = 24        # blocking on the first / last characters of the folded title
+
+    def level_weights(self, name: str) -> np.ndarray:
+        return np.asarray(self.weights[name], dtype=np.float64)
+
+
+DEFAULT_MODEL = MatchModel()
+
+
+@dataclass
+class Prepared:
+    """Coded arrays of a frame of records, ready for blocking and comparison.
+
+    Every code is a stable 63-bit hash of the value (:func:`hash_codes`; -1 when missing):
+    equal values get equal codes in every run and process, so the arrays of records
+    prepared on different nights (the persisted match index, :mod:`sangkien.pipeline.match.index`)
+    can be compared and blocked together.
+    """
+
+    n: int
+    unit: np.ndarray            # codes of unit_code
+    unit_parents: np.ndarray    # (n, 2) codes of the geographic and sector parent, -1 if none
+    title: np.ndarray           # folded titles (object)
+    title_code: np.ndarray
+    head: np.ndarray            # code of the title's first ``title_chars`` characters (-1 if under 8 long)
+    tail: np.ndarray            # and of its last ones
+    authors: np.ndarray         # (n, k) codes of author keys, -1 padded
+    n_authors: np.ndarray
+    days: dict[str, np.ndarray]  # date columns as int day numbers, NO_DAY when missing
+    portal: np.ndarray          # codes, -1 when missing
+
+    def take(self, rows: np.ndarray) -> "Prepared":
+        """The prepared arrays of ``rows`` only."""
+        return Prepared(len(rows), self.unit[rows], self.unit_parents[rows], self.title[rows], self.title_code[rows],
+                        self.head[rows], self.tail[rows], self.authors[rows], self.n_authors[rows],
+                        {k: v[rows] for k, v in self.days.items()}, self.portal[rows])
+
+
+def concat_prepared(parts: list[Prepared]) -> Prepared:
+    """Rows of several prepared frames, in order, as one."""
+    width = max(p.authors.shape[1] for p in parts)
+    authors = np.concatenate([np.pad(p.authors, ((0, 0), (0, width - p.authors.shape[1])), constant_values=-1)
+                              for p in parts])
+    return Prepared(sum(p.n for p in parts), *(np.concatenate([getattr(p, f) for p in parts]) for f in
+                                               ("unit", "unit_parents", "title", "title_code", "head", "tail")),
+                    authors, np.concatenate([p.n_authors for p in parts]),
+                    {k: np.concatenate([p.days[k] for p in parts]) for k in parts[0].days},
+                    np.concatenate([p.portal for p in parts]))
+
+
+NO_DAY = np.iinfo(np.int64).min // 4
+DATE_COLUMNS = ("applied_on", "recognized_on", "submitted_at")
+
+
+def hash_codes(values: object) -> np.ndarray:
+    """A stable 63-bit code per value (int64 >= 0), -1 for a missing or empty one.
+
+    pandas' hash_array (SipHash with a fixed key): the same string gets the same code in
+    every process, so codes can be stored and compared across runs. The index records the
+    scheme (:data:`CODE_SCHEME`); a change of it rebuilds the index with a full run.
+    """
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    uniques = np.asarray(uniques, dtype=object)  # each distinct value hashed once
+    hashed = (pd.util.hash_array(uniques, categorize=False) >> np.uint64(1)).astype(np.int64)
+    hashed[uniques == ""] = -1
+    return np.r_[hashed, -1][codes]  # code -1 (missing) takes the -1 appended
+
+
+CODE_SCHEME = f"siphash-pandas-{pd.__version__.split('.')[0]}-v1"
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    dt = pd.to_datetime(values, errors="coerce")
+    out = dt.to_numpy(dtype="datetime64[D]").astype(np.int64)
+    out[dt.isna().to_numpy()] = NO_DAY
+    return out
+
+
+def title_ends(title: np.ndarray, model: "MatchModel") -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the first and last ``title_chars`` characters of each folded title (-1 if under 8 long)."""
+    s = pd.Series(title, dtype=object)
+    short = s.str.len() < 8
+    return (hash_codes(s.str[: model.title_chars].where(~short)),
+            hash_codes(s.str[-model.title_chars:].where(~short)))
+
+
+def parent_codes(units: pd.Series, parents: dict[str, tuple[str | None, str | None]] | None) -> np.ndarray:
+    """(n, 2) codes of each unit's geographic and sector parent (-1 if none or unknown)."""
+    n = len(units)
+    if not parents:
+        return np.full((n, 2), -1, dtype=np.int64)
+    codes, uniques = pd.factorize(pd.Series(units, dtype=object), use_na_sentinel=True)
+    par = np.full((len(uniques) + 1, 2), -1, dtype=np.int64)  # last row: a missing unit
+    for k in range(2):
+        par[:-1, k] = hash_codes([parents.get(u, (None, None))[k] for u in uniques])
+    return par[np.where(codes >= 0, codes, len(uniques))]
+
+
+def _split_keys(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The non-empty parts of "|"-joined keys, in order, with the position of the row each came from."""
+    keys = values.fillna("").astype(object).to_numpy()
+    filled = np.flatnonzero(keys != "")
+    joined = keys[filled].tolist()
+    parts = np.array("|".join(joined).split("|"), dtype=object)  # one split for all rows
+    row = np.repeat(filled, [k.count("|") + 1 for k in joined])
+    keep = parts != ""
+    return row[keep], parts[keep]
+
+
+def prepare(frame: pd.DataFrame, parents: dict[str, tuple[str | None, str | None]] | None = None,
+            model: "MatchModel | None" = None) -> Prepared:
+    """Code the columns the matcher reads: unit_code, title_folded, author_keys ("|"-joined),
+    applied_on, recognized_on, submitted_at, portal_id. ``parents`` maps a unit code to its
+    (geographic, sector) parents, for the "related unit" level."""
+    model = model or DEFAULT_MODEL
+    frame = frame.reset_index(drop=True)  # rows are positions from here on
+    n = len(frame)
+    units = frame["unit_code"].astype(object)
+    title = frame["title_folded"].fillna("").astype(object).to_numpy()
+    row, key = _split_keys(frame["author_keys"])
+    codes = hash_codes(key)
+    first = np.r_[True, row[1:] != row[:-1]] if len(row) else np.empty(0, dtype=bool)
+    slot = np.arange(len(row)) - np.maximum.accumulate(np.where(first, np.arange(len(row)), 0))
+    width = max(1, int(slot.max()) + 1) if len(slot) else 1
+    width = min(width, 8)
+    authors = np.full((n, width), -1, dtype=np.int64)
+    keep = slot < width
+    authors[row[keep], slot[keep]] = codes[keep]
+    n_authors = (authors >= 0).sum(axis=1)
+    head, tail = title_ends(title, model)
+    days = {name: _days(frame[name]) for name in DATE_COLUMNS}
+    return Prepared(n, hash_codes(units), parent_codes(units, parents), title, hash_codes(title), head, tail,
+                    authors, n_authors, days, hash_codes(frame["portal_id"]))
+
+

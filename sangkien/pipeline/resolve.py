@@ -1,0 +1,599 @@
+"""Resolve accepted records into initiatives, keep the evidence, honour reviewers.
+
+The matcher (:mod:`sangkien.pipeline.match`) decides which records are one initiative. This
+module runs it against the store:
+
+* **Full** (the first run, a weekly refresh, or after a reviewer's decision): every
+  accepted record is blocked, scored and clustered. Initiative ids stay stable: a
+  cluster keeps the id most of its members had.
+* **Incremental** (a normal night): only the delta (the records validation queued since
+  the last resolution: new, changed, or no longer accepted) is compared, against every
+  record in its blocks, which the match index (:mod:`sangkien.pipeline.match.index`) holds coded.
+  A delta record joins the existing initiative it links to most strongly,
+  which keeps its id; a changed record leaves its initiative first, so it moves when
+  its content no longer matches. Records no longer accepted leave their initiative.
+* **Evidence:** every link that holds an initiative together is stored with its
+  score and the features that agreed (``match_links``); ``sangkien explain`` reads it.
+* **Review:** pairs scored in the uncertain band go to ``review_pairs``; a reviewer's
+  accept or reject overrides the model from the next run on.
+* **Status across members** follows the node's ``status_priority`` (source names,
+  most trusted first): the status of the member from the highest-ranked source wins;
+  among equally ranked members the most advanced status (valid, then pending, then
+  rejected) wins. Initiatives whose members disagree are listed by
+  :func:`status_conflicts`.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from sangkien.pipeline import match
+from sangkien.pipeline.match import index as matchindex
+from sangkien import store
+from sangkien.store.settings import get_setting
+
+log = logging.getLogger("sangkien.pipeline.resolve")
+
+STATUS_RANK = {"rejected": 0, "pending": 1, "valid": 2}  # among equally trusted members, the most advanced wins
+RANK_STATUS = {v: k for k, v in STATUS_RANK.items()}
+
+RECORD_COLUMNS = ["raw_id", "source", "portal_id", "title", "title_folded", "author_keys", "unit_code",
+                  "recognized_on", "applied_on", "submitted_at", "status", "benefit_vnd", "phase"]
+
+
+@dataclass
+class ResolveCounts:
+    records: int
+    initiatives: int
+    merged: int  # records folded into an initiative another record already stands for
+    mode: str = "full"  # full or incremental
+    compared: int = 0  # records compared this run (every record when full; the delta otherwise)
+    pairs: int = 0  # candidate pairs scored
+    review_open: int = 0  # pairs waiting for a reviewer
+    seconds: float = 0.0
+
+
+def _record_query() -> sa.Select:
+    r, w = store.records.c, store.raw_records.c
+    return (sa.select(r.raw_id, r.source, r.portal_id, r.title, r.title_folded, r.author_keys, r.unit_code,
+                      r.recognized_on, r.applied_on, r.submitted_at, r.status, r.benefit_vnd, r.phase)
+            .join(store.raw_records, w.id == r.raw_id)
+            .where(w.outcome == "accepted"))
+
+
+_TEXT_COLUMNS = ("source", "portal_id", "title", "title_folded", "author_keys", "unit_code", "status")
+
+
+def _typed(recs: pd.DataFrame) -> pd.DataFrame:
+    """Dates as datetimes and the benefit as a float (a column of None would stay object, and a
+    group-by max over objects runs in Python); the few distinct sources, statuses and units
+    each held once, not once per row (the driver makes a string per value: 0.3 GB at 2 M rows)."""
+    for name in ("recognized_on", "applied_on", "submitted_at"):
+        recs[name] = pd.to_datetime(recs[name])
+    recs["benefit_vnd"] = pd.to_numeric(recs["benefit_vnd"], errors="coerce").astype(np.float64)
+    recs["phase"] = pd.to_numeric(recs["phase"], errors="coerce")  # read in chunks: the same dtypes in
+    for name in _TEXT_COLUMNS:                                      # each, whatever a chunk holds (all None)
+        recs[name] = recs[name].astype("str")
+    for name in ("source", "status", "unit_code"):
+        codes, uniques = pd.factorize(recs[name], use_na_sentinel=True)
+        shared = np.r_[np.asarray(uniques, dtype=object), None][codes]  # code -1 (missing) takes the None
+        recs[name] = pd.Series(shared, index=recs.index, dtype=recs[name].dtype)
+    return recs
+
+
+def _load_records(conn: Connection, queued_upto: int | None = None) -> pd.DataFrame:
+    """Accepted records: all of them, or those queued (seq <= ``queued_upto``) for resolution."""
+    query = _record_query()
+    if queued_upto is not None:
+        q = store.resolve_queue.c
+        query = query.where(store.records.c.raw_id.in_(sa.select(q.raw_id).where(q.seq <= queued_upto)))
+    return store.read_frame(conn, query.order_by(store.records.c.raw_id), RECORD_COLUMNS, _typed)
+
+
+def unit_parents(conn: Connection) -> dict[str, tuple[str | None, str | None]]:
+    o = store.org_units.c
+    return {code: (parent, sector) for code, parent, sector in
+            conn.execute(sa.select(o.code, o.parent_code, o.sector_parent_code)).all()}
+
+
+def _decisions(conn: Connection) -> pd.DataFrame:
+    t = store.review_pairs.c
+    return store.read_frame(conn, sa.select(t.id, t.raw_id_a, t.raw_id_b, t.status, t.applied)
+                            .where(t.status != "open"), ["id", "raw_id_a", "raw_id_b", "status", "applied"])
+
+
+def _positions(raw_ids: pd.Series, a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of the pairs (a, b) whose records are both present."""
+    index = pd.Index(raw_ids)
+    pa, pb = index.get_indexer(a), index.get_indexer(b)
+    ok = (pa >= 0) & (pb >= 0)
+    return pa[ok].astype(np.int64), pb[ok].astype(np.int64)
+
+
+def _queue_top(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.max(store.resolve_queue.c.seq))).scalar() or 0)
+
+
+def _count(conn: Connection, table: sa.Table) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def resolve_initiatives(engine: Engine, run_id: int | None, full: bool = False,
+                        model: match.MatchModel = match.DEFAULT_MODEL) -> ResolveCounts:
+    """Bring initiatives up to date with the accepted records (incremental unless ``full``).
+
+    A run is full when asked, when a reviewer decided something since the last run, or
+    when the match index is missing, coded under another scheme, or disagrees with the
+    members (e.g. a store resolved before the index existed).
+    """
+    started = time.perf_counter()
+    timer = _Stages()
+    with engine.connect() as conn:
+        queued = _queue_top(conn)
+        decisions = _decisions(conn)
+        parents = unit_parents(conn)
+        priority = list(get_setting(conn, "status_priority") or [])
+        pending_decisions = decisions[~decisions["applied"].astype(bool)]
+        index = None
+        if not full and pending_decisions.empty:
+            index = matchindex.load(conn)
+            members = _count(conn, store.initiative_members) if index is not None else 0
+            if index is not None and index.records != members:
+                log.info("match index holds %d records, the members %d: resolving in full", index.records, members)
+                index = None
+        timer.mark("read index")
+    if index is None:
+        counts = _resolve_full(engine, run_id, queued, decisions, parents, priority, model, timer)
+    else:
+        counts = _resolve_delta(engine, run_id, queued, index, parents, priority, model, timer)
+    counts.seconds = time.perf_counter() - started
+    log.info("resolution (%s): %s", counts.mode, timer)
+    return counts
+
+
+class _Stages:
+    """Seconds per stage of a run, and the process's peak memory at its end, for the log and the benchmarks."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+        self.peak_mb: dict[str, float] = {}
+
+    def mark(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self.last
+        self.peak_mb[stage] = _peak_mb()
+        self.last = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k} {v:.2f} s" + (f" ({self.peak_mb[k]:,.0f} MB)" if self.peak_mb[k] else "")
+                         for k, v in self.seconds.items())
+
+
+def _peak_mb() -> float:
+    """The process's peak resident memory so far (0 where the platform does not tell)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)  # bytes on macOS, KiB elsewhere
+
+
+def _review_rows(recs: pd.DataFrame, res_i: np.ndarray, res_j: np.ndarray, levels: pd.DataFrame,
+                 weight: np.ndarray, labels: np.ndarray, model: match.MatchModel,
+                 run_id: int | None) -> pd.DataFrame:
+    band = (weight >= model.review_low) & (weight < model.review_high)
+    if not band.any():
+        return pd.DataFrame()
+    i, j = res_i[band], res_j[band]
+    raw = recs["raw_id"].to_numpy()
+    return pd.DataFrame({
+        "raw_id_a": raw[i], "raw_id_b": raw[j], "weight": np.round(weight[band], 3),
+        "evidence": match.evidence(levels[band].reset_index(drop=True), model),
+        "model_merged": labels[i] == labels[j], "status": "open", "created_run": run_id, "applied": False,
+    })
+
+
+def _store_review(conn: Connection, rows: pd.DataFrame) -> None:
+    """Add newly uncertain pairs to the queue; pairs already there (open or decided) are kept as they are."""
+    if rows.empty:
+        return
+    t = store.review_pairs.c
+    firsts = rows["raw_id_a"].unique()
+    query = sa.select(t.raw_id_a, t.raw_id_b)
+    if len(firsts) <= 50_000:  # a night's few: only the queue's pairs that start at one of these records
+        query = query.where(t.raw_id_a.in_(sa.select(store.id_set(conn, "_review_firsts", firsts).c.id)))
+    known = store.read_frame(conn, query, ["raw_id_a", "raw_id_b"])
+    fresh = rows.merge(known, how="left", indicator=True, on=["raw_id_a", "raw_id_b"])
+    fresh = fresh[fresh["_merge"] == "left_only"].drop(columns="_merge")
+    if not fresh.empty:
+        store.bulk_insert(conn, store.review_pairs, list(fresh.columns), store.frame_rows(fresh))
+
+
+def _link_rows(recs: pd.DataFrame, i: np.ndarray, j: np.ndarray, levels: pd.DataFrame, weight: np.ndarray,
+               initiative: np.ndarray, model: match.MatchModel,
+               must: tuple[np.ndarray, np.ndarray]) -> pd.DataFrame:
+    """The links that hold each initiative together: model pairs at or above the threshold, reviewer pairs."""
+    raw = recs["raw_id"].to_numpy()
+    keep = (weight >= model.threshold) & (initiative[i] == initiative[j])
+    rows = pd.DataFrame({"raw_id_a": raw[i[keep]], "raw_id_b": raw[j[keep]],
+                         "initiative_id": initiative[i[keep]], "weight": np.round(weight[keep], 3),
+                         "evidence": match.evidence(levels[keep].reset_index(drop=True), model),
+                         "decided_by": "model"})
+    mi, mj = must
+    same = initiative[mi] == initiative[mj]
+    if same.any():
+        a, b = np.minimum(raw[mi[same]], raw[mj[same]]), np.maximum(raw[mi[same]], raw[mj[same]])
+        reviewer = pd.DataFrame({"raw_id_a": a, "raw_id_b": b, "initiative_id": initiative[mi[same]],
+                                 "weight": None, "evidence": "accepted by a reviewer", "decided_by": "reviewer"})
+        rows = pd.concat([rows[~rows.set_index(["raw_id_a", "raw_id_b"]).index.isin(
+            reviewer.set_index(["raw_id_a", "raw_id_b"]).index)], reviewer], ignore_index=True)
+    return rows
+
+
+def _resolve_full(engine: Engine, run_id: int | None, queued: int, decisions: pd.DataFrame, parents: dict,
+                  priority: list[str], model: match.MatchModel, timer: _Stages) -> ResolveCounts:
+    with engine.connect() as conn:
+        recs = _load_records(conn)
+        m = store.initiative_members.c
+        previous = store.read_frame(conn, sa.select(m.raw_id, m.initiative_id), ["raw_id", "initiative_id"]
+                                    ).set_index("raw_id")
+        created = store.read_frame(conn, sa.select(store.initiatives.c.id, store.initiatives.c.created_run),
+                                   ["id", "created_run"]).set_index("id")["created_run"]
+    timer.mark("read records")
+    accepted = decisions[decisions["status"] == "accepted"]
+    rejected = decisions[decisions["status"] == "rejected"]
+    must = _positions(recs["raw_id"], accepted["raw_id_a"], accepted["raw_id_b"])
+    cannot = _positions(recs["raw_id"], rejected["raw_id_a"], rejected["raw_id_b"])
+    with store.rewriting(engine, [store.match_links, store.initiative_members, store.initiatives]) as conn:
+        conn.execute(store.match_index.delete())
+        conn.execute(store.resolve_queue.delete().where(store.resolve_queue.c.seq <= queued))
+        if not decisions.empty:
+            conn.execute(store.review_pairs.update().where(store.review_pairs.c.status != "open")
+                         .values(applied=True))
+        timer.mark("clear")
+        if recs.empty:
+            return ResolveCounts(0, 0, 0)
+        res = match.resolve_frame(recs, model, parents, must=must, cannot=cannot)
+        timer.mark("match")
+        ids = _stable_ids(pd.Series(res.labels), recs["raw_id"].map(previous["initiative_id"]).reset_index(drop=True))
+        recs["initiative_id"] = ids.to_numpy()
+        initiative = recs["initiative_id"].to_numpy()
+        links = _link_rows(recs, res.i, res.j, res.levels, res.weight, initiative, model, must)
+        initiatives = _initiative_rows(recs, run_id, priority)
+        kept = initiatives["id"].map(created)  # an initiative keeps the run it first appeared in
+        initiatives["created_run"] = kept.where(kept.notna(), run_id).astype("Int64")
+        review = _review_rows(recs, res.i, res.j, res.levels, res.weight, res.labels, model, run_id)
+        counts = ResolveCounts(len(recs), len(initiatives), len(recs) - len(initiatives), "full", len(recs),
+                               len(res.i))
+        prep, raw_ids = res.prep, recs["raw_id"].to_numpy()
+        del res  # what is written next is all that is kept of it: the peak is the index's write
+        timer.mark("build rows")
+        _insert_initiatives(conn, initiatives)
+        del initiatives
+        _write_members(conn, recs, _reviewed(links))
+        del recs
+        store.bulk_insert(conn, store.match_links, list(links.columns), store.frame_rows(links))
+        del links
+        _store_review(conn, review)
+        timer.mark("write")
+        matchindex.write_base(conn, matchindex.Rows.from_prepared(raw_ids, initiative, prep))
+        timer.mark("write index")
+        counts.review_open = _open_reviews(conn)
+    timer.mark("commit")
+    return counts
+
+
+def _open_reviews(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(store.review_pairs)
+                            .where(store.review_pairs.c.status == "open")).scalar_one())
+
+
+def _reviewed(links: pd.DataFrame) -> set[int]:
+    """Records joined by a reviewer's link."""
+    return set(links.loc[links["decided_by"] == "reviewer", ["raw_id_a", "raw_id_b"]].to_numpy().ravel().tolist())
+
+
+def _member_frame(recs: pd.DataFrame, by_reviewer: set[int]) -> pd.DataFrame:
+    """Member rows of ``recs`` (whole initiatives), saying how each was joined."""
+    size = recs.groupby("initiative_id")["raw_id"].transform("size")
+    matched = np.where(size > 1, "model", "single").astype(object)
+    matched[recs["raw_id"].isin(by_reviewer).to_numpy()] = "reviewer"
+    return pd.DataFrame({"raw_id": recs["raw_id"].to_numpy(), "initiative_id": recs["initiative_id"].to_numpy(),
+                         "matched_on": matched})
+
+
+def _write_members(conn: Connection, recs: pd.DataFrame, by_reviewer: set[int]) -> None:
+    members = _member_frame(recs, by_reviewer)
+    store.bulk_insert(conn, store.initiative_members, list(members.columns), store.frame_rows(members))
+
+
+def _iso_dates(initiatives: pd.DataFrame) -> pd.DataFrame:
+    initiatives = initiatives.copy()
+    for name in ("applied_on", "submitted_at"):
+        initiatives[name] = initiatives[name].dt.strftime("%Y-%m-%d")
+    return initiatives
+
+
+def _insert_initiatives(conn: Connection, initiatives: pd.DataFrame) -> None:
+    initiatives = _iso_dates(initiatives)
+    store.bulk_insert(conn, store.initiatives, list(initiatives.columns), store.frame_rows(initiatives))
+
+
+def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: matchindex.MatchIndex, parents: dict,
+                   priority: list[str], model: match.MatchModel, timer: _Stages) -> ResolveCounts:
+    """Resolve the queued records against the records in their blocks (see the module's docstring)."""
+    q = store.resolve_queue.c
+    with engine.connect() as conn:
+        queued_ids = np.asarray(conn.execute(sa.select(q.raw_id).where(q.seq <= queued).distinct()).scalars().all(),
+                                dtype=np.int64)
+        recs = _load_records(conn, queued) if len(queued_ids) else pd.DataFrame()
+        top = int(conn.execute(sa.select(sa.func.max(store.initiatives.c.id))).scalar() or 0)
+    timer.mark("read delta")
+    if not len(queued_ids):
+        with engine.connect() as conn:
+            n_init = _count(conn, store.initiatives)
+            return ResolveCounts(index.records, n_init, index.records - n_init, "incremental", 0, 0,
+                                 _open_reviews(conn))
+    # a queued record's earlier row leaves the standing records: a changed record is compared afresh
+    old_rows = index.row_of(queued_ids)
+    moved_from = np.unique(index.initiative[old_rows])
+    standing = index.alive.copy()
+    standing[old_rows] = False
+    n_delta = len(recs)
+    if n_delta:
+        delta_prep = match.prepare(recs, parents, model)
+        near, i, j = matchindex.delta_pairs(index, standing, delta_prep, model)
+        timer.mark("blocks")
+        prep = match.concat_prepared([index.prepared(near, parents), delta_prep])
+    else:
+        near, i, j = (np.empty(0, dtype=np.int64),) * 3
+        prep = index.prepared(near, parents)
+    delta = np.r_[np.zeros(len(near), dtype=bool), np.ones(n_delta, dtype=bool)]
+    raw = np.r_[index.raw_id[near], recs["raw_id"].to_numpy(dtype=np.int64) if n_delta else []].astype(np.int64)
+    existing = np.r_[index.initiative[near], np.full(n_delta, -1, dtype=np.int64)]
+    timer.mark("load neighbours")
+    def titles(rows: np.ndarray) -> np.ndarray:  # only the pairs within reach of a match read titles
+        known = rows >= len(near)
+        return np.r_[index.titles(near[rows[~known]]), prep.title[rows[known]]]
+
+    levels = match.compare(prep, i, j, model, titles)
+    weight = match.weigh(levels, model)
+    timer.mark("score")
+    # the delta among itself: clustered as a full run would
+    both = delta[i] & delta[j]
+    labels = match.cluster(prep.n, i[both], j[both], weight[both], model)
+    # each delta group joins the existing initiative it links to most strongly, unless a pair vetoes it
+    cross = delta[i] ^ delta[j]
+    d_row = np.where(delta[i], i, j)[cross]
+    e_row = np.where(delta[i], j, i)[cross]
+    pairs = pd.DataFrame({"group": labels[d_row], "target": existing[e_row], "weight": weight[cross]})
+    vetoed = pairs.loc[pairs["weight"] < model.split_below, ["group", "target"]].drop_duplicates()
+    best = pairs[pairs["weight"] >= model.threshold]
+    best = best.merge(vetoed, how="left", indicator=True, on=["group", "target"])
+    best = best[best["_merge"] == "left_only"]
+    best = best.sort_values(["group", "weight", "target"], ascending=[True, False, True]).drop_duplicates("group")
+    target = dict(zip(best["group"].to_numpy(), best["target"].to_numpy()))
+    # a group joining no standing record takes back the id its records had, once nothing else holds it
+    # (a singleton whose content changed keeps its id), as a full run would; else a new id
+    new_id = existing.copy()
+    new_id[delta] = pd.Series(labels[delta]).map(target).fillna(-1).to_numpy(dtype=np.int64)
+    alone = np.flatnonzero(delta & (new_id < 0))
+    if len(alone):
+        before = pd.Series(index.initiative[old_rows], index=index.raw_id[old_rows])
+        held = np.unique(np.r_[index.initiative[standing & np.isin(index.initiative, moved_from)], new_id[delta]])
+        previous = pd.Series(raw[alone]).map(before)
+        previous = previous.where(~previous.isin(held))
+        new_id[alone] = _stable_ids(pd.Series(labels[alone]), previous, top + 1).to_numpy()
+    if n_delta:
+        recs["initiative_id"] = new_id[delta]
+    affected = np.unique(np.concatenate([moved_from, new_id[delta]]).astype(np.int64))
+    ids = pd.DataFrame({"raw_id": raw})
+    links = _link_rows(ids, i, j, levels, weight, new_id, model, (np.empty(0, np.int64), np.empty(0, np.int64)))
+    review = _review_rows(ids, i, j, levels, weight, new_id, model, run_id)
+    timer.mark("decide")
+    with engine.begin() as conn:
+        queue = sa.select(store.id_set(conn, "_queued", queued_ids).c.id)
+        conn.execute(store.match_links.delete().where(store.match_links.c.raw_id_a.in_(queue)))
+        conn.execute(store.match_links.delete().where(store.match_links.c.raw_id_b.in_(queue)))
+        m = store.initiative_members.c  # queued records no longer accepted leave
+        left = np.setdiff1d(queued_ids, recs["raw_id"].to_numpy(dtype=np.int64) if n_delta else [])
+        conn.execute(store.initiative_members.delete().where(m.raw_id.in_(
+            sa.select(store.id_set(conn, "_left", left).c.id))))
+        timer.mark("write: delete")
+        affected_ids = sa.select(store.id_set(conn, "_affected", affected).c.id)
+        kept = _affected_members(conn, affected_ids, queue)
+        columns = ["raw_id", "initiative_id", "matched_on"]  # the queued records' member rows, as they stand
+        queued_rows = store.read_frame(conn, sa.select(m.raw_id, m.initiative_id, m.matched_on)
+                                       .where(m.raw_id.in_(queue)), columns)
+        current = pd.concat([kept[columns], queued_rows], ignore_index=True)
+        kept = kept.drop(columns="matched_on")
+        in_affected = pd.concat([kept, recs], ignore_index=True) if n_delta else kept
+        timer.mark("write: read affected")
+        emptied = _rewrite_initiatives(conn, affected_ids, in_affected, run_id, priority)
+        timer.mark("write: initiatives")
+        reviewer = store.match_links.c  # the reviewers' links within the affected initiatives
+        by_reviewer = {v for row in conn.execute(sa.select(reviewer.raw_id_a, reviewer.raw_id_b).where(
+            reviewer.decided_by == "reviewer", reviewer.initiative_id.in_(affected_ids))).all() for v in row}
+        _rewrite_members(conn, current, _member_frame(in_affected, by_reviewer))
+        if len(emptied):  # no member refers to them any more
+            conn.execute(store.initiatives.delete().where(store.initiatives.c.id.in_(
+                sa.select(store.id_set(conn, "_emptied", emptied).c.id))))
+        timer.mark("write: members")
+        store.bulk_insert(conn, store.match_links, list(links.columns), store.frame_rows(links))
+        _store_review(conn, review)
+        timer.mark("write: links, review")
+        # indexed records no longer accepted leave the index (queued records it never held need nothing)
+        gone = np.setdiff1d(index.raw_id[old_rows], raw[delta])
+        rows = matchindex.Rows.from_prepared(raw[delta], new_id[delta], prep.take(np.flatnonzero(delta)))
+        matchindex.append(conn, index, matchindex.concat([rows, matchindex.Rows.tombstones(gone)]), run_id)
+        conn.execute(store.resolve_queue.delete().where(q.seq <= queued))
+        timer.mark("write: index")
+        n_init = _count(conn, store.initiatives)
+        n_records = index.records - len(old_rows) + n_delta
+        open_reviews = _open_reviews(conn)
+    timer.mark("commit")
+    return ResolveCounts(n_records, n_init, n_records - n_init, "incremental", n_delta, len(i), open_reviews)
+
+
+def _affected_members(conn: Connection, affected: sa.Select, queued: sa.Select) -> pd.DataFrame:
+    """The records (and how they were joined) of the initiatives ``affected``, but the ``queued`` ones
+    (both selects of ids)."""
+    m = store.initiative_members.c
+    query = _record_query().add_columns(m.initiative_id, m.matched_on).join(
+        store.initiative_members, m.raw_id == store.records.c.raw_id).where(
+        m.initiative_id.in_(affected), m.raw_id.not_in(queued))
+    return _typed(store.read_frame(conn, query, [*RECORD_COLUMNS, "initiative_id", "matched_on"]))
+
+
+def _rewrite_members(conn: Connection, current: pd.DataFrame, members: pd.DataFrame) -> None:
+    """Bring the member rows ``current`` to ``members``: the new ones inserted, those whose initiative
+    or way of joining changed updated; rows that did not change are not touched."""
+    both = members.merge(current[["raw_id", "initiative_id", "matched_on"]], on="raw_id", how="left",
+                         suffixes=("", "_was"), indicator=True)
+    fresh = (both["_merge"] == "left_only").to_numpy()
+    changed = ~fresh & ((both["initiative_id"] != both["initiative_id_was"])
+                        | (both["matched_on"] != both["matched_on_was"])).to_numpy()
+    store.bulk_update(conn, store.initiative_members, ("initiative_id", "matched_on"), ("raw_id",),
+                      store.frame_rows(both.loc[changed, ["initiative_id", "matched_on", "raw_id"]]))
+    store.bulk_insert(conn, store.initiative_members, list(members.columns),
+                      store.frame_rows(both.loc[fresh, list(members.columns)]))
+
+
+def _rewrite_initiatives(conn: Connection, affected: sa.Select, recs: pd.DataFrame, run_id: int | None,
+                         priority: list[str]) -> np.ndarray:
+    """Recompute the ``affected`` initiatives (a select of ids) from their members: update those that
+    stay, add new ones. The emptied ones (whose members have all left) are returned, for the caller
+    to drop once no member row refers to them."""
+    t = store.initiatives.c
+    stored = store.read_frame(conn, sa.select(*(t[c] for c in _COMPARED), t.created_run).where(t.id.in_(affected)),
+                              [*_COMPARED, "created_run"]).set_index("id")
+    initiatives = _initiative_rows(recs, run_id, priority) if not recs.empty else pd.DataFrame(columns=["id"])
+    emptied = np.setdiff1d(stored.index.to_numpy(dtype=np.int64), initiatives["id"].to_numpy(dtype=np.int64))
+    if initiatives.empty:
+        return emptied
+    old = initiatives["id"].isin(stored.index)
+    kept = initiatives["id"].map(stored["created_run"])
+    initiatives["created_run"] = kept.where(kept.notna(), run_id).astype("Int64")
+    _insert_initiatives(conn, initiatives[~old])
+    # rows that did not change are left as they are (updated_run too); the unit's index is only
+    # rewritten for rows whose unit changed
+    update = _iso_dates(initiatives[old]).set_index("id")
+    was = stored.loc[update.index]
+    differ = pd.DataFrame({c: ~_same(update[c], was[c]) for c in _COMPARED if c != "id"}, index=update.index)
+    for unit_changed in (False, True):
+        rows = update[differ.any(axis=1) & (differ["unit_code"] == unit_changed)].reset_index()
+        columns = [c for c in update.columns if c != "created_run" and (unit_changed or c != "unit_code")]
+        store.bulk_update(conn, store.initiatives, columns, ("id",), store.frame_rows(rows[[*columns, "id"]]))
+    return emptied
+
+
+_COMPARED = ("id", "title", "unit_code", "phase", "status", "portal_id", "applied_on", "submitted_at", "benefit_vnd",
+             "members", "match_rule")
+
+
+def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Whether two columns of initiative rows agree, row by row (a date object and its ISO text,
+    3 and 3.0, two missing values: alike)."""
+    if a.name in ("phase", "benefit_vnd", "members"):
+        x = pd.to_numeric(a, errors="coerce").to_numpy(dtype=np.float64)
+        y = pd.to_numeric(b, errors="coerce").to_numpy(dtype=np.float64)
+        return (x == y) | (np.isnan(x) & np.isnan(y))
+    x = a.astype(object).where(a.notna(), "").astype(str).to_numpy()
+    y = b.astype(object).where(b.notna(), "").astype(str).to_numpy()
+    return x == y
+
+
+def _stable_ids(clusters: pd.Series, previous: pd.Series, next_id: int | None = None) -> pd.Series:
+    """An initiative id per cluster label: the id most members had, else a new one (from ``next_id``,
+    by default above every previous id)."""
+    votes = pd.DataFrame({"cluster": clusters.values, "old": previous.values}).dropna()
+    if next_id is None:
+        next_id = int(previous.max()) + 1 if previous.notna().any() else 1
+    assigned: dict[int, int] = {}
+    if not votes.empty:
+        tally = votes.groupby(["cluster", "old"]).size().reset_index(name="n")
+        tally = tally.sort_values(["n", "old"], ascending=[False, True])
+        # an old id goes to the cluster holding most of its members; a split gets new ids
+        tally = tally.drop_duplicates("old").drop_duplicates("cluster")
+        assigned = dict(zip(tally["cluster"].astype(np.int64), tally["old"].astype(np.int64)))
+    labels, unique = pd.factorize(clusters)  # in order of first appearance
+    ids = np.full(len(unique), -1, dtype=np.int64)
+    if assigned:
+        ids[pd.Index(unique).get_indexer(list(assigned))] = list(assigned.values())
+    fresh = ids < 0
+    ids[fresh] = next_id + np.arange(int(fresh.sum()), dtype=np.int64)
+    return pd.Series(ids[labels], index=clusters.index)
+
+
+def _status_choice(recs: pd.DataFrame, priority: list[str]) -> pd.Series:
+    """Each initiative's status: from its most trusted source's member, then the most advanced."""
+    trust = _coded(recs["source"], {s: k for k, s in enumerate(priority)}, len(priority))
+    rank = _coded(recs["status"], STATUS_RANK, -1)
+    initiative = recs["initiative_id"].to_numpy()
+    order = np.lexsort((-rank, trust, initiative))  # stable: among equals, the first read
+    ids = initiative[order]
+    first = order[np.r_[True, ids[1:] != ids[:-1]]] if len(ids) else order
+    return pd.Series(recs["status"].to_numpy()[first], index=initiative[first])
+
+
+def _coded(values: pd.Series, codes: dict[str, int], default: int) -> np.ndarray:
+    """``codes[value]`` per row (``default`` for a missing or unlisted value), looked up once per distinct value."""
+    seen, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.array([codes.get(u, default) for u in uniques] + [default], dtype=np.int64)[seen]
+
+
+def _initiative_rows(recs: pd.DataFrame, run_id: int | None, priority: list[str]) -> pd.DataFrame:
+    """One row per initiative: its unit (the members' most common), status, phase and dates.
+
+    Ties (two members submitted the same day) go to the lower raw id, so an initiative's row
+    does not depend on the order its members were read in (incremental and full runs agree)."""
+    if not recs["raw_id"].is_monotonic_increasing:
+        recs = recs.sort_values("raw_id", kind="stable")
+    grouped = recs.groupby("initiative_id", sort=True)
+    earliest = recs.loc[grouped["submitted_at"].idxmin()].set_index("initiative_id")
+    unit = (recs.groupby(["initiative_id", "unit_code"]).size().reset_index(name="n")
+            .sort_values(["initiative_id", "n", "unit_code"], ascending=[True, False, True])
+            .drop_duplicates("initiative_id").set_index("initiative_id")["unit_code"])
+    portal = recs.dropna(subset=["portal_id"])
+    portal = portal[portal["portal_id"] != ""].groupby("initiative_id")["portal_id"].first()
+    size = grouped.size().reindex(earliest.index)
+    return pd.DataFrame({
+        "id": earliest.index.astype(np.int64),
+        "title": earliest["title"],
+        "unit_code": unit.reindex(earliest.index),
+        "phase": earliest["phase"],
+        "status": _status_choice(recs, priority).reindex(earliest.index),
+        "portal_id": portal.reindex(earliest.index),
+        "applied_on": grouped["applied_on"].min().reindex(earliest.index),
+        "submitted_at": earliest["submitted_at"],
+        "benefit_vnd": grouped["benefit_vnd"].max().reindex(earliest.index),
+        "members": size,
+        "match_rule": np.where(size > 1, "model", "single"),
+        "created_run": run_id,
+        "updated_run": run_id,
+    })
+
+
+def status_conflicts(conn: Connection, limit: int | None = None) -> pd.DataFrame:
+    """Initiatives whose members disagree on status: id, unit, the chosen status, each source's status."""
+    m, r, i = store.initiative_members.c, store.records.c, store.initiatives.c
+    multi = sa.select(m.initiative_id).group_by(m.initiative_id).having(sa.func.count(sa.distinct(r.status)) > 1) \
+        .select_from(store.initiative_members.join(store.records, r.raw_id == m.raw_id))
+    query = (sa.select(i.id, i.unit_code, i.status, r.source, r.source_record_id, r.status)
+             .join(store.initiative_members, m.initiative_id == i.id).join(store.records, r.raw_id == m.raw_id)
+             .where(i.id.in_(multi)).order_by(i.id, r.source))
+    frame = store.read_frame(conn, query, ["initiative_id", "unit_code", "status", "source", "source_record_id",
+                                           "source_status"])
+    if limit is not None:
+        keep = frame["initiative_id"].drop_duplicates().head(limit)
+        frame = frame[frame["initiative_id"].isin(keep)]
+    return frame

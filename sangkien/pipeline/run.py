@@ -1,0 +1,265 @@
+"""The nightly sync's stages as plain functions (no Prefect): flows/ orchestrates them.
+
+pull + land (per source) → validate (per source) → control totals (per source) →
+resolve initiatives → roll up → reconcile (the report reads the result).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import socket
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from connectors.base import ConnectorError
+from sangkien import store
+from sangkien.errors import ControlTotalError, UserError
+from sangkien.pipeline.land import LandCounts, existing_records, land_batch
+from sangkien.pipeline.pullmode import PullMode
+from sangkien.store.registry import build_connector, get_connector_row, list_connectors
+from sangkien.pipeline.resolve import ResolveCounts, resolve_initiatives
+from sangkien.pipeline.rollup import roll_up
+from sangkien.pipeline.validate import ValidationCounts, validate_source
+
+
+@dataclass
+class SourceResult:
+    """One source's control totals for one run."""
+
+    source: str
+    files: int = 0
+    land: LandCounts = field(default_factory=LandCounts)
+    validation: ValidationCounts = field(default_factory=ValidationCounts)
+    errors: list[str] = field(default_factory=list)
+    error_type: str | None = None
+    seconds: float = 0.0
+    # outcomes of the rows received in this run (control totals), set by check_control_totals
+    accepted: int = 0
+    ineligible: int = 0
+    quarantined: int = 0
+
+    @property
+    def received(self) -> int:
+        return self.land.received
+
+    def as_dict(self) -> dict[str, object]:
+        return {"source": self.source, "files": self.files, **asdict(self.land),
+                "accepted": self.accepted, "ineligible": self.ineligible, "quarantined": self.quarantined,
+                "unknown_field_labels": self.validation.unknown_field_labels,
+                "errors": self.errors, "error_type": self.error_type, "seconds": round(self.seconds, 2)}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _owner() -> str:
+    return f"pid {os.getpid()} on {socket.gethostname()}"
+
+
+_OWNER = re.compile(r"^running in pid (\d+) on (\S+)$")
+STALE_AFTER = dt.timedelta(hours=24)
+
+
+def start_run(engine: Engine, flow_run_id: str | None = None) -> int:
+    """Open a sync run and return its id; runs left ``running`` by a killed process are marked abandoned first.
+
+    While it runs, the run's message names its process ("running in pid N on HOST") so a later
+    run can tell a live run from one whose process was killed.
+    """
+    mark_abandoned_runs(engine)
+    with engine.begin() as conn:
+        return int(conn.execute(store.sync_runs.insert().values(
+            started_at=_now(), status="running", flow_run_id=flow_run_id, message=f"running in {_owner()}")
+            .returning(store.sync_runs.c.id)).scalar_one())
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed child nobody has reaped yet is a zombie: dead for our purpose
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def mark_abandoned_runs(engine: Engine, stale_after: dt.timedelta = STALE_AFTER) -> list[int]:
+    """Mark ``abandoned`` every run still ``running`` whose process is gone; return their ids.
+
+    A run's process is known gone when it ran on this host and its pid is no longer alive;
+    a run from another host (or one that does not name its process) is abandoned once it is
+    older than ``stale_after``. Its landed rows stay: the next run validates them and each
+    connector resumes from the state committed with its last landed batch.
+    """
+    now, host = _now(), socket.gethostname()
+    runs = store.sync_runs
+    abandoned: list[tuple[int, str]] = []
+    with engine.begin() as conn:
+        for run in conn.execute(sa.select(runs.c.id, runs.c.started_at, runs.c.message)
+                                .where(runs.c.status == "running")).mappings():
+            owner = _OWNER.match(run["message"] or "")
+            started = run["started_at"] if run["started_at"].tzinfo else run["started_at"].replace(tzinfo=dt.timezone.utc)
+            if owner and owner.group(2) == host:
+                if _process_alive(int(owner.group(1))):
+                    continue
+                why = f"its process (pid {owner.group(1)} on {host}) ended without closing it: killed or crashed"
+            elif now - started > stale_after:
+                where = f"pid {owner.group(1)} on {owner.group(2)}" if owner else "an unknown process"
+                why = f"still running after {stale_after} ({where}): presumed killed"
+            else:
+                continue
+            abandoned.append((run["id"], f"abandoned: {why}; noticed {now:%Y-%m-%d %H:%M:%S} UTC. Landed rows are "
+                              "kept; the next run validates them and resumes from the saved state"))
+        for run_id, message in abandoned:
+            conn.execute(runs.update().where(runs.c.id == run_id, runs.c.status == "running")
+                         .values(status="abandoned", finished_at=now, message=message))
+    return [run_id for run_id, _ in abandoned]
+
+
+def source_names(engine: Engine, only: list[str] | None = None) -> list[str]:
+    """Registered connector names (all, or the ``only`` subset, which must exist)."""
+    with engine.connect() as conn:
+        names = [row["name"] for row in list_connectors(conn)]
+    if only:
+        unknown = sorted(set(only) - set(names))
+        if unknown:
+            raise UserError(f"no connector named {', '.join(unknown)}; registered: {', '.join(names) or 'none'}")
+        names = [n for n in names if n in only]
+    return names
+
+
+def pull_source(engine: Engine, name: str, run_id: int, mode: PullMode = PullMode()) -> SourceResult:
+    """Read what is new from one source (or, per ``mode``, everything / a backfill window) and land it;
+    a unit that fails is recorded, the others go on."""
+    started = time.perf_counter()
+    result = SourceResult(name)
+    with engine.connect() as conn:
+        row = get_connector_row(conn, name)
+        known = existing_records(conn, name)
+    received: set[str] = set()
+    try:
+        connector = build_connector(row)
+        id_column = connector.columns.get("source_record_id")
+        for batch in connector.read(mode.initial_state(connector, row["state"])):
+            if batch.problem is not None:
+                result.errors.append(str(batch.problem))
+                result.error_type = result.error_type or batch.problem.error_type
+                continue
+            batch = mode.select(connector, batch)
+            with engine.begin() as conn:
+                result.land.add(land_batch(conn, name, batch, id_column, run_id, known, received,
+                                           save=not mode.keeps_state))
+            result.files += 1
+    except ConnectorError as exc:
+        result.errors.append(str(exc))
+        result.error_type = exc.error_type
+    except UserError as exc:
+        result.errors.append(str(exc))
+        result.error_type = "configuration"
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def validate_pulled(engine: Engine, result: SourceResult, run_id: int) -> SourceResult:
+    """Validate every undecided row of the source, then check and store its control totals."""
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        row = get_connector_row(conn, result.source)
+    try:
+        connector = build_connector(row)
+    except UserError as exc:
+        result.errors.append(str(exc))
+        result.error_type = "configuration"
+    else:
+        result.validation = validate_source(engine, result.source, connector, run_id)
+    result.seconds += time.perf_counter() - started
+    check_control_totals(engine, result, run_id)
+    return result
+
+
+def check_control_totals(engine: Engine, result: SourceResult, run_id: int) -> None:
+    """received = accepted + ineligible + quarantined over this run's rows, or ControlTotalError."""
+    t = store.raw_records
+    with engine.begin() as conn:
+        by_outcome = dict(conn.execute(sa.select(t.c.outcome, sa.func.count())
+                                       .where(t.c.source == result.source, t.c.seen_run == run_id)
+                                       .group_by(t.c.outcome)).all())
+        accepted, ineligible, quarantined = (int(by_outcome.get(k, 0)) for k in ("accepted", "ineligible", "quarantined"))
+        conn.execute(store.sync_run_sources.insert().values(
+            run_id=run_id, source=result.source, received=result.received, new=result.land.new,
+            changed=result.land.changed, unchanged=result.land.unchanged, accepted=accepted, ineligible=ineligible,
+            quarantined=quarantined, files=result.files, error_type=result.error_type,
+            error="\n".join(result.errors) or None, seconds=result.seconds))
+    result.accepted, result.ineligible, result.quarantined = accepted, ineligible, quarantined
+    undecided = int(by_outcome.get(None, 0))
+    if result.received != accepted + ineligible + quarantined or undecided:
+        raise ControlTotalError(
+            f"control totals do not hold for {result.source} in run {run_id}: received {result.received}, "
+            f"accepted {accepted} + ineligible {ineligible} + quarantined {quarantined}, undecided {undecided}")
+
+
+def resolve_and_roll_up(engine: Engine, run_id: int, full: bool = False) -> tuple[ResolveCounts, int]:
+    """Resolve initiatives across every source (only the night's delta unless ``full``), then recompute
+    the per-unit counts."""
+    counts = resolve_initiatives(engine, run_id, full=full)
+    return counts, roll_up(engine, run_id)
+
+
+def finish_run(engine: Engine, run_id: int, results: list[SourceResult], error: str | None = None,
+               note: str | None = None) -> str:
+    """Close the run: failed on ``error`` or when a source failed (the others are still synced and counted);
+    ``note`` describes a run that did something else than a sync (e.g. a quarantine release)."""
+    failed = [r for r in results if r.errors]
+    status = "failed" if failed or error else "completed"
+    text = error or "; ".join(f"{r.source} ({r.error_type} error): {r.errors[0]}" for r in failed) or note
+    with engine.begin() as conn:
+        conn.execute(store.sync_runs.update().where(store.sync_runs.c.id == run_id)
+                     .values(finished_at=_now(), status=status, message=text))
+    return status
+
+
+def run_sync(engine: Engine, only: list[str] | None = None,
+             mode: PullMode = PullMode()) -> tuple[int, list[SourceResult], ResolveCounts, str]:
+    """The whole sync in this process, stage by stage (the flow does the same under Prefect)."""
+    names = source_names(engine, only)
+    run_id = start_run(engine)
+    try:
+        results = [validate_pulled(engine, pull_source(engine, name, run_id, mode), run_id) for name in names]
+        resolved, _ = resolve_and_roll_up(engine, run_id, full=mode.full_refresh)
+    except Exception as exc:
+        finish_run(engine, run_id, [], error=f"{type(exc).__name__}: {exc}")
+        raise
+    return run_id, results, resolved, finish_run(engine, run_id, results)
+
+
+def run_results(engine: Engine, run_id: int) -> list[SourceResult]:
+    """The per-source control totals recorded for ``run_id`` (e.g. by pulls that ran in other processes)."""
+    s = store.sync_run_sources
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(s).where(s.c.run_id == run_id).order_by(s.c.source)).mappings().all()
+    return [SourceResult(r["source"], files=r["files"],
+                         land=LandCounts(r["received"], r["new"], r["changed"], r["unchanged"]),
+                         errors=r["error"].split("\n") if r["error"] else [], error_type=r["error_type"],
+                         seconds=r["seconds"] or 0.0, accepted=r["accepted"], ineligible=r["ineligible"],
+                         quarantined=r["quarantined"]) for r in rows]
+
+
+def run_resolution(engine: Engine, full: bool = False) -> tuple[int, ResolveCounts]:
+    """Matching and the roll-up alone, on what is stored (no pull), recorded as a run."""
+    run_id = start_run(engine)
+    try:
+        counts, _ = resolve_and_roll_up(engine, run_id, full=full)
+    except Exception as exc:
+        finish_run(engine, run_id, [], error=f"{type(exc).__name__}: {exc}")
+        raise
+    finish_run(engine, run_id, [], note=f"resolution only ({counts.mode})")
+    return run_id, counts

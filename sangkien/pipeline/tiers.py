@@ -1,0 +1,294 @@
+"""Counting across tiers: this node's initiatives, what its children pushed, and the two combined.
+
+Every initiative is described by *entries*: one per initiative a node counts, carrying
+keyed hashes (HMAC-SHA256 under the program key) of its match keys (the portal id when
+known; the unit, the folded title and the applied date of each of its records) and of
+its registrants (unit and folded name). Nothing else identifies it, so no personal
+data leaves a node.
+
+At a node with children, this node's own entries and the entries of each child's
+latest submission are clustered: two entries sharing a key are one initiative (an
+initiative a Hà Nội bank branch reported through both Hà Nội and the Banking Union
+arrives twice and is counted once). The roll-up then counts clusters, not entries.
+
+Pure pandas/numpy, no Prefect: the roll-up, the push and the intake all call this.
+"""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from connectors.base import ConnectorError
+from sangkien import store
+from sangkien.errors import UserError
+from sangkien.store.settings import get_setting
+
+KEY_CHARS = 32  # hex characters kept of each HMAC-SHA256 (128 bits)
+MAX_KEYS = 64  # per entry, as the payload allows
+STATUS_RANK = {"valid": 0, "pending": 1, "rejected": 2}
+SELF = "(this node)"
+
+
+def program_key(conn: Connection) -> bytes:
+    """The program's shared hashing key, resolved from the ``program_key`` setting."""
+    from connectors.secrets import resolve
+
+    ref = get_setting(conn, "program_key")
+    if not ref:
+        raise UserError("program_key is not set: every node of the program hashes match keys with the same key; "
+                        "`sangkien node set program_key=env:SANGKIEN_PROGRAM_KEY` and set that variable")
+    try:
+        return resolve(ref, "program_key").encode("utf-8")
+    except ConnectorError as exc:
+        raise UserError(str(exc)) from None
+
+
+def hash_texts(key: bytes, texts: pd.Series) -> pd.Series:
+    """HMAC-SHA256 of each text under ``key``, as KEY_CHARS hex characters."""
+    digest = hmac.digest
+    return pd.Series([digest(key, t.encode("utf-8"), "sha256").hex()[:KEY_CHARS] for t in texts],
+                     index=texts.index, dtype=object)
+
+
+@dataclass
+class Entries:
+    """Initiatives as entries, and what is needed to count records and people alongside them.
+
+    ``entries``: entry (int), origin (SELF or a child's code), unit_code, phase, status, benefit_vnd, records.
+    ``keys``: entry, key. ``people``: entry, person. ``ineligible``: origin, unit_code, phase, records.
+    """
+
+    entries: pd.DataFrame
+    keys: pd.DataFrame
+    people: pd.DataFrame
+    ineligible: pd.DataFrame
+
+
+def _empty() -> Entries:
+    return Entries(pd.DataFrame(columns=["entry", "origin", "unit_code", "phase", "status", "benefit_vnd", "records"]),
+                   pd.DataFrame(columns=["entry", "key"]), pd.DataFrame(columns=["entry", "person"]),
+                   pd.DataFrame(columns=["origin", "unit_code", "phase", "records"]))
+
+
+def own_entries(conn: Connection, key: bytes) -> Entries:
+    """This node's resolved initiatives as entries (entry = initiative id)."""
+    i, m, r = store.initiatives.c, store.initiative_members.c, store.records.c
+    inits = store.read_frame(conn, sa.select(i.id, i.unit_code, i.phase, i.status, i.benefit_vnd, i.members)
+                             .where(i.phase.is_not(None)),
+                             ["entry", "unit_code", "phase", "status", "benefit_vnd", "records"])
+    members = store.read_frame(conn, sa.select(m.initiative_id, r.portal_id, r.unit_code, r.title_folded, r.applied_on,
+                                               r.author_keys)
+                               .join(store.records, r.raw_id == m.raw_id),
+                               ["entry", "portal_id", "unit_code", "title_folded", "applied_on", "author_keys"])
+    members = members[members["entry"].isin(inits["entry"])]
+    applied = pd.to_datetime(members["applied_on"]).dt.strftime("%Y-%m-%d")
+    texts = pd.concat([
+        pd.DataFrame({"entry": members["entry"], "text": "t|" + members["unit_code"] + "|" + members["title_folded"]
+                      + "|" + applied}),
+        pd.DataFrame({"entry": members["entry"], "text": "p|" + members["portal_id"]}).dropna(),
+    ], ignore_index=True).drop_duplicates()
+    keys = pd.DataFrame({"entry": texts["entry"].to_numpy(), "key": hash_texts(key, texts["text"]).to_numpy()})
+    people = members.assign(name=members["author_keys"].str.split("|")).explode("name")
+    people = people[people["name"].notna() & (people["name"] != "")]
+    people = people.assign(text="u|" + people["unit_code"] + "/" + people["name"])[["entry", "text"]].drop_duplicates()
+    people = pd.DataFrame({"entry": people["entry"].to_numpy(), "person": hash_texts(key, people["text"]).to_numpy()})
+    inits["origin"] = SELF
+    inits["phase"] = inits["phase"].astype(np.int64)
+    inel = store.read_frame(conn, sa.select(r.unit_code, r.phase, sa.func.count().label("n"))
+                            .where(r.eligible.is_(False), r.phase.is_not(None))
+                            .group_by(r.unit_code, r.phase), ["unit_code", "phase", "records"])
+    inel.insert(0, "origin", SELF)
+    return Entries(inits[["entry", "origin", "unit_code", "phase", "status", "benefit_vnd", "records"]],
+                   keys, people, inel)
+
+
+def latest_submissions(conn: Connection) -> pd.DataFrame:
+    """Per child node, the submission that counts: the latest as-of (the last received among equal as-ofs)."""
+    s = store.submissions.c
+    subs = store.read_frame(conn, sa.select(s.id, s.node, s.as_of, s.received_at), ["id", "node", "as_of", "received_at"])
+    if subs.empty:
+        return subs
+    subs = subs.sort_values(["node", "as_of", "id"])
+    return subs.drop_duplicates("node", keep="last").reset_index(drop=True)
+
+
+def child_entries(conn: Connection, offset: int = 0) -> Entries:
+    """The entries of each child's latest submission, numbered from ``offset``."""
+    latest = latest_submissions(conn)
+    if latest.empty:
+        return _empty()
+    ids = [int(v) for v in latest["id"]]
+    e = store.submission_entries.c
+    origin = dict(zip(latest["id"].astype(int), latest["node"]))
+    entries = store.read_frame(conn, sa.select(e.submission_id, e.entry_no, e.unit_code, e.phase, e.status,
+                                               e.benefit_vnd, e.records, e["keys"], e.people)
+                               .where(e.submission_id.in_(ids)).order_by(e.submission_id, e.entry_no),
+                               ["submission_id", "entry_no", "unit_code", "phase", "status", "benefit_vnd", "records",
+                                "keys", "people"])
+    entries["entry"] = np.arange(offset, offset + len(entries), dtype=np.int64)
+    entries["origin"] = entries["submission_id"].astype(int).map(origin)
+    keys = entries[["entry", "keys"]].assign(key=entries["keys"].str.split("|")).explode("key")[["entry", "key"]]
+    people = entries[["entry", "people"]].assign(person=entries["people"].str.split("|")).explode("person")
+    people = people[people["person"].notna() & (people["person"] != "")][["entry", "person"]]
+    i = store.submission_ineligible.c
+    inel = store.read_frame(conn, sa.select(i.submission_id, i.unit_code, i.phase, i.records)
+                            .where(i.submission_id.in_(ids)), ["submission_id", "unit_code", "phase", "records"])
+    inel["origin"] = inel["submission_id"].astype(int).map(origin)
+    entries["phase"] = entries["phase"].astype(np.int64)
+    return Entries(entries[["entry", "origin", "unit_code", "phase", "status", "benefit_vnd", "records"]],
+                   keys.reset_index(drop=True), people.reset_index(drop=True),
+                   inel[["origin", "unit_code", "phase", "records"]])
+
+
+def cluster(entry_ids: np.ndarray, keys: pd.DataFrame) -> np.ndarray:
+    """For each of ``entry_ids``, the smallest entry id it is connected to through shared keys."""
+    n = len(entry_ids)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    position = pd.Series(np.arange(n), index=entry_ids)
+    e = position.reindex(keys["entry"].to_numpy()).to_numpy()
+    k, _ = pd.factorize(keys["key"].to_numpy())
+    keep = ~np.isnan(e.astype(float))
+    e, k = e[keep].astype(np.int64), k[keep]
+    label = np.arange(n, dtype=np.int64)
+    for _ in range(1000):  # label propagation; converges in as many rounds as the longest chain of shared keys
+        per_key = np.full(k.max() + 1 if len(k) else 0, n, dtype=np.int64)
+        np.minimum.at(per_key, k, label[e])
+        new = label.copy()
+        np.minimum.at(new, e, per_key[k])
+        new = new[new]  # jump to the root's label: halves the rounds on long chains
+        if np.array_equal(new, label):
+            break
+        label = new
+    return np.asarray(entry_ids)[label]
+
+
+@dataclass
+class Combined:
+    """Initiatives counted once across this node and its children.
+
+    ``initiatives``: id, unit_code, phase, status, benefit_vnd, records, origins ("|"-joined), sources (count).
+    ``members``: every entry (entry, origin, unit_code, phase, status, records) and id, the cluster it fell in. ``keys``, ``people``: id, key / person.
+    ``ineligible``: origin, unit_code, phase, records.
+    """
+
+    initiatives: pd.DataFrame
+    members: pd.DataFrame
+    keys: pd.DataFrame
+    people: pd.DataFrame
+    ineligible: pd.DataFrame
+
+
+def combine(own: Entries, children: Entries, priority: list[str] | None = None) -> Combined:
+    """Cluster this node's entries with its children's; a cluster's unit, phase and status come from its most
+    trusted entry: origins in ``priority`` (child codes, or SELF) first, then this node, then children in code
+    order; among equals valid beats pending beats rejected."""
+    entries = pd.concat([own.entries, children.entries], ignore_index=True)
+    keys = pd.concat([own.keys, children.keys], ignore_index=True)
+    people = pd.concat([own.people, children.people], ignore_index=True)
+    entries["id"] = cluster(entries["entry"].to_numpy(), keys)
+    order = {name: i for i, name in enumerate(priority or [])}
+    entries["rank_origin"] = entries["origin"].map(lambda o: order.get(o, len(order) + (0 if o == SELF else 1)))
+    entries["rank_status"] = entries["status"].map(STATUS_RANK).fillna(3)
+    best = entries.sort_values(["id", "rank_origin", "origin", "rank_status", "entry"]).drop_duplicates("id")
+    agg = entries.groupby("id").agg(records=("records", "sum"), sources=("origin", "nunique"),
+                                    origins=("origin", lambda o: "|".join(sorted(set(o)))))
+    initiatives = best[["id", "unit_code", "phase", "status", "benefit_vnd"]].merge(agg, on="id")
+    to_id = entries.set_index("entry")["id"]
+    keys = pd.DataFrame({"id": to_id.reindex(keys["entry"]).to_numpy(), "key": keys["key"].to_numpy()}).drop_duplicates()
+    people = pd.DataFrame({"id": to_id.reindex(people["entry"]).to_numpy(),
+                           "person": people["person"].to_numpy()}).drop_duplicates()
+    members = entries[["entry", "origin", "unit_code", "phase", "status", "records", "id"]]
+    return Combined(initiatives.reset_index(drop=True), members, keys, people,
+                    pd.concat([own.ineligible, children.ineligible], ignore_index=True))
+
+
+def has_submissions(conn: Connection) -> bool:
+    return conn.execute(sa.select(store.submissions.c.id).limit(1)).first() is not None
+
+
+def combined(conn: Connection) -> Combined:
+    """This node's initiatives and its children's latest submissions, counted once."""
+    key = program_key(conn)
+    own = own_entries(conn, key)
+    offset = int(own.entries["entry"].max()) + 1 if not own.entries.empty else 0
+    return combine(own, child_entries(conn, offset), get_setting(conn, "status_priority"))
+
+
+def against_pushes(conn: Connection, unit: str | None = None, phase: int | None = None) -> list[dict]:
+    """For each child: what it pushed against what this node computes for the child's subtree from its own
+    sources, per phase, then every initiative that differs with its likely cause.
+
+    Rows have the keys of ``reconcile.discrepancies`` (kind ``pushed``); ``unit_code`` is the child's code."""
+    from sangkien.reference.tree import ancestor_pairs
+
+    latest = latest_submissions(conn)
+    if latest.empty:
+        return []
+    comb = combined(conn)
+    members = comb.members
+    closure = ancestor_pairs(conn)
+    names = dict(conn.execute(sa.select(store.org_units.c.code, store.org_units.c.name)).all())
+    titles = dict(conn.execute(sa.select(store.initiatives.c.id, store.initiatives.c.title)).all())
+    own = members[members["origin"] == SELF]
+    own_unit = own.drop_duplicates("id").set_index("id")["unit_code"].to_dict()
+    pushed_by = members[members["origin"] != SELF].groupby("id")["origin"].agg(lambda o: sorted(set(o)))
+    q = store.quarantine.c
+    held = int(conn.execute(sa.select(sa.func.count(sa.distinct(q.raw_id)))).scalar_one())
+    rows: list[dict] = []
+    for child in sorted(latest["node"]):
+        if unit is not None and unit != child:
+            continue
+        subtree = set(closure.loc[closure["ancestor"] == child, "unit_code"])
+        mine = own[own["unit_code"].isin(subtree)]
+        theirs = members[members["origin"] == child]
+        for ph in sorted(set(mine["phase"]) | set(theirs["phase"])):
+            if phase is not None and ph != phase:
+                continue
+            m_ph, t_ph = mine[mine["phase"] == ph], theirs[theirs["phase"] == ph]
+            base = {"kind": "pushed", "unit_code": child, "unit_name": names.get(child), "phase": int(ph)}
+            for measure, mask_m, mask_t in (("initiatives", None, None), ("valid", "valid", "valid")):
+                expected = len(m_ph) if mask_m is None else int((m_ph["status"] == mask_m).sum())
+                actual = len(t_ph) if mask_t is None else int((t_ph["status"] == mask_t).sum())
+                if expected != actual:
+                    rows.append({**base, "measure": measure, "expected": expected, "actual": actual,
+                                 "difference": actual - expected,
+                                 "cause": f"{child} pushed {actual:,}; this node's own sources hold {expected:,} "
+                                          f"for {child}'s subtree",
+                                 "detail": "the initiatives that differ are listed below"})
+            ids_mine, ids_theirs = set(m_ph["id"]), set(t_ph["id"])
+            entries = t_ph.drop_duplicates("id").set_index("id")[["unit_code", "status"]].to_dict("index")
+            for cid in sorted(ids_theirs - ids_mine):
+                entry = entries[cid]
+                others = [o for o in pushed_by.get(cid, []) if o != child]
+                if cid in own_unit:
+                    where = own_unit[cid]
+                    cause = f"counted under another parent here: this node's sources place it in {where}"
+                    detail = f"initiative {cid}: {titles.get(cid, '')}"
+                else:
+                    cause = ("not in this node's sources (e.g. not yet on the portal"
+                             + (f", or among the {held:,} records held in quarantine here" if held else "") + ")")
+                    detail = f"{child}'s initiative in unit {entry['unit_code']}, status {entry['status']}"
+                if others:
+                    cause += f"; also pushed by {', '.join(others)} (a duplicate across two parents, counted once)"
+                rows.append({**base, "measure": "initiative", "expected": 0, "actual": 1, "difference": 1,
+                             "cause": cause, "detail": detail})
+            for cid in sorted(ids_mine - ids_theirs):
+                others = [o for o in pushed_by.get(cid, []) if o != child]
+                cause = (f"reported by {', '.join(others)} instead: counted under another parent" if others else
+                         f"missing from {child}'s push (not in its sources, or quarantined there)")
+                rows.append({**base, "measure": "initiative", "expected": 1, "actual": 0, "difference": -1,
+                             "cause": cause, "detail": f"initiative {cid}: {titles.get(cid, '')}"})
+            for cid in sorted(ids_mine & ids_theirs):
+                others = [o for o in pushed_by.get(cid, []) if o != child]
+                if others:
+                    rows.append({**base, "measure": "initiative", "expected": 1, "actual": 1, "difference": 0,
+                                 "cause": f"duplicate across two parents: also pushed by {', '.join(others)}; "
+                                          "counted once here",
+                                 "detail": f"initiative {cid}: {titles.get(cid, '')}"})
+    return rows

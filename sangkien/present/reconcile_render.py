@@ -1,0 +1,134 @@
+"""`sangkien reconcile` output: a terminal table, CSV for a spreadsheet, or JSON with every section."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from sangkien.pipeline import reconcile
+from sangkien.present.report import write_csv
+
+SECTIONS = ("quotas", "sources", "all")
+TABLE_MISSING = 50  # initiatives listed in the terminal; csv and json list them all
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-safe rows: NaN as None, whole floats as int."""
+    rows = []
+    for rec in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+        for key, value in rec.items():
+            if isinstance(value, float) and value.is_integer() and key not in ("completion", "projected_completion"):
+                rec[key] = int(value)
+        rows.append(rec)
+    return rows
+
+
+def _num(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else f"{int(value):,}"
+
+
+def _pct(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else f"{value * 100:.1f}%"
+
+
+def _table(headers: tuple[str, ...], lines: list[tuple[str, ...]], numeric: set[int]) -> list[str]:
+    widths = [max([len(h)] + [len(line[i]) for line in lines]) for i, h in enumerate(headers)]
+
+    def fmt(cells: tuple[str, ...]) -> str:
+        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return [fmt(headers), fmt(tuple("-" * w for w in widths))] + [fmt(line) for line in lines] or ["(no rows)"]
+
+
+def _quota_table(quotas: pd.DataFrame, flags: pd.DataFrame) -> list[str]:
+    out = ["Against quotas"]
+    lines = [(r.unit_code, str(r.unit_name or "")[:34], str(r.phase), r.basis, _num(r.target), _num(r.counted),
+              _pct(r.completion), _num(r.shortfall), _num(r.projected), _pct(r.projected_completion), r.note)
+             for r in quotas.itertuples()]
+    out += _table(("unit", "name", "ph", "basis", "target", "counted", "done", "short", "projected", "proj. done",
+                   "note"), lines, {2, 4, 5, 6, 7, 8, 9}) if lines else ["(no quotas in scope)"]
+    if not flags.empty:
+        out += ["", "Targets whose children's targets do not add up (flagged, not changed)"]
+        lines = [(r.unit_code, str(r.phase), r.basis, _num(r.target), _num(r.children_target), f"{r.difference:+,}",
+                  str(r.children_detail)) for r in flags.itertuples()]
+        out += _table(("unit", "ph", "basis", "target", "children", "difference", "children's targets"), lines,
+                      {1, 3, 4, 5})
+    return out
+
+
+def _sources_table(scope: reconcile.Scope, coverage: reconcile.SourceCoverage) -> list[str]:
+    shown = {scope.unit} if scope.unit else set(scope.subtree) - set(scope.edges["code"])
+    shown |= set(scope.edges.loc[scope.edges["up"].isin(shown), "code"])  # and the units right below
+    cov = coverage.coverage[coverage.coverage["unit_code"].isin(shown)]
+    out = ["Between sources (per unit, its whole subtree; held / expected, lacking)"]
+    if cov.empty:
+        out.append("(no initiatives in scope)")
+    else:
+        wide = cov.assign(cell=cov["held"].map("{:,}".format) + "/" + cov["expected"].map("{:,}".format)
+                          + cov["lacking"].map(lambda n: f" (-{n:,})" if n else ""))
+        sources = sorted(wide["source"].unique())
+        grid = wide.pivot_table(index=["unit_code", "phase", "initiatives", "in_two_or_more"], columns="source",
+                                values="cell", aggfunc="first", sort=False).reset_index()
+        lines = [(str(r["unit_code"]), str(r["phase"]), _num(r["initiatives"]), _num(r["in_two_or_more"]),
+                  *(str(r.get(s)) if isinstance(r.get(s), str) else "" for s in sources)) for _, r in grid.iterrows()]
+        out += _table(("unit", "ph", "initiatives", "in 2+", *sources), lines, set(range(1, 4 + len(sources))))
+    missing = coverage.missing
+    out += ["", f"Initiatives a source lacks ({len(missing):,}"
+                + (f"; first {TABLE_MISSING}, --format csv for all)" if len(missing) > TABLE_MISSING else ")")]
+    lines = [(r.lacking_source, str(r.initiative_id), str(r.title)[:48], r.unit_code, str(r.phase), r.status,
+              str(r.held_by)) for r in missing.head(TABLE_MISSING).itertuples()]
+    out += _table(("lacks", "id", "title", "unit", "ph", "status", "held by"), lines, {1, 4}) if lines else ["(none)"]
+    return out
+
+
+def render_reconciliation(conn: Connection, fmt: str = "table", section: str = "all", unit: str | None = None,
+                          phase: int | None = None, as_of: dt.date | None = None) -> str:
+    """The reconciliation in ``fmt``: table, csv (quotas rows, lacking initiatives, or the flat
+    discrepancies for ``all``), or json (every section asked for)."""
+    scope = reconcile.open_scope(conn, unit, phase, as_of)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        if section == "quotas":
+            write_csv(buffer, reconcile.QUOTA_COLUMNS, _records(reconcile.quota_rows(conn, scope)))
+        elif section == "sources":
+            write_csv(buffer, reconcile.MISSING_COLUMNS, _records(reconcile.source_coverage(conn, scope).missing))
+        elif section == "pushes":
+            write_csv(buffer, reconcile.DISCREPANCY_COLUMNS, reconcile.discrepancy_rows(conn, scope, ("pushed",)))
+        else:
+            write_csv(buffer, reconcile.DISCREPANCY_COLUMNS, reconcile.discrepancy_rows(conn, scope))
+        return buffer.getvalue()
+    parts: dict[str, Any] = {"as_of": scope.as_of.isoformat(), "unit": unit, "phase": phase}
+    quotas = flags = coverage = None
+    if section in ("quotas", "all"):
+        quotas, flags = reconcile.quota_rows(conn, scope), reconcile.target_flags(conn, scope)
+    if section in ("sources", "all"):
+        coverage = reconcile.source_coverage(conn, scope)
+    pushes = reconcile.discrepancy_rows(conn, scope, ("pushed",)) if section in ("pushes", "all") else None
+    if fmt == "json":
+        if quotas is not None and flags is not None:
+            parts["quotas"] = _records(quotas)
+            parts["target_flags"] = _records(flags)
+        if coverage is not None:
+            parts["sources"] = {"coverage": _records(coverage.coverage), "missing": _records(coverage.missing)}
+        if pushes is not None:
+            parts["pushes"] = pushes
+        if section == "all":
+            parts["discrepancies"] = reconcile.discrepancy_rows(conn, scope)
+        return json.dumps(parts, ensure_ascii=False, indent=1)
+    where = f"unit {unit} and below" if unit else "every unit"
+    out = [f"Reconciliation as of {scope.as_of} ({where}{f', phase {phase}' if phase else ''})", ""]
+    if quotas is not None and flags is not None:
+        out += _quota_table(quotas, flags) + [""]
+    if coverage is not None:
+        out += _sources_table(scope, coverage)
+    if pushes:
+        out += ["", f"Pushed by child nodes vs computed here ({len(pushes):,} differences"
+                + (f"; first {TABLE_MISSING}, --format csv for all)" if len(pushes) > TABLE_MISSING else ")")]
+        lines = [(r["unit_code"], str(r["phase"]), r["measure"], str(r["expected"]), str(r["actual"]),
+                  r["cause"][:70], r["detail"][:50]) for r in pushes[:TABLE_MISSING]]
+        out += _table(("child", "ph", "measure", "here", "pushed", "likely cause", "detail"), lines, {1, 3, 4})
+    return "\n".join(out).rstrip()

@@ -1,0 +1,425 @@
+"""The national office's Excel workbook: an overview, a sheet per phase, discrepancies, quarantine.
+
+Figures come from the same place as `sangkien report` (``report_rows``) so the workbook
+and the JSON report agree. Numbers are written as numbers, dates as dates, every text
+cell through ``safe_cell``. Sheets are planned here (blocks of rows, titles, notes) and
+streamed by ``sangkien.present.workbook.xlsx``, so the national tree (~25,000 units x 2 phases) takes seconds.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
+from sqlalchemy.engine import Connection
+
+from sangkien import store
+from sangkien.errors import UserError
+from sangkien.reference.phases import get_phases
+from sangkien.present.report import KIND_ORDER, report_rows, safe_cell
+from sangkien.present.workbook.labels import LABELS
+from sangkien.present.workbook.xlsx import Cell, ColorScale, SheetSpec, XlsxWriter
+
+DISCREPANCY_KEYS = ("kind", "unit_code", "unit_name", "phase", "measure", "expected", "actual", "difference",
+                    "cause", "detail")
+PHASE_KEYS = ("unit_code", "unit_name", "kind", "parent_code", "records", "initiatives", "valid", "pending",
+              "rejected", "ineligible", "registrants", "benefit_vnd", "target", "basis", "completion", "rank",
+              "group_size")
+NATIONAL_KEYS = ("phase", "phase_name", "starts_on", "ends_on", "records", "initiatives", "valid", "pending",
+                 "rejected", "registrants", "target", "completion")
+CHILD_MEASURES = ("records", "initiatives", "valid", "target", "completion")
+QUARANTINE_KEYS = ("source", "column", "check", "rows", "example", "first_id")
+QUARANTINE_SOURCE_KEYS = ("source", "held", "failures")
+VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")  # no daylight saving: a fixed offset is exact
+MIN_WIDTH, MAX_WIDTH, MAX_HEADER_WIDTH = 6, 60, 24
+FIXED_WIDTH = {"percent": 7, "date": 10, "datetime": 16}  # characters shown by those number formats
+DATE_FORMAT = {"vi": "dd/mm/yyyy", "en": "yyyy-mm-dd"}
+DATETIME_FORMAT = {"vi": "dd/mm/yyyy hh:mm", "en": "yyyy-mm-dd hh:mm"}
+# red at 0 %, amber at 50 %, green from 100 % on: who is behind shows at a glance
+COMPLETION_SCALE = ((0.0, 0.5, 1.0), ("F8696B", "FFEB84", "63BE7B"))
+
+
+@dataclass(frozen=True)
+class WorkbookSummary:
+    """What was written: the file, its sheets in order, and the data rows on each."""
+
+    path: Path
+    sheets: list[str]
+    rows: dict[str, int]
+
+
+@dataclass
+class _Block:
+    """A table on a sheet: column keys (for formats), header labels and rows of values."""
+
+    keys: Sequence[str]
+    headers: Sequence[str]
+    rows: list[list[Any]]
+    filtered: bool = False  # the block the autofilter and the frozen header belong to
+    cells: list[list[Cell]] | None = None  # rows as (value, style), prepared once for widths and writing
+
+
+@dataclass
+class _Line:
+    """One row outside a table: a title, a note, or labels each followed by its value."""
+
+    cells: Sequence[Any]
+    style: str = "note"  # title, note, label (cells alternate label, value)
+
+
+@dataclass
+class _SheetPlan:
+    title: str
+    parts: list[_Block | _Line] = field(default_factory=list)
+    data_rows: int = 0
+
+
+# --- reading the store ------------------------------------------------------------------------
+
+def _as_of(conn: Connection) -> dt.datetime | None:
+    stamp = conn.scalar(sa.select(sa.func.max(store.unit_counts.c.as_of)))
+    if stamp is None:
+        return None
+    if isinstance(stamp, str):  # SQLite through a raw driver path
+        stamp = dt.datetime.fromisoformat(stamp)
+    return _local(stamp)
+
+
+def _local(stamp: dt.datetime) -> dt.datetime:
+    """Vietnam wall-clock time without tzinfo: Excel has no time zones (naive means UTC in the store)."""
+    aware = stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.timezone.utc)
+    return aware.astimezone(VIETNAM).replace(tzinfo=None, microsecond=0)
+
+
+def _phase_rows(conn: Connection) -> dict[int, list[dict[str, Any]]]:
+    """report_rows per phase, with ineligible, benefit, basis, kind and parent added."""
+    _, rows = report_rows(conn)
+    c, q, u = store.unit_counts, store.quotas, store.org_units
+    extra = {(code, phase): (ineligible, benefit) for code, phase, ineligible, benefit in
+             conn.execute(sa.select(c.c.unit_code, c.c.phase, c.c.ineligible, c.c.benefit_vnd))}
+    basis = {(code, phase): b for code, phase, b in conn.execute(sa.select(q.c.unit_code, q.c.phase, q.c.basis))}
+    units = {code: (kind, parent)
+             for code, kind, parent in conn.execute(sa.select(u.c.code, u.c.kind, u.c.parent_code))}
+    by_phase: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        key = (row["unit_code"], row["phase"])
+        ineligible, benefit = extra.get(key, (0, 0.0))
+        kind, parent = units.get(row["unit_code"], (None, None))
+        by_phase[row["phase"]].append({**row, "ineligible": int(ineligible), "benefit_vnd": float(benefit or 0),
+                                       "basis": basis.get(key), "kind": kind, "parent_code": parent})
+    for phase_rows in by_phase.values():
+        _rank_within_group(phase_rows)
+    return dict(by_phase)
+
+
+def _rank_within_group(rows: list[dict[str, Any]]) -> None:
+    """Rank by completion among siblings of the same kind under the same parent (1 = furthest ahead).
+
+    The org tree has no competition clusters (cụm, khối thi đua); same parent and same kind
+    stands in for them. Ties share a rank; units without a completion are not ranked.
+    """
+    groups: dict[tuple[Any, Any], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        row["rank"] = row["group_size"] = None
+        if row["completion"] is not None:
+            groups[(row["parent_code"], row["kind"])].append(row)
+    for members in groups.values():
+        members.sort(key=lambda r: -r["completion"])
+        rank, previous = 0, None
+        for position, row in enumerate(members, start=1):
+            if row["completion"] != previous:
+                rank, previous = position, row["completion"]
+            row["rank"], row["group_size"] = rank, len(members)
+
+
+def _top_units(conn: Connection) -> tuple[list[str], list[str]]:
+    """The root units (national) and the units directly under them, in report order."""
+    u = store.org_units
+    tree = conn.execute(sa.select(u.c.code, u.c.kind, u.c.parent_code)).all()
+    codes = {code for code, _, _ in tree}
+    roots = [code for code, kind, parent in tree if parent is None or parent not in codes]
+    national = [code for code, kind, parent in tree if code in roots and kind == "national"] or roots
+    under = [(KIND_ORDER.get(kind, 9), code) for code, kind, parent in tree if parent in set(national)]
+    return sorted(national), [code for _, code in sorted(under)]
+
+
+def _quarantine_groups(conn: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Held rows by source, column and check; and per source the distinct held rows and failures."""
+    from sangkien.pipeline.quarantine import groups
+
+    q, r = store.quarantine, store.raw_records
+    held = (sa.select(q.c.source, sa.func.count(sa.distinct(q.c.raw_id)), sa.func.count())
+            .join(r, r.c.id == q.c.raw_id).where(r.c.outcome == "quarantined")
+            .group_by(q.c.source).order_by(q.c.source))
+    per_source = [{"source": s, "held": int(n), "failures": int(f)} for s, n, f in conn.execute(held)]
+    return groups(conn), per_source
+
+
+# --- building the sheets -------------------------------------------------------------------------
+
+def _overview(labels: dict[str, Any], phases: list[Any], by_phase: dict[int, list[dict[str, Any]]],
+              national: list[str], children: list[str], as_of: dt.datetime | None,
+              discrepancies: list[dict[str, Any]] | None) -> _SheetPlan:
+    plan = _SheetPlan(labels["sheet_overview"])
+    lookup = {(r["unit_code"], p): r for p, rows in by_phase.items() for r in rows}
+    written_at = _local(dt.datetime.now(dt.timezone.utc))
+    plan.parts += [_Line([labels["overview_title"]], style="title"),
+                   _Line([labels["as_of"], as_of or labels["never_synced"], labels["written_at"], written_at],
+                         style="label")]
+    national_rows = []
+    for phase in phases:
+        for code in national:
+            r = lookup.get((code, phase.phase), {})  # no row: nothing counted and no target in that phase
+            national_rows.append([phase.phase, phase.name, phase.starts_on, phase.ends_on,
+                                  *(r.get(k, None if k in ("target", "completion") else 0) for k in NATIONAL_KEYS[4:])])
+    plan.parts.append(_Block(NATIONAL_KEYS, [labels["columns"][k] for k in NATIONAL_KEYS], national_rows))
+    keys = ["unit_code", "unit_name", "kind"]
+    headers = [labels["columns"][k] for k in keys]
+    for phase in phases:
+        keys += [f"{m}:{phase.phase}" for m in CHILD_MEASURES]
+        headers += [f"{labels['phase']} {phase.phase}: {labels['columns'][m]}" for m in CHILD_MEASURES]
+    child_rows = []
+    for code in children:
+        known = [lookup[(code, p.phase)] for p in phases if (code, p.phase) in lookup]
+        if not known:
+            continue
+        row = [code, known[0]["unit_name"], labels["kinds"].get(known[0]["kind"], known[0]["kind"])]
+        for phase in phases:
+            r = lookup.get((code, phase.phase), {})
+            row += [r.get(m, None if m in ("target", "completion") else 0) for m in CHILD_MEASURES]
+        child_rows.append(row)
+    plan.parts += [_Line([labels["children_title"]], style="title"), _Block(keys, headers, child_rows, filtered=True),
+                   _Line([labels["notes_title"]], style="title"), *(_Line([note]) for note in labels["notes"])]
+    if discrepancies is None:
+        plan.parts.append(_Line([labels["note_no_discrepancies"]]))
+    plan.data_rows = len(national_rows) + len(child_rows)
+    return plan
+
+
+def _phase_sheet(labels: dict[str, Any], phase: int, rows: list[dict[str, Any]]) -> _SheetPlan:
+    kinds, bases = labels["kinds"], labels["bases"]
+    values = [[kinds.get(r[k], r[k]) if k == "kind" else bases.get(r[k], r[k]) if k == "basis" else r[k]
+               for k in PHASE_KEYS] for r in rows]
+    block = _Block(PHASE_KEYS, [labels["columns"][k] for k in PHASE_KEYS], values, filtered=True)
+    return _SheetPlan(f"{labels['phase']} {phase}", [block], len(values))
+
+
+def _discrepancy_sheet(labels: dict[str, Any], discrepancies: list[dict[str, Any]] | None) -> _SheetPlan:
+    values = [[row.get(k) for k in DISCREPANCY_KEYS] for row in discrepancies or []]
+    block = _Block(DISCREPANCY_KEYS, [labels["discrepancy_columns"][k] for k in DISCREPANCY_KEYS], values,
+                   filtered=True)
+    return _SheetPlan(labels["sheet_discrepancies"], [block], len(values))
+
+
+def _quarantine_sheet(labels: dict[str, Any], detail: list[dict[str, Any]],
+                      per_source: list[dict[str, Any]]) -> _SheetPlan:
+    cols = labels["quarantine_columns"]
+    plan = _SheetPlan(labels["sheet_quarantine"])
+    plan.parts.append(_Block(QUARANTINE_KEYS, [cols[k] for k in QUARANTINE_KEYS],
+                             [[g[k] for k in QUARANTINE_KEYS] for g in detail], filtered=True))
+    plan.parts.append(_Line([labels["quarantine_by_source"]], style="title"))
+    plan.parts.append(_Block(QUARANTINE_SOURCE_KEYS, [cols[k] for k in QUARANTINE_SOURCE_KEYS],
+                             [[s[k] for k in QUARANTINE_SOURCE_KEYS] for s in per_source]))
+    plan.data_rows = len(detail)
+    return plan
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+def _plain(value: Any) -> Any:
+    """A value written as the right cell type: numbers stay numbers, text is made safe."""
+    kind = type(value)
+    if value is None or kind is int or kind is bool or kind is dt.date:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is str:
+        return safe_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
+    if hasattr(value, "item"):  # numpy scalars
+        return _plain(value.item())
+    if isinstance(value, Decimal):
+        return _plain(int(value) if value == value.to_integral_value() else float(value))
+    if isinstance(value, dt.datetime):
+        return _local(value) if value.tzinfo is not None else value
+    if isinstance(value, int):  # subclasses: IntEnum and the like
+        return int(value)
+    if isinstance(value, float):
+        return _plain(float(value))
+    return _plain(str(value))
+
+
+def _style(key: str, value: Any) -> str:
+    """The cell style for ``value`` in column ``key`` (see sangkien.present.workbook.xlsx.STYLES)."""
+    if isinstance(value, dt.datetime):
+        return "datetime"
+    if isinstance(value, dt.date):
+        return "date"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "default"
+    if key.startswith("completion"):
+        return "percent"
+    if key in ("rank", "group_size", "phase", "first_id"):
+        return "default"
+    return "integer"
+
+
+def _prepared(keys: Sequence[str], rows: list[list[Any]]) -> list[list[Cell]]:
+    """Rows of (value, style) cells; the style depends only on the column and the value's type."""
+    styles: dict[tuple[str, type], str] = {}
+    out = []
+    for values in rows:
+        row: list[Cell] = []
+        for key, raw in zip(keys, values):
+            value = _plain(raw)
+            if value is None:
+                row.append(None)
+                continue
+            style = styles.get((key, type(value)))
+            if style is None:
+                style = styles[(key, type(value))] = _style(key, value)
+            row.append((value, style))
+        out.append(row)
+    return out
+
+
+def _shown_width(cells: list[Cell]) -> int:
+    """How many characters the widest of ``cells`` (one column) shows."""
+    by_style: dict[str, list[Any]] = defaultdict(list)
+    for cell in cells:
+        if cell is not None:
+            by_style[cell[1]].append(cell[0])
+    width = 0
+    for style, values in by_style.items():
+        if style == "integer":
+            shown = max(len(f"{max(values):,.0f}"), len(f"{min(values):,.0f}"))
+        else:
+            shown = FIXED_WIDTH.get(style) or max(len(str(v)) for v in values)
+        width = max(width, shown)
+    return width
+
+
+def _widths(plan: _SheetPlan) -> list[int]:
+    """Column widths from the widest value shown in each column, bounded; notes run on to the right."""
+    widths: list[int] = []
+    for part in plan.parts:
+        if isinstance(part, _Line) and part.style != "label":
+            continue
+        rows = _line_cells(part) if isinstance(part, _Line) else _block_cells(part)
+        columns = max([len(part.keys) if isinstance(part, _Block) else 0, *(len(r) for r in rows)])
+        widths += [MIN_WIDTH] * (columns - len(widths))
+        for i in range(columns):
+            widths[i] = max(widths[i], _shown_width([r[i] for r in rows if i < len(r)]) + 2)
+        if isinstance(part, _Block):
+            for i, header in enumerate(part.headers):
+                widths[i] = max(widths[i], min(len(header), MAX_HEADER_WIDTH) + 2)
+    return [min(w, MAX_WIDTH) for w in widths]
+
+
+def _line_cells(line: _Line) -> list[list[Cell]]:
+    row: list[Cell] = []
+    for i, raw in enumerate(line.cells):
+        value = _plain(raw)
+        is_value = line.style == "label" and i % 2 == 1
+        row.append((value, _style("", value) if is_value else line.style))
+    return [row]
+
+
+def _block_cells(block: _Block) -> list[list[Cell]]:
+    if block.cells is None:
+        block.cells = _prepared(block.keys, block.rows)
+    return block.cells
+
+
+def _layout(plan: _SheetPlan) -> list[int]:
+    """The first row of each part: a line takes one row, a block its header, rows and a blank row."""
+    starts, row = [], 1
+    for part in plan.parts:
+        starts.append(row)
+        row += 1 if isinstance(part, _Line) else len(part.rows) + 2
+    return starts
+
+
+def _spec(plan: _SheetPlan) -> SheetSpec:
+    """Widths, the frozen header (of the filtered block), its autofilter and the completion colour scales."""
+    spec = SheetSpec(plan.title, _widths(plan))
+    for part, start in zip(plan.parts, _layout(plan)):
+        if not isinstance(part, _Block):
+            continue
+        first, last = start + 1, start + len(part.rows)
+        if part.filtered:
+            spec.freeze_rows = start
+            spec.autofilter = f"A{start}:{get_column_letter(len(part.keys))}{max(last, start)}"
+        for i, key in enumerate(part.keys, start=1):
+            if key.startswith("completion") and last >= first:
+                letter = get_column_letter(i)
+                spec.color_scales.append(ColorScale(f"{letter}{first}:{letter}{last}", *COMPLETION_SCALE))
+    return spec
+
+
+def _cells(plan: _SheetPlan) -> Iterator[list[Cell]]:
+    for part in plan.parts:
+        if isinstance(part, _Line):
+            yield from _line_cells(part)
+            continue
+        yield [(_plain(h), "header") for h in part.headers]
+        yield from _block_cells(part)
+        yield []
+
+
+def _save(plans: list[_SheetPlan], out: Path, lang: str) -> None:
+    """Write next to ``out`` and rename, so a failed write never leaves half a workbook behind."""
+    partial = out.with_name(out.name + ".part")
+    try:
+        writer = XlsxWriter(partial, date_format=DATE_FORMAT[lang], datetime_format=DATETIME_FORMAT[lang])
+        for plan in plans:
+            writer.add_sheet(_spec(plan), _cells(plan))
+        writer.close()
+        os.replace(partial, out)
+    except OSError as exc:
+        if partial.exists():
+            partial.unlink()
+        raise UserError(f"cannot write the workbook to {out}: {exc.strerror or exc}; "
+                        "give a writable path with --out FILE.xlsx") from None
+
+
+def write_workbook(conn: Connection, out: Path, *, lang: str = "vi",
+                   discrepancies: list[dict[str, Any]] | None = None) -> WorkbookSummary:
+    """Write the workbook to ``out``: overview, one sheet per phase, discrepancies, quarantine.
+
+    ``discrepancies`` are rows with the keys in DISCREPANCY_KEYS; None means they were not
+    computed (the sheet stays empty and the overview says so). Raises UserError for an
+    unknown ``lang`` or a path that cannot be written.
+    """
+    if lang not in LABELS:
+        raise UserError(f"unknown language {lang!r}; choose one of {', '.join(sorted(LABELS))}")
+    labels = LABELS[lang]
+    by_phase = _phase_rows(conn)
+    phases = get_phases(conn)
+    known = {p.phase for p in phases}
+    phases += [_unnamed_phase(p) for p in sorted(set(by_phase) - known)]
+    national, children = _top_units(conn)
+    detail, per_source = _quarantine_groups(conn)
+    plans = [_overview(labels, phases, by_phase, national, children, _as_of(conn), discrepancies),
+             *(_phase_sheet(labels, p.phase, by_phase.get(p.phase, [])) for p in phases),
+             _discrepancy_sheet(labels, discrepancies),
+             _quarantine_sheet(labels, detail, per_source)]
+    out = Path(out)
+    _save(plans, out, lang)
+    return WorkbookSummary(path=out, sheets=[p.title for p in plans], rows={p.title: p.data_rows for p in plans})
+
+
+def _unnamed_phase(number: int) -> Any:
+    """A phase that has counts but is missing from the phases table (kept, not dropped)."""
+    from sangkien.reference.phases import Phase
+
+    return Phase(number, str(number), None, None, None)  # type: ignore[arg-type]
+

@@ -1,0 +1,305 @@
+"""The intake API an upper node serves to the nodes below it (``sangkien serve``).
+
+``POST /api/v1/submissions``: a child node pushes its counts (schemas/push.py) with its
+bearer token. Rejections store nothing and are logged: a missing or wrong token is
+401; a payload from another node, or naming a unit outside the child's subtree, is
+403; a payload that does not parse is 422 naming the fields; one over the size limit
+is 413. A repeated idempotency key returns the first receipt. Submissions are kept
+append-only; the latest per child (by as-of) is what counts.
+
+``GET /api/v1/totals`` and ``GET /api/v1/reconciliation`` serve the figures; reading
+needs no token from loopback, a node token otherwise. ``/docs`` and
+``/openapi.json`` describe it all.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import ipaddress
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import Engine
+
+from schemas.push import Receipt, Submission, content_hash
+from sangkien.store import nodes
+from sangkien import store
+from sangkien.reference import tree
+from sangkien.errors import UserError
+from sangkien.store.settings import get_setting
+
+log = logging.getLogger("sangkien.intake")
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+SUBTREE_TTL = 30.0  # seconds a child's subtree is cached (the org tree changes rarely)
+
+
+class Problem(BaseModel):
+    detail: Any
+
+
+class TotalsRow(BaseModel):
+    unit_code: str
+    unit_name: str | None
+    phase: int
+    records: int
+    initiatives: int
+    valid: int
+    pending: int
+    rejected: int
+    registrants: int
+    target: int | None
+    completion: float | None
+
+
+class Totals(BaseModel):
+    as_of: str | None
+    rows: list[TotalsRow]
+
+
+class _Subtrees:
+    """Each child's subtree, computed from the org tree once per SUBTREE_TTL."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.lock = threading.Lock()
+        self.loaded = 0.0
+        self.closure: dict[str, frozenset[str]] = {}
+
+    def of(self, code: str) -> frozenset[str]:
+        with self.lock:
+            if time.monotonic() - self.loaded > SUBTREE_TTL:
+                with self.engine.connect() as conn:
+                    pairs = tree.ancestor_pairs(conn)
+                self.closure = {a: frozenset(g) for a, g in pairs.groupby("ancestor")["unit_code"]}
+                self.loaded = time.monotonic()
+            return self.closure.get(code, frozenset())
+
+
+def _is_loopback(request: Request) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host in ("localhost", "testclient")
+
+
+def _bearer(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _unauthorized(reason: str) -> HTTPException:
+    return HTTPException(401, reason, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _field_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    return [{"loc": ["body", *err["loc"]], "msg": err["msg"], "type": err["type"]} for err in exc.errors()[:50]]
+
+
+def create_app(engine: Engine, max_bytes: int | None = None) -> FastAPI:
+    """The intake app over ``engine``'s store."""
+    app = FastAPI(title="sangkien-sync node API", version="1",
+                  description="Intake of consolidated counts from child nodes, and the reconciled totals. "
+                              "Payload: schemas/push.py (version 1).")
+    app.state.engine = engine
+    subtrees = _Subtrees(engine)
+    if max_bytes is None:
+        with engine.connect() as conn:
+            max_bytes = int(get_setting(conn, "intake_max_bytes") or DEFAULT_MAX_BYTES)
+    limit = max_bytes
+
+    def reader(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+        if _is_loopback(request):
+            return
+        with engine.connect() as conn:
+            if nodes.authenticate(conn, _bearer(authorization)) is None:
+                raise _unauthorized("a node token is needed to read from outside this machine")
+
+    @app.post("/api/v1/submissions", response_model=Receipt, status_code=201,
+              responses={200: {"model": Receipt, "description": "a replay: the first receipt for this key"},
+                         401: {"model": Problem}, 403: {"model": Problem}, 409: {"model": Problem},
+                         413: {"model": Problem}, 422: {"model": Problem}},
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": {"$ref": "#/components/schemas/Submission"}}}}})
+    async def submit(request: Request, authorization: Annotated[str | None, Header()] = None) -> JSONResponse:
+        """Receive a child node's submission (idempotent on its idempotency_key)."""
+        child = await run_in_threadpool(_authenticate, engine, _bearer(authorization))
+        if child is None:
+            log.warning("intake: refused a submission from %s: missing or unknown token",
+                        request.client.host if request.client else "?")
+            raise _unauthorized("missing, unknown or revoked node token")
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            log.warning("intake: refused %s's submission: %s bytes over the %s-byte limit", child, declared, limit)
+            raise HTTPException(413, f"submission of {declared} bytes is over this node's limit of {limit} bytes")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                log.warning("intake: refused %s's submission: over the %s-byte limit", child, limit)
+                raise HTTPException(413, f"submission is over this node's limit of {limit} bytes")
+        try:
+            submission = Submission.model_validate_json(bytes(body))
+        except ValidationError as exc:
+            errors = _field_errors(exc)
+            log.warning("intake: refused %s's submission: invalid (%s)", child,
+                        "; ".join(".".join(str(p) for p in e["loc"][1:]) + ": " + e["msg"] for e in errors[:3]))
+            return JSONResponse({"detail": errors}, status_code=422)
+        if submission.as_of > dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1):
+            log.warning("intake: refused %s's submission: as_of %s is in the future", child, submission.as_of)
+            return JSONResponse({"detail": [{"loc": ["body", "as_of"], "msg": "as_of is in the future",
+                                             "type": "value_error"}]}, status_code=422)
+        if submission.node != child:
+            log.warning("intake: refused %s's submission: it says it comes from %s", child, submission.node)
+            raise HTTPException(403, f"this token belongs to node {child}; the submission names node {submission.node}")
+        allowed = subtrees.of(child)
+        named = ({u.unit_code for u in submission.units} | {e.unit_code for e in submission.initiatives}
+                 | {i.unit_code for i in submission.ineligible})
+        outside = sorted(named - allowed)
+        if outside:
+            log.warning("intake: refused %s's submission: %d unit(s) outside its subtree, e.g. %s",
+                        child, len(outside), outside[0])
+            raise HTTPException(403, f"node {child} may report only units in its own subtree; not: "
+                                     f"{', '.join(outside[:10])}{' …' if len(outside) > 10 else ''}")
+        return await run_in_threadpool(_store_submission, engine, submission)
+
+    @app.get("/api/v1/totals", response_model=Totals, dependencies=[Depends(reader)],
+             responses={401: {"model": Problem}, 422: {"model": Problem}})
+    def totals(unit: Annotated[str | None, Query(max_length=64)] = None,
+               phase: Annotated[int | None, Query(ge=1, le=99)] = None) -> Any:
+        """Per unit and phase: the counts from the last roll-up (children's latest submissions included) and the
+        target."""
+        from sangkien.present.report import report_rows
+
+        with engine.connect() as conn:
+            try:
+                as_of, rows = report_rows(conn, phase, unit)
+            except UserError as exc:
+                raise HTTPException(404, str(exc)) from None
+        return {"as_of": as_of, "rows": rows}
+
+    @app.get("/api/v1/reconciliation", dependencies=[Depends(reader)],
+             responses={401: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem}})
+    def reconciliation(unit: Annotated[str | None, Query(max_length=64)] = None,
+                       phase: Annotated[int | None, Query(ge=1, le=99)] = None) -> Any:
+        """Every discrepancy: against quotas, between sources, and between what children pushed and what this node
+        computes for their subtrees, each with its likely cause."""
+        from sangkien.pipeline.reconcile import discrepancies
+
+        with engine.connect() as conn:
+            try:
+                return {"rows": discrepancies(conn, unit=unit, phase=phase)}
+            except UserError as exc:
+                raise HTTPException(404, str(exc)) from None
+
+    from sangkien.serve import dashboard
+
+    app.include_router(dashboard.router, dependencies=[Depends(reader)])  # the page at /, its data, its assets
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's spec, plus the submission's schema (the body is read by hand, for the size limit)."""
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            body = Submission.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(body.pop("$defs", {}))
+            schemas["Submission"] = body
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _authenticate(engine: Engine, token: str) -> str | None:
+    with engine.connect() as conn:
+        return nodes.authenticate(conn, token)
+
+
+def _receipt_response(receipt: dict[str, Any], replayed: bool) -> JSONResponse:
+    return JSONResponse({**receipt, "replayed": replayed}, status_code=200 if replayed else 201)
+
+
+def _first_receipt(engine: Engine, key: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(store.submissions.c.receipt)
+                           .where(store.submissions.c.idempotency_key == key)).first()
+    return row[0] if row else None
+
+
+def _store_submission(engine: Engine, sub: Submission) -> JSONResponse:
+    digest = content_hash(sub.units, sub.initiatives, sub.ineligible)
+    first = _first_receipt(engine, sub.idempotency_key)
+    if first is not None:
+        if first["content_hash"] != digest:
+            raise HTTPException(409, "this idempotency key was used before for different content")
+        log.info("intake: %s replayed %s; answered with the first receipt", sub.node, sub.idempotency_key)
+        return _receipt_response(first, True)
+    received = dt.datetime.now(dt.timezone.utc)
+    try:
+        with engine.begin() as conn:
+            sid = conn.execute(store.submissions.insert().values(
+                node=sub.node, as_of=sub.as_of, idempotency_key=sub.idempotency_key, content_hash=digest,
+                schema_version=sub.version, received_at=received, receipt={})).inserted_primary_key[0]
+            receipt = Receipt(submission_id=sid, node=sub.node, as_of=sub.as_of, idempotency_key=sub.idempotency_key,
+                              content_hash=digest, received_at=received, units=len(sub.units),
+                              initiatives=len(sub.initiatives)).model_dump(mode="json")
+            conn.execute(store.submissions.update().where(store.submissions.c.id == sid).values(receipt=receipt))
+            store.bulk_insert(conn, store.submission_units, ["submission_id", "unit_code", "phase", "records",
+                                                             "initiatives", "valid", "pending", "rejected",
+                                                             "ineligible", "registrants", "benefit_vnd",
+                                                             "duplicates_removed"],
+                              ((sid, u.unit_code, u.phase, u.records, u.initiatives, u.valid, u.pending, u.rejected,
+                                u.ineligible, u.registrants, u.benefit_vnd, u.duplicates_removed) for u in sub.units))
+            store.bulk_insert(conn, store.submission_entries, ["submission_id", "entry_no", "unit_code", "phase",
+                                                               "status", "benefit_vnd", "records", "keys", "people"],
+                              ((sid, n, e.unit_code, e.phase, e.status, e.benefit_vnd, e.records, "|".join(e.keys),
+                                "|".join(e.people)) for n, e in enumerate(sub.initiatives)))
+            store.bulk_insert(conn, store.submission_ineligible, ["submission_id", "unit_code", "phase", "records"],
+                              ((sid, i.unit_code, i.phase, i.records) for i in sub.ineligible))
+    except sa.exc.IntegrityError:  # the same key, stored by a concurrent request a moment ago
+        first = _first_receipt(engine, sub.idempotency_key)
+        if first is None:
+            raise
+        return _receipt_response(first, True)
+    log.info("intake: stored %s's submission %s as of %s (%d units, %d initiatives)", sub.node, sid,
+             sub.as_of.isoformat(), len(sub.units), len(sub.initiatives))
+    return _receipt_response(receipt, False)
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Run ``app`` with uvicorn on a real socket in a background thread; yields its base URL.
+
+    For tests, benchmarks and the demo: the same server `sangkien serve` runs, without a process of its own."""
+    import socket
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the API server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://{host}:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
