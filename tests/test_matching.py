@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from sangkien import match, review, store
-from sandbox.generate import strip_diacritics
+from sandbox.generate.text import strip_diacritics
 from sangkien.registry import add_connector, read_config_file
 from sangkien.resolve import resolve_initiatives, status_conflicts
 from sangkien.settings import set_setting
