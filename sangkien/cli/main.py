@@ -548,13 +548,13 @@ def cmd_sandbox_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox_serve(args: argparse.Namespace) -> int:
-    from sandbox import servers
+    from sandbox.servers.cli import main as serve_main
 
     argv = [args.kind, "--world", args.world, "--port", str(args.port), "--faults", args.faults or "",
             "--token", args.token, "--style", args.style]
     if args.source:
         argv += ["--source", args.source]
-    return servers.main(argv)
+    return serve_main(argv)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
