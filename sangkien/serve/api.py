@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
@@ -29,12 +29,15 @@ from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
 
-from schemas.push import Receipt, Submission, content_hash
+from schemas.push import Receipt, Submission, content_hash, join_keys
 from sangkien.store import nodes
 from sangkien import store
 from sangkien.reference import tree
 from sangkien.errors import UserError
 from sangkien.store.settings import get_setting
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("sangkien.intake")
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -65,22 +68,25 @@ class Totals(BaseModel):
 
 
 class _Subtrees:
-    """Each child's subtree, computed from the org tree once per SUBTREE_TTL."""
+    """Each child's subtree, read off the org tree's closure, which is loaded again after SUBTREE_TTL."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
         self.lock = threading.Lock()
         self.loaded = 0.0
-        self.closure: dict[str, frozenset[str]] = {}
+        self.closure: pd.DataFrame | None = None
+        self.subtrees: dict[str, frozenset[str]] = {}
 
     def of(self, code: str) -> frozenset[str]:
         with self.lock:
-            if time.monotonic() - self.loaded > SUBTREE_TTL:
+            if self.closure is None or time.monotonic() - self.loaded > SUBTREE_TTL:
                 with self.engine.connect() as conn:
-                    pairs = tree.ancestor_pairs(conn)
-                self.closure = {a: frozenset(g) for a, g in pairs.groupby("ancestor")["unit_code"]}
+                    self.closure = tree.ancestor_pairs(conn)
+                self.subtrees = {}
                 self.loaded = time.monotonic()
-            return self.closure.get(code, frozenset())
+            if code not in self.subtrees:
+                self.subtrees[code] = tree.subtree(self.closure, code)
+            return self.subtrees[code]
 
 
 def _is_loopback(request: Request) -> bool:
@@ -263,8 +269,8 @@ def _store_submission(engine: Engine, sub: Submission) -> JSONResponse:
                                 u.ineligible, u.registrants, u.benefit_vnd, u.duplicates_removed) for u in sub.units))
             store.bulk_insert(conn, store.submission_entries, ["submission_id", "entry_no", "unit_code", "phase",
                                                                "status", "benefit_vnd", "records", "keys", "people"],
-                              ((sid, n, e.unit_code, e.phase, e.status, e.benefit_vnd, e.records, "|".join(e.keys),
-                                "|".join(e.people)) for n, e in enumerate(sub.initiatives)))
+                              ((sid, n, e.unit_code, e.phase, e.status, e.benefit_vnd, e.records, join_keys(e.keys),
+                                join_keys(e.people)) for n, e in enumerate(sub.initiatives)))
             store.bulk_insert(conn, store.submission_ineligible, ["submission_id", "unit_code", "phase", "records"],
                               ((sid, i.unit_code, i.phase, i.records) for i in sub.ineligible))
     except sa.exc.IntegrityError:  # the same key, stored by a concurrent request a moment ago
