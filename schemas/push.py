@@ -106,7 +106,8 @@ class Receipt(_Strict):
     received_at: AwareDatetime
     units: int
     initiatives: int
-    replayed: bool = Field(default=False, description="true when this key was received before: this is the first receipt")
+    replayed: bool = Field(default=False,
+                           description="true when this key was received before: this is the first receipt")
 
 
 def content_hash(units: list[UnitCounts], initiatives: list[InitiativeEntry],
