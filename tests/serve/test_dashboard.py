@@ -38,7 +38,7 @@ from tests.test_sync_store import BANK_ROW
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__import__("os").environ.get("SANGKIEN_TEST_ARTIFACTS",
-                                              Path(__file__).resolve().parents[1] / "test-artifacts"))
+                                              Path(__file__).resolve().parents[2] / "test-artifacts"))
 # Chromium as root in a sandboxed machine with no network: no sandbox, no background calls home.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update"]
