@@ -19,11 +19,7 @@ from typing import Any, ClassVar
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-# Canonical fields a source maps its columns to (schemas/README.md documents each).
-CANONICAL_FIELDS = ("source_record_id", "portal_id", "title", "authors", "submitted_by", "unit", "field", "solution_type",
-                    "recognized_on", "applied_on", "submitted_at", "status", "benefit_vnd", "updated_at")
-REQUIRED_FIELDS = ("source_record_id", "title", "authors", "unit", "solution_type", "applied_on",
-                   "submitted_at", "status")
+from schemas.fields import CANONICAL_FIELDS, REQUIRED_FIELDS
 
 
 class MappedSourceSettings(BaseModel):

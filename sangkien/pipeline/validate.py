@@ -18,7 +18,7 @@ import pandera.pandas as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from connectors.base import CANONICAL_FIELDS, Connector
+from connectors.base import Connector
 from sangkien import store
 from sangkien.errors import ControlTotalError
 from sangkien.text.series import STR_DTYPE
@@ -32,6 +32,7 @@ from sangkien.reference import tree
 from sangkien.reference.phases import Phase, get_phases
 from sangkien.reference.units import UnitResolver
 from sangkien.text.vocab import SOLUTION_TYPE, STATUS, map_field_series
+from schemas.fields import CANONICAL_FIELDS
 from schemas.records import CANONICAL_SCHEMA, CHECK_MESSAGES, SCHEMA_VERSION, RecordChecks, mapped_schema
 
 TEXT_FIELDS = ("title", "authors", "submitted_by", "unit", "field", "solution_type", "status")  # HTML/control chars stripped
