@@ -4,7 +4,8 @@ A connector kind is a class with a pydantic ``Settings`` model, ``check()`` that
 says in one line whether the source can be read, and ``read(state)`` that yields
 ``Batch`` objects. Each batch carries the state to commit in the same transaction
 as its rows, so a sync killed at any moment resumes without loss or duplicates.
-Kinds are found through the ``sangkien.connectors`` entry-point group.
+Kinds are found through the ``sangkien.connectors`` entry-point group (connectors/kinds.py);
+this module names none of them.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import difflib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -149,20 +149,6 @@ def batch_from_records(label: str, records: list[dict[str, Any]], state: dict[st
     frame = frame.astype(object)
     frame["_origin"] = [f"{label}:{i + 1}" for i in range(len(frame))]
     return Batch(label, rows=frame, headers=headers, state=state)
-
-
-def connector_kinds() -> dict[str, type[Connector]]:
-    """Every installed connector kind, by name (entry-point group ``sangkien.connectors``)."""
-    kinds: dict[str, type[Connector]] = {}
-    for ep in entry_points(group="sangkien.connectors"):
-        kinds[ep.name] = ep.load()
-    if not kinds:  # running from a source tree that is not installed
-        from connectors.files import FilesConnector
-        from connectors.portal import PortalConnector
-        from connectors.rest import RestConnector
-        from connectors.sql import SqlConnector
-        kinds = {"files": FilesConnector, "portal": PortalConnector, "rest": RestConnector, "sql": SqlConnector}
-    return kinds
 
 
 def format_validation_error(exc: ValidationError) -> str:

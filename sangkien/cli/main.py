@@ -76,7 +76,7 @@ def cmd_phases_list(args: argparse.Namespace) -> int:
 
 
 def cmd_connectors_kinds(args: argparse.Namespace) -> int:
-    from connectors.base import connector_kinds
+    from connectors.kinds import connector_kinds
 
     for name, kind in sorted(connector_kinds().items()):
         print(f"{name}: {kind.description}")

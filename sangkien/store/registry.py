@@ -11,7 +11,8 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy.engine import Connection, Engine
 
-from connectors.base import Connector, connector_kinds, format_validation_error
+from connectors.base import Connector, format_validation_error
+from connectors.kinds import connector_kinds
 from sangkien import store
 from sangkien.errors import UserError
 
