@@ -14,6 +14,7 @@ import difflib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -57,13 +58,27 @@ class MappedSourceSettings(BaseModel):
         return fmt
 
 
-class ConnectorError(Exception):
-    """A source could not be read. ``error_type`` tells the operator what to do:
-    ``configuration`` (fix a setting), ``transient`` (wait and retry), ``source`` (the data is bad)."""
+class ErrorType(StrEnum):
+    """What the operator does about a source that could not be read.
 
-    def __init__(self, message: str, error_type: str = "source"):
+    The values are what the store (``sync_run_sources.error_type``), ``sangkien runs``
+    and the reports show.
+    """
+
+    CONFIGURATION = "configuration"  # fix a setting
+    SOURCE = "source"  # the data is bad
+    TRANSIENT = "transient"  # wait and retry
+
+
+class ConnectorError(Exception):
+    """A source could not be read. ``error_type`` tells the operator what to do (see ErrorType).
+
+    A kind may still pass the type's string value ("configuration", ...); anything else is a ValueError.
+    """
+
+    def __init__(self, message: str, error_type: ErrorType | str = ErrorType.SOURCE):
         super().__init__(message)
-        self.error_type = error_type
+        self.error_type = ErrorType(error_type)
 
 
 @dataclass
@@ -141,7 +156,7 @@ def batch_from_records(label: str, records: list[dict[str, Any]], state: dict[st
     frame = pd.DataFrame.from_records(records)
     if id_field and id_field not in frame.columns:
         raise ConnectorError(f"records have no id field {id_field!r}; check columns.source_record_id",
-                             "configuration")
+                             ErrorType.CONFIGURATION)
     for column in frame.columns:
         frame[column] = frame[column].map(lambda v: "; ".join(map(str, v)) if isinstance(v, list)
                                           else "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))

@@ -14,7 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 from pydantic import BaseModel, Field, model_validator
 
-from connectors.base import Batch, Connector, ConnectorError, MappedSourceSettings
+from connectors.base import Batch, Connector, ConnectorError, ErrorType, MappedSourceSettings
 from connectors.secrets import SecretRef, redact, resolve
 
 
@@ -76,7 +76,7 @@ class SqlConnector(Connector):
 
     def _fail(self, exc: Exception) -> ConnectorError:
         reason = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
-        kind = "transient" if isinstance(exc, sa.exc.OperationalError) else "configuration"
+        kind = ErrorType.TRANSIENT if isinstance(exc, sa.exc.OperationalError) else ErrorType.CONFIGURATION
         return ConnectorError(redact(f"database {self.settings.url}: {reason}"), kind)
 
     def check(self) -> str:
@@ -92,7 +92,7 @@ class SqlConnector(Connector):
         missing = sorted(needed - set(names))
         if missing:
             raise ConnectorError(f"no column(s) {', '.join(map(repr, missing))}; the columns are "
-                                 f"{', '.join(map(repr, names))}", "configuration")
+                                 f"{', '.join(map(repr, names))}", ErrorType.CONFIGURATION)
         return f"{self.settings.table or 'the query'} is readable with every mapped column"
 
     def read(self, state: dict[str, Any]) -> Iterator[Batch]:

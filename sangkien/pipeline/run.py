@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from connectors.base import ConnectorError
+from connectors.base import ConnectorError, ErrorType
 from sangkien import store
 from sangkien.errors import ControlTotalError, UserError
 from sangkien.pipeline.land import LandCounts, existing_records, land_batch
@@ -164,7 +164,7 @@ def pull_source(engine: Engine, name: str, run_id: int, mode: PullMode = PullMod
         result.error_type = exc.error_type
     except UserError as exc:
         result.errors.append(str(exc))
-        result.error_type = "configuration"
+        result.error_type = ErrorType.CONFIGURATION
     result.seconds = time.perf_counter() - started
     return result
 
@@ -178,7 +178,7 @@ def validate_pulled(engine: Engine, result: SourceResult, run_id: int) -> Source
         connector = build_connector(row)
     except UserError as exc:
         result.errors.append(str(exc))
-        result.error_type = "configuration"
+        result.error_type = ErrorType.CONFIGURATION
     else:
         result.validation = validate_source(engine, result.source, connector, run_id)
     result.seconds += time.perf_counter() - started
