@@ -12,7 +12,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from connectors import tabular
+from connectors.tabular import csv as tabular_csv
 from connectors.tabular import FileFormatError, RowError, Table, file_digest, read_table
 
 VI_HEADER = ["Tên sáng kiến", "Tác giả", "Tỉnh"]
@@ -239,8 +239,8 @@ def test_unclosed_quote_that_swallows_the_rest_of_the_file_is_an_error(tmp_path:
 def test_fast_and_slow_paths_give_the_same_frame_and_row_errors() -> None:
     data = "a;b;c\n 1;x;y\n\n2;ü;\n;;\n3\n4;5;6;;\n7;8;9;10\n11;12\n".encode()
     headers = ["a", "b", "c"]
-    fast = tabular._parse_fast(data, ";", headers, 1)
-    slow = tabular._parse_slow("x.csv", data, ";", headers, 1)
+    fast = tabular_csv.parse_fast(data, ";", headers, 1)
+    slow = tabular_csv.parse_slow("x.csv", data, ";", headers, 1)
     assert fast is not None
     pd.testing.assert_frame_equal(fast[0], slow[0])
     assert fast[1] == slow[1] == [RowError(8, "line 8 has 4 fields, the header has 3", "7;8;9;10")]
@@ -249,7 +249,7 @@ def test_fast_and_slow_paths_give_the_same_frame_and_row_errors() -> None:
 
 def test_fast_path_counts_line_breaks_inside_quoted_fields() -> None:
     data = 'a,b\r\n"1\r\n2\n3",x\r\n\r\n4,"y\rz"\r\n5,w\r\n'.encode()
-    fast = tabular._parse_fast(data, ",", ["a", "b"], 1)
+    fast = tabular_csv.parse_fast(data, ",", ["a", "b"], 1)
     assert fast is not None
     assert fast[0]["_line"].tolist() == [2, 6, 8]
     assert fast[0]["a"].tolist() == ["1\r\n2\n3", "4", "5"]
@@ -257,7 +257,7 @@ def test_fast_path_counts_line_breaks_inside_quoted_fields() -> None:
 
 def test_fast_path_declines_multiline_fields_together_with_skipped_lines() -> None:
     data = 'a,b\n"1\n2",x\n3,y,z\n'.encode()
-    assert tabular._parse_fast(data, ",", ["a", "b"], 1) is None
+    assert tabular_csv.parse_fast(data, ",", ["a", "b"], 1) is None
 
 
 # --------------------------------------------------------------------------- headers
