@@ -12,8 +12,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from connectors.tabular import csv as tabular_csv
 from connectors.tabular import FileFormatError, RowError, Table, file_digest, read_table
+from connectors.tabular import csv as tabular_csv
 
 VI_HEADER = ["Tên sáng kiến", "Tác giả", "Tỉnh"]
 VI_ROW = ["Sáng kiến số hoá hồ sơ", "Nguyễn Văn Đức", "Hoà Bình"]
