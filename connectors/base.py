@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from schemas.fields import CANONICAL_FIELDS, REQUIRED_FIELDS
+from schemas.fields import CANONICAL_FIELDS, REQUIRED_FIELDS, SourceMapping
 
 
 class MappedSourceSettings(BaseModel):
@@ -115,18 +115,34 @@ class Connector(ABC):
         self.name = name
         self.settings = settings
 
+    @classmethod
+    def mapping_of(cls, settings: BaseModel) -> SourceMapping:
+        """What validating this kind's rows reads of ``settings``: columns, date format, authors separator.
+
+        The default reads the settings of the same names (``MappedSourceSettings``); a kind whose
+        fields are fixed (the portal) overrides it. No connector is built, so a quarantine release
+        re-validates held rows without one.
+        """
+        return SourceMapping(columns=dict(getattr(settings, "columns", {}) or {}),
+                             date_format=getattr(settings, "date_format", "%d/%m/%Y"),
+                             authors_separator=getattr(settings, "authors_separator", ";"))
+
+    @property
+    def mapping(self) -> SourceMapping:
+        return self.mapping_of(self.settings)
+
     @property
     def columns(self) -> dict[str, str]:
         """Map canonical field → source column name."""
-        return dict(getattr(self.settings, "columns", {}) or {})
+        return dict(self.mapping.columns)
 
     @property
     def date_format(self) -> str:
-        return getattr(self.settings, "date_format", "%d/%m/%Y")
+        return self.mapping.date_format
 
     @property
     def authors_separator(self) -> str:
-        return getattr(self.settings, "authors_separator", ";")
+        return self.mapping.authors_separator
 
     @abstractmethod
     def check(self) -> str:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from connectors.base import Batch, Connector, ConnectorError, ErrorType, batch_from_records
 from connectors.http import HttpClient, RetryPolicy
 from connectors.secrets import SecretRef, resolve
+from schemas.fields import SourceMapping
 
 # the portal's fields, mapped to the canonical record (PRODUCT.md, data contract v1)
 PORTAL_COLUMNS = {
@@ -49,17 +50,9 @@ class PortalConnector(Connector):
     Settings: ClassVar[type[BaseModel]] = PortalSettings
     settings: PortalSettings
 
-    @property
-    def columns(self) -> dict[str, str]:
-        return dict(PORTAL_COLUMNS)
-
-    @property
-    def date_format(self) -> str:
-        return "%Y-%m-%d"
-
-    @property
-    def authors_separator(self) -> str:
-        return ";"
+    @classmethod
+    def mapping_of(cls, settings: BaseModel) -> SourceMapping:
+        return SourceMapping(columns=dict(PORTAL_COLUMNS), date_format="%Y-%m-%d", authors_separator=";")
 
     def _client(self, attempts: int | None = None) -> HttpClient:
         token = resolve(self.settings.token, "token")

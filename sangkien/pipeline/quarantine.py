@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from sangkien import store
 from sangkien.errors import UserError
-from sangkien.store.registry import build_connector, list_connectors
+from sangkien.store.registry import list_connectors, source_mapping
 from sangkien.present.report import write_query_csv
 
 EXPORT_COLUMNS = ("id", "source", "source_record_id", "origin", "column", "check", "value", "message")
@@ -107,7 +107,7 @@ def release(engine: Engine, source: str | None = None, reason: str | None = None
             ids = _held(name, reason).subquery()
             result.released += conn.execute(
                 r.update().where(r.c.id.in_(sa.select(ids.c.raw_id))).values(outcome=None, reason=None)).rowcount
-        counts = validate_source(engine, name, build_connector(connectors[name]), run_id)
+        counts = validate_source(engine, name, source_mapping(connectors[name]), run_id)
         result.accepted += counts.accepted
         result.ineligible += counts.ineligible
         result.quarantined += counts.quarantined
