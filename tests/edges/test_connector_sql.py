@@ -11,9 +11,9 @@ from connectors.base import ConnectorError
 from sandbox.generate import generate_world
 from sandbox.sqldb import touch_rows, write_source_db
 from sangkien import store
+from sangkien.pipeline.run import run_sync
 from sangkien.reference.orgs import load_orgs
 from sangkien.store.registry import add_connector, build_connector, get_connector_row
-from sangkien.pipeline.run import run_sync
 
 
 @pytest.fixture(scope="module")
