@@ -84,7 +84,8 @@ class FilesConnector(Connector):
                 table = self._read(path)
                 self._missing_columns(table)
             except ConnectorError as exc:
-                yield Batch(path.name, rows=None, headers=[], state={"files": dict(seen)}, problem=exc)  # type: ignore[arg-type]
+                yield Batch(path.name, rows=None,  # type: ignore[arg-type]  # a failed unit has no rows
+                            headers=[], state={"files": dict(seen)}, problem=exc)
                 continue
             rows = table.frame
             rows["_origin"] = path.name + ":" + rows.pop("_line").astype(str)

@@ -72,7 +72,7 @@ class SqlConnector(Connector):
     def _source(self, engine: sa.Engine) -> str:
         if self.settings.query:
             return f"({self.settings.query}) AS src"
-        return engine.dialect.identifier_preparer.quote(self.settings.table)  # type: ignore[arg-type]
+        return engine.dialect.identifier_preparer.quote(self.settings.table)  # type: ignore[arg-type]  # set when query is not
 
     def _fail(self, exc: Exception) -> ConnectorError:
         reason = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # Canonical fields a source maps its columns to (schemas/README.md documents each).
-CANONICAL_FIELDS = ("source_record_id", "portal_id", "title", "authors", "submitted_by", "unit", "field", "solution_type",
-                    "recognized_on", "applied_on", "submitted_at", "status", "benefit_vnd", "updated_at")
+CANONICAL_FIELDS = ("source_record_id", "portal_id", "title", "authors", "submitted_by", "unit", "field",
+                    "solution_type", "recognized_on", "applied_on", "submitted_at", "status", "benefit_vnd",
+                    "updated_at")
 REQUIRED_FIELDS = ("source_record_id", "title", "authors", "unit", "solution_type", "applied_on",
                    "submitted_at", "status")
 

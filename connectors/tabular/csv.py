@@ -181,7 +181,7 @@ def _recheck_lines(
 
 def _physical_lines(data: bytes, numbers: list[int]) -> dict[int, str]:
     """Text (without line break) of the given 1-based physical lines."""
-    wanted, found = set(numbers), {}
+    wanted, found = set(numbers), dict[int, str]()
     if not wanted:
         return found
     last = max(wanted)
@@ -270,7 +270,7 @@ def _physical_records(name: str, data: bytes, delim: str) -> Iterator[tuple[int,
     raise_csv_limit()
     tap = _LineTap(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""))
     reader = csv.reader(tap, delimiter=delim, quotechar='"', strict=False)
-    start, taken = 1, []
+    start, taken = 1, list[str]()
     try:
         for fields in reader:
             start, taken = start + len(taken), tap.take()

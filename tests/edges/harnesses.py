@@ -143,7 +143,8 @@ class JsonLinesHarness(Harness):
 
     kind = "jsonl"
     COLUMNS = {"source_record_id": "ma", "title": "ten", "authors": "tac_gia", "unit": "don_vi",
-               "solution_type": "loai", "applied_on": "ngay_ap_dung", "submitted_at": "ngay_nop", "status": "trang_thai"}
+               "solution_type": "loai", "applied_on": "ngay_ap_dung", "submitted_at": "ngay_nop",
+               "status": "trang_thai"}
 
     @contextmanager
     def source(self, world: Path, tmp: Path) -> Iterator[Source]:
