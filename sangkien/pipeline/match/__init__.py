@@ -27,7 +27,9 @@ from sangkien.pipeline.match.model import (
     DATE_COLUMNS,
     DEFAULT_MODEL,
     DEFAULT_PRIOR,
+    DEFAULT_WEIGHTS,
     FEATURES,
+    LEVELS,
     NO_DAY,
     MatchModel,
     Prepared,
@@ -39,6 +41,8 @@ from sangkien.pipeline.match.model import (
 )
 
 __all__ = [
+    "DEFAULT_WEIGHTS",
+    "LEVELS",
     "FEATURES",
     "DEFAULT_PRIOR",
     "MatchModel",
