@@ -84,13 +84,13 @@ class FilesConnector(Connector):
                 table = self._read(path)
                 self._missing_columns(table)
             except ConnectorError as exc:
-                yield Batch(path.name, rows=None,  # type: ignore[arg-type]  # a failed unit has no rows
+                yield Batch(path.name, rows=None,  # a failed unit has no rows
                             headers=[], state={"files": dict(seen)}, problem=exc)
                 continue
             rows = table.frame
             rows["_origin"] = path.name + ":" + rows.pop("_line").astype(str)
             problems = [RowProblem(f"{path.name}:{e.line}", e.message, e.raw) for e in table.row_errors]
             seen[digest] = {"name": path.name, "rows": len(rows) + len(problems),
-                            "read_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+                            "read_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
             yield Batch(path.name, rows=rows, headers=table.headers, state={"files": dict(seen)},
                         row_problems=problems)

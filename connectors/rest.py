@@ -45,7 +45,7 @@ class RestSettings(MappedSourceSettings):
     attempts: int = Field(6, ge=1, le=20, description="Tries per request before the source is marked failed.")
 
     @model_validator(mode="after")
-    def _needs_token(self) -> "RestSettings":
+    def _needs_token(self) -> RestSettings:
         if self.auth != "none" and not self.token:
             raise ValueError(f"auth {self.auth} needs a token (env:VAR or prefect-secret:block)")
         if bool(self.incremental_param) != bool(self.change_field):

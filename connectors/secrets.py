@@ -42,7 +42,7 @@ def resolve(reference: str, setting: str) -> str:
             from prefect.blocks.system import Secret
 
             value = Secret.load(name).get()  # type: ignore[union-attr]  # load is sync outside an event loop
-        except Exception as exc:  # noqa: BLE001 - any failure to load means: not configured
+        except Exception as exc:
             raise ConnectorError(f"{setting}: Prefect Secret block {name!r} cannot be loaded ({type(exc).__name__})",
                                  ErrorType.CONFIGURATION) from None
         value = str(value)

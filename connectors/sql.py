@@ -30,7 +30,7 @@ class SqlSettings(MappedSourceSettings):
     batch_size: int = Field(5000, ge=1, le=1_000_000, description="Rows per batch.")
 
     @model_validator(mode="after")
-    def _one_source(self) -> "SqlSettings":
+    def _one_source(self) -> SqlSettings:
         if bool(self.table) == bool(self.query):
             raise ValueError("give exactly one of table or query")
         try:

@@ -226,7 +226,7 @@ class _LineTap:
         self._lines = iter(lines)
         self._taken: list[str] = []
 
-    def __iter__(self) -> "_LineTap":
+    def __iter__(self) -> _LineTap:
         return self
 
     def __next__(self) -> str:

@@ -90,10 +90,7 @@ def _utf16_codec(raw: bytes) -> str | None:
 
 def _decode_auto(name: str, raw: bytes, utf16: str | None) -> tuple[bytes, str]:
     """Decode by BOM, else strict UTF-8, else cp1258; raise FileFormatError if nothing fits."""
-    if raw.startswith(codecs.BOM_UTF8):
-        codec = "utf-8-sig"
-    else:
-        codec = utf16 or "utf-8"
+    codec = "utf-8-sig" if raw.startswith(codecs.BOM_UTF8) else utf16 or "utf-8"
     try:
         return _nfc_utf8(raw, codec), codec
     except _BadBytes as bad:

@@ -71,7 +71,7 @@ def check_header_fits(name: str, where: str, headers: list[str], rows: int, erro
 
 def frame_of(headers: list[str], rows: list[list[str]], lines: list[int]) -> pd.DataFrame:
     """Build the Table frame: one str column per header, then ``_line`` (int64)."""
-    columns = list(zip(*rows)) if rows else [() for _ in headers]
-    frame = pd.DataFrame({h: pd.Series(col, dtype=str) for h, col in zip(headers, columns)})
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in headers]
+    frame = pd.DataFrame({h: pd.Series(col, dtype=str) for h, col in zip(headers, columns, strict=True)})
     frame[LINE_COLUMN] = pd.Series(lines, dtype="int64")
     return frame

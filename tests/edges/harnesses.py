@@ -142,9 +142,9 @@ class JsonLinesHarness(Harness):
     """The test kind from its own package: 23 records in a JSON-lines file, 5 a batch."""
 
     kind = "jsonl"
-    COLUMNS = {"source_record_id": "ma", "title": "ten", "authors": "tac_gia", "unit": "don_vi",
-               "solution_type": "loai", "applied_on": "ngay_ap_dung", "submitted_at": "ngay_nop",
-               "status": "trang_thai"}
+    COLUMNS: ClassVar[dict[str, str]] = {
+        "source_record_id": "ma", "title": "ten", "authors": "tac_gia", "unit": "don_vi", "solution_type": "loai",
+        "applied_on": "ngay_ap_dung", "submitted_at": "ngay_nop", "status": "trang_thai"}
 
     @contextmanager
     def source(self, world: Path, tmp: Path) -> Iterator[Source]:

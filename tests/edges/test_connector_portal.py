@@ -77,7 +77,7 @@ def test_a_second_sync_fetches_only_what_changed_and_totals_follow(engine, porta
 
 def test_check_names_what_is_wrong_in_one_line(engine, portal_world, token_env, monkeypatch):
     class Html(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             body = b"<html><body>Trang chu</body></html>"
             self.send_response(200)
             self.send_header("Content-Type", "text/html")

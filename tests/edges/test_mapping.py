@@ -23,7 +23,7 @@ def test_a_registered_sources_mapping_is_read_from_its_settings(engine, world):
         hanoi, portal = (source_mapping(get_connector_row(conn, n)) for n in ("hanoi", "portal"))
     assert hanoi == SourceMapping(config["columns"], config["date_format"], config["authors_separator"])
     assert portal == SourceMapping(PORTAL_COLUMNS, "%Y-%m-%d", ";")  # the portal's fields are fixed
-    assert connector_kinds()["portal"].mapping_of(None) == portal  # type: ignore[arg-type]
+    assert connector_kinds()["portal"].mapping_of(None) == portal
 
 
 def test_a_release_revalidates_held_rows_without_building_a_connector(engine, world, monkeypatch):
@@ -38,7 +38,7 @@ def test_a_release_revalidates_held_rows_without_building_a_connector(engine, wo
 
     load_orgs(engine, fixed)
 
-    def no_connector(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def no_connector(self, *args, **kwargs):
         pytest.fail("a release built a connector")
 
     monkeypatch.setattr(Connector, "__init__", no_connector)
