@@ -13,7 +13,7 @@ from sangkien.errors import UserError
 
 
 def cmd_connectors_kinds(args: argparse.Namespace) -> int:
-    from connectors.base import connector_kinds
+    from connectors.kinds import connector_kinds
 
     for name, kind in sorted(connector_kinds().items()):
         print(f"{name}: {kind.description}")
