@@ -127,15 +127,15 @@ def count_errors(records: pd.DataFrame, pred_labels: Any, truth: pd.DataFrame, o
     big = table[table["true"] >= min_initiatives]
     worst = big["error"].abs().idxmax() if len(big) else None
     return {
-        "records": int(len(records)),
+        "records": len(records),
         "predicted_initiatives": n_pred,
         "true_initiatives": n_true,
         "overall_error": (n_pred - n_true) / n_true if n_true else 0.0,
         "root": root,
         "root_error": float(table.loc[root, "error"]) if root in table.index else None,
-        "units": int(len(table)),
+        "units": len(table),
         "units_min_initiatives": min_initiatives,
-        "units_checked": int(len(big)),
+        "units_checked": len(big),
         "max_unit_error": float(big["error"].abs().max()) if len(big) else 0.0,
         "max_unit_error_unit": worst,
         "max_unit_error_signed": float(big.loc[worst, "error"]) if worst is not None else 0.0,

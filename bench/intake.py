@@ -37,7 +37,7 @@ def _payload(node: str, units: list[str], n: int, serial: int) -> dict:
     rows = [{"unit_code": node, "phase": p, "records": n, "initiatives": n, "valid": n // 2, "pending": n // 4,
              "rejected": n - n // 2 - n // 4, "ineligible": 0, "registrants": n, "benefit_vnd": 0.0,
              "duplicates_removed": 0} for p in (1, 2)]
-    as_of = (dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=serial)).isoformat()
+    as_of = (dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=serial)).isoformat()
     return {"version": 1, "node": node, "as_of": as_of, "idempotency_key": f"{node}:bench:{serial:012d}",
             "units": rows, "initiatives": entries, "ineligible": []}
 
@@ -54,9 +54,9 @@ def main() -> int:
     import pandas as pd
 
     from sandbox.generate import generate_world
-    from sangkien.store.nodes import add_child
     from sangkien.reference.orgs import load_orgs
     from sangkien.store import open_store
+    from sangkien.store.nodes import add_child
 
     with tempfile.TemporaryDirectory() as tmp:
         world = Path(tmp) / "world"

@@ -72,12 +72,12 @@ def main() -> int:
     args = parser.parse_args()
 
     from sandbox.generate import generate_world
+    from sangkien.pipeline import run as sync
+    from sangkien.present.report import report_rows
     from sangkien.reference.orgs import load_orgs
     from sangkien.reference.quotas import load_quotas
-    from sangkien.store.registry import add_connector, read_config_file
-    from sangkien.present.report import report_rows
     from sangkien.store import open_store
-    from sangkien.pipeline import run as sync
+    from sangkien.store.registry import add_connector, read_config_file
 
     stages = Stages()
     print(f"bench: {args.initiatives:,} initiatives, noise {args.noise}, {dt.datetime.now():%Y-%m-%d %H:%M}")
@@ -110,7 +110,8 @@ def main() -> int:
             total_rows += result.received
         with stages.stage(f"validate {name}") as info:
             sync.validate_pulled(engine, result, run_id)
-            info["note"] = f"{result.accepted:,} accepted, {result.ineligible:,} ineligible, {result.quarantined:,} quarantined"
+            info["note"] = (f"{result.accepted:,} accepted, {result.ineligible:,} ineligible, "
+                            f"{result.quarantined:,} quarantined")
         results.append(result)
     from sangkien.pipeline.resolve import resolve_initiatives
     from sangkien.pipeline.rollup import roll_up
@@ -121,9 +122,8 @@ def main() -> int:
     with stages.stage("roll up") as info:
         info["note"] = f"{roll_up(engine, run_id):,} unit x phase rows"
     sync.finish_run(engine, run_id, results)
-    with stages.stage("report (json rows)") as info:
-        with engine.connect() as conn:
-            info["note"] = f"{len(report_rows(conn)[1]):,} rows"
+    with stages.stage("report (json rows)") as info, engine.connect() as conn:
+        info["note"] = f"{len(report_rows(conn)[1]):,} rows"
     with stages.stage("second night, nothing new") as info:
         _, again, resolved_again, status = sync.run_sync(engine)
         info["note"] = (f"{sum(r.received for r in again):,} rows received, {resolved_again.initiatives:,} "

@@ -29,8 +29,8 @@ def main() -> int:
     from sandbox.generate import generate_world
     from sandbox.servers import serve
     from sangkien.pipeline import run as sync
-    from sangkien.store.registry import add_connector
     from sangkien.store import open_store
+    from sangkien.store.registry import add_connector
 
     if not (args.world / "truth.csv").exists():
         generate_world(args.world, args.initiatives, seed=1, noise="none")

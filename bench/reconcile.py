@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,17 +23,17 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pipeline import Stages  # noqa: E402
-from sandbox.generate.constants import REFERENCE_DIR, STATUSES  # noqa: E402
-from sandbox.generate.initiatives import _draw_initiatives  # noqa: E402
-from sandbox.generate.orgs import _Draw, _grassroots_count, _OrgBuilder  # noqa: E402
-from sandbox.generate.quotas import _quotas  # noqa: E402
-from sandbox.generate.sources import _assign_sources  # noqa: E402
-from sangkien import store  # noqa: E402
-from sangkien.pipeline import reconcile, rollup  # noqa: E402
-from sangkien.present.reconcile_render import render_reconciliation  # noqa: E402
-from sangkien.reference.orgs import load_orgs  # noqa: E402
-from sangkien.reference.quotas import load_quotas  # noqa: E402
+from bench.pipeline import Stages
+from sandbox.generate.constants import REFERENCE_DIR, STATUSES
+from sandbox.generate.initiatives import _draw_initiatives
+from sandbox.generate.orgs import _Draw, _grassroots_count, _OrgBuilder
+from sandbox.generate.quotas import _quotas
+from sandbox.generate.sources import _assign_sources
+from sangkien import store
+from sangkien.pipeline import reconcile, rollup
+from sangkien.present.reconcile_render import render_reconciliation
+from sangkien.reference.orgs import load_orgs
+from sangkien.reference.quotas import load_quotas
 
 DAY0 = dt.date(1970, 1, 1)
 
@@ -65,7 +64,7 @@ def write_store(engine, out: Path, initiatives: int, seed: int) -> tuple[int, in
     keys = (first + second).to_numpy()
     applied, submitted = _dates(world.applied), _dates(world.submitted)
     benefit = np.where(world.benefit >= 0, world.benefit.astype(float), np.nan)
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     copies = pd.concat([pd.DataFrame({"source": name, "i": idx}) for name, idx in held.items()], ignore_index=True)
     copies = copies[keep[copies["i"].to_numpy()]].sort_values("i", kind="stable", ignore_index=True)
     copies["raw_id"] = np.arange(1, len(copies) + 1)

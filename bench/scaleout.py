@@ -25,12 +25,12 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sandbox.generate import generate_world  # noqa: E402
-from sandbox.prefect_local import PrefectServer, Worker  # noqa: E402
-from sangkien import store  # noqa: E402
-from sangkien.reference.orgs import load_orgs  # noqa: E402
+from sandbox.generate import generate_world
+from sandbox.prefect_local import PrefectServer, Worker
+from sangkien import store
+from sangkien.reference.orgs import load_orgs
 from sangkien.reference.quotas import load_quotas
-from sangkien.store.registry import add_connector, read_config_file  # noqa: E402
+from sangkien.store.registry import add_connector, read_config_file
 
 
 def create_database(admin: sa.Engine, name: str) -> None:
@@ -78,7 +78,8 @@ def scale_out(pg: str, initiatives: int, workers: int = 2, keep: bool = False) -
 
         with PrefectServer(work / "prefect-home", database_url=f"postgresql+asyncpg://{base}/{prefect_db}") as server:
             print(f"Prefect server on PostgreSQL at {server.url} ({time.perf_counter() - started:.0f} s)")
-            result = subprocess.run([sys.executable, "-m", "sangkien.cli.main", "deploy"], capture_output=True, text=True,
+            result = subprocess.run([sys.executable, "-m", "sangkien.cli.main", "deploy"],
+                                    capture_output=True, text=True,
                                     env=server.env, cwd=ROOT)
             if result.returncode != 0:
                 raise SystemExit(result.stderr)

@@ -28,11 +28,11 @@ def main() -> int:
     args = parser.parse_args()
 
     from connectors.tabular import read_table
-    from schemas.fields import CANONICAL_FIELDS
-    from sangkien.reference.phases import DEFAULT_PHASES
-    from sangkien.store.registry import read_config_file
-    from sangkien.reference.units import UnitResolver
     from sangkien.pipeline.validate import ValidationContext, validate_frame
+    from sangkien.reference.phases import DEFAULT_PHASES
+    from sangkien.reference.units import UnitResolver
+    from sangkien.store.registry import read_config_file
+    from schemas.fields import CANONICAL_FIELDS
 
     with (args.world / "orgs.csv").open(encoding="utf-8") as handle:
         orgs = list(csv.DictReader(handle))

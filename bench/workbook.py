@@ -31,8 +31,8 @@ def main() -> int:
     from sandbox.generate.constants import REFERENCE_DIR
     from sandbox.generate.orgs import _Draw, _OrgBuilder
     from sangkien import store
-    from sangkien.reference.orgs import load_orgs
     from sangkien.present.workbook.book import write_workbook
+    from sangkien.reference.orgs import load_orgs
 
     shutil.rmtree(args.out, ignore_errors=True)
     args.out.mkdir(parents=True)
@@ -46,7 +46,7 @@ def main() -> int:
     rng = np.random.default_rng(7)
     codes = tree.orgs["code"].tolist()
     kinds = dict(zip(tree.orgs["code"], tree.orgs["kind"]))
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     counts, quotas = [], []
     for phase in (1, 2):
         for code in codes:

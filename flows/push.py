@@ -6,8 +6,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from sangkien.pipeline import push as core
-from sangkien.store.settings import get_setting
 from sangkien.store import database_url, open_store
+from sangkien.store.settings import get_setting
 
 
 @task(name="push-upward", cache_policy=NO_CACHE)

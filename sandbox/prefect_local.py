@@ -63,7 +63,7 @@ class PrefectServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.log = self.home / "server.log"
 
-    def __enter__(self) -> "PrefectServer":
+    def __enter__(self) -> PrefectServer:
         self.start()
         return self
 
@@ -73,7 +73,8 @@ class PrefectServer:
     def start(self, timeout: float = 120) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(self.port)], stdout=out, stderr=subprocess.STDOUT, env=self.server_env,
+                [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
+                stdout=out, stderr=subprocess.STDOUT, env=self.server_env,
                 cwd=self.home, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -98,7 +99,8 @@ class PrefectServer:
                 self.process.wait()
         self.process = None
 
-    def prefect(self, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def prefect(self, *args: str, env: dict[str, str] | None = None,
+                timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """Run a ``prefect`` command against this server."""
         return subprocess.run([PREFECT, "--no-prompt", *args], capture_output=True, text=True, cwd=ROOT,
                               env={**self.env, **(env or {})}, timeout=timeout)
@@ -144,7 +146,7 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def __enter__(self) -> "Worker":
+    def __enter__(self) -> Worker:
         return self
 
     def __exit__(self, *exc: object) -> None:

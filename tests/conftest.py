@@ -32,7 +32,7 @@ def _pg_unavailable() -> str | None:
         with engine.connect():
             pass
         engine.dispose()
-    except Exception as exc:  # noqa: BLE001 - any failure means: no server to test against
+    except Exception as exc:
         return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {str(exc).splitlines()[0]}"
     return None
 

@@ -12,7 +12,7 @@ from sandbox.generate.orgs import _OrgTree
 
 def _nice(target: float) -> int:
     step = 100 if target >= 1000 else 10 if target >= 100 else 1
-    return max(1, int(round(target / step)) * step)
+    return max(1, round(target / step) * step)
 
 
 def _quotas(rng: np.random.Generator, tree: _OrgTree, world: _Initiatives) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sandbox.generate.text import fold_text, strip_diacritics
 
@@ -14,7 +14,7 @@ _PENDING_TO_VALID = {"cho duyet": "Hợp lệ", "dang xet duyet": "Đã duyệt"
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime(_ISO_FORMAT)
+    return moment.astimezone(UTC).strftime(_ISO_FORMAT)
 
 
 def _parse_moment(text: str) -> datetime:
@@ -26,8 +26,8 @@ def _parse_moment(text: str) -> datetime:
             raise
         moment = datetime.fromisoformat(text.strip().replace(" ", "+"))  # an unencoded "+07:00"
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).replace(microsecond=0)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0)
 
 
 def _source_moment(text: str, date_format: str) -> str:
@@ -40,7 +40,7 @@ def _source_moment(text: str, date_format: str) -> str:
     except ValueError:
         pass
     try:
-        return _iso(datetime.strptime(text, date_format).replace(tzinfo=timezone.utc))
+        return _iso(datetime.strptime(text, date_format).replace(tzinfo=UTC))
     except ValueError:
         return DEFAULT_MODIFIED
 

@@ -30,7 +30,7 @@ class BackfillWindow(BaseModel):
     end: dt.date = Field(description="Last day of the window (YYYY-MM-DD), inclusive.")
 
     @model_validator(mode="after")
-    def _ordered(self) -> "BackfillWindow":
+    def _ordered(self) -> BackfillWindow:
         if self.end < self.start:
             raise ValueError(f"window end {self.end} is before its start {self.start}")
         return self

@@ -19,12 +19,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from connectors.base import ConnectorError
 from connectors.http import HttpClient, RetryPolicy
-from schemas.push import Receipt, Submission, content_hash, idempotency_key
 from sangkien import store
-from sangkien.reference import tree
-from sangkien.pipeline import tiers
 from sangkien.errors import UserError
+from sangkien.pipeline import tiers
+from sangkien.reference import tree
 from sangkien.store.settings import get_setting
+from schemas.push import Receipt, Submission, content_hash, idempotency_key
 
 SUBMISSIONS_PATH = "/api/v1/submissions"
 COUNT_FIELDS = ("records", "initiatives", "valid", "pending", "rejected", "ineligible", "registrants")
@@ -48,7 +48,7 @@ def build_submission(conn: Connection, as_of: dt.datetime | None = None) -> Subm
         raise UserError("nothing to push: no roll-up has run here yet (`sangkien sync` first)")
     stamp = as_of or pd.Timestamp(counts["as_of"].max()).to_pydatetime()
     if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.timezone.utc)
+        stamp = stamp.replace(tzinfo=dt.UTC)
     counts = counts[counts["unit_code"].isin(units)]
     dup = (counts["records"] - counts["ineligible"] - counts["initiatives"]).clip(lower=0)
     unit_rows = [{"unit_code": r["unit_code"], "phase": int(r["phase"]),
@@ -107,7 +107,7 @@ def push(engine: Engine, run_id: int | None = None, policy: RetryPolicy | None =
         submission = build_submission(conn)
         digest = content_hash(submission.units, submission.initiatives, submission.ineligible)
         last = _last_accepted(conn, upstream)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     row = {"upstream": upstream, "as_of": submission.as_of, "idempotency_key": submission.idempotency_key,
            "content_hash": digest, "attempted_at": now, "run_id": run_id}
     if last is not None and last.content_hash == digest and not force:

@@ -20,6 +20,7 @@ from sangkien.pipeline.run import Run, resolve_and_roll_up
 from sangkien.pipeline.validate import validate_source
 from sangkien.store.registry import list_connectors, source_mapping
 
+
 def held(source: str | None, reason: str | None) -> sa.Select:
     """Ids of quarantined rows, optionally of one source and failing one check (or column)."""
     q, r = store.quarantine, store.raw_records

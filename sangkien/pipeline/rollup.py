@@ -130,7 +130,7 @@ def roll_up(engine: Engine, run_id: int | None, as_of: dt.date | None = None) ->
         conn.execute(store.unit_counts.delete())
         if not counts.empty:
             counts["run_id"] = run_id
-            counts["as_of"] = dt.datetime.now(dt.timezone.utc)
+            counts["as_of"] = dt.datetime.now(dt.UTC)
             rows = counts.astype(object).to_dict("records")
             conn.execute(store.unit_counts.insert(), rows)
             conn.execute(store.count_history.insert(), rows)

@@ -21,14 +21,16 @@ REPORT_COLUMNS = ("unit_code", "unit_name", "phase", "records", "initiatives", "
 LINK_COLUMNS = ("source", "source_record_id", "initiative_id", "outcome", "reason")
 
 
-def report_rows(conn: Connection, phase: int | None = None, unit: str | None = None) -> tuple[str | None, list[dict[str, Any]]]:
+def report_rows(conn: Connection, phase: int | None = None,
+                unit: str | None = None) -> tuple[str | None, list[dict[str, Any]]]:
     """(as_of, rows) per unit and phase: counts from the last sync, joined to targets.
 
     Completion is the counted basis over the target (valid / target when the basis is
     valid); empty where there is no target or the basis cannot be counted here.
     """
-    units = pd.DataFrame(conn.execute(sa.select(store.org_units.c.code, store.org_units.c.name,
-                                                store.org_units.c.kind)).all(), columns=["unit_code", "unit_name", "kind"])
+    o = store.org_units.c
+    units = pd.DataFrame(conn.execute(sa.select(o.code, o.name, o.kind)).all(),
+                         columns=["unit_code", "unit_name", "kind"])
     if unit is not None and unit not in set(units["unit_code"]):
         raise UserError(f"unknown unit {unit!r}; unit codes are in the org tree (`sangkien orgs list`)")
     counts = pd.DataFrame(conn.execute(sa.select(store.unit_counts)).mappings().all())
@@ -60,7 +62,8 @@ def report_rows(conn: Connection, phase: int | None = None, unit: str | None = N
         row = {name: rec.get(name) for name in REPORT_COLUMNS}
         row["phase"] = int(row["phase"])
         row["target"] = None if pd.isna(row["target"]) else int(row["target"])
-        row["completion"] = None if row["completion"] is None or pd.isna(row["completion"]) else float(row["completion"])
+        done = row["completion"]
+        row["completion"] = None if done is None or pd.isna(done) else float(done)
         rows.append(row)
     return as_of, rows
 

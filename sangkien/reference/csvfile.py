@@ -9,7 +9,8 @@ from pathlib import Path
 from sangkien.errors import UserError
 
 
-def _read_csv(path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[tuple[int, dict[str, str]]]:
+def _read_csv(path: Path, required: tuple[str, ...],
+              optional: tuple[str, ...] = ()) -> list[tuple[int, dict[str, str]]]:
     """Rows of a small UTF-8 CSV as (line number, {column: stripped value})."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")

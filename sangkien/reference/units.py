@@ -32,13 +32,13 @@ class UnitResolver:
     ambiguous: set[str]    # folded names/aliases shared by several units
 
     @classmethod
-    def from_store(cls, conn: Connection) -> "UnitResolver":
+    def from_store(cls, conn: Connection) -> UnitResolver:
         units = conn.execute(sa.select(store.org_units.c.code, store.org_units.c.name)).all()
         aliases = conn.execute(sa.select(store.org_aliases.c.unit_code, store.org_aliases.c.alias)).all()
         return cls.from_names([(code, name) for code, name in units], [(code, alias) for code, alias in aliases])
 
     @classmethod
-    def from_names(cls, units: list[tuple[str, str]], aliases: list[tuple[str, str]]) -> "UnitResolver":
+    def from_names(cls, units: list[tuple[str, str]], aliases: list[tuple[str, str]]) -> UnitResolver:
         """A resolver over (code, name) units and (code, alias) aliases.
 
         People type a grassroots union by its workplace: "CĐCS Trường X" or plain "Trường X"

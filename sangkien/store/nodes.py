@@ -44,7 +44,7 @@ def add_child(conn: Connection, code: str) -> str:
     if existing is not None and existing.revoked_at is None:
         raise UserError(f"node {code} already has a token; `sangkien nodes revoke {code}` first to issue a new one")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    values = {"token_hash": _digest(token), "token_hint": token[:10], "created_at": dt.datetime.now(dt.timezone.utc),
+    values = {"token_hash": _digest(token), "token_hint": token[:10], "created_at": dt.datetime.now(dt.UTC),
               "revoked_at": None}
     if existing is None:
         conn.execute(t.insert().values(code=code, **values))
@@ -60,7 +60,7 @@ def revoke_child(conn: Connection, code: str) -> None:
         raise UserError(f"no child node {code!r}; `sangkien nodes list` shows them")
     if row.revoked_at is not None:
         raise UserError(f"node {code}'s token was already revoked at {row.revoked_at:%Y-%m-%d %H:%M}")
-    conn.execute(t.update().where(t.c.code == code).values(revoked_at=dt.datetime.now(dt.timezone.utc)))
+    conn.execute(t.update().where(t.c.code == code).values(revoked_at=dt.datetime.now(dt.UTC)))
 
 
 def list_children(conn: Connection) -> list[ChildNode]:

@@ -94,7 +94,7 @@ def set_setting(conn: Connection, key: str, text: str) -> Any:
         raise UserError(f"unknown setting {key!r}; known: {', '.join(sorted(KNOWN))}")
     value = KNOWN[key][0](text)
     t = store.node_settings
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     if conn.execute(sa.select(t.c.key).where(t.c.key == key)).first():
         conn.execute(t.update().where(t.c.key == key).values(value=value, updated_at=now))
     else:

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.prefect_server
 class _Hook(http.server.BaseHTTPRequestHandler):
     received: list[dict[str, Any]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         _Hook.received.append(json.loads(body or b"{}"))
         self.send_response(204)

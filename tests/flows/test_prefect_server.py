@@ -117,8 +117,13 @@ def test_the_server_schedules_the_nightly_run_at_0130_vietnam_time(deployed, api
     import datetime as dt
     from zoneinfo import ZoneInfo
 
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName, FlowRunFilter
-    from prefect.client.schemas.filters import FlowRunFilterState, FlowRunFilterStateType
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
 
     scheduled = []
     deadline = time.monotonic() + 90

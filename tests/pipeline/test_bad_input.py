@@ -3,17 +3,16 @@ and every bad file gets a specific message without stopping the other files or s
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import sqlalchemy as sa
 
-from sangkien.pipeline import quarantine
-from sangkien.present import quarantine as quarantine_sheet
 from sangkien import store
+from sangkien.pipeline import quarantine
+from sangkien.pipeline.run import run_sync
+from sangkien.present import quarantine as quarantine_sheet
+from sangkien.present.report import report_rows
 from sangkien.reference.orgs import load_orgs
 from sangkien.store.registry import add_connector, read_config_file
-from sangkien.present.report import report_rows
-from sangkien.pipeline.run import run_sync
 from tests.conftest import HEADER, ORGS_CSV
 from tests.pipeline.test_sync_store import BANK_ROW, setup_store
 

@@ -16,15 +16,15 @@ import sqlalchemy as sa
 
 from sandbox.generate import generate_world
 from sandbox.servers import serve
-from sangkien.present import runreport
 from sangkien import store
 from sangkien.errors import UserError
 from sangkien.pipeline.pullmode import BackfillWindow, PullMode
+from sangkien.pipeline.run import mark_abandoned_runs, run_sync, start_run
+from sangkien.present import runreport
+from sangkien.present.report import report_rows
 from sangkien.reference.orgs import load_orgs
 from sangkien.reference.quotas import load_quotas
 from sangkien.store.registry import add_connector, get_connector_row, read_config_file
-from sangkien.present.report import report_rows
-from sangkien.pipeline.run import mark_abandoned_runs, run_sync, start_run
 from tests.conftest import run_cli
 from tests.pipeline.test_sync_store import BAD_DATE_ROW, BANK_ROW, SCHOOL_ROW, setup_store
 
@@ -108,7 +108,7 @@ def test_full_refresh_rereads_everything_and_backfill_leaves_the_incremental_sta
         _, [after], _, _ = run_sync(engine)  # the next incremental sync still sees the changes
     assert incremental.received < first.received  # only the watermark's own record(s) again
     assert (full.received, full.land.unchanged) == (first.received, first.received)
-    assert status == "completed" and 0 < in_window and backfill.received == in_window
+    assert status == "completed" and in_window > 0 and backfill.received == in_window
     assert backfill.received == backfill.accepted + backfill.ineligible + backfill.quarantined
     assert after.land.changed > 0
 
@@ -128,7 +128,7 @@ def _dead_pid() -> int:
 
 def test_runs_left_running_by_a_killed_process_show_as_abandoned(engine, db_url):
     host = socket.gethostname()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with engine.begin() as conn:
         for started, message in ((now, f"running in pid {_dead_pid()} on {host}"),
                                  (now, f"running in pid {os.getpid()} on {host}"),

@@ -10,15 +10,15 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from sangkien.pipeline import reconcile
 from sangkien import store
 from sangkien.cli.main import main
 from sangkien.errors import RejectedFile
+from sangkien.pipeline import reconcile
+from sangkien.pipeline.rollup import compute_unit_counts, roll_up
+from sangkien.pipeline.run import run_sync
 from sangkien.reference.orgs import load_orgs
 from sangkien.reference.quotas import load_quotas
 from sangkien.store.registry import add_connector, read_config_file
-from sangkien.pipeline.rollup import compute_unit_counts, roll_up
-from sangkien.pipeline.run import run_sync
 from tests.conftest import ORGS_CSV, one_line_error, run_cli
 
 # Thái Bình merges into Hưng Yên after 2025-06-30 (the 2025 province merger); a new
@@ -137,7 +137,7 @@ def test_projection_continues_the_fitted_pace_to_the_phase_end():
 def test_quota_rows_project_from_nightly_history(engine, world):
     sync_world(engine, world, {"hanoi": [row("HN-1", "Sổ tay an toàn lao động"),
                                          row("HN-2", "Phần mềm chấm công", author="Vũ Thị Lan")]})
-    nights = [dt.datetime(2022, 5, d, 19, 0, tzinfo=dt.timezone.utc) for d in (1, 2, 3, 4)]
+    nights = [dt.datetime(2022, 5, d, 19, 0, tzinfo=dt.UTC) for d in (1, 2, 3, 4)]
     with engine.begin() as conn:
         conn.execute(store.count_history.insert(), [
             {"run_id": None, "as_of": night, "unit_code": "P01", "phase": 1, "records": 0, "initiatives": 0,

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import sqlalchemy as sa
 
 from sangkien import store
+from sangkien.pipeline.run import run_sync
+from sangkien.present.report import export_links, report_rows
 from sangkien.reference.orgs import load_orgs
 from sangkien.reference.quotas import load_quotas
 from sangkien.store.registry import add_connector, read_config_file
-from sangkien.present.report import export_links, report_rows
-from sangkien.pipeline.run import run_sync
 
 # A Hà Nội bank branch (G001: geographic parent P01-D01 → P01, sector parent NGANHANG)
 BANK_ROW = ("HN-1;CONG-77;Giải pháp số hoá hồ sơ tín dụng;Nguyễn Văn An, Trần Thị Bình;G001;Công nghệ thông tin;"

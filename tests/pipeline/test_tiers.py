@@ -8,7 +8,6 @@ reaches it through Hà Nội, the Banking Union and the portal once.
 """
 from __future__ import annotations
 
-import datetime as dt
 import unicodedata
 from pathlib import Path
 
@@ -21,15 +20,15 @@ import yaml
 from sandbox.generate import generate_world
 from sandbox.servers import serve
 from sangkien import store
-from sangkien.serve.api import create_app, serve_in_thread
-from sangkien.store.nodes import add_child
 from sangkien.pipeline.push import build_submission, push
+from sangkien.pipeline.run import run_sync
 from sangkien.reference.orgs import load_orgs
 from sangkien.reference.quotas import load_quotas
+from sangkien.serve.api import create_app, serve_in_thread
+from sangkien.store import open_store
+from sangkien.store.nodes import add_child
 from sangkien.store.registry import add_connector, read_config_file
 from sangkien.store.settings import set_setting
-from sangkien.store import open_store
-from sangkien.pipeline.run import run_sync
 
 KEY_ENV = "SANGKIEN_TEST_PROGRAM_KEY"
 

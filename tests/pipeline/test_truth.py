@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 
 from sandbox.generate import generate_world
+from sangkien.pipeline.run import run_sync
+from sangkien.present.report import report_rows
 from sangkien.reference.orgs import load_orgs
 from sangkien.reference.quotas import load_quotas
 from sangkien.store.registry import add_connector, read_config_file
-from sangkien.present.report import report_rows
-from sangkien.pipeline.run import run_sync
 
 
 @pytest.fixture(scope="module")

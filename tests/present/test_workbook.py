@@ -12,11 +12,11 @@ import sqlalchemy as sa
 
 from sangkien import store
 from sangkien.cli.main import main
-from sangkien.store.registry import add_connector, read_config_file
-from sangkien.store import open_store
 from sangkien.pipeline.run import run_sync
 from sangkien.present.workbook.book import DISCREPANCY_KEYS, write_workbook
 from sangkien.present.workbook.labels import LABELS
+from sangkien.store import open_store
+from sangkien.store.registry import add_connector, read_config_file
 from tests.conftest import ORGS_CSV, QUOTAS_CSV
 from tests.pipeline.test_sync_store import BAD_DATE_ROW, BANK_ROW, SCHOOL_ROW, setup_store
 

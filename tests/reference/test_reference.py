@@ -6,8 +6,8 @@ import sqlalchemy as sa
 
 from sangkien import store
 from sangkien.errors import RejectedFile, UserError
-from sangkien.reference.phases import DEFAULT_PHASES, get_phases, load_phases
 from sangkien.reference.orgs import load_orgs
+from sangkien.reference.phases import DEFAULT_PHASES, get_phases, load_phases
 from sangkien.reference.quotas import load_quotas
 from tests.conftest import ORGS_CSV
 

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from sangkien.serve.api import create_app, serve_in_thread
-from sangkien.store.nodes import add_child
 from sangkien.reference.orgs import load_orgs
 from sangkien.reference.quotas import load_quotas
+from sangkien.serve.api import create_app, serve_in_thread
+from sangkien.store.nodes import add_child
 from sangkien.store.settings import set_setting
 
 

@@ -26,13 +26,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from sandbox.generate import generate_world
-from sangkien.serve import dashboard
 from sangkien import store
+from sangkien.pipeline.run import run_sync
+from sangkien.present.report import report_rows
 from sangkien.reference.orgs import load_orgs
 from sangkien.reference.quotas import load_quotas
+from sangkien.serve import dashboard
 from sangkien.store.registry import add_connector, read_config_file
-from sangkien.present.report import report_rows
-from sangkien.pipeline.run import run_sync
 from tests.conftest import IN_CI
 from tests.pipeline.test_sync_store import BANK_ROW
 
@@ -66,7 +66,7 @@ def _record_nights(engine: sa.Engine, nights: int) -> None:
         rows = []
         for night in range(nights):
             share = (night + 1) / nights
-            stamp = dt.datetime(2023, 8, 1, 19, 30, tzinfo=dt.timezone.utc) + dt.timedelta(days=night)
+            stamp = dt.datetime(2023, 8, 1, 19, 30, tzinfo=dt.UTC) + dt.timedelta(days=night)
             for c in counts:
                 rows.append({"run_id": c["run_id"], "as_of": stamp, "unit_code": c["unit_code"], "phase": c["phase"],
                              **{k: int(c[k] * share) for k in ("records", "initiatives", "valid", "pending",
@@ -209,7 +209,7 @@ def test_the_history_is_one_point_per_night_and_phase_on_the_quota_basis(client,
 
 def test_each_source_shows_its_last_sync_and_a_failed_one_says_why(client, engine):
     with engine.begin() as conn:
-        later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)  # the next night's run
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)  # the next night's run
         run = conn.execute(store.sync_runs.insert().values(started_at=later, status="failed")).inserted_primary_key[0]
         conn.execute(store.sync_run_sources.insert().values(run_id=run, source="hanoi", error_type="transient",
                                                             error="connection refused"))
@@ -428,7 +428,7 @@ def national_tree_store(root: Path) -> sa.Engine:
     load_orgs(engine, root / "orgs.csv")
     rng = np.random.default_rng(5)
     codes = tree.orgs["code"].tolist()
-    now = dt.datetime(2023, 9, 2, 19, 30, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2023, 9, 2, 19, 30, tzinfo=dt.UTC)
     counts = [{"unit_code": code, "phase": phase, "records": int(v * 1.6), "initiatives": int(v * 1.2), "valid": int(v),
                "pending": int(v * 0.1), "rejected": int(v * 0.1), "ineligible": 0, "registrants": int(v * 1.4),
                "benefit_vnd": 0.0, "run_id": 30, "as_of": now}

@@ -16,11 +16,11 @@ import sqlalchemy as sa
 
 from connectors.http import RetryPolicy
 from sangkien import store
+from sangkien.pipeline.push import push
+from sangkien.pipeline.rollup import roll_up
+from sangkien.reference.orgs import load_orgs
 from sangkien.serve.api import create_app, serve_in_thread
 from sangkien.store.nodes import add_child, revoke_child
-from sangkien.pipeline.push import push
-from sangkien.reference.orgs import load_orgs
-from sangkien.pipeline.rollup import roll_up
 from sangkien.store.settings import set_setting
 
 KEY = "ab" * 16
@@ -246,7 +246,7 @@ def test_a_push_whose_receipt_is_lost_is_retried_and_counted_once(upper, world, 
             set_setting(conn, key, value)
         conn.execute(store.unit_counts.insert().values(
             unit_code="P01", phase=1, records=3, initiatives=2, valid=2, pending=0, rejected=0, ineligible=1,
-            registrants=2, benefit_vnd=0.0, run_id=None, as_of=dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)))
+            registrants=2, benefit_vnd=0.0, run_id=None, as_of=dt.datetime(2026, 11, 20, tzinfo=dt.UTC)))
     result = push(child, policy=RetryPolicy(attempts=3, initial_wait=0.05, max_wait=0.1, timeout=10))
     assert proxy.dropped == 1
     assert result.status == "replayed"  # the second attempt was answered with the first receipt

@@ -15,6 +15,10 @@ import pandera.pandas as pa
 import pytest
 
 from sangkien.text import dates, series
+from sangkien.text.dates import parse_date_series
+from sangkien.text.display import nfc, nfc_series
+from sangkien.text.fold import fold, fold_series, nfc_and_fold_series
+from sangkien.text.markup import strip_markup, strip_markup_series
 from sangkien.text.names import (
     author_keys_and_json_series,
     author_keys_series,
@@ -23,11 +27,7 @@ from sangkien.text.names import (
     name_key_series,
     split_authors,
 )
-from sangkien.text.fold import fold, fold_series, nfc_and_fold_series
-from sangkien.text.display import nfc, nfc_series
-from sangkien.text.dates import parse_date_series
 from sangkien.text.numbers import parse_vn_number, parse_vn_number_series
-from sangkien.text.markup import strip_markup, strip_markup_series
 from schemas.records import RecordChecks, mapped_schema
 
 NFD = unicodedata.normalize("NFD", "Đặng Văn Đức")
@@ -220,9 +220,9 @@ def test_schema_plumbing_fails_the_rows_plain_pandera_checks_fail(typed, whole_c
 def test_typed_columns_and_shared_masks_fail_the_rows_the_plain_frame_fails():
     import datetime as dt
 
+    from sangkien.pipeline.validate import ValidationContext, _failures, _ParsedColumns, validate_frame
     from sangkien.reference.phases import DEFAULT_PHASES
     from sangkien.reference.units import UnitResolver
-    from sangkien.pipeline.validate import ValidationContext, _failures, _ParsedColumns, validate_frame
 
     row = {"source_record_id": "r", "portal_id": "", "title": "Giải pháp số hoá", "authors": "An; Bình",
            "submitted_by": "", "unit": "G1", "field": "Y tế", "solution_type": "Kỹ thuật",

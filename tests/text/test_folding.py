@@ -5,8 +5,8 @@ import unicodedata
 
 import pandas as pd
 
-from sangkien.text.names import author_keys_series, name_key
 from sangkien.text.fold import fold, fold_series
+from sangkien.text.names import author_keys_series, name_key
 
 
 def test_nfc_and_nfd_fold_alike():

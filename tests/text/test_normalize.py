@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sangkien.text.names import author_keys_series, name_key, name_key_series, split_authors
-from sangkien.text.fold import fold, fold_series
-from sangkien.text.display import nfc, nfc_series
 from sangkien.text.dates import parse_date_series
-from sangkien.text.numbers import parse_vn_number, parse_vn_number_series
+from sangkien.text.display import nfc, nfc_series
+from sangkien.text.fold import fold, fold_series
 from sangkien.text.markup import strip_markup, strip_markup_series
+from sangkien.text.names import author_keys_series, name_key, name_key_series, split_authors
+from sangkien.text.numbers import parse_vn_number, parse_vn_number_series
 
 NFD_HOA_BINH = unicodedata.normalize("NFD", "Hoà Bình")
 
