@@ -28,7 +28,7 @@ from sangkien.reference.orgs import load_orgs
 from sangkien.reference.quotas import load_quotas
 from sangkien.store.registry import add_connector, read_config_file
 from tests.conftest import IN_CI
-from tests.test_workbook import synced as synced_fixture  # noqa: F401  (a fixture)
+from tests.present.test_workbook import synced as synced_fixture  # noqa: F401  (a fixture)
 
 ARTIFACTS = Path(os.environ.get("SANGKIEN_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 DEMO_INITIATIVES = 3000  # `sangkien demo`'s default world
