@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from sangkien import store
 from sangkien.errors import UserError
-from sangkien.present.clock import VIETNAM, shown, vietnam_wall
+from sangkien.present.clock import EXCEL_DATETIME_FORMAT, VIETNAM, shown, vietnam_wall
 from sangkien.present.report import report_rows, safe_cell
 from sangkien.present.workbook.labels import LABELS
 from sangkien.present.workbook.xlsx import Cell, ColorScale, PageSetup, SheetSpec, XlsxWriter
@@ -44,7 +44,7 @@ QUARANTINE_SOURCE_KEYS = ("source", "held", "failures")
 MIN_WIDTH, MAX_WIDTH, MAX_HEADER_WIDTH = 6, 60, 24
 FIXED_WIDTH = {"percent": 7, "date": 10, "datetime": 16}  # characters shown by those number formats
 DATE_FORMAT = {"vi": "dd/mm/yyyy", "en": "yyyy-mm-dd"}
-DATETIME_FORMAT = {"vi": "dd/mm/yyyy hh:mm", "en": "yyyy-mm-dd hh:mm"}
+DATETIME_FORMAT = {"vi": EXCEL_DATETIME_FORMAT, "en": EXCEL_DATETIME_FORMAT}  # one clock: Vietnam time, zoned
 # red at 0 %, amber at 50 %, green from 100 % on: who is behind shows at a glance
 COMPLETION_SCALE = ((0.0, 0.5, 1.0), ("F8696B", "FFEB84", "63BE7B"))
 
