@@ -101,5 +101,5 @@ def print_or_write(text: str, out: str | None) -> int:
         Path(out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         print(f"wrote {out}")
     else:
-        print(text)
+        print(text.removeprefix("\ufeff"))  # a CSV's byte-order mark is for the file Excel opens, not the terminal
     return 0

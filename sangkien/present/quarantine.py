@@ -19,4 +19,4 @@ def export(conn: Connection, out: Path, source: str | None = None, reason: str |
     query = (sa.select(r.c.id, r.c.source, r.c.source_record_id, r.c.origin, q.c.column, q.c.check, q.c.value,
                        q.c.message)
              .join(r, r.c.id == q.c.raw_id).where(q.c.raw_id.in_(held(source, reason))).order_by(r.c.id, q.c.id))
-    return write_query_csv(conn, query, EXPORT_COLUMNS, Path(out), encoding="utf-8-sig")  # BOM: Excel reads UTF-8
+    return write_query_csv(conn, query, EXPORT_COLUMNS, Path(out))  # UTF-8 with a BOM, as every CSV

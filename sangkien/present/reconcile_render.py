@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from typing import Any
 
@@ -10,7 +9,7 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from sangkien.pipeline import reconcile
-from sangkien.present.report import write_csv
+from sangkien.present.report import csv_text
 
 SECTIONS = ("quotas", "sources", "all")
 TABLE_MISSING = 50  # initiatives listed in the terminal; csv and json list them all
@@ -90,17 +89,14 @@ def render_reconciliation(conn: Connection, fmt: str = "table", section: str = "
     """The reconciliation in ``fmt``: table, csv (quotas rows, lacking initiatives, or the flat
     discrepancies for ``all``), or json (every section asked for)."""
     scope = reconcile.open_scope(conn, unit, phase, as_of)
-    if fmt == "csv":
-        buffer = io.StringIO()
+    if fmt == "csv":  # UTF-8 with a BOM, as every CSV people open
         if section == "quotas":
-            write_csv(buffer, reconcile.QUOTA_COLUMNS, _records(reconcile.quota_rows(conn, scope)))
-        elif section == "sources":
-            write_csv(buffer, reconcile.MISSING_COLUMNS, _records(reconcile.source_coverage(conn, scope).missing))
-        elif section == "pushes":
-            write_csv(buffer, reconcile.DISCREPANCY_COLUMNS, reconcile.discrepancy_rows(conn, scope, ("pushed",)))
-        else:
-            write_csv(buffer, reconcile.DISCREPANCY_COLUMNS, reconcile.discrepancy_rows(conn, scope))
-        return buffer.getvalue()
+            return csv_text(reconcile.QUOTA_COLUMNS, _records(reconcile.quota_rows(conn, scope)))
+        if section == "sources":
+            return csv_text(reconcile.MISSING_COLUMNS, _records(reconcile.source_coverage(conn, scope).missing))
+        if section == "pushes":
+            return csv_text(reconcile.DISCREPANCY_COLUMNS, reconcile.discrepancy_rows(conn, scope, ("pushed",)))
+        return csv_text(reconcile.DISCREPANCY_COLUMNS, reconcile.discrepancy_rows(conn, scope))
     parts: dict[str, Any] = {"as_of": scope.as_of.isoformat(), "unit": unit, "phase": phase}
     quotas = flags = coverage = None
     if section in ("quotas", "all"):

@@ -13,12 +13,18 @@ from sqlalchemy.engine import Connection
 
 from sangkien import store
 from sangkien.errors import UserError
+from sangkien.present.clock import shown
 from sangkien.reference.orgs import KIND_ORDER
 from sangkien.reference.quotas import BASIS_COLUMN
 
 REPORT_COLUMNS = ("unit_code", "unit_name", "phase", "records", "initiatives", "valid", "pending", "rejected",
                   "registrants", "target", "completion")
 LINK_COLUMNS = ("source", "source_record_id", "initiative_id", "outcome", "reason")
+# Every CSV people open is UTF-8 with a byte-order mark: without it Excel on Windows reads the
+# file as the local code page and garbles Vietnamese. Files get it from the encoding; CSV text
+# rendered for `--out` starts with it (the terminal is spared it: see cli.common.print_or_write).
+CSV_ENCODING = "utf-8-sig"
+BOM = "\ufeff"
 
 
 def report_rows(conn: Connection, phase: int | None = None,
@@ -76,10 +82,22 @@ def safe_cell(value: Any) -> Any:
 
 
 def write_csv(out: TextIO, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    """``rows`` under a header of ``columns``, each cell safe from formula injection.
+
+    The caller owns the encoding: a file opened with CSV_ENCODING, or text made with csv_text.
+    """
     writer = csv.writer(out)
     writer.writerow(columns)
     for row in rows:
         writer.writerow(["" if row.get(c) is None else safe_cell(row.get(c)) for c in columns])
+
+
+def csv_text(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
+    """The CSV document as text, starting with the byte-order mark Excel needs (written out as UTF-8)."""
+    buffer = io.StringIO()
+    buffer.write(BOM)
+    write_csv(buffer, columns, rows)
+    return buffer.getvalue()
 
 
 def format_table(rows: list[dict[str, Any]], as_of: str | None) -> str:
@@ -99,7 +117,7 @@ def format_table(rows: list[dict[str, Any]], as_of: str | None) -> str:
     def fmt(cells: tuple[str, ...]) -> str:
         return "  ".join(c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
-    out = [f"As of {as_of or 'never (run `sangkien sync`)'}", fmt(headers), fmt(tuple("-" * w for w in widths))]
+    out = [f"As of {shown(as_of, 'never (run `sangkien sync`)')}", fmt(headers), fmt(tuple("-" * w for w in widths))]
     out += [fmt(line) for line in lines]
     if not lines:
         out.append("(no rows)")
@@ -113,7 +131,7 @@ def format_runs(conn: Connection, last: int = 5) -> str:
         return "no sync has run yet; `sangkien sync` runs one"
     lines = []
     for run in runs:
-        lines.append(f"run {run['id']}: {run['status']}, started {run['started_at']:%Y-%m-%d %H:%M:%S}"
+        lines.append(f"run {run['id']}: {run['status']}, started {shown(run['started_at'])}"
                      + (f" ({run['message']})" if run["message"] else ""))
         sources = conn.execute(sa.select(store.sync_run_sources).where(store.sync_run_sources.c.run_id == run["id"])
                                .order_by(store.sync_run_sources.c.source)).mappings()
@@ -131,9 +149,7 @@ def render_report(conn: Connection, fmt: str, phase: int | None = None, unit: st
     if fmt == "json":
         return json.dumps({"as_of": as_of, "rows": rows}, ensure_ascii=False, indent=1)
     if fmt == "csv":
-        buffer = io.StringIO()
-        write_csv(buffer, REPORT_COLUMNS, rows)
-        return buffer.getvalue()
+        return csv_text(REPORT_COLUMNS, rows)
     return format_table(rows, as_of) + "\n\n" + format_runs(conn, last=1)
 
 
@@ -148,7 +164,7 @@ def export_links(conn: Connection, out: Path) -> int:
 
 
 def write_query_csv(conn: Connection, query: sa.Select, columns: tuple[str, ...], out: Path,
-                    encoding: str = "utf-8") -> int:
+                    encoding: str = CSV_ENCODING) -> int:
     """Stream ``query``'s rows to a CSV file safe to open in a spreadsheet; returns the row count."""
     n = 0
     with out.open("w", newline="", encoding=encoding) as handle:

@@ -88,7 +88,7 @@ def test_bad_row_is_quarantined_with_its_reason_and_appears_in_export_links(engi
         failure = conn.execute(sa.select(store.quarantine)).mappings().one()
         n = export_links(conn, tmp_path / "links.csv")
     assert (failure["column"], failure["check"], failure["value"]) == ("applied_on", "date_format", "31/02/2022")
-    links = {r["source_record_id"]: r for r in csv.DictReader((tmp_path / "links.csv").open(encoding="utf-8"))}
+    links = {r["source_record_id"]: r for r in csv.DictReader((tmp_path / "links.csv").open(encoding="utf-8-sig"))}
     assert n == 2
     assert links["HN-3"]["outcome"] == "quarantined"
     assert "31/02/2022" in links["HN-3"]["reason"] and links["HN-3"]["initiative_id"] == ""

@@ -156,7 +156,7 @@ def test_header_is_frozen_and_filtered_and_columns_are_sized(synced: str, tmp_pa
 def test_dates_are_dates(synced: str, tmp_path: Path, capsys) -> None:
     overview = workbook_via_cli(synced, tmp_path / "report.xlsx", capsys)["Tổng quan"]
     as_of = overview["B2"]
-    assert isinstance(as_of.value, dt.datetime) and as_of.number_format == "dd/mm/yyyy hh:mm"
+    assert isinstance(as_of.value, dt.datetime) and as_of.number_format == 'dd/mm/yyyy hh:mm "(UTC+7)"'
     assert abs(as_of.value - dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).replace(tzinfo=None)) \
         < dt.timedelta(minutes=10)  # Vietnam time
     starts = overview["C4"]

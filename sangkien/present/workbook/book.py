@@ -24,9 +24,10 @@ from sqlalchemy.engine import Connection
 
 from sangkien import store
 from sangkien.errors import UserError
+from sangkien.present.clock import EXCEL_DATETIME_FORMAT, VIETNAM, shown, vietnam_wall
 from sangkien.present.report import report_rows, safe_cell
 from sangkien.present.workbook.labels import LABELS
-from sangkien.present.workbook.xlsx import Cell, ColorScale, SheetSpec, XlsxWriter
+from sangkien.present.workbook.xlsx import Cell, ColorScale, PageSetup, SheetSpec, XlsxWriter
 from sangkien.reference.orgs import KIND_ORDER
 from sangkien.reference.phases import get_phases
 
@@ -40,11 +41,10 @@ NATIONAL_KEYS = ("phase", "phase_name", "starts_on", "ends_on", "records", "init
 CHILD_MEASURES = ("records", "initiatives", "valid", "target", "completion")
 QUARANTINE_KEYS = ("source", "column", "check", "rows", "example", "first_id")
 QUARANTINE_SOURCE_KEYS = ("source", "held", "failures")
-VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")  # no daylight saving: a fixed offset is exact
 MIN_WIDTH, MAX_WIDTH, MAX_HEADER_WIDTH = 6, 60, 24
 FIXED_WIDTH = {"percent": 7, "date": 10, "datetime": 16}  # characters shown by those number formats
 DATE_FORMAT = {"vi": "dd/mm/yyyy", "en": "yyyy-mm-dd"}
-DATETIME_FORMAT = {"vi": "dd/mm/yyyy hh:mm", "en": "yyyy-mm-dd hh:mm"}
+DATETIME_FORMAT = {"vi": EXCEL_DATETIME_FORMAT, "en": EXCEL_DATETIME_FORMAT}  # one clock: Vietnam time, zoned
 # red at 0 %, amber at 50 %, green from 100 % on: who is behind shows at a glance
 COMPLETION_SCALE = ((0.0, 0.5, 1.0), ("F8696B", "FFEB84", "63BE7B"))
 
@@ -82,6 +82,23 @@ class _SheetPlan:
     title: str
     parts: list[_Block | _Line] = field(default_factory=list)
     data_rows: int = 0
+    pages_tall: int = 0  # printed: as many pages as the rows need (the overview asks for at most two)
+
+
+@dataclass(frozen=True)
+class _Heading:
+    """What every printed page says: the workbook's title, the as-of time, and the page number."""
+
+    title: str
+    as_of: str
+    page: str
+
+    def page_setup(self, plan: _SheetPlan, title_row: int | None) -> PageSetup:
+        def code(text: str) -> str:
+            return text.replace("&", "&&")
+
+        return PageSetup(header=(code(self.title), "&A", code(self.as_of)), footer=("", self.page, ""),
+                         title_rows=(title_row, title_row) if title_row else None, pages_tall=plan.pages_tall)
 
 
 # --- reading the store ------------------------------------------------------------------------
@@ -97,8 +114,7 @@ def _as_of(conn: Connection) -> dt.datetime | None:
 
 def _local(stamp: dt.datetime) -> dt.datetime:
     """Vietnam wall-clock time without tzinfo: Excel has no time zones (naive means UTC in the store)."""
-    aware = stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.timezone.utc)
-    return aware.astimezone(VIETNAM).replace(tzinfo=None, microsecond=0)
+    return vietnam_wall(stamp)
 
 
 def _phase_rows(conn: Connection) -> dict[int, list[dict[str, Any]]]:
@@ -170,7 +186,7 @@ def _quarantine_groups(conn: Connection) -> tuple[list[dict[str, Any]], list[dic
 def _overview(labels: dict[str, Any], phases: list[Any], by_phase: dict[int, list[dict[str, Any]]],
               national: list[str], children: list[str], as_of: dt.datetime | None,
               discrepancies: list[dict[str, Any]] | None) -> _SheetPlan:
-    plan = _SheetPlan(labels["sheet_overview"])
+    plan = _SheetPlan(labels["sheet_overview"], pages_tall=2)
     lookup = {(r["unit_code"], p): r for p, rows in by_phase.items() for r in rows}
     written_at = _local(dt.datetime.now(dt.timezone.utc))
     plan.parts += [_Line([labels["overview_title"]], style="title"),
@@ -349,8 +365,9 @@ def _layout(plan: _SheetPlan) -> list[int]:
     return starts
 
 
-def _spec(plan: _SheetPlan) -> SheetSpec:
-    """Widths, the frozen header (of the filtered block), its autofilter and the completion colour scales."""
+def _spec(plan: _SheetPlan, heading: _Heading) -> SheetSpec:
+    """Widths, the frozen header (of the filtered block), its autofilter, the completion colour scales,
+    and the page setup: the filtered block's header row is repeated on every printed page."""
     spec = SheetSpec(plan.title, _widths(plan))
     for part, start in zip(plan.parts, _layout(plan)):
         if not isinstance(part, _Block):
@@ -363,6 +380,7 @@ def _spec(plan: _SheetPlan) -> SheetSpec:
             if key.startswith("completion") and last >= first:
                 letter = get_column_letter(i)
                 spec.color_scales.append(ColorScale(f"{letter}{first}:{letter}{last}", *COMPLETION_SCALE))
+    spec.page = heading.page_setup(plan, spec.freeze_rows or None)
     return spec
 
 
@@ -376,13 +394,13 @@ def _cells(plan: _SheetPlan) -> Iterator[list[Cell]]:
         yield []
 
 
-def _save(plans: list[_SheetPlan], out: Path, lang: str) -> None:
+def _save(plans: list[_SheetPlan], out: Path, lang: str, heading: _Heading) -> None:
     """Write next to ``out`` and rename, so a failed write never leaves half a workbook behind."""
     partial = out.with_name(out.name + ".part")
     try:
         writer = XlsxWriter(partial, date_format=DATE_FORMAT[lang], datetime_format=DATETIME_FORMAT[lang])
         for plan in plans:
-            writer.add_sheet(_spec(plan), _cells(plan))
+            writer.add_sheet(_spec(plan, heading), _cells(plan))
         writer.close()
         os.replace(partial, out)
     except OSError as exc:
@@ -409,12 +427,15 @@ def write_workbook(conn: Connection, out: Path, *, lang: str = "vi",
     phases += [_unnamed_phase(p) for p in sorted(set(by_phase) - known)]
     national, children = _top_units(conn)
     detail, per_source = _quarantine_groups(conn)
-    plans = [_overview(labels, phases, by_phase, national, children, _as_of(conn), discrepancies),
+    as_of = _as_of(conn)
+    shown_as_of = f"{labels['print_as_of']} {shown(as_of.replace(tzinfo=VIETNAM))}" if as_of else labels["never_synced"]
+    heading = _Heading(labels["print_title"], shown_as_of, labels["print_page"])
+    plans = [_overview(labels, phases, by_phase, national, children, as_of, discrepancies),
              *(_phase_sheet(labels, p.phase, by_phase.get(p.phase, [])) for p in phases),
              _discrepancy_sheet(labels, discrepancies),
              _quarantine_sheet(labels, detail, per_source)]
     out = Path(out)
-    _save(plans, out, lang)
+    _save(plans, out, lang, heading)
     return WorkbookSummary(path=out, sheets=[p.title for p in plans], rows={p.title: p.data_rows for p in plans})
 
 

@@ -4,7 +4,9 @@ openpyxl's write-only mode spends ~25 µs a cell serialising XML element by elem
 national workbook has ~800,000 cells (20 s). This writes each worksheet's XML as text
 straight into the zip (~1 µs a cell). It knows: numbers, booleans, text (inline
 strings), dates and datetimes (serial numbers with a date format), a fixed set of cell
-styles, column widths, a frozen top, an autofilter and colour-scale conditional formats.
+styles, column widths, a frozen top, an autofilter, colour-scale conditional formats, and the
+page setup for printing (A4 landscape, fit to the page width, repeated header rows, a print
+area, a page header and footer).
 Reading the result back is openpyxl's job (the tests do).
 """
 from __future__ import annotations
@@ -44,6 +46,23 @@ class SheetSpec:
     freeze_rows: int = 0
     autofilter: str | None = None
     color_scales: list[ColorScale] = field(default_factory=list)
+    page: PageSetup | None = None  # None: no page setup (the spreadsheet program's defaults)
+
+
+@dataclass
+class PageSetup:
+    """How a sheet prints: A4 landscape, one page wide and ``pages_tall`` high (0: as many as needed).
+
+    ``title_rows`` (first, last) repeat at the top of every page; the print area runs from A1 to
+    the last written row and column. ``header`` and ``footer`` are (left, centre, right) texts in
+    Excel's header codes (&P page, &N pages, &A sheet name); a literal ``&`` is written ``&&``.
+    """
+
+    header: tuple[str, str, str] = ("", "", "")
+    footer: tuple[str, str, str] = ("", "", "")
+    title_rows: tuple[int, int] | None = None
+    pages_tall: int = 0
+    landscape: bool = True
 
 
 Cell = tuple[Any, str] | None  # (value, style name); None for an empty cell
@@ -107,18 +126,22 @@ class XlsxWriter:
         self._zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=5)
         self._sheets: list[SheetSpec] = []
         self._formats = (date_format, datetime_format)
+        self._extents: list[tuple[int, int]] = []  # per sheet: (last column, last row) written
 
     def add_sheet(self, spec: SheetSpec, rows: Iterable[Sequence[Cell]]) -> None:
         """Stream ``rows`` (lists of (value, style) or None) into the next worksheet."""
         self._sheets.append(spec)
         letters: list[str] = []
+        last_row = 0
         with self._zip.open(f"xl/worksheets/sheet{len(self._sheets)}.xml", "w", force_zip64=True) as raw:
             out: list[str] = [self._sheet_head(spec, first=len(self._sheets) == 1), "<sheetData>"]
             for r, row in enumerate(rows, start=1):
                 while len(letters) < len(row):
                     letters.append(get_column_letter(len(letters) + 1))
                 cells = "".join(_cell_xml(f"{letters[i]}{r}", c[0], c[1]) for i, c in enumerate(row) if c is not None)
-                out.append(f'<row r="{r}">{cells}</row>' if cells else "")
+                if cells:
+                    out.append(f'<row r="{r}">{cells}</row>')
+                    last_row = r
                 if len(out) >= 2000:
                     raw.write("".join(out).encode())
                     out.clear()
@@ -131,9 +154,9 @@ class XlsxWriter:
                 out.append(f'<conditionalFormatting sqref="{scale.ref}"><cfRule type="colorScale" '
                            f'priority="{priority}"><colorScale>{cfvo}{colors}</colorScale></cfRule>'
                            '</conditionalFormatting>')
-            out.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
-                       '</worksheet>')
+            out.append(_page_xml(spec.page))
             raw.write("".join(out).encode())
+        self._extents.append((max(len(letters), len(spec.widths), 1), max(last_row, 1)))
 
     @staticmethod
     def _sheet_head(spec: SheetSpec, first: bool) -> str:
@@ -147,10 +170,11 @@ class XlsxWriter:
             view = f'<sheetView{selected} workbookViewId="0"/>'
         cols = "".join(f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>'
                        for i, w in enumerate(spec.widths, start=1))
+        fit = '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' if spec.page else ""
         return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                 '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
                 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-                f'<sheetViews>{view}</sheetViews><sheetFormatPr defaultRowHeight="15"/>'
+                f'{fit}<sheetViews>{view}</sheetViews><sheetFormatPr defaultRowHeight="15"/>'
                 + (f"<cols>{cols}</cols>" if cols else ""))
 
     def close(self) -> None:
@@ -158,10 +182,7 @@ class XlsxWriter:
         n = len(self._sheets)
         sheets = "".join(f'<sheet name={quoteattr(s.title)} sheetId="{i}" r:id="rId{i}"/>'
                          for i, s in enumerate(self._sheets, start=1))
-        names = "".join(
-            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
-            f"{escape(_quoted(s.title))}!{_absolute(s.autofilter)}</definedName>"
-            for i, s in enumerate(self._sheets) if s.autofilter)
+        names = "".join(_defined_names(i, s, self._extents[i]) for i, s in enumerate(self._sheets))
         self._zip.writestr("xl/workbook.xml", (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
@@ -194,6 +215,41 @@ class XlsxWriter:
             '<Override PartName="/xl/styles.xml" ContentType="application/'
             f'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>{overrides}</Types>'))
         self._zip.close()
+
+
+def _defined_names(index: int, spec: SheetSpec, extent: tuple[int, int]) -> str:
+    """The sheet's filter range, print area and print titles as workbook-level defined names."""
+    sheet = escape(_quoted(spec.title))
+    names = []
+    if spec.autofilter:
+        names.append(f'<definedName name="_xlnm._FilterDatabase" localSheetId="{index}" hidden="1">'
+                     f"{sheet}!{_absolute(spec.autofilter)}</definedName>")
+    if spec.page:
+        area = f"A1:{get_column_letter(extent[0])}{extent[1]}"
+        names.append(f'<definedName name="_xlnm.Print_Area" localSheetId="{index}">{sheet}!{_absolute(area)}'
+                     "</definedName>")
+        if spec.page.title_rows:
+            first, last = spec.page.title_rows
+            names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">{sheet}!${first}:${last}'
+                         "</definedName>")
+    return "".join(names)
+
+
+def _header_codes(parts: tuple[str, str, str]) -> str:
+    return "".join(f"&{side}{text}" for side, text in zip("LCR", parts, strict=True) if text)
+
+
+def _page_xml(page: PageSetup | None) -> str:
+    """printOptions, pageMargins, pageSetup and headerFooter, in the order the schema wants them."""
+    margins = '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+    if page is None:
+        return margins + "</worksheet>"
+    margins = '<pageMargins left="0.4" right="0.4" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+    orientation = "landscape" if page.landscape else "portrait"
+    return ('<printOptions horizontalCentered="1" gridLines="1"/>' + margins
+            + f'<pageSetup paperSize="9" orientation="{orientation}" fitToWidth="1" fitToHeight="{page.pages_tall}"/>'
+            + f"<headerFooter><oddHeader>{escape(_header_codes(page.header))}</oddHeader>"
+            f"<oddFooter>{escape(_header_codes(page.footer))}</oddFooter></headerFooter></worksheet>")
 
 
 def _quoted(title: str) -> str:
