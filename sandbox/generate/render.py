@@ -51,11 +51,13 @@ def _record_ids(spec: _SourceSpec, rows: np.ndarray, ctx: _RenderContext) -> np.
     if spec.id_scheme in ("hanoi", "nganhang"):
         in_year = pd.Series(years).groupby(years).cumcount().to_numpy() + 1
         fmt = "HN-{}-{:06d}" if spec.id_scheme == "hanoi" else "NH/{}/{:05d}"
-        return np.array([fmt.format(y, s) for y, s in zip(years.tolist(), in_year.tolist())], dtype=object)
+        return np.array([fmt.format(y, s) for y, s in zip(years.tolist(), in_year.tolist(), strict=False)],
+                        dtype=object)
     if spec.id_scheme == "baocao_tinh":
         province = ctx.tree.grassroots["province"].to_numpy()[ctx.world.unit[rows]]
         in_prov = pd.Series(province).groupby(province).cumcount().to_numpy() + 1
-        return np.array([f"BC{p[1:]}-{s:06d}" for p, s in zip(province.tolist(), in_prov.tolist())], dtype=object)
+        return np.array([f"BC{p[1:]}-{s:06d}" for p, s in zip(province.tolist(), in_prov.tolist(), strict=False)],
+                        dtype=object)
     prefix = {"thaibinh_yte": "TBYT-", "hcm": "HCM-", "danang": "DN-"}[spec.id_scheme]
     width = max(5, len(str(n)))
     return np.array([f"{prefix}{s:0{width}d}" for s in seq.tolist()], dtype=object)
@@ -94,16 +96,19 @@ def _render(spec: _SourceSpec, index: int, rows: np.ndarray, ctx: _RenderContext
     title[plain] = _map_text(lambda s: s.translate(_strip_table()), title[plain])
     typo = np.flatnonzero(flags["title_typo"])
     where, how = noise_rng.random(len(typo)), noise_rng.integers(0, 3, len(typo))
-    title[typo] = [_typo(title[i], wh, int(hw)) for i, wh, hw in zip(typo, where, how)]
+    title[typo] = [_typo(title[i], wh, int(hw)) for i, wh, hw in zip(typo, where, how, strict=False)]
     out["title"] = title
 
     n_auth = w.n_authors[rows] - (flags["coauthor_dropped"] & (w.n_authors[rows] >= 2))
     swapped = flags["authors_swapped"]
-    authors = None
-    for j in range(4):
+
+    def author(j: int) -> np.ndarray:
         person = w.authors[rows, j]
-        name = np.where(swapped, w.person_name_swapped[person], w.person_name[person])
-        authors = name if authors is None else np.where(n_auth > j, authors + spec.authors_joiner + name, authors)
+        return np.where(swapped, w.person_name_swapped[person], w.person_name[person])
+
+    authors = author(0)
+    for j in range(1, 4):
+        authors = np.where(n_auth > j, authors + spec.authors_joiner + author(j), authors)
     out["authors"] = authors
 
     unit = w.unit[rows]

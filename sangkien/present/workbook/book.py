@@ -28,7 +28,7 @@ from sangkien.present.report import report_rows, safe_cell
 from sangkien.present.workbook.labels import LABELS
 from sangkien.present.workbook.xlsx import Cell, ColorScale, SheetSpec, XlsxWriter
 from sangkien.reference.orgs import KIND_ORDER
-from sangkien.reference.phases import get_phases
+from sangkien.reference.phases import Phase, get_phases
 
 DISCREPANCY_KEYS = ("kind", "unit_code", "unit_name", "phase", "measure", "expected", "actual", "difference",
                     "cause", "detail")
@@ -97,7 +97,7 @@ def _as_of(conn: Connection) -> dt.datetime | None:
 
 def _local(stamp: dt.datetime) -> dt.datetime:
     """Vietnam wall-clock time without tzinfo: Excel has no time zones (naive means UTC in the store)."""
-    aware = stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.timezone.utc)
+    aware = stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
     return aware.astimezone(VIETNAM).replace(tzinfo=None, microsecond=0)
 
 
@@ -167,12 +167,13 @@ def _quarantine_groups(conn: Connection) -> tuple[list[dict[str, Any]], list[dic
 
 # --- building the sheets -------------------------------------------------------------------------
 
-def _overview(labels: dict[str, Any], phases: list[Any], by_phase: dict[int, list[dict[str, Any]]],
+def _overview(labels: dict[str, Any], phases: Sequence[Phase | _UnnamedPhase],
+              by_phase: dict[int, list[dict[str, Any]]],
               national: list[str], children: list[str], as_of: dt.datetime | None,
               discrepancies: list[dict[str, Any]] | None) -> _SheetPlan:
     plan = _SheetPlan(labels["sheet_overview"])
     lookup = {(r["unit_code"], p): r for p, rows in by_phase.items() for r in rows}
-    written_at = _local(dt.datetime.now(dt.timezone.utc))
+    written_at = _local(dt.datetime.now(dt.UTC))
     plan.parts += [_Line([labels["overview_title"]], style="title"),
                    _Line([labels["as_of"], as_of or labels["never_synced"], labels["written_at"], written_at],
                          style="label")]
@@ -279,7 +280,7 @@ def _prepared(keys: Sequence[str], rows: list[list[Any]]) -> list[list[Cell]]:
     out = []
     for values in rows:
         row: list[Cell] = []
-        for key, raw in zip(keys, values):
+        for key, raw in zip(keys, values, strict=False):
             value = _plain(raw)
             if value is None:
                 row.append(None)
@@ -352,7 +353,7 @@ def _layout(plan: _SheetPlan) -> list[int]:
 def _spec(plan: _SheetPlan) -> SheetSpec:
     """Widths, the frozen header (of the filtered block), its autofilter and the completion colour scales."""
     spec = SheetSpec(plan.title, _widths(plan))
-    for part, start in zip(plan.parts, _layout(plan)):
+    for part, start in zip(plan.parts, _layout(plan), strict=False):
         if not isinstance(part, _Block):
             continue
         first, last = start + 1, start + len(part.rows)
@@ -404,9 +405,10 @@ def write_workbook(conn: Connection, out: Path, *, lang: str = "vi",
         raise UserError(f"unknown language {lang!r}; choose one of {', '.join(sorted(LABELS))}")
     labels = LABELS[lang]
     by_phase = _phase_rows(conn)
-    phases = get_phases(conn)
-    known = {p.phase for p in phases}
-    phases += [_unnamed_phase(p) for p in sorted(set(by_phase) - known)]
+    configured = get_phases(conn)
+    known = {p.phase for p in configured}
+    phases: list[Phase | _UnnamedPhase] = [*configured,
+                                           *(_UnnamedPhase(p, str(p)) for p in sorted(set(by_phase) - known))]
     national, children = _top_units(conn)
     detail, per_source = _quarantine_groups(conn)
     plans = [_overview(labels, phases, by_phase, national, children, _as_of(conn), discrepancies),
@@ -418,9 +420,11 @@ def write_workbook(conn: Connection, out: Path, *, lang: str = "vi",
     return WorkbookSummary(path=out, sheets=[p.title for p in plans], rows={p.title: p.data_rows for p in plans})
 
 
-def _unnamed_phase(number: int) -> Any:
-    """A phase that has counts but is missing from the phases table (kept, not dropped)."""
-    from sangkien.reference.phases import Phase
-
-    return Phase(number, str(number), None, None, None)  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class _UnnamedPhase:
+    """A phase that has counts but is missing from the phases table (kept, not dropped): no dates."""
+    phase: int
+    name: str
+    starts_on: None = None
+    ends_on: None = None
 
