@@ -31,6 +31,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy.engine import Connection, Engine
 
 from sangkien import store
+from sangkien.pipeline.reconcile import discrepancies
 from sangkien.present.report import report_rows
 from sangkien.reference.phases import get_phases
 from sangkien.reference.quotas import BASIS_COLUMN
@@ -57,8 +58,6 @@ RankPhase = Annotated[int | None, Query(description="rank the units by this phas
 
 def _discrepancies(conn: Connection) -> list[dict[str, Any]]:
     """Rows with kind, unit_code, unit_name, phase, measure, expected, actual, difference, cause, detail."""
-    from sangkien.pipeline.reconcile import discrepancies
-
     return discrepancies(conn, kinds=("sources", "pushed"))[:500]
 
 
