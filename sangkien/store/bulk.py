@@ -29,7 +29,7 @@ def _quoted(names: Sequence[str]) -> str:
 def _driver_connection(conn: Connection) -> DBAPIConnection:
     """The driver's connection under ``conn``: never None while ``conn`` is open (``conn.connection``
     revalidates an invalidated one or raises)."""
-    raw = _driver_connection(conn)
+    raw = conn.connection.dbapi_connection
     assert raw is not None, "an open Connection holds a driver connection"
     return raw
 
