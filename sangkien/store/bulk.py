@@ -50,7 +50,8 @@ def bulk_insert(conn: Connection, table: sa.Table, columns: Sequence[str], rows:
                     copy.write_row(row)
         else:
             marks = ", ".join("?" for _ in columns)
-            cursor.executemany(f'INSERT INTO "{table.name}" ({_quoted(columns)}) VALUES ({marks})', rows)  # type: ignore[arg-type]  # sqlite3's executemany takes any iterable (rows stream in); SQLAlchemy's DBAPICursor protocol asks for a Sequence
+            insert = f'INSERT INTO "{table.name}" ({_quoted(columns)}) VALUES ({marks})'
+            cursor.executemany(insert, rows)  # type: ignore[arg-type]  # sqlite3 takes any iterable; DBAPICursor says Sequence
     finally:
         cursor.close()
 
@@ -75,7 +76,8 @@ def bulk_update(conn: Connection, table: sa.Table, set_columns: Sequence[str], k
         else:
             sets = ", ".join(f'"{c}" = ?' for c in set_columns)
             keys = " AND ".join(f'"{c}" = ?' for c in key_columns)
-            cursor.executemany(f'UPDATE "{table.name}" SET {sets} WHERE {keys}', rows)  # type: ignore[arg-type]  # sqlite3's executemany takes any iterable (rows stream in); SQLAlchemy's DBAPICursor protocol asks for a Sequence
+            update = f'UPDATE "{table.name}" SET {sets} WHERE {keys}'
+            cursor.executemany(update, rows)  # type: ignore[arg-type]  # sqlite3 takes any iterable; DBAPICursor says Sequence
     finally:
         cursor.close()
 
