@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from sangkien.pipeline import match
+from sangkien.pipeline import match_models
 from sangkien.pipeline.match import index as matchindex
 from sangkien import store
 from sangkien.store.settings import get_setting
@@ -126,12 +127,16 @@ def _count(conn: Connection, table: sa.Table) -> int:
 
 
 def resolve_initiatives(engine: Engine, run_id: int | None, full: bool = False,
-                        model: match.MatchModel = match.DEFAULT_MODEL) -> ResolveCounts:
+                        model: match.MatchModel | None = None, refit: bool = False) -> ResolveCounts:
     """Bring initiatives up to date with the accepted records (incremental unless ``full``).
 
     A run is full when asked, when a reviewer decided something since the last run, or
     when the match index is missing, coded under another scheme, or disagrees with the
     members (e.g. a store resolved before the index existed).
+
+    ``model`` None: the store's latest learned model (:mod:`sangkien.pipeline.match_models`);
+    a full run learns a new one when there is none, when ``refit``, or when the records
+    changed much since; a given ``model`` is used as it is.
     """
     started = time.perf_counter()
     timer = _Stages()
@@ -141,6 +146,7 @@ def resolve_initiatives(engine: Engine, run_id: int | None, full: bool = False,
         parents = unit_parents(conn)
         priority = list(get_setting(conn, "status_priority") or [])
         pending_decisions = decisions[~decisions["applied"].astype(bool)]
+        stored = match_models.latest_model(conn) if model is None else None
         index = None
         if not full and pending_decisions.empty:
             index = matchindex.load(conn)
@@ -150,9 +156,12 @@ def resolve_initiatives(engine: Engine, run_id: int | None, full: bool = False,
                 index = None
         timer.mark("read index")
     if index is None:
-        counts = _resolve_full(engine, run_id, queued, decisions, parents, priority, model, timer)
+        learn = None if model is not None else (refit or stored is None)  # False: decided on the record count
+        counts = _resolve_full(engine, run_id, queued, decisions, parents, priority,
+                               model or (stored[1] if stored else match.DEFAULT_MODEL), timer, learn)
     else:
-        counts = _resolve_delta(engine, run_id, queued, index, parents, priority, model, timer)
+        counts = _resolve_delta(engine, run_id, queued, index, parents, priority,
+                                model or (stored[1] if stored else match.DEFAULT_MODEL), timer)
     counts.seconds = time.perf_counter() - started
     log.info("resolution (%s): %s", counts.mode, timer)
     return counts
@@ -240,7 +249,10 @@ def _link_rows(recs: pd.DataFrame, i: np.ndarray, j: np.ndarray, levels: pd.Data
 
 
 def _resolve_full(engine: Engine, run_id: int | None, queued: int, decisions: pd.DataFrame, parents: dict,
-                  priority: list[str], model: match.MatchModel, timer: _Stages) -> ResolveCounts:
+                  priority: list[str], model: match.MatchModel, timer: _Stages,
+                  learn: bool | None = None) -> ResolveCounts:
+    """``learn`` True: learn the weights; False: when the records changed much since ``model`` was
+    fitted (:func:`match_models.needs_fit`); None: use ``model`` as given."""
     with engine.connect() as conn:
         recs = _load_records(conn)
         m = store.initiative_members.c
@@ -262,7 +274,13 @@ def _resolve_full(engine: Engine, run_id: int | None, queued: int, decisions: pd
         timer.mark("clear")
         if recs.empty:
             return ResolveCounts(0, 0, 0)
-        res = match.resolve_frame(recs, model, parents, must=must, cannot=cannot)
+        fit = learn is not None and match_models.needs_fit(model if model.fitted else None, len(recs), bool(learn))
+        res = match.resolve_frame(recs, match.DEFAULT_MODEL if fit else model, parents, must=must, cannot=cannot,
+                                  learn=fit)
+        model = res.model
+        if fit:
+            match_models.save_model(conn, model, run_id)
+            log.info("match model fitted: %s", (model.fitted or {}).get("fallback") or "learned weights")
         timer.mark("match")
         ids = _stable_ids(pd.Series(res.labels), recs["raw_id"].map(previous["initiative_id"]).reset_index(drop=True))
         recs["initiative_id"] = ids.to_numpy()

@@ -27,7 +27,9 @@ from sangkien.pipeline.match.model import (
     DATE_COLUMNS,
     DEFAULT_MODEL,
     DEFAULT_PRIOR,
+    DEFAULT_WEIGHTS,
     FEATURES,
+    LEVELS,
     NO_DAY,
     MatchModel,
     Prepared,
@@ -40,6 +42,8 @@ from sangkien.pipeline.match.model import (
 
 __all__ = [
     "FEATURES",
+    "LEVELS",
+    "DEFAULT_WEIGHTS",
     "DEFAULT_PRIOR",
     "MatchModel",
     "DEFAULT_MODEL",
