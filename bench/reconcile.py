@@ -25,13 +25,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.pipeline import Stages  # noqa: E402
-from sandbox import generate as gen  # noqa: E402
-from sangkien.pipeline import reconcile  # noqa: E402
-from sangkien import store
-from sangkien.pipeline import rollup
+from sandbox.generate.constants import REFERENCE_DIR, STATUSES  # noqa: E402
+from sandbox.generate.initiatives import _draw_initiatives  # noqa: E402
+from sandbox.generate.orgs import _Draw, _grassroots_count, _OrgBuilder  # noqa: E402
+from sandbox.generate.quotas import _quotas  # noqa: E402
+from sandbox.generate.sources import _assign_sources  # noqa: E402
+from sangkien import store  # noqa: E402
+from sangkien.pipeline import reconcile, rollup  # noqa: E402
 from sangkien.present.reconcile_render import render_reconciliation  # noqa: E402
 from sangkien.reference.orgs import load_orgs  # noqa: E402
-from sangkien.reference.quotas import load_quotas
+from sangkien.reference.quotas import load_quotas  # noqa: E402
 
 DAY0 = dt.date(1970, 1, 1)
 
@@ -41,21 +44,21 @@ def _dates(days: np.ndarray) -> np.ndarray:
 
 
 def write_store(engine, out: Path, initiatives: int, seed: int) -> tuple[int, int]:  # type: ignore[no-untyped-def]
-    provinces = pd.read_csv(gen.REFERENCE_DIR / "provinces_2022.csv", dtype=str, keep_default_na=False)
-    sectors = pd.read_csv(gen.REFERENCE_DIR / "sector_unions.csv", dtype=str, keep_default_na=False)
-    tree = gen._OrgBuilder(gen._Draw(np.random.default_rng([seed, 1])), provinces, sectors).build(
-        gen._grassroots_count(initiatives))
-    world = gen._draw_initiatives(np.random.default_rng([seed, 2]), tree, initiatives)
-    held = gen._assign_sources(np.random.default_rng([seed, 3]), tree, world)
+    provinces = pd.read_csv(REFERENCE_DIR / "provinces_2022.csv", dtype=str, keep_default_na=False)
+    sectors = pd.read_csv(REFERENCE_DIR / "sector_unions.csv", dtype=str, keep_default_na=False)
+    tree = _OrgBuilder(_Draw(np.random.default_rng([seed, 1])), provinces, sectors).build(
+        _grassroots_count(initiatives))
+    world = _draw_initiatives(np.random.default_rng([seed, 2]), tree, initiatives)
+    held = _assign_sources(np.random.default_rng([seed, 3]), tree, world)
     out.mkdir(parents=True, exist_ok=True)
     tree.orgs.to_csv(out / "orgs.csv", index=False)
-    gen._quotas(np.random.default_rng([seed, 4]), tree, world).to_csv(out / "quotas.csv", index=False)
+    _quotas(np.random.default_rng([seed, 4]), tree, world).to_csv(out / "quotas.csv", index=False)
     load_orgs(engine, out / "orgs.csv")
     load_quotas(engine, out / "quotas.csv")
 
     units = tree.grassroots["code"].to_numpy()[world.unit]
     keep = world.eligible
-    status = np.array(gen.STATUSES, dtype=object)[world.status]
+    status = np.array(STATUSES, dtype=object)[world.status]
     phase = world.phase.astype(np.int64)
     first = pd.Series(world.authors[:, 0]).astype(str).radd("p")
     second = pd.Series(world.authors[:, 1]).astype(str).radd("|p").where(world.n_authors >= 2, "")

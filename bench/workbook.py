@@ -28,7 +28,8 @@ def main() -> int:
     import numpy as np
     import pandas as pd
 
-    from sandbox.generate import REFERENCE_DIR, _Draw, _OrgBuilder
+    from sandbox.generate.constants import REFERENCE_DIR
+    from sandbox.generate.orgs import _Draw, _OrgBuilder
     from sangkien import store
     from sangkien.reference.orgs import load_orgs
     from sangkien.present.workbook.book import write_workbook

@@ -11,6 +11,7 @@ work pool's workers.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -19,6 +20,7 @@ from prefect.runtime import flow_run
 from flows import artifacts
 from flows.push import push_task, upstream_configured
 from sangkien.pipeline import run as sync
+from sangkien.pipeline.resolve import ResolveCounts
 from sangkien.errors import ControlTotalError, UserError
 from sangkien.pipeline.pullmode import BackfillWindow, PullMode
 from sangkien.store import database_url, open_store
@@ -32,9 +34,9 @@ class SourcesFailed(RuntimeError):
     ``summary`` holds the run's control totals (the other sources were synced and counted).
     """
 
-    def __init__(self, message: str, summary: dict[str, object] | None = None):
+    def __init__(self, message: str, summary: sync.RunSummary | None = None):
         super().__init__(message)
-        self.summary = summary or {}
+        self.summary = summary
 
 
 @task(name="pull", cache_policy=NO_CACHE, task_run_name="pull-{name}")
@@ -48,10 +50,11 @@ def validate(db_url: str, result: sync.SourceResult, run_id: int) -> sync.Source
 
 
 @task(name="resolve-and-roll-up", cache_policy=NO_CACHE)
-def resolve_and_roll_up(db_url: str, run_id: int, full: bool = False) -> dict[str, int]:
+def resolve_and_roll_up(db_url: str, run_id: int, full: bool = False) -> ResolveCounts:
     counts, unit_rows = sync.resolve_and_roll_up(open_store(db_url), run_id, full=full)
-    return {"records": counts.records, "initiatives": counts.initiatives, "merged": counts.merged,
-            "unit_rows": unit_rows}
+    get_run_logger().info("resolved %d records into %d initiatives; %d unit rows counted",
+                          counts.records, counts.initiatives, unit_rows)
+    return counts
 
 
 def _pull_everywhere(url: str, names: list[str], run_id: int, mode: PullMode,
@@ -96,7 +99,7 @@ def _pull_everywhere(url: str, names: list[str], run_id: int, mode: PullMode,
 
 @flow(name="sangkien-nightly-sync")
 def nightly_sync(db_url: str | None = None, connectors: list[str] | None = None, full_refresh: bool = False,
-                 window: BackfillWindow | None = None, fan_out: bool = False) -> dict[str, object]:
+                 window: BackfillWindow | None = None, fan_out: bool = False) -> sync.RunSummary:
     """Pull every registered source (or ``connectors``), validate, resolve, roll up, and push the counts to the
     node above when this node has an upstream (a failed source skips the push: the upper node keeps the last
     complete figures).
@@ -111,31 +114,27 @@ def nightly_sync(db_url: str | None = None, connectors: list[str] | None = None,
     mode = PullMode(full_refresh=full_refresh, window=window)
     engine = open_store(url)
     names = sync.source_names(engine, connectors)
-    run_id = sync.start_run(engine, flow_run_id=str(flow_run.get_id() or ""))
-    logger.info("sync run %d (%s) of %d source(s): %s", run_id, mode.describe(), len(names), ", ".join(names))
+    run = sync.Run.start(engine, flow_run_id=str(flow_run.get_id() or ""))
+    logger.info("sync run %d (%s) of %d source(s): %s", run.run_id, mode.describe(), len(names), ", ".join(names))
     progress = artifacts.Progress(names)
-    results: list[sync.SourceResult] = []
     try:
-        if fan_out:
-            results = _pull_everywhere(url, names, run_id, mode, progress)
-        else:
-            for name in names:
-                results.append(validate(url, pull(url, name, run_id, mode), run_id))
-                progress.source_done(name)
-        resolved = resolve_and_roll_up(url, run_id, full=mode.full_refresh)  # a full refresh re-matches all
-    except Exception as exc:
-        sync.finish_run(engine, run_id, results, error=f"{type(exc).__name__}: {exc}")
-        artifacts.publish_run(engine, run_id)
-        raise
-    status = sync.finish_run(engine, run_id, results)
-    artifacts.publish_run(engine, run_id)
-    for r in results:
+        with run:
+            if fan_out:
+                run.results = _pull_everywhere(url, names, run.run_id, mode, progress)
+            else:
+                for name in names:
+                    run.results.append(validate(url, pull(url, name, run.run_id, mode), run.run_id))
+                    progress.source_done(name)
+            resolved = resolve_and_roll_up(url, run.run_id, full=mode.full_refresh)  # a full refresh re-matches all
+    finally:
+        artifacts.publish_run(engine, run.run_id)
+    for r in run.results:
         logger.info("%s: received %d, accepted %d, ineligible %d, quarantined %d", r.source, r.received,
                     r.accepted, r.ineligible, r.quarantined)
-    summary = {"run_id": run_id, "status": status, "sources": [r.as_dict() for r in results], "resolved": resolved}
-    if status != "failed" and upstream_configured(url):  # the last step: counts go to the node above
-        summary["pushed"] = push_task(url, run_id)
-    if status == "failed":
-        failed = "; ".join(f"{r.source} ({r.error_type} error): {r.errors[0]}" for r in results if r.errors)
-        raise SourcesFailed(f"run {run_id}: {failed}", summary)
+    summary = run.summary(resolved)
+    if run.status != "failed" and upstream_configured(url):  # the last step: counts go to the node above
+        summary = replace(summary, pushed=push_task(url, run.run_id))
+    if run.status == "failed":
+        failed = "; ".join(f"{r.source} ({r.error_type} error): {r.errors[0]}" for r in run.results if r.errors)
+        raise SourcesFailed(f"run {run.run_id}: {failed}", summary)
     return summary

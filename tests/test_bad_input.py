@@ -8,6 +8,7 @@ import json
 import sqlalchemy as sa
 
 from sangkien.pipeline import quarantine
+from sangkien.present import quarantine as quarantine_sheet
 from sangkien import store
 from sangkien.reference.orgs import load_orgs
 from sangkien.store.registry import add_connector, read_config_file
@@ -161,7 +162,7 @@ def test_quarantine_show_and_export_carry_the_payload_and_every_failure(engine, 
     with engine.connect() as conn:
         [group_a, group_b] = quarantine.groups(conn)
         entry = quarantine.entry(conn, group_a["first_id"])
-        n = quarantine.export(conn, tmp_path / "held.csv")
+        n = quarantine_sheet.export(conn, tmp_path / "held.csv")
     assert {f["check"] for f in entry["failures"]} == {"date_format", "vocabulary"}
     assert entry["payload"]["Ngày áp dụng"] == "31/02/2022"
     assert n == 2
@@ -178,7 +179,7 @@ def test_exports_do_not_let_a_spreadsheet_run_a_formula_from_the_data(engine, wo
     run_sync(engine)
     with engine.connect() as conn:
         export_links(conn, tmp_path / "links.csv")
-        quarantine.export(conn, tmp_path / "held.csv")
+        quarantine_sheet.export(conn, tmp_path / "held.csv")
     for name in ("links.csv", "held.csv"):
         for line in (tmp_path / name).read_text(encoding="utf-8-sig").splitlines()[1:]:
             for cell in next(__import__("csv").reader([line])):

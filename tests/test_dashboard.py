@@ -417,7 +417,8 @@ def national_tree(tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
 
 def national_tree_store(root: Path) -> sa.Engine:
     """The generator's full tree (~25,000 grassroots units) with counts and targets on every unit."""
-    from sandbox.generate import REFERENCE_DIR, _Draw, _OrgBuilder  # the tree only, no initiatives
+    from sandbox.generate.constants import REFERENCE_DIR
+    from sandbox.generate.orgs import _Draw, _OrgBuilder  # the tree only, no initiatives
 
     provinces = pd.read_csv(REFERENCE_DIR / "provinces_2022.csv", dtype=str, keep_default_na=False)
     sectors = pd.read_csv(REFERENCE_DIR / "sector_unions.csv", dtype=str, keep_default_na=False)

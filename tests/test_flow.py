@@ -29,10 +29,10 @@ def test_nightly_flow_syncs_every_source_and_returns_control_totals(prefect_harn
     from flows.nightly import nightly_sync
 
     summary = nightly_sync(db_url=db_url)
-    assert summary["status"] == "completed"
-    [source] = summary["sources"]
-    assert (source["source"], source["received"], source["accepted"]) == ("hanoi", 2, 2)
-    assert summary["resolved"]["initiatives"] == 2
+    assert summary.status == "completed"
+    [source] = summary.sources
+    assert (source.source, source.received, source.accepted) == ("hanoi", 2, 2)
+    assert summary.resolved.initiatives == 2
     assert counts(engine, "P01")["initiatives"] == 2
 
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from sangkien.pipeline import match, review
 from sangkien import store
-from sandbox.generate import strip_diacritics
+from sandbox.generate.text import strip_diacritics
 from sangkien.store.registry import add_connector, read_config_file
 from sangkien.pipeline.resolve import resolve_initiatives, status_conflicts
 from sangkien.store.settings import set_setting

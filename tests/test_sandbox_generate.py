@@ -11,15 +11,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from sandbox.generate import (
-    NOISE_LEVELS,
-    ORG_COLUMNS,
-    WorldSummary,
-    fold_text,
-    generate_world,
-    strip_diacritics,
-    to_cp1258_form,
-)
+from sandbox.generate import WorldSummary, generate_world
+from sandbox.generate.constants import NOISE_LEVELS, ORG_COLUMNS
+from sandbox.generate.text import fold_text, strip_diacritics, to_cp1258_form
 
 SMALL = 1500
 STATUS_BY_LABEL = {

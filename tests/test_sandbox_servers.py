@@ -17,7 +17,10 @@ import requests
 
 from connectors.tabular import read_table
 from sandbox.generate import generate_world
-from sandbox.servers import FaultSpec, RunningServer, main, serve
+from sandbox.servers import serve
+from sandbox.servers.cli import main
+from sandbox.servers.faults import FaultSpec
+from sandbox.servers.running import RunningServer
 
 TOKEN = "demo-token"
 PORTAL_AUTH = {"Authorization": f"Bearer {TOKEN}"}

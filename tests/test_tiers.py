@@ -215,12 +215,12 @@ def test_the_nightly_flow_pushes_at_its_end(prefect_harness, three_tiers, tmp_pa
         summary = nightly_sync(db_url=str(node.engine.url))
     finally:
         mp.undo()
-    assert summary["pushed"]["status"] == "accepted" and summary["pushed"]["initiatives"] > 0
+    assert summary.pushed["status"] == "accepted" and summary.pushed["initiatives"] > 0
     with hanoi.engine.connect() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(store.submissions)
                            .where(store.submissions.c.node == "P01-D02")) == 1
     with node.engine.connect() as conn:
-        assert conn.scalar(sa.select(store.pushes.c.run_id)) == summary["run_id"]
+        assert conn.scalar(sa.select(store.pushes.c.run_id)) == summary.run_id
 
 
 def _under(world: Path, unit: str, top: str) -> bool:

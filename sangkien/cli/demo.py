@@ -78,9 +78,10 @@ def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> i
               f"hcm (SQL database), and file drops {', '.join(c.stem for c in drops)}")
         print("4. running the nightly sync (Prefect flow) ...")
         summary = nightly_sync(db_url=url)
-    print_run(summary["sources"])  # type: ignore[arg-type]
-    resolved = summary["resolved"]
-    print(f"   {resolved['records']:,} accepted records resolved into {resolved['initiatives']:,} initiatives")  # type: ignore[index]
+    print_run(summary.sources)
+    if summary.resolved is not None:
+        print(f"   {summary.resolved.records:,} accepted records resolved into "
+              f"{summary.resolved.initiatives:,} initiatives")
     with engine.connect() as conn:
         as_of, rows = report_rows(conn)
         import sqlalchemy as sa

@@ -6,9 +6,12 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from sangkien.errors import ControlTotalError, UserError
+
+if TYPE_CHECKING:
+    from sangkien.pipeline.run import SourceResult
 
 
 class _Parser(argparse.ArgumentParser):
@@ -169,13 +172,12 @@ def _quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
-def print_run(results: list[dict[str, object]]) -> None:
+def print_run(results: list[SourceResult]) -> None:
     print(f"{'source':16} {'received':>9} {'new':>8} {'changed':>8} {'accepted':>9} {'ineligible':>10} "
           f"{'quarantined':>11}  errors")
     for r in results:
-        errors = "; ".join(r["errors"]) if r["errors"] else ""  # type: ignore[arg-type]
-        print(f"{r['source']:16} {r['received']:>9,} {r['new']:>8,} {r['changed']:>8,} {r['accepted']:>9,} "
-              f"{r['ineligible']:>10,} {r['quarantined']:>11,}  {errors}")
+        print(f"{r.source:16} {r.received:>9,} {r.land.new:>8,} {r.land.changed:>8,} {r.accepted:>9,} "
+              f"{r.ineligible:>10,} {r.quarantined:>11,}  {'; '.join(r.errors)}")
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -186,9 +188,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if args.in_process:
         from sangkien.pipeline.run import run_sync
 
-        run_id, results, resolved, status = run_sync(_engine(args), args.only or None)
-        summary = {"run_id": run_id, "status": status, "sources": [r.as_dict() for r in results],
-                   "resolved": {"records": resolved.records, "initiatives": resolved.initiatives}}
+        summary = run_sync(_engine(args), args.only or None)
     else:
         _quiet_prefect()
         from flows.nightly import SourcesFailed, nightly_sync
@@ -197,15 +197,16 @@ def cmd_sync(args: argparse.Namespace) -> int:
             summary = nightly_sync(db_url=url, connectors=args.only or None)
         except SourcesFailed as exc:
             if exc.summary:
-                print_run(exc.summary["sources"])  # type: ignore[arg-type]
+                print_run(exc.summary.sources)
             raise UserError(f"sync failed: {exc}; the other sources were synced and counted") from None
-    print(f"sync run {summary['run_id']}: {summary['status']}")
-    print_run(summary["sources"])  # type: ignore[arg-type]
-    resolved = summary["resolved"]
-    print(f"resolved {resolved['records']:,} accepted records into {resolved['initiatives']:,} initiatives")  # type: ignore[index]
-    if summary["status"] != "completed":
-        failed = [s for s in summary["sources"] if s["errors"]]  # type: ignore[union-attr,index]
-        raise UserError("sync failed: " + "; ".join(f"{s['source']} ({s['error_type']} error)" for s in failed))
+    print(f"sync run {summary.run_id}: {summary.status}")
+    print_run(summary.sources)
+    if summary.resolved is not None:
+        print(f"resolved {summary.resolved.records:,} accepted records into "
+              f"{summary.resolved.initiatives:,} initiatives")
+    if summary.status != "completed":
+        failed = [s for s in summary.sources if s.errors]
+        raise UserError("sync failed: " + "; ".join(f"{s.source} ({s.error_type} error)" for s in failed))
     return 0
 
 
@@ -502,7 +503,7 @@ def cmd_quarantine_show(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine_export(args: argparse.Namespace) -> int:
-    from sangkien.pipeline import quarantine
+    from sangkien.present import quarantine
 
     with _engine(args).connect() as conn:
         n = quarantine.export(conn, Path(args.out), args.source, args.reason)
@@ -547,13 +548,13 @@ def cmd_sandbox_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox_serve(args: argparse.Namespace) -> int:
-    from sandbox import servers
+    from sandbox.servers.cli import main as serve_main
 
     argv = [args.kind, "--world", args.world, "--port", str(args.port), "--faults", args.faults or "",
             "--token", args.token, "--style", args.style]
     if args.source:
         argv += ["--source", args.source]
-    return servers.main(argv)
+    return serve_main(argv)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,13 +16,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from sangkien import store
 from sangkien.errors import UserError
+from sangkien.pipeline.run import Run, resolve_and_roll_up
+from sangkien.pipeline.validate import validate_source
 from sangkien.store.registry import build_connector, list_connectors
-from sangkien.present.report import write_query_csv
 
-EXPORT_COLUMNS = ("id", "source", "source_record_id", "origin", "column", "check", "value", "message")
-
-
-def _held(source: str | None, reason: str | None) -> sa.Select:
+def held(source: str | None, reason: str | None) -> sa.Select:
     """Ids of quarantined rows, optionally of one source and failing one check (or column)."""
     q, r = store.quarantine, store.raw_records
     query = sa.select(q.c.raw_id).join(r, r.c.id == q.c.raw_id).where(r.c.outcome == "quarantined")
@@ -39,7 +36,7 @@ def groups(conn: Connection, source: str | None = None, reason: str | None = Non
     q = store.quarantine
     query = (sa.select(q.c.source, q.c.column, q.c.check, sa.func.count(sa.distinct(q.c.raw_id)).label("rows"),
                        sa.func.min(q.c.value).label("example"), sa.func.min(q.c.raw_id).label("first_id"))
-             .where(q.c.raw_id.in_(_held(source, reason)))
+             .where(q.c.raw_id.in_(held(source, reason)))
              .group_by(q.c.source, q.c.column, q.c.check)
              .order_by(q.c.source, sa.desc("rows")))
     if reason:
@@ -61,15 +58,6 @@ def entry(conn: Connection, raw_id: int) -> dict[str, Any]:
             "failures": [dict(f) for f in failures]}
 
 
-def export(conn: Connection, out: Path, source: str | None = None, reason: str | None = None) -> int:
-    """Write one CSV row per failure of every held row (safe to open in Excel); returns the count."""
-    q, r = store.quarantine, store.raw_records
-    query = (sa.select(r.c.id, r.c.source, r.c.source_record_id, r.c.origin, q.c.column, q.c.check, q.c.value,
-                       q.c.message)
-             .join(r, r.c.id == q.c.raw_id).where(q.c.raw_id.in_(_held(source, reason))).order_by(r.c.id, q.c.id))
-    return write_query_csv(conn, query, EXPORT_COLUMNS, Path(out), encoding="utf-8-sig")  # BOM: Excel reads UTF-8
-
-
 @dataclass
 class Released:
     """What a release did: rows re-validated and where they went."""
@@ -86,31 +74,33 @@ def release(engine: Engine, source: str | None = None, reason: str | None = None
 
     Rows of a source whose connector was removed stay held (their mapping is gone).
     """
-    from sangkien.pipeline.run import finish_run, resolve_and_roll_up, start_run
-    from sangkien.pipeline.validate import validate_source
-
     result = Released()
     with engine.connect() as conn:
         connectors = {row["name"]: row for row in list_connectors(conn)}
         sources = [s for (s,) in conn.execute(sa.select(store.quarantine.c.source).where(
-            store.quarantine.c.raw_id.in_(_held(source, reason))).distinct())]
+            store.quarantine.c.raw_id.in_(held(source, reason))).distinct())]
     if source and source not in connectors and source not in sources:
         raise UserError(f"no connector named {source!r}; `sangkien connectors list` shows the registered ones")
     result.skipped_sources = sorted(s for s in sources if s not in connectors)
     sources = [s for s in sources if s in connectors]
     if not sources:
         return result
-    run_id = start_run(engine)
-    r = store.raw_records
-    for name in sources:
-        with engine.begin() as conn:
-            ids = _held(name, reason).subquery()
-            result.released += conn.execute(
-                r.update().where(r.c.id.in_(sa.select(ids.c.raw_id))).values(outcome=None, reason=None)).rowcount
-        counts = validate_source(engine, name, build_connector(connectors[name]), run_id)
-        result.accepted += counts.accepted
-        result.ineligible += counts.ineligible
-        result.quarantined += counts.quarantined
-    resolve_and_roll_up(engine, run_id)
-    finish_run(engine, run_id, [], note=f"quarantine release: {result.released} row(s) re-validated")
+    with Run.start(engine) as run:
+        for name in sources:
+            result.released += _unhold(engine, name, reason)
+            counts = validate_source(engine, name, build_connector(connectors[name]), run.run_id)
+            result.accepted += counts.accepted
+            result.ineligible += counts.ineligible
+            result.quarantined += counts.quarantined
+        resolve_and_roll_up(engine, run.run_id)
+        run.note = f"quarantine release: {result.released} row(s) re-validated"
     return result
+
+
+def _unhold(engine: Engine, source: str, reason: str | None) -> int:
+    """Clear the outcome of ``source``'s held rows (failing ``reason``), so validation decides them again."""
+    r = store.raw_records
+    with engine.begin() as conn:
+        ids = held(source, reason).subquery()
+        return int(conn.execute(
+            r.update().where(r.c.id.in_(sa.select(ids.c.raw_id))).values(outcome=None, reason=None)).rowcount)

@@ -27,12 +27,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sangkien import store
+from sangkien.errors import UserError
 from sangkien.pipeline import rollup
 from sangkien.reference import tree
-from sangkien.errors import UserError
+from sangkien.reference.orgs import KIND_ORDER
 from sangkien.reference.phases import Phase, get_phases
+from sangkien.reference.quotas import BASIS_COLUMN
 
-BASIS_COLUMN = {"valid": "valid", "submissions": "records", "registrants": "registrants"}
 TREND_DAYS = 28  # the projection's pace is fitted over the nightly points of the last four weeks
 SCOPE_SHARE = 0.10  # a source covers a top-tier unit when it holds at least this share of its initiatives
 DETAIL_ITEMS = 10  # initiatives named in one discrepancy row's detail
@@ -483,7 +484,6 @@ def discrepancy_rows(conn: Connection, scope: Scope, kinds: tuple[str, ...] | No
 
 def _ordered(frame: pd.DataFrame, scope: Scope, extra: list[str] | None = None) -> pd.DataFrame:
     """Rows ordered national first, then by kind of unit, code and phase."""
-    from sangkien.present.report import KIND_ORDER
 
     kind = frame["unit_code"].map(pd.Series(scope.units["kind"].to_numpy(), index=scope.units["code"].to_numpy()))
     frame = frame.assign(_order=kind.map(KIND_ORDER).fillna(9))

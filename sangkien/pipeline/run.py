@@ -11,6 +11,8 @@ import re
 import socket
 import time
 from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -21,10 +23,10 @@ from sangkien import store
 from sangkien.errors import ControlTotalError, UserError
 from sangkien.pipeline.land import LandCounts, existing_records, land_batch
 from sangkien.pipeline.pullmode import PullMode
-from sangkien.store.registry import build_connector, get_connector_row, list_connectors
 from sangkien.pipeline.resolve import ResolveCounts, resolve_initiatives
 from sangkien.pipeline.rollup import roll_up
 from sangkien.pipeline.validate import ValidationCounts, validate_source
+from sangkien.store.registry import build_connector, get_connector_row, list_connectors
 
 
 @dataclass
@@ -227,18 +229,62 @@ def finish_run(engine: Engine, run_id: int, results: list[SourceResult], error: 
     return status
 
 
-def run_sync(engine: Engine, only: list[str] | None = None,
-             mode: PullMode = PullMode()) -> tuple[int, list[SourceResult], ResolveCounts, str]:
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did: its id, each source's control totals, the resolution, its final status, and
+    the push upward when one was made. Unpacks as ``run_id, sources, resolved, status``."""
+
+    run_id: int
+    sources: list[SourceResult]
+    resolved: ResolveCounts | None
+    status: str
+    pushed: dict[str, object] | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.run_id, self.sources, self.resolved, self.status))
+
+
+@dataclass
+class Run:
+    """One run in ``sync_runs``, from start to finish: the one place a run is opened and closed.
+
+    ``with Run.start(engine) as run:`` opens it; leaving the block closes it ``completed`` (or
+    ``failed`` when a source failed); an exception closes it ``failed`` with the error and goes on
+    up, so no run is ever left ``running`` by a failure of ours. The CLI, the flows and the
+    quarantine release all go through it.
+    """
+
+    engine: Engine
+    run_id: int
+    results: list[SourceResult] = field(default_factory=list)
+    note: str | None = None  # what a run that is not a sync did (e.g. a quarantine release)
+    status: str = "running"
+
+    @classmethod
+    def start(cls, engine: Engine, flow_run_id: str | None = None) -> Run:
+        return cls(engine, start_run(engine, flow_run_id))
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _tb: object) -> None:
+        if exc is not None:
+            self.status = finish_run(self.engine, self.run_id, self.results, error=f"{type(exc).__name__}: {exc}")
+        else:
+            self.status = finish_run(self.engine, self.run_id, self.results, note=self.note)
+
+    def summary(self, resolved: ResolveCounts | None) -> RunSummary:
+        return RunSummary(self.run_id, self.results, resolved, self.status)
+
+
+def run_sync(engine: Engine, only: list[str] | None = None, mode: PullMode = PullMode()) -> RunSummary:
     """The whole sync in this process, stage by stage (the flow does the same under Prefect)."""
     names = source_names(engine, only)
-    run_id = start_run(engine)
-    try:
-        results = [validate_pulled(engine, pull_source(engine, name, run_id, mode), run_id) for name in names]
-        resolved, _ = resolve_and_roll_up(engine, run_id, full=mode.full_refresh)
-    except Exception as exc:
-        finish_run(engine, run_id, [], error=f"{type(exc).__name__}: {exc}")
-        raise
-    return run_id, results, resolved, finish_run(engine, run_id, results)
+    with Run.start(engine) as run:
+        run.results = [validate_pulled(engine, pull_source(engine, name, run.run_id, mode), run.run_id)
+                       for name in names]
+        resolved, _ = resolve_and_roll_up(engine, run.run_id, full=mode.full_refresh)
+    return run.summary(resolved)
 
 
 def run_results(engine: Engine, run_id: int) -> list[SourceResult]:
@@ -255,11 +301,7 @@ def run_results(engine: Engine, run_id: int) -> list[SourceResult]:
 
 def run_resolution(engine: Engine, full: bool = False) -> tuple[int, ResolveCounts]:
     """Matching and the roll-up alone, on what is stored (no pull), recorded as a run."""
-    run_id = start_run(engine)
-    try:
-        counts, _ = resolve_and_roll_up(engine, run_id, full=full)
-    except Exception as exc:
-        finish_run(engine, run_id, [], error=f"{type(exc).__name__}: {exc}")
-        raise
-    finish_run(engine, run_id, [], note=f"resolution only ({counts.mode})")
-    return run_id, counts
+    with Run.start(engine) as run:
+        counts, _ = resolve_and_roll_up(engine, run.run_id, full=full)
+        run.note = f"resolution only ({counts.mode})"
+    return run.run_id, counts

@@ -13,12 +13,11 @@ from sqlalchemy.engine import Connection
 
 from sangkien import store
 from sangkien.errors import UserError
+from sangkien.reference.orgs import KIND_ORDER
+from sangkien.reference.quotas import BASIS_COLUMN
 
 REPORT_COLUMNS = ("unit_code", "unit_name", "phase", "records", "initiatives", "valid", "pending", "rejected",
                   "registrants", "target", "completion")
-KIND_ORDER = {"national": 0, "province": 1, "national_sector": 2, "corporation": 3, "district": 4,
-              "local_sector": 5, "zone": 6, "grassroots": 7}
-BASIS_COLUMN = {"valid": "valid", "submissions": "records", "registrants": "registrants"}
 LINK_COLUMNS = ("source", "source_record_id", "initiative_id", "outcome", "reason")
 
 

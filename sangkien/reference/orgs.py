@@ -17,6 +17,8 @@ from sangkien.text.fold import fold
 
 ORG_KINDS = ("national", "province", "national_sector", "corporation", "district",
              "local_sector", "zone", "grassroots")
+#: Where a kind of unit comes in lists and reports: the order of ORG_KINDS, top-level units first.
+KIND_ORDER = {kind: rank for rank, kind in enumerate(ORG_KINDS)}
 ORG_COLUMNS = ("code", "name", "kind", "parent_code", "sector_parent_code", "valid_from", "valid_to", "aliases",
                "successor_code")
 @dataclass

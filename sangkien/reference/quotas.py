@@ -12,6 +12,8 @@ from sangkien.errors import RejectedFile, UserError
 from sangkien.reference.csvfile import _read_csv
 from sangkien.reference.phases import get_phases
 
+#: The count column each counting basis is measured on (share_of_members has none: it needs member counts).
+BASIS_COLUMN = {"valid": "valid", "submissions": "records", "registrants": "registrants"}
 QUOTA_BASES = ("valid", "submissions", "registrants", "share_of_members")
 QUOTA_COLUMNS = ("unit_code", "phase", "target", "basis")
 def load_quotas(engine: Engine, path: Path) -> int:

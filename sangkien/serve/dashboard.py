@@ -31,8 +31,9 @@ from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy.engine import Connection, Engine
 
 from sangkien import store
+from sangkien.present.report import report_rows
 from sangkien.reference.phases import get_phases
-from sangkien.present.report import BASIS_COLUMN, report_rows
+from sangkien.reference.quotas import BASIS_COLUMN
 
 STATIC_DIR = Path(__file__).parent / "static"
 ASSETS = {"dashboard.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript; charset=utf-8"}

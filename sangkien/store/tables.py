@@ -7,13 +7,16 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from schemas.records import (
+    SCHEMA_VERSION,  # of the canonical record contract, stored on every record row
+)
+
 if TYPE_CHECKING:
     pass
 
 
 
 DEFAULT_URL = "sqlite:///sangkien.db"
-SCHEMA_VERSION = 1  # of the canonical record contract, stored on every record row
 
 metadata = sa.MetaData()
 

@@ -41,6 +41,8 @@ from sangkien.pipeline.match.model import (
 )
 
 __all__ = [
+    "DEFAULT_WEIGHTS",
+    "LEVELS",
     "FEATURES",
     "LEVELS",
     "DEFAULT_WEIGHTS",

@@ -24,10 +24,11 @@ from sqlalchemy.engine import Connection
 
 from sangkien import store
 from sangkien.errors import UserError
-from sangkien.reference.phases import get_phases
-from sangkien.present.report import KIND_ORDER, report_rows, safe_cell
+from sangkien.present.report import report_rows, safe_cell
 from sangkien.present.workbook.labels import LABELS
 from sangkien.present.workbook.xlsx import Cell, ColorScale, SheetSpec, XlsxWriter
+from sangkien.reference.orgs import KIND_ORDER
+from sangkien.reference.phases import get_phases
 
 DISCREPANCY_KEYS = ("kind", "unit_code", "unit_name", "phase", "measure", "expected", "actual", "difference",
                     "cause", "detail")

@@ -1,0 +1,57 @@
+"""Command line: ``python -m sandbox.servers portal|rest --world DIR`` serves in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from sandbox.servers.rest import AUTH_MODES, STYLES
+from sandbox.servers.running import KINDS, serve
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sandbox.servers",
+                                     description="Serve a simulated world over HTTP on 127.0.0.1 until Ctrl-C.")
+    parser.add_argument("kind", choices=KINDS, help="portal: the national portal; rest: a provincial system")
+    parser.add_argument("--world", type=Path, required=True, help="a folder written by `sangkien sandbox generate`")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default 0: any free port)")
+    parser.add_argument("--faults", default="", help='e.g. "5xx=0.05,429=0.05,slow=0.02,truncated=0.03,'
+                                                     'drop=0.02,shift=0.02,update=0.01,retry_after=1,slow_delay=3"')
+    parser.add_argument("--token", default="demo-token", help="the bearer token / API key clients must send")
+    parser.add_argument("--style", choices=STYLES, default="page", help="rest: pagination style (default page)")
+    parser.add_argument("--source", default=None, help="world source to serve (default: portal / hanoi)")
+    parser.add_argument("--auth", choices=AUTH_MODES, default="header", help="rest: how the key is sent")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one simulator in the foreground until Ctrl-C or SIGTERM, printing its URL first.
+
+    Returns 0 on a clean stop, 2 (one line on stderr) for a bad argument, world or port.
+    """
+    args = _parser().parse_args(argv)
+    try:
+        running = serve(args.kind, args.world, args.port, args.faults, args.token, args.style, args.source,
+                        auth=args.auth, verbose=args.verbose)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    system = running.system
+    print(f"{args.kind} simulator at {running.url} (GET {system.data_path}): {len(system)} records, "
+          f"faults: {system.faults}; Ctrl-C to stop", flush=True)
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()
+    return 0
