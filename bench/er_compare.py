@@ -173,13 +173,19 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="reuse the data folder's files when present")
     parser.add_argument("--splink-threshold", type=float, help="override er_splink.py's default threshold")
     parser.add_argument("--sweep", default="", help="extra Splink thresholds to score, e.g. 0.5,0.9,0.999")
+    parser.add_argument("--noise", default="hard", help="the world's noise: hard (default), real, real:KIND")
+    parser.add_argument("--leave-one-out", action="store_true",
+                        help="also: per kind of real noise, F1 on a world with only that kind (--loo-records each)")
+    parser.add_argument("--loo-records", type=int, default=20_000)
     args = parser.parse_args()
-    out = args.out or BENCH / "out" / f"er-{args.records}"
+    from er_data import default_dir
+
+    out = args.out or default_dir(args.records, args.noise)
     python = str(PROJECT_PYTHON if PROJECT_PYTHON.exists() else sys.executable)
 
-    print(f"er_compare: ~{args.records:,} records, noise hard, seed {args.seed} -> {out}", flush=True)
+    print(f"er_compare: ~{args.records:,} records, noise {args.noise}, seed {args.seed} -> {out}", flush=True)
     data_cmd = [python, str(BENCH / "er_data.py"), "--records", str(args.records), "--out", str(out),
-                "--seed", str(args.seed)] + (["--reuse"] if args.reuse else [])
+                "--seed", str(args.seed), "--noise", args.noise] + (["--reuse"] if args.reuse else [])
     subprocess.run(data_cmd, check=True, cwd=ROOT)
 
     records = pd.read_csv(out / "records.csv", dtype=str, keep_default_na=False)
