@@ -105,15 +105,17 @@ def clean_titles(folded: np.ndarray | list[str], abbreviations: dict[str, str] |
     return cleaned[codes]
 
 
+_NUMBER_RE = re.compile(r"\b(?:\d+|%s)\b" % "|".join(_ROMAN))
+
+
 def number_signature(cleaned: np.ndarray) -> np.ndarray:
     """Per title, its number words in order ("2", roman numerals read as numbers) joined by " "
     ("" when it holds none): a second initiative's "giai doan 2" or "(lan II)" shows here."""
-    codes, uniques = pd.factorize(pd.Series(cleaned, dtype=object).fillna(""))
     out = []
-    for t in uniques.tolist():
-        nums = [str(int(w)) if w.isdigit() else _ROMAN[w] for w in t.split() if w.isdigit() or w in _ROMAN]
-        out.append(" ".join(nums))
-    return np.array(out + [""], dtype=object)[codes]
+    for t in np.asarray(cleaned, dtype=object).tolist():
+        found = _NUMBER_RE.findall(t) if t else []
+        out.append(" ".join(str(int(w)) if w.isdigit() else _ROMAN[w] for w in found) if found else "")
+    return np.array(out, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -158,29 +160,36 @@ def _tokens(titles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def weighted_similarity(a: np.ndarray, b: np.ndarray, weights: TitleWeights) -> np.ndarray:
-    """Weighted Jaccard of the token sets of titles ``a[k]`` and ``b[k]`` (0..1; 1 for two empty).
-
-    Each distinct title is tokenised once; shared tokens are found by one sorted search.
-    """
+    """Weighted Jaccard of the token sets of titles ``a[k]`` and ``b[k]`` (0..1; 1 for two empty)."""
     a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
     codes, uniques = pd.factorize(np.concatenate([a, b]))
-    ca, cb = codes[: len(a)], codes[len(a):]
-    rows, tokens = _tokens(np.asarray(uniques, dtype=object))
+    return weighted_similarity_of(np.asarray(uniques, dtype=object), codes[: len(a)], codes[len(a):], weights)
+
+
+def weighted_similarity_of(titles: np.ndarray, ca: np.ndarray, cb: np.ndarray, weights: TitleWeights) -> np.ndarray:
+    """Weighted Jaccard of the token sets of ``titles[ca[k]]`` and ``titles[cb[k]]``.
+
+    Each title is tokenised once whatever the number of pairs; shared tokens are found by
+    one sorted search.
+    """
+    rows, tokens = _tokens(titles)
     tok_id, vocab = pd.factorize(tokens)
-    key = np.unique(rows.astype(np.int64) * len(vocab) + tok_id)  # each title's token set
-    rows, tok_id = key // max(len(vocab), 1), key % max(len(vocab), 1)
-    w = weights.weigh(np.asarray(vocab, dtype=object))[tok_id]
-    n_titles = len(uniques)
+    width = max(len(vocab), 1)
+    key = np.sort(rows.astype(np.int64) * width + tok_id)  # each title's token set (np.unique is slow)
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
+    rows, tok_id = key // width, key % width
+    w = weights.weigh(np.asarray(vocab, dtype=object))[tok_id] if len(vocab) else np.empty(0)
+    n_titles = len(titles)
     total = np.bincount(rows, weights=w, minlength=n_titles)
     start = np.searchsorted(rows, np.arange(n_titles + 1))
     # every token of a's title, looked up among b's title's tokens
-    length = (start[ca + 1] - start[ca])
-    pair = np.repeat(np.arange(len(a)), length)
+    length = start[ca + 1] - start[ca]
+    pair = np.repeat(np.arange(len(ca)), length)
     offset = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
     at = start[ca][pair] + offset
-    wanted = cb[pair].astype(np.int64) * max(len(vocab), 1) + tok_id[at]
+    wanted = cb[pair].astype(np.int64) * width + tok_id[at]
     found = np.searchsorted(key, wanted)
-    hit = (found < len(key)) & (key[np.minimum(found, len(key) - 1)] == wanted)
-    inter = np.bincount(pair[hit], weights=w[at[hit]], minlength=len(a))
+    hit = (found < len(key)) & (key[np.minimum(found, max(len(key) - 1, 0))] == wanted) if len(key) else found < 0
+    inter = np.bincount(pair[hit], weights=w[at[hit]], minlength=len(ca))
     union = total[ca] + total[cb] - inter
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 1.0)

@@ -36,6 +36,16 @@ def _dates_level(prep: Prepared, i: np.ndarray, j: np.ndarray) -> np.ndarray:
                      [0, 1, 2, 3], 4)
 
 
+def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for ints, by one sort (numpy 2.4's is far slower)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    fresh = np.r_[True, ordered[1:] != ordered[:-1]] if len(ordered) else np.empty(0, dtype=bool)
+    inverse = np.empty(len(values), dtype=np.int64)
+    inverse[order] = np.cumsum(fresh) - 1
+    return ordered[fresh], inverse
+
+
 def author_levels(prep: Prepared, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """The authors level of each pair: same (every full name), same but middle names (the
     same family + given names), subset, overlap, different, missing (a side without authors)."""
@@ -55,17 +65,22 @@ def author_levels(prep: Prepared, i: np.ndarray, j: np.ndarray) -> np.ndarray:
                      [5, 0, 1, 2, 3], 4)
 
 
-def title_levels(ti: np.ndarray, tj: np.ndarray, exact: np.ndarray, model: MatchModel) -> np.ndarray:
-    """The title level of pairs of cleaned titles: exact; numbers differ ("giai doan 2",
-    "lan II" on one side only, the rest alike); near (ratio >= 95 or rarity-weighted token
-    overlap >= 0.9); similar (88 / 0.75); related (overlap >= 0.5); different."""
+def title_levels(titles: np.ndarray, a: np.ndarray, b: np.ndarray, exact: np.ndarray, model: MatchModel) -> np.ndarray:
+    """The title level of the pairs (``titles[a[k]]``, ``titles[b[k]]``) of cleaned titles: exact;
+    numbers differ ("giai doan 2", "lan II" on one side only, the rest alike); near (ratio >= 95
+    or rarity-weighted token overlap >= 0.9); similar (88 / 0.75); related (overlap >= 0.5);
+    different. Each title is read once, whatever the number of its pairs."""
     from rapidfuzz import fuzz, process
 
-    from sangkien.text.titles import TitleWeights, number_signature, weighted_similarity
+    from sangkien.text.titles import TitleWeights, number_signature, weighted_similarity_of
 
-    ratio = process.cpdist(ti, tj, scorer=fuzz.ratio, workers=-1)
-    sim = weighted_similarity(ti, tj, model.title_weights or TitleWeights({}, 0))
-    numbers = number_signature(ti) != number_signature(tj)
+    ratio = process.cpdist(titles[a], titles[b], scorer=fuzz.ratio, workers=-1)
+    sim = np.zeros(len(a))
+    some = np.flatnonzero(~exact & (ratio < 95) & (ratio >= 40))  # others are settled by exact and ratio
+    if len(some):
+        sim[some] = weighted_similarity_of(titles, a[some], b[some], model.title_weights or TitleWeights({}, 0))
+    signature = number_signature(titles)
+    numbers = signature[a] != signature[b]
     alike = (ratio >= 75) | (sim >= 0.5)
     return np.select([exact, numbers & alike, (ratio >= 95) | (sim >= 0.9), (ratio >= 88) | (sim >= 0.75), sim >= 0.5],
                      [0, 1, 2, 3, 4], 5)
@@ -109,13 +124,10 @@ def compare(prep: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel = DE
     title = np.full(len(i), LEVELS["title"].index("different"), dtype=np.int64)
     ci, cj = i[reach], j[reach]
     if len(ci):
-        if titles is None:
-            ti, tj = prep.title[ci], prep.title[cj]
-        else:
-            rows, inverse = np.unique(np.r_[ci, cj], return_inverse=True)
-            got = titles(rows)
-            ti, tj = got[inverse[:len(ci)]], got[inverse[len(ci):]]
-        title[reach] = title_levels(ti, tj, prep.title_code[ci] == prep.title_code[cj], model)
+        rows, inverse = _unique_inverse(np.r_[ci, cj])
+        got = prep.title[rows] if titles is None else titles(rows)
+        title[reach] = title_levels(np.asarray(got, dtype=object), inverse[:len(ci)], inverse[len(ci):],
+                                    prep.title_code[ci] == prep.title_code[cj], model)
     out = {"title": title, **out}
     return pd.DataFrame({k: out[k].astype(np.int8) for k in FEATURES})
 

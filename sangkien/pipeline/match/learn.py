@@ -60,7 +60,7 @@ def fit_model(prep: Prepared, i: np.ndarray, j: np.ndarray, base: MatchModel = D
     model = replace(base, title_weights=TitleWeights.fit(prep.title), weights=dict(base.weights), prior=base.prior)
     pick = _sample(len(i), em_pairs, rng)
     blocked = compare(prep, i[pick], j[pick], model, every_title=True)
-    ri, rj = random_pairs(prep.n, n_random, rng)
+    ri, rj = random_pairs(prep.n, min(n_random, 10 * prep.n), rng)
     rand = compare(prep, ri, rj, model, every_title=True)
     fit = fit_weights(blocked[list(FEATURES)].to_numpy(), rand[list(FEATURES)].to_numpy(), FEATURES,
                       [len(LEVELS[f]) for f in FEATURES], base.weights, base.prior)
