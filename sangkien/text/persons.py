@@ -68,11 +68,14 @@ HONORIFICS: dict[str, str] = {"ong": "ông", "ba": "bà", "anh": "anh", "chi": "
 _MIDDLE_WORDS = frozenset({"thi", "van", "huu", "duc", "dinh", "ngoc", "xuan", "cong", "quoc"})
 
 _SPLIT_RE = re.compile(r"[\W_]+")
+_ASIDE_RE = re.compile(r"\([^)]*\)|\[[^]]*\]")  # "(chủ nhiệm)", "[đồng tác giả]": roles, not names
+#: Trailing words that say "and others", folded: dropped from the end of a name.
+_AND_OTHERS = (("va", "cong", "su"), ("va", "cs"), ("vcs",), ("cs",), ("va", "nnk"), ("nnk",))
 
 
 def _raw_tokens(name: str) -> list[str]:
     """The name's words, lower-cased, with diacritics (NFC), split at every non-letter."""
-    return [t for t in _SPLIT_RE.split(unicodedata.normalize("NFC", name).casefold()) if t]
+    return [t for t in _SPLIT_RE.split(_ASIDE_RE.sub(" ", unicodedata.normalize("NFC", name).casefold())) if t]
 
 
 def _strip_titles(raw: list[str], words: list[str]) -> list[str]:
@@ -94,6 +97,10 @@ def _strip_titles(raw: list[str], words: list[str]) -> list[str]:
                 start = start + 1
                 continue
         break
+    for tail in _AND_OTHERS:
+        if end - start > len(tail) + 1 and tuple(words[end - len(tail):end]) == tail:
+            end -= len(tail)
+            break
     while end - start > 2 and (words[end - 1] in TITLE_ABBREVIATIONS or words[end - 1] in _GRADES - {"chuyen", "khoa"}):
         end -= 1
     return words[start:end]

@@ -21,6 +21,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -166,8 +167,11 @@ def weighted_similarity(a: np.ndarray, b: np.ndarray, weights: TitleWeights) -> 
     return weighted_similarity_of(np.asarray(uniques, dtype=object), codes[: len(a)], codes[len(a):], weights)
 
 
-def weighted_similarity_of(titles: np.ndarray, ca: np.ndarray, cb: np.ndarray, weights: TitleWeights) -> np.ndarray:
-    """Weighted Jaccard of the token sets of ``titles[ca[k]]`` and ``titles[cb[k]]``.
+def weighted_similarity_of(titles: np.ndarray, ca: np.ndarray, cb: np.ndarray, weights: TitleWeights,
+                           containment: bool = False) -> Any:
+    """Weighted Jaccard of the token sets of ``titles[ca[k]]`` and ``titles[cb[k]]``; with
+    ``containment``, also the shared weight over the lighter title's (a title cut short
+    is contained in the whole one): a tuple of the two arrays.
 
     Each title is tokenised once whatever the number of pairs; shared tokens are found by
     one sorted search.
@@ -192,4 +196,10 @@ def weighted_similarity_of(titles: np.ndarray, ca: np.ndarray, cb: np.ndarray, w
     hit = (found < len(key)) & (key[np.minimum(found, max(len(key) - 1, 0))] == wanted) if len(key) else found < 0
     inter = np.bincount(pair[hit], weights=w[at[hit]], minlength=len(ca))
     union = total[ca] + total[cb] - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 1.0)
+    jaccard = np.where(union > 0, inter / np.where(union > 0, union, 1), 1.0)
+    if not containment:
+        return jaccard
+    lighter = np.minimum(total[ca], total[cb])
+    shorter = np.minimum(start[ca + 1] - start[ca], start[cb + 1] - start[cb])
+    inside = np.where((lighter > 0) & (shorter >= 5), inter / np.where(lighter > 0, lighter, 1), 0.0)
+    return jaccard, inside

@@ -68,21 +68,23 @@ def author_levels(prep: Prepared, i: np.ndarray, j: np.ndarray) -> np.ndarray:
 def title_levels(titles: np.ndarray, a: np.ndarray, b: np.ndarray, exact: np.ndarray, model: MatchModel) -> np.ndarray:
     """The title level of the pairs (``titles[a[k]]``, ``titles[b[k]]``) of cleaned titles: exact;
     numbers differ ("giai doan 2", "lan II" on one side only, the rest alike); near (ratio >= 95
-    or rarity-weighted token overlap >= 0.9); similar (88 / 0.75); related (overlap >= 0.5);
-    different. Each title is read once, whatever the number of its pairs."""
+    or rarity-weighted token overlap >= 0.9); similar (88 / 0.75, or one title's tokens all but
+    contained in the other's: a title cut short); related (overlap >= 0.5); different. Each title is read once, whatever the number of its pairs."""
     from rapidfuzz import fuzz, process
 
     from sangkien.text.titles import TitleWeights, number_signature, weighted_similarity_of
 
     ratio = process.cpdist(titles[a], titles[b], scorer=fuzz.ratio, workers=-1)
-    sim = np.zeros(len(a))
+    sim, contained = np.zeros(len(a)), np.zeros(len(a))
     some = np.flatnonzero(~exact & (ratio < 95) & (ratio >= 40))  # others are settled by exact and ratio
     if len(some):
-        sim[some] = weighted_similarity_of(titles, a[some], b[some], model.title_weights or TitleWeights({}, 0))
+        sim[some], contained[some] = weighted_similarity_of(titles, a[some], b[some],
+                                                            model.title_weights or TitleWeights({}, 0), True)
     signature = number_signature(titles)
     numbers = signature[a] != signature[b]
     alike = (ratio >= 75) | (sim >= 0.5)
-    return np.select([exact, numbers & alike, (ratio >= 95) | (sim >= 0.9), (ratio >= 88) | (sim >= 0.75), sim >= 0.5],
+    similar = (ratio >= 88) | (sim >= 0.75) | (contained >= 0.95)
+    return np.select([exact, numbers & alike, (ratio >= 95) | (sim >= 0.9), similar, sim >= 0.5],
                      [0, 1, 2, 3, 4], 5)
 
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 MIN_PROBABILITY = 1e-6
-MAX_WEIGHT = 24.0          # |log2(m/u)| at most this: no single level decides alone
+MAX_WEIGHT = 16.0          # |log2(m/u)| at most this: no single level decides alone
+MIN_SUPPORT = 1.0          # a level fewer pairs than this reached (in both classes) keeps its prior weight
 MIN_PAIRS = 2_000          # fewer blocked pairs than this: keep the prior weights
 MIN_MATCHES = 50.0         # fewer expected matches than this: keep the prior weights
 
@@ -39,10 +40,19 @@ class FitResult:
     converged: bool = False
     fallback: str | None = None  # why the prior weights were kept, when they were
     notes: list[str] = field(default_factory=list)
+    support: dict[str, np.ndarray] = field(default_factory=dict)  # pairs (of either class) at each level
+    prior_weights: dict[str, np.ndarray] = field(default_factory=dict)
 
     def weights(self) -> dict[str, np.ndarray]:
-        """log2(m/u) per level, clamped to +-:data:`MAX_WEIGHT`."""
-        return {f: np.clip(np.log2(self.m[f] / self.u[f]), -MAX_WEIGHT, MAX_WEIGHT) for f in self.m}
+        """log2(m/u) per level, clamped to +-:data:`MAX_WEIGHT`; a level that fewer than
+        :data:`MIN_SUPPORT` pairs reached keeps its prior weight (the data says nothing of it)."""
+        out = {}
+        for f in self.m:
+            w = np.clip(np.log2(self.m[f] / self.u[f]), -MAX_WEIGHT, MAX_WEIGHT)
+            if f in self.support and f in self.prior_weights:
+                w = np.where(self.support[f] < MIN_SUPPORT, self.prior_weights[f], w)
+            out[f] = w
+        return out
 
     def prior(self) -> float:
         """log2-odds of a blocked pair being a match."""
@@ -141,6 +151,9 @@ def fit_weights(blocked: np.ndarray, random: np.ndarray, features: tuple[str, ..
         return result
     m, u, lam, its, ok = expectation_maximisation(blocked, n_levels, m0, u_random, lam0)
     result.m, result.u = dict(zip(features, m)), dict(zip(features, u))
+    result.support = {f: np.bincount(blocked[:, k].astype(np.int64), minlength=n_levels[k])[:n_levels[k]].astype(float)
+                      for k, f in enumerate(features)}
+    result.prior_weights = {f: np.asarray(prior_weights[f], dtype=float) for f in features}
     result.lam, result.iterations, result.converged = lam, its, ok
     if lam * len(blocked) < MIN_MATCHES:
         result.fallback = f"{lam * len(blocked):.0f} expected matches (fewer than {MIN_MATCHES:.0f})"
