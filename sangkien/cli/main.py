@@ -213,7 +213,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 def cmd_resolve(args: argparse.Namespace) -> int:
     from sangkien.pipeline.run import run_resolution
 
-    run_id, counts = run_resolution(_engine(args), full=args.full)
+    run_id, counts = run_resolution(_engine(args), full=args.full, refit=args.refit)
     print(f"run {run_id}: {counts.mode} resolution compared {counts.compared:,} record(s) in {counts.pairs:,} "
           f"candidate pair(s): {counts.records:,} accepted records are {counts.initiatives:,} initiatives; "
           f"{counts.review_open:,} pair(s) wait for review ({counts.seconds:.1f} s)")
@@ -563,6 +563,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.dir), args.initiatives, args.seed, args.db)
 
 
+def add_match_commands(match_group: argparse._SubParsersAction) -> None:
+    from sangkien.cli.match import add_commands
+
+    add_commands(match_group, _engine)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sangkien", description="Sync, deduplicate, roll up and reconcile initiative records "
                      "between the tiers of the Vietnamese trade-union system.")
@@ -618,7 +624,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("resolve", help="re-run matching and the roll-up on what is stored (no pull)")
     p.add_argument("--full", action="store_true", help="re-match every record, not only what changed")
+    p.add_argument("--refit", action="store_true", help="learn the match weights again from the records (implies --full)")
     p.set_defaults(func=cmd_resolve)
+    add_match_commands(group("match", "the match model: the weights learned from this store's records"))
 
     p = sub.add_parser("explain", help="an initiative's records, their sources, and why they were joined")
     p.add_argument("initiative_id", type=int)
@@ -710,7 +718,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--initiatives", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--noise", choices=("none", "light", "hard"), default="none")
+    p.add_argument("--noise", default="none", help="none, light, hard, real, or real:KIND (one kind of real noise)")
     p.set_defaults(func=cmd_sandbox_generate)
 
     p = sandbox.add_parser("serve", help="serve a world's portal or a provincial REST system on 127.0.0.1")
