@@ -61,6 +61,7 @@ ABBREVIATIONS: dict[str, str] = {
 #: Roman numerals read as numbers in :func:`number_signature`.
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vii": "7", "viii": "8", "ix": "9"}  # not "vi": a syllable ("don vi")
 
+_FORM_INITIALS = frozenset(w[0] for w in FORM_WORDS)
 _FORM_RE = re.compile(r"^(?:(?:%s)(?: |$))+" % "|".join(re.escape(w) for w in FORM_WORDS))
 
 
@@ -91,9 +92,9 @@ def clean_title(folded: str, abbreviations: dict[str, str] | None = None) -> str
     A title that is nothing but form words is kept as it is (``"sang kien"`` stays).
     """
     table = ABBREVIATIONS if abbreviations is None else abbreviations
-    core = _FORM_RE.sub("", folded) or folded
+    core = (_FORM_RE.sub("", folded) or folded) if folded[:1] in _FORM_INITIALS else folded
     words = core.split(" ")
-    if any(w in table for w in words):
+    if not table.keys().isdisjoint(words):
         core = " ".join(table.get(w, w) for w in words)
     return core
 
@@ -106,17 +107,28 @@ def clean_titles(folded: np.ndarray | list[str], abbreviations: dict[str, str] |
     return cleaned[codes]
 
 
-_NUMBER_RE = re.compile(r"\b(?:\d+|%s)\b" % "|".join(_ROMAN))
+_DIGIT = re.compile("[0-9]").search
+_NUMBER_MEMO: dict[str, str] = {}  # a title's signature, kept: the fit and the scoring read the same titles
+_NUMBER_MEMO_LIMIT = 4_000_000
+
+
+def _signature(title: str) -> str:
+    if _DIGIT(title) is None and " i" not in title and " vii" not in title:
+        sig = ""
+    else:
+        sig = " ".join(str(int(w)) if w.isdigit() else _ROMAN[w] for w in title.split()
+                       if w.isdigit() or w in _ROMAN)
+    if len(_NUMBER_MEMO) < _NUMBER_MEMO_LIMIT:
+        _NUMBER_MEMO[title] = sig
+    return sig
 
 
 def number_signature(cleaned: np.ndarray) -> np.ndarray:
     """Per title, its number words in order ("2", roman numerals read as numbers) joined by " "
     ("" when it holds none): a second initiative's "giai doan 2" or "(lan II)" shows here."""
-    out = []
-    for t in np.asarray(cleaned, dtype=object).tolist():
-        found = _NUMBER_RE.findall(t) if t else []
-        out.append(" ".join(str(int(w)) if w.isdigit() else _ROMAN[w] for w in found) if found else "")
-    return np.array(out, dtype=object)
+    memo = _NUMBER_MEMO
+    return np.array([memo[t] if t in memo else _signature(t) for t in np.asarray(cleaned, dtype=object).tolist()],
+                    dtype=object)
 
 
 @dataclass(frozen=True)
@@ -139,10 +151,13 @@ class TitleWeights:
         if len(cleaned) > sample:
             cleaned = cleaned[np.random.default_rng(seed).choice(len(cleaned), sample, replace=False)]
         rows, tokens = _tokens(cleaned)
-        pairs = pd.DataFrame({"r": rows, "t": tokens}).drop_duplicates()
-        counts = pairs["t"].value_counts()
-        counts = counts[counts >= keep_min]
-        return cls({str(k): int(v) for k, v in counts.items()}, int(len(cleaned)))
+        tok_id, vocab = pd.factorize(tokens)
+        width = max(len(vocab), 1)
+        key = np.sort(rows.astype(np.int64) * width + tok_id)
+        key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key  # a token once per title
+        held = np.bincount(key % width, minlength=len(vocab))
+        keep = np.flatnonzero(held >= keep_min)
+        return cls(dict(zip(np.asarray(vocab, dtype=object)[keep].tolist(), held[keep].tolist())), int(len(cleaned)))
 
     def weigh(self, tokens: np.ndarray) -> np.ndarray:
         """The weight of each token (object array of str)."""
@@ -174,8 +189,15 @@ def weighted_similarity_of(titles: np.ndarray, ca: np.ndarray, cb: np.ndarray, w
     is contained in the whole one): a tuple of the two arrays.
 
     Each title is tokenised once whatever the number of pairs; shared tokens are found by
-    one sorted search.
+    one sorted search; only the titles some pair names are read.
     """
+    used = np.zeros(len(titles), dtype=bool)
+    used[ca], used[cb] = True, True
+    if not used.all():
+        kept = np.flatnonzero(used)
+        renumber = np.full(len(titles), -1, dtype=np.int64)
+        renumber[kept] = np.arange(len(kept))
+        titles, ca, cb = np.asarray(titles, dtype=object)[kept], renumber[ca], renumber[cb]
     rows, tokens = _tokens(titles)
     tok_id, vocab = pd.factorize(tokens)
     width = max(len(vocab), 1)

@@ -31,8 +31,8 @@ from sangkien.pipeline.match.model import (
 )
 from sangkien.text.titles import TitleWeights
 
-EM_PAIRS = 500_000       # blocked pairs the EM runs on, at most (a seeded sample)
-RANDOM_PAIRS = 300_000   # random pairs u starts from
+EM_PAIRS = 300_000       # blocked pairs the EM runs on, at most (a seeded sample)
+RANDOM_PAIRS = 200_000   # random pairs u starts from
 
 
 def _sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
