@@ -3,6 +3,7 @@
 
     python3 dev.py demo    # create .venv from the lock file, then `sangkien demo`
     python3 dev.py test    # create .venv from the lock file, then the whole test suite
+    python3 dev.py lint    # create .venv from the lock file, then ruff and mypy (as CI runs them)
 
 Needs only Python 3.11+. The environment is rebuilt when requirements.lock or
 pyproject.toml change; otherwise setting up is a no-op.
@@ -55,7 +56,7 @@ def ensure_env() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"demo", "test", "setup"}:
+    if not argv or argv[0] not in {"demo", "test", "lint", "setup"}:
         print(__doc__.strip())
         return 2
     ensure_env()
@@ -64,6 +65,10 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "demo":
         return subprocess.call([str(BIN / "sangkien"), "demo", *rest], cwd=ROOT)
+    if command == "lint":
+        ruff = subprocess.call([str(BIN / "ruff"), "check", *rest], cwd=ROOT)
+        mypy = subprocess.call([str(BIN / "mypy")], cwd=ROOT)  # packages and settings: [tool.mypy] in pyproject.toml
+        return ruff or mypy
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
 
 

@@ -88,6 +88,7 @@ def main() -> int:
             generate_world(args.world, args.initiatives, seed=args.seed, noise=args.noise)
             info["note"] = f"{sum(f.stat().st_size for f in args.world.rglob('*') if f.is_file()) / 1e6:.0f} MB on disk"
     db_path = ROOT / "bench" / "out" / "bench.db"
+    db_path.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no bench/out yet
     if args.db is None:
         for suffix in ("", "-wal", "-shm"):
             Path(str(db_path) + suffix).unlink(missing_ok=True)

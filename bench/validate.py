@@ -27,8 +27,8 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
 
-    from connectors.base import CANONICAL_FIELDS
     from connectors.tabular import read_table
+    from schemas.fields import CANONICAL_FIELDS
     from sangkien.reference.phases import DEFAULT_PHASES
     from sangkien.store.registry import read_config_file
     from sangkien.reference.units import UnitResolver

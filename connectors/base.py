@@ -4,7 +4,8 @@ A connector kind is a class with a pydantic ``Settings`` model, ``check()`` that
 says in one line whether the source can be read, and ``read(state)`` that yields
 ``Batch`` objects. Each batch carries the state to commit in the same transaction
 as its rows, so a sync killed at any moment resumes without loss or duplicates.
-Kinds are found through the ``sangkien.connectors`` entry-point group.
+Kinds are found through the ``sangkien.connectors`` entry-point group (connectors/kinds.py);
+this module names none of them.
 """
 from __future__ import annotations
 
@@ -13,17 +14,13 @@ import difflib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from enum import StrEnum
 from typing import Any, ClassVar
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-# Canonical fields a source maps its columns to (schemas/README.md documents each).
-CANONICAL_FIELDS = ("source_record_id", "portal_id", "title", "authors", "submitted_by", "unit", "field", "solution_type",
-                    "recognized_on", "applied_on", "submitted_at", "status", "benefit_vnd", "updated_at")
-REQUIRED_FIELDS = ("source_record_id", "title", "authors", "unit", "solution_type", "applied_on",
-                   "submitted_at", "status")
+from schemas.fields import CANONICAL_FIELDS, REQUIRED_FIELDS, SourceMapping
 
 
 class MappedSourceSettings(BaseModel):
@@ -61,13 +58,27 @@ class MappedSourceSettings(BaseModel):
         return fmt
 
 
-class ConnectorError(Exception):
-    """A source could not be read. ``error_type`` tells the operator what to do:
-    ``configuration`` (fix a setting), ``transient`` (wait and retry), ``source`` (the data is bad)."""
+class ErrorType(StrEnum):
+    """What the operator does about a source that could not be read.
 
-    def __init__(self, message: str, error_type: str = "source"):
+    The values are what the store (``sync_run_sources.error_type``), ``sangkien runs``
+    and the reports show.
+    """
+
+    CONFIGURATION = "configuration"  # fix a setting
+    SOURCE = "source"  # the data is bad
+    TRANSIENT = "transient"  # wait and retry
+
+
+class ConnectorError(Exception):
+    """A source could not be read. ``error_type`` tells the operator what to do (see ErrorType).
+
+    A kind may still pass the type's string value ("configuration", ...); anything else is a ValueError.
+    """
+
+    def __init__(self, message: str, error_type: ErrorType | str = ErrorType.SOURCE):
         super().__init__(message)
-        self.error_type = error_type
+        self.error_type = ErrorType(error_type)
 
 
 @dataclass
@@ -104,18 +115,34 @@ class Connector(ABC):
         self.name = name
         self.settings = settings
 
+    @classmethod
+    def mapping_of(cls, settings: BaseModel) -> SourceMapping:
+        """What validating this kind's rows reads of ``settings``: columns, date format, authors separator.
+
+        The default reads the settings of the same names (``MappedSourceSettings``); a kind whose
+        fields are fixed (the portal) overrides it. No connector is built, so a quarantine release
+        re-validates held rows without one.
+        """
+        return SourceMapping(columns=dict(getattr(settings, "columns", {}) or {}),
+                             date_format=getattr(settings, "date_format", "%d/%m/%Y"),
+                             authors_separator=getattr(settings, "authors_separator", ";"))
+
+    @property
+    def mapping(self) -> SourceMapping:
+        return self.mapping_of(self.settings)
+
     @property
     def columns(self) -> dict[str, str]:
         """Map canonical field → source column name."""
-        return dict(getattr(self.settings, "columns", {}) or {})
+        return dict(self.mapping.columns)
 
     @property
     def date_format(self) -> str:
-        return getattr(self.settings, "date_format", "%d/%m/%Y")
+        return self.mapping.date_format
 
     @property
     def authors_separator(self) -> str:
-        return getattr(self.settings, "authors_separator", ";")
+        return self.mapping.authors_separator
 
     @abstractmethod
     def check(self) -> str:
@@ -145,7 +172,7 @@ def batch_from_records(label: str, records: list[dict[str, Any]], state: dict[st
     frame = pd.DataFrame.from_records(records)
     if id_field and id_field not in frame.columns:
         raise ConnectorError(f"records have no id field {id_field!r}; check columns.source_record_id",
-                             "configuration")
+                             ErrorType.CONFIGURATION)
     for column in frame.columns:
         frame[column] = frame[column].map(lambda v: "; ".join(map(str, v)) if isinstance(v, list)
                                           else "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
@@ -153,20 +180,6 @@ def batch_from_records(label: str, records: list[dict[str, Any]], state: dict[st
     frame = frame.astype(object)
     frame["_origin"] = [f"{label}:{i + 1}" for i in range(len(frame))]
     return Batch(label, rows=frame, headers=headers, state=state)
-
-
-def connector_kinds() -> dict[str, type[Connector]]:
-    """Every installed connector kind, by name (entry-point group ``sangkien.connectors``)."""
-    kinds: dict[str, type[Connector]] = {}
-    for ep in entry_points(group="sangkien.connectors"):
-        kinds[ep.name] = ep.load()
-    if not kinds:  # running from a source tree that is not installed
-        from connectors.files import FilesConnector
-        from connectors.portal import PortalConnector
-        from connectors.rest import RestConnector
-        from connectors.sql import SqlConnector
-        kinds = {"files": FilesConnector, "portal": PortalConnector, "rest": RestConnector, "sql": SqlConnector}
-    return kinds
 
 
 def format_validation_error(exc: ValidationError) -> str:

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-from connectors.base import Batch, Connector, ConnectorError, MappedSourceSettings, RowProblem
+from connectors.base import Batch, Connector, ConnectorError, ErrorType, MappedSourceSettings, RowProblem
 from connectors.tabular import FileFormatError, Table, file_digest, read_table
 
 
@@ -35,7 +35,7 @@ class FilesConnector(Connector):
         folder = Path(self.settings.path)
         if not folder.is_dir():
             raise ConnectorError(f"folder {folder} does not exist or is not a folder; fix `path`",
-                                 "configuration")
+                                 ErrorType.CONFIGURATION)
         return folder
 
     def _files(self) -> list[Path]:
@@ -58,9 +58,9 @@ class FilesConnector(Connector):
             return read_table(path, encoding=self.settings.encoding, delimiter=self.settings.delimiter,
                               date_format=self.settings.date_format)
         except FileFormatError as exc:
-            raise ConnectorError(str(exc), "source") from None
+            raise ConnectorError(str(exc), ErrorType.SOURCE) from None
         except OSError as exc:
-            raise ConnectorError(f"{path.name}: cannot read ({exc.strerror})", "transient") from None
+            raise ConnectorError(f"{path.name}: cannot read ({exc.strerror})", ErrorType.TRANSIENT) from None
 
     def _missing_columns(self, table: Table) -> None:
         missing = []
@@ -71,7 +71,8 @@ class FilesConnector(Connector):
                 missing.append(f"{header!r} for {field}{hint}")
         if missing:
             raise ConnectorError(f"{table.path.name}: column(s) not found: {', '.join(missing)}; "
-                                 f"the file's headers are {', '.join(map(repr, table.headers))}", "configuration")
+                                 f"the file's headers are {', '.join(map(repr, table.headers))}",
+                                 ErrorType.CONFIGURATION)
 
     def read(self, state: dict[str, Any]) -> Iterator[Batch]:
         seen: dict[str, Any] = dict(state.get("files", {}))
@@ -83,12 +84,13 @@ class FilesConnector(Connector):
                 table = self._read(path)
                 self._missing_columns(table)
             except ConnectorError as exc:
-                yield Batch(path.name, rows=None, headers=[], state={"files": dict(seen)}, problem=exc)  # type: ignore[arg-type]
+                yield Batch(path.name, rows=None,  # a failed unit has no rows
+                            headers=[], state={"files": dict(seen)}, problem=exc)
                 continue
             rows = table.frame
             rows["_origin"] = path.name + ":" + rows.pop("_line").astype(str)
             problems = [RowProblem(f"{path.name}:{e.line}", e.message, e.raw) for e in table.row_errors]
             seen[digest] = {"name": path.name, "rows": len(rows) + len(problems),
-                            "read_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+                            "read_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
             yield Batch(path.name, rows=rows, headers=table.headers, state={"files": dict(seen)},
                         row_problems=problems)

@@ -17,7 +17,7 @@ from typing import Any
 import requests
 from tenacity import RetryCallState, retry, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from connectors.base import ConnectorError
+from connectors.base import ConnectorError, ErrorType
 from connectors.secrets import redact
 
 
@@ -25,7 +25,7 @@ class TransientError(ConnectorError):
     """Worth retrying: the source is overloaded, slow or flaky."""
 
     def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message, "transient")
+        super().__init__(message, ErrorType.TRANSIENT)
         self.retry_after = retry_after
 
 
@@ -110,7 +110,7 @@ class HttpClient:
         except requests.ConnectionError as exc:
             message = _describe_connection_error(url, exc)
             if "cannot resolve" in message or "TLS" in message:  # a refused port may be a system down for the night
-                raise ConnectorError(redact(message), "configuration") from None
+                raise ConnectorError(redact(message), ErrorType.CONFIGURATION) from None
             raise TransientError(redact(message)) from None
         except requests.RequestException as exc:
             raise TransientError(redact(f"{url}: {type(exc).__name__}")) from None
@@ -120,11 +120,13 @@ class HttpClient:
                                  _retry_after_seconds(response.headers.get("Retry-After")))
         if status in (401, 403):
             raise ConnectorError(redact(f"{url} refused the credentials ({status}); check the token or key setting"),
-                                 "configuration")
+                                 ErrorType.CONFIGURATION)
         if status == 404:
-            raise ConnectorError(redact(f"{url} does not exist (404); check base_url and the path"), "configuration")
+            raise ConnectorError(redact(f"{url} does not exist (404); check base_url and the path"),
+                                 ErrorType.CONFIGURATION)
         if status >= 400:
-            raise ConnectorError(redact(f"{url} rejected the request ({status}): {_detail(content)}"), "configuration")
+            raise ConnectorError(redact(f"{url} rejected the request ({status}): {_detail(content)}"),
+                                 ErrorType.CONFIGURATION)
         try:
             return json.loads(content), response
         except ValueError:

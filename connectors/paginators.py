@@ -40,7 +40,8 @@ class PageNumberPaginator(Paginator):
     def first(self) -> dict[str, Any]:
         return {self.names["page_param"]: 1, self.names["page_size_param"]: self.page_size}
 
-    def next(self, params, body, response, count):  # type: ignore[no-untyped-def]
+    def next(self, params: dict[str, Any], body: Any, response: requests.Response,
+             count: int) -> dict[str, Any] | None:
         total = dig(body, self.names.get("total_pages_path", "total_pages"))
         page = int(params[self.names["page_param"]])
         if (isinstance(total, int) and page >= total) or (total is None and count == 0):
@@ -52,7 +53,8 @@ class OffsetPaginator(Paginator):
     def first(self) -> dict[str, Any]:
         return {self.names["offset_param"]: 0, self.names["limit_param"]: self.page_size}
 
-    def next(self, params, body, response, count):  # type: ignore[no-untyped-def]
+    def next(self, params: dict[str, Any], body: Any, response: requests.Response,
+             count: int) -> dict[str, Any] | None:
         offset = int(params[self.names["offset_param"]]) + self.page_size
         total = dig(body, self.names.get("total_path", "total"))
         if (isinstance(total, int) and offset >= total) or (total is None and count == 0):
@@ -64,7 +66,8 @@ class CursorPaginator(Paginator):
     def first(self) -> dict[str, Any]:
         return {self.names["limit_param"]: self.page_size}
 
-    def next(self, params, body, response, count):  # type: ignore[no-untyped-def]
+    def next(self, params: dict[str, Any], body: Any, response: requests.Response,
+             count: int) -> dict[str, Any] | None:
         cursor = dig(body, self.names["next_cursor_path"])
         return {**params, self.names["cursor_param"]: cursor} if cursor else None
 
@@ -75,7 +78,8 @@ class LinkHeaderPaginator(Paginator):
     def first(self) -> dict[str, Any]:
         return {self.names["page_param"]: 1, self.names["page_size_param"]: self.page_size}
 
-    def next(self, params, body, response, count):  # type: ignore[no-untyped-def]
+    def next(self, params: dict[str, Any], body: Any, response: requests.Response,
+             count: int) -> dict[str, Any] | None:
         url = response.links.get("next", {}).get("url")
         return {"__url__": url} if url else None
 

@@ -14,9 +14,10 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from connectors.base import Batch, Connector, ConnectorError, batch_from_records
+from connectors.base import Batch, Connector, ConnectorError, ErrorType, batch_from_records
 from connectors.http import HttpClient, RetryPolicy
 from connectors.secrets import SecretRef, resolve
+from schemas.fields import SourceMapping
 
 # the portal's fields, mapped to the canonical record (PRODUCT.md, data contract v1)
 PORTAL_COLUMNS = {
@@ -49,17 +50,9 @@ class PortalConnector(Connector):
     Settings: ClassVar[type[BaseModel]] = PortalSettings
     settings: PortalSettings
 
-    @property
-    def columns(self) -> dict[str, str]:
-        return dict(PORTAL_COLUMNS)
-
-    @property
-    def date_format(self) -> str:
-        return "%Y-%m-%d"
-
-    @property
-    def authors_separator(self) -> str:
-        return ";"
+    @classmethod
+    def mapping_of(cls, settings: BaseModel) -> SourceMapping:
+        return SourceMapping(columns=dict(PORTAL_COLUMNS), date_format="%Y-%m-%d", authors_separator=";")
 
     def _client(self, attempts: int | None = None) -> HttpClient:
         token = resolve(self.settings.token, "token")
@@ -73,7 +66,7 @@ class PortalConnector(Connector):
         body, _ = self._client(attempts=2).get_json(self._url(), {"limit": 1})
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             raise ConnectorError(f"{self._url()} answered JSON without a 'data' list; is base_url the portal?",
-                                 "configuration")
+                                 ErrorType.CONFIGURATION)
         return f"the portal answers at {self._url()} and accepts the token"
 
     def backfill_state(self, start: dt.date) -> dict[str, Any]:
@@ -90,7 +83,7 @@ class PortalConnector(Connector):
                       **({"cursor": cursor} if cursor else {})}
             body, _ = client.get_json(self._url(), params)
             if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-                raise ConnectorError(f"{self._url()} answered an unexpected shape (no 'data' list)", "source")
+                raise ConnectorError(f"{self._url()} answered an unexpected shape (no 'data' list)", ErrorType.SOURCE)
             records = body["data"]
             cursor = body.get("next_cursor")
             stamps = [str(r.get("updated_at")) for r in records if r.get("updated_at")]

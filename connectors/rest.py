@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, HttpUrl, model_validator
 
-from connectors.base import Batch, Connector, ConnectorError, MappedSourceSettings, batch_from_records
+from connectors.base import Batch, Connector, ConnectorError, ErrorType, MappedSourceSettings, batch_from_records
 from connectors.http import HttpClient, RetryPolicy
 from connectors.paginators import PAGINATORS, dig
 from connectors.secrets import SecretRef, resolve
@@ -45,7 +45,7 @@ class RestSettings(MappedSourceSettings):
     attempts: int = Field(6, ge=1, le=20, description="Tries per request before the source is marked failed.")
 
     @model_validator(mode="after")
-    def _needs_token(self) -> "RestSettings":
+    def _needs_token(self) -> RestSettings:
         if self.auth != "none" and not self.token:
             raise ValueError(f"auth {self.auth} needs a token (env:VAR or prefect-secret:block)")
         if bool(self.incremental_param) != bool(self.change_field):
@@ -84,7 +84,8 @@ class RestConnector(Connector):
         records = dig(body, self.settings.records_path)
         if not isinstance(records, list):
             where = f"at '{self.settings.records_path}'" if self.settings.records_path else "as the answer"
-            raise ConnectorError(f"{self._url()}: no list of records {where}; check records_path", "configuration")
+            raise ConnectorError(f"{self._url()}: no list of records {where}; check records_path",
+                                 ErrorType.CONFIGURATION)
         return records
 
     def check(self) -> str:
@@ -95,7 +96,7 @@ class RestConnector(Connector):
         missing = sorted({v for v in self.columns.values()} - set(records[0])) if records else []
         if missing:
             raise ConnectorError(f"records have no field(s) {', '.join(map(repr, missing))}; "
-                                 f"they have {', '.join(map(repr, records[0]))}", "configuration")
+                                 f"they have {', '.join(map(repr, records[0]))}", ErrorType.CONFIGURATION)
         return f"{self._url()} answers with records" + (" carrying every mapped field" if records else " (none yet)")
 
     def _names(self) -> dict[str, str]:

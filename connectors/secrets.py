@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-from connectors.base import ConnectorError
+from connectors.base import ConnectorError, ErrorType
 
 _REF = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|prefect-secret:[a-z0-9][a-z0-9-]*)$")
 
@@ -36,15 +36,15 @@ def resolve(reference: str, setting: str) -> str:
         value = os.environ.get(name)
         if not value:
             raise ConnectorError(f"{setting}: environment variable {name} is not set for the process running the sync",
-                                 "configuration")
+                                 ErrorType.CONFIGURATION)
     else:
         try:
             from prefect.blocks.system import Secret
 
-            value = Secret.load(name).get()
-        except Exception as exc:  # noqa: BLE001 - any failure to load means: not configured
+            value = Secret.load(name).get()  # type: ignore[union-attr]  # load is sync outside an event loop
+        except Exception as exc:
             raise ConnectorError(f"{setting}: Prefect Secret block {name!r} cannot be loaded ({type(exc).__name__})",
-                                 "configuration") from None
+                                 ErrorType.CONFIGURATION) from None
         value = str(value)
     _resolved.add(value)
     return value

@@ -14,7 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 from pydantic import BaseModel, Field, model_validator
 
-from connectors.base import Batch, Connector, ConnectorError, MappedSourceSettings
+from connectors.base import Batch, Connector, ConnectorError, ErrorType, MappedSourceSettings
 from connectors.secrets import SecretRef, redact, resolve
 
 
@@ -30,7 +30,7 @@ class SqlSettings(MappedSourceSettings):
     batch_size: int = Field(5000, ge=1, le=1_000_000, description="Rows per batch.")
 
     @model_validator(mode="after")
-    def _one_source(self) -> "SqlSettings":
+    def _one_source(self) -> SqlSettings:
         if bool(self.table) == bool(self.query):
             raise ValueError("give exactly one of table or query")
         try:
@@ -72,11 +72,11 @@ class SqlConnector(Connector):
     def _source(self, engine: sa.Engine) -> str:
         if self.settings.query:
             return f"({self.settings.query}) AS src"
-        return engine.dialect.identifier_preparer.quote(self.settings.table)  # type: ignore[arg-type]
+        return engine.dialect.identifier_preparer.quote(self.settings.table)  # type: ignore[arg-type]  # set when query is not
 
     def _fail(self, exc: Exception) -> ConnectorError:
         reason = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
-        kind = "transient" if isinstance(exc, sa.exc.OperationalError) else "configuration"
+        kind = ErrorType.TRANSIENT if isinstance(exc, sa.exc.OperationalError) else ErrorType.CONFIGURATION
         return ConnectorError(redact(f"database {self.settings.url}: {reason}"), kind)
 
     def check(self) -> str:
@@ -92,7 +92,7 @@ class SqlConnector(Connector):
         missing = sorted(needed - set(names))
         if missing:
             raise ConnectorError(f"no column(s) {', '.join(map(repr, missing))}; the columns are "
-                                 f"{', '.join(map(repr, names))}", "configuration")
+                                 f"{', '.join(map(repr, names))}", ErrorType.CONFIGURATION)
         return f"{self.settings.table or 'the query'} is readable with every mapped column"
 
     def read(self, state: dict[str, Any]) -> Iterator[Batch]:

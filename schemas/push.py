@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
@@ -105,7 +106,8 @@ class Receipt(_Strict):
     received_at: AwareDatetime
     units: int
     initiatives: int
-    replayed: bool = Field(False, description="true when this key was received before: this is the first receipt")
+    replayed: bool = Field(default=False,
+                           description="true when this key was received before: this is the first receipt")
 
 
 def content_hash(units: list[UnitCounts], initiatives: list[InitiativeEntry],
@@ -123,6 +125,16 @@ def content_hash(units: list[UnitCounts], initiatives: list[InitiativeEntry],
 _UNITS = TypeAdapter(list[UnitCounts])
 _ENTRIES = TypeAdapter(list[InitiativeEntry])
 _INELIGIBLE = TypeAdapter(list[IneligibleCount])
+
+
+#: How the node above stores an entry's list of hashes (its ``keys``, its ``people``) as one text: joined by
+#: KEY_SEPARATOR, which a hash (hex digits) never contains; an empty list is the empty text.
+KEY_SEPARATOR = "|"
+
+
+def join_keys(hashes: Iterable[str]) -> str:
+    """An entry's hashes as the one text they are stored as (split again with ``str.split(KEY_SEPARATOR)``)."""
+    return KEY_SEPARATOR.join(hashes)
 
 
 def idempotency_key(node: str, as_of: dt.datetime, content: str) -> str:

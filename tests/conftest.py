@@ -164,6 +164,15 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
                           cwd=cwd, env=full_env, timeout=300)
 
 
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The one line a failed command wrote to stderr (asserting it failed, in one line, without a traceback)."""
+    assert result.returncode != 0, result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
 def dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
 

@@ -19,8 +19,7 @@ from sangkien.reference.quotas import load_quotas
 from sangkien.store.registry import add_connector, read_config_file
 from sangkien.pipeline.rollup import compute_unit_counts, roll_up
 from sangkien.pipeline.run import run_sync
-from tests.conftest import ORGS_CSV, run_cli
-from tests.test_cli import one_line_error
+from tests.conftest import ORGS_CSV, one_line_error, run_cli
 
 # Thái Bình merges into Hưng Yên after 2025-06-30 (the 2025 province merger); a new
 # Hưng Yên health union only exists from 2025-07-01.

@@ -3,6 +3,9 @@
 The world's national portal and Hà Nội's system run as simulated HTTP servers on
 loopback for the demo's duration, Hồ Chí Minh City's records sit in a SQL database,
 and the other sources are file drops: every connector kind takes part.
+
+sandbox/, the flows and the core are imported when the demo runs, not when `sangkien` starts:
+they load Prefect, pandas and SQLAlchemy (and Prefect must be quieted before its import).
 """
 from __future__ import annotations
 
@@ -10,13 +13,17 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from sangkien.cli.common import print_run, quiet_prefect
+from sangkien.cli.reference import TOP_KINDS
 from sangkien.errors import UserError
 
-TOP_KINDS = ("national", "province", "national_sector", "corporation")
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
 DEMO_TOKEN_ENV = "SANGKIEN_DEMO_TOKEN"
 
 
@@ -31,17 +38,15 @@ def _rest_settings(world: Path, source: str, url: str) -> dict[str, Any]:
 
 def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> int:
     """Generate, load, register, sync (the Prefect flow) and print the top of the report."""
-    from sangkien.cli.main import _quiet_prefect
-
-    _quiet_prefect()  # before Prefect is imported: its settings are read then
+    quiet_prefect()  # before Prefect is imported: its settings are read then
     from flows.nightly import nightly_sync
     from sandbox.generate import generate_world
-    from sangkien.cli.main import print_run
+    from sandbox.servers import serve
+    from sandbox.sqldb import write_source_db
     from sangkien.reference.orgs import load_orgs
     from sangkien.reference.quotas import load_quotas
-    from sangkien.store.registry import add_connector, read_config_file
-    from sangkien.present.report import format_table, report_rows
     from sangkien.store import open_store
+    from sangkien.store.registry import add_connector, read_config_file
 
     started = time.perf_counter()
     folder = folder.resolve()
@@ -58,9 +63,6 @@ def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> i
     engine = open_store(url)
     print(f"2. loading {load_orgs(engine, world / 'orgs.csv'):,} org units and "
           f"{load_quotas(engine, world / 'quotas.csv'):,} quotas")
-    from sandbox.servers import serve
-    from sandbox.sqldb import write_source_db
-
     configs = sorted((world / "sources").glob("*.yaml"))
     if not configs:
         raise UserError(f"the generated world has no sources in {world / 'sources'}")
@@ -82,21 +84,7 @@ def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> i
     if summary.resolved is not None:
         print(f"   {summary.resolved.records:,} accepted records resolved into "
               f"{summary.resolved.initiatives:,} initiatives")
-    with engine.connect() as conn:
-        as_of, rows = report_rows(conn)
-        import sqlalchemy as sa
-
-        from sangkien import store
-        top = {code for code, kind in conn.execute(sa.select(store.org_units.c.code, store.org_units.c.kind))
-               if kind in TOP_KINDS}
-    print("5. report (national, provinces and sector unions; `sangkien report` shows every unit):\n")
-    print(format_table([r for r in rows if r["unit_code"] in top and (r["records"] or r["target"])], as_of))
-    from sangkien.pipeline.reconcile import discrepancies
-    from sangkien.present.workbook.book import write_workbook
-
-    workbook = folder / "sangkien-report.xlsx"
-    with engine.connect() as conn:
-        write_workbook(conn, workbook, discrepancies=discrepancies(conn, kinds=("sources", "pushed")))
+    workbook = _report(engine, folder)
     print(f"\nDone in {time.perf_counter() - started:.0f} s. Files:")
     print(f"  workbook (overview, a sheet per phase, discrepancies, quarantine): {workbook}")
     print(f"  world (org tree, quotas, source files, truth.csv): {world}")
@@ -107,3 +95,24 @@ def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> i
           "are at /docs)")
     print(f"Try: sangkien --db {url} report --unit VGCL     sangkien --db {url} reconcile --unit P01")
     return 0
+
+
+def _report(engine: Engine, folder: Path) -> Path:
+    """Print the report's top-level units; write the workbook into ``folder`` and return its path."""
+    import sqlalchemy as sa
+
+    from sangkien import store
+    from sangkien.pipeline.reconcile import discrepancies
+    from sangkien.present.report import format_table, report_rows
+    from sangkien.present.workbook.book import write_workbook
+
+    with engine.connect() as conn:
+        as_of, rows = report_rows(conn)
+        top = {code for code, kind in conn.execute(sa.select(store.org_units.c.code, store.org_units.c.kind))
+               if kind in TOP_KINDS}
+    print("5. report (national, provinces and sector unions; `sangkien report` shows every unit):\n")
+    print(format_table([r for r in rows if r["unit_code"] in top and (r["records"] or r["target"])], as_of))
+    workbook = folder / "sangkien-report.xlsx"
+    with engine.connect() as conn:
+        write_workbook(conn, workbook, discrepancies=discrepancies(conn, kinds=("sources", "pushed")))
+    return workbook

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
-from typing import Any
+
+from sangkien.cli.common import Subparsers, add_group, open_engine
 
 
 def cmd_match_model(args: argparse.Namespace) -> int:
@@ -14,7 +14,7 @@ def cmd_match_model(args: argparse.Namespace) -> int:
     from sangkien.pipeline.match.learn import describe, model_to_json
     from sangkien.pipeline.match_models import latest_model, model_versions
 
-    with args.engine_of(args).connect() as conn:
+    with open_engine(args).connect() as conn:
         latest = latest_model(conn)
         versions = model_versions(conn)
     model = latest[1] if latest else DEFAULT_MODEL
@@ -34,7 +34,7 @@ def cmd_match_versions(args: argparse.Namespace) -> int:
     """List every stored model version, newest first."""
     from sangkien.pipeline.match_models import model_versions
 
-    with args.engine_of(args).connect() as conn:
+    with open_engine(args).connect() as conn:
         versions = model_versions(conn)
     if not versions:
         print("no match model learned yet: `sangkien resolve --full` learns one")
@@ -44,10 +44,11 @@ def cmd_match_versions(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(group: argparse._SubParsersAction, engine_of: Callable[[argparse.Namespace], Any]) -> None:
-    """Register ``match model`` and ``match versions`` on the ``match`` group."""
+def register(sub: Subparsers) -> None:
+    """``match model`` and ``match versions``."""
+    group = add_group(sub, "match", "the match model: the weights learned from this store's records")
     p = group.add_parser("model", help="the levels, m, u and weights of the store's latest match model")
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.set_defaults(func=cmd_match_model, engine_of=engine_of)
+    p.set_defaults(func=cmd_match_model)
     p = group.add_parser("versions", help="every match model the store learned, newest first")
-    p.set_defaults(func=cmd_match_versions, engine_of=engine_of)
+    p.set_defaults(func=cmd_match_versions)

@@ -30,12 +30,6 @@ SUBMISSIONS_PATH = "/api/v1/submissions"
 COUNT_FIELDS = ("records", "initiatives", "valid", "pending", "rejected", "ineligible", "registrants")
 
 
-def subtree(conn: Connection, code: str) -> set[str]:
-    """``code`` and every unit below it, through both parent links."""
-    closure = tree.ancestor_pairs(conn)
-    return set(closure.loc[closure["ancestor"] == code, "unit_code"])
-
-
 def node_code(conn: Connection) -> str:
     code = get_setting(conn, "code")
     if not code:
@@ -46,7 +40,7 @@ def node_code(conn: Connection) -> str:
 def build_submission(conn: Connection, as_of: dt.datetime | None = None) -> Submission:
     """The payload for this node's subtree, from the last roll-up."""
     code = node_code(conn)
-    units = subtree(conn, code)
+    units = tree.subtree(tree.ancestor_pairs(conn), code)
     if not units:
         raise UserError(f"this node's code {code!r} is not in the org tree; load the tree or fix `node set code=`")
     counts = store.read_frame(conn, sa.select(store.unit_counts), [c.name for c in store.unit_counts.columns])

@@ -18,7 +18,7 @@ from sangkien import store
 from sangkien.errors import UserError
 from sangkien.pipeline.run import Run, resolve_and_roll_up
 from sangkien.pipeline.validate import validate_source
-from sangkien.store.registry import build_connector, list_connectors
+from sangkien.store.registry import list_connectors, source_mapping
 
 def held(source: str | None, reason: str | None) -> sa.Select:
     """Ids of quarantined rows, optionally of one source and failing one check (or column)."""
@@ -88,7 +88,7 @@ def release(engine: Engine, source: str | None = None, reason: str | None = None
     with Run.start(engine) as run:
         for name in sources:
             result.released += _unhold(engine, name, reason)
-            counts = validate_source(engine, name, build_connector(connectors[name]), run.run_id)
+            counts = validate_source(engine, name, source_mapping(connectors[name]), run.run_id)
             result.accepted += counts.accepted
             result.ineligible += counts.ineligible
             result.quarantined += counts.quarantined

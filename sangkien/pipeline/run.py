@@ -18,7 +18,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from connectors.base import ConnectorError
+from connectors.base import ConnectorError, ErrorType
 from sangkien import store
 from sangkien.errors import ControlTotalError, UserError
 from sangkien.pipeline.land import LandCounts, existing_records, land_batch
@@ -26,7 +26,7 @@ from sangkien.pipeline.pullmode import PullMode
 from sangkien.pipeline.resolve import ResolveCounts, resolve_initiatives
 from sangkien.pipeline.rollup import roll_up
 from sangkien.pipeline.validate import ValidationCounts, validate_source
-from sangkien.store.registry import build_connector, get_connector_row, list_connectors
+from sangkien.store.registry import build_connector, get_connector_row, list_connectors, source_mapping
 
 
 @dataclass
@@ -166,7 +166,7 @@ def pull_source(engine: Engine, name: str, run_id: int, mode: PullMode = PullMod
         result.error_type = exc.error_type
     except UserError as exc:
         result.errors.append(str(exc))
-        result.error_type = "configuration"
+        result.error_type = ErrorType.CONFIGURATION
     result.seconds = time.perf_counter() - started
     return result
 
@@ -177,12 +177,12 @@ def validate_pulled(engine: Engine, result: SourceResult, run_id: int) -> Source
     with engine.connect() as conn:
         row = get_connector_row(conn, result.source)
     try:
-        connector = build_connector(row)
+        mapping = source_mapping(row)
     except UserError as exc:
         result.errors.append(str(exc))
-        result.error_type = "configuration"
+        result.error_type = ErrorType.CONFIGURATION
     else:
-        result.validation = validate_source(engine, result.source, connector, run_id)
+        result.validation = validate_source(engine, result.source, mapping, run_id)
     result.seconds += time.perf_counter() - started
     check_control_totals(engine, result, run_id)
     return result

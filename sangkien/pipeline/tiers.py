@@ -26,7 +26,9 @@ from sqlalchemy.engine import Connection
 from connectors.base import ConnectorError
 from sangkien import store
 from sangkien.errors import UserError
+from sangkien.reference import tree
 from sangkien.store.settings import get_setting
+from schemas.push import KEY_SEPARATOR
 
 KEY_CHARS = 32  # hex characters kept of each HMAC-SHA256 (128 bits)
 MAX_KEYS = 64  # per entry, as the payload allows
@@ -132,8 +134,9 @@ def child_entries(conn: Connection, offset: int = 0) -> Entries:
                                 "keys", "people"])
     entries["entry"] = np.arange(offset, offset + len(entries), dtype=np.int64)
     entries["origin"] = entries["submission_id"].astype(int).map(origin)
-    keys = entries[["entry", "keys"]].assign(key=entries["keys"].str.split("|")).explode("key")[["entry", "key"]]
-    people = entries[["entry", "people"]].assign(person=entries["people"].str.split("|")).explode("person")
+    keys = entries[["entry", "keys"]].assign(key=entries["keys"].str.split(KEY_SEPARATOR)).explode("key")
+    keys = keys[["entry", "key"]]
+    people = entries[["entry", "people"]].assign(person=entries["people"].str.split(KEY_SEPARATOR)).explode("person")
     people = people[people["person"].notna() & (people["person"] != "")][["entry", "person"]]
     i = store.submission_ineligible.c
     inel = store.read_frame(conn, sa.select(i.submission_id, i.unit_code, i.phase, i.records)
@@ -225,14 +228,12 @@ def against_pushes(conn: Connection, unit: str | None = None, phase: int | None 
     sources, per phase, then every initiative that differs with its likely cause.
 
     Rows have the keys of ``reconcile.discrepancies`` (kind ``pushed``); ``unit_code`` is the child's code."""
-    from sangkien.reference.tree import ancestor_pairs
-
     latest = latest_submissions(conn)
     if latest.empty:
         return []
     comb = combined(conn)
     members = comb.members
-    closure = ancestor_pairs(conn)
+    closure = tree.ancestor_pairs(conn)
     names = dict(conn.execute(sa.select(store.org_units.c.code, store.org_units.c.name)).all())
     titles = dict(conn.execute(sa.select(store.initiatives.c.id, store.initiatives.c.title)).all())
     own = members[members["origin"] == SELF]
@@ -244,7 +245,7 @@ def against_pushes(conn: Connection, unit: str | None = None, phase: int | None 
     for child in sorted(latest["node"]):
         if unit is not None and unit != child:
             continue
-        subtree = set(closure.loc[closure["ancestor"] == child, "unit_code"])
+        subtree = tree.subtree(closure, child)
         mine = own[own["unit_code"].isin(subtree)]
         theirs = members[members["origin"] == child]
         for ph in sorted(set(mine["phase"]) | set(theirs["phase"])):

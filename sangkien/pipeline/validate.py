@@ -18,7 +18,6 @@ import pandera.pandas as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from connectors.base import CANONICAL_FIELDS, Connector
 from sangkien import store
 from sangkien.errors import ControlTotalError
 from sangkien.text.series import STR_DTYPE
@@ -32,6 +31,7 @@ from sangkien.reference import tree
 from sangkien.reference.phases import Phase, get_phases
 from sangkien.reference.units import UnitResolver
 from sangkien.text.vocab import SOLUTION_TYPE, STATUS, map_field_series
+from schemas.fields import CANONICAL_FIELDS, SourceMapping
 from schemas.records import CANONICAL_SCHEMA, CHECK_MESSAGES, SCHEMA_VERSION, RecordChecks, mapped_schema
 
 TEXT_FIELDS = ("title", "authors", "submitted_by", "unit", "field", "solution_type", "status")  # HTML/control chars stripped
@@ -333,13 +333,14 @@ def _insert_records(conn: Connection, frame: pd.DataFrame) -> None:
     store.bulk_insert(conn, store.records, list(out.columns), store.frame_rows(out))
 
 
-def validate_source(engine: Engine, source: str, connector: Connector, run_id: int | None,
+def validate_source(engine: Engine, source: str, mapping: SourceMapping, run_id: int | None,
                     sync_date: dt.date | None = None, chunk_rows: int = CHUNK_ROWS) -> ValidationCounts:
-    """Decide the outcome of every undecided landed row of ``source``; returns the counts."""
+    """Decide the outcome of every undecided landed row of ``source``, read through its ``mapping``
+    (columns, date format, authors separator); returns the counts."""
     sync_date = sync_date or tree.today()  # the program's date, in Vietnam: after 17:00 UTC it is already tomorrow there
     totals = ValidationCounts()
     with engine.connect() as conn:
-        ctx = ValidationContext(connector.date_format, connector.authors_separator, sync_date,
+        ctx = ValidationContext(mapping.date_format, mapping.authors_separator, sync_date,
                                 UnitResolver.from_store(conn), get_phases(conn))
     last_id = 0
     while True:
@@ -355,12 +356,12 @@ def validate_source(engine: Engine, source: str, connector: Connector, run_id: i
             if int(raw["id"].min()) <= last_id:  # a chunk left undecided would loop forever
                 raise ControlTotalError(f"validation of {source} left row {int(raw['id'].min())} undecided")
             last_id = int(raw["id"].max())
-            counts = _validate_chunk(conn, raw, source, connector, run_id, ctx)
+            counts = _validate_chunk(conn, raw, source, mapping, run_id, ctx)
             totals.add(counts)
 
 
-def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, connector: Connector, run_id: int | None,
-                    ctx: ValidationContext) -> ValidationCounts:
+def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, mapping: SourceMapping,
+                    run_id: int | None, ctx: ValidationContext) -> ValidationCounts:
     counts = ValidationCounts()
     # the chunk is every undecided row of the source within its id range (a subquery, not a
     # parameter list: PostgreSQL takes at most 65,535 parameters); changed rows lose their old results
@@ -376,7 +377,7 @@ def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, connector:
     body = raw[~landing_failed]
     accepted = pd.DataFrame()
     if not body.empty:
-        result = validate_frame(map_payloads(body["payload"], connector.columns), ctx)
+        result = validate_frame(map_payloads(body["payload"], mapping.columns), ctx)
         ids = body["id"].astype(np.int64)
         failures = result.failures.assign(raw_id=ids.loc[result.failures["index"]].values)
         quarantine += failures[["raw_id", "column", "check", "value", "message"]].to_dict("records")

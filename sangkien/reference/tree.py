@@ -1,5 +1,6 @@
 """The org tree as of a date: units in effect, merged units' successors, and every unit's ancestors
-(geographic and sector parents, transitively; the closure the roll-up and the scopes walk)."""
+(geographic and sector parents, transitively; the closure the roll-up and the scopes walk), and the
+subtree of a unit read off that closure (what a node pushes, what its intake accepts from a child)."""
 
 from __future__ import annotations
 
@@ -84,5 +85,13 @@ def ancestor_pairs(conn: Connection, as_of: dt.date | None = None, units: pd.Dat
         frontier = frontier.drop_duplicates()
     closure = closure.drop_duplicates(ignore_index=True)
     return closure[closure["ancestor"].isin(reported_units(units, as_of))].reset_index(drop=True)
+
+
+def subtree(closure: pd.DataFrame, code: str) -> frozenset[str]:
+    """``code`` and every unit below it, through both parent links, read off an :func:`ancestor_pairs` closure.
+
+    These are the units whose initiatives count under ``code``, merged ones included; empty when ``code``
+    is not a unit reported on the closure's date."""
+    return frozenset(closure.loc[closure["ancestor"] == code, "unit_code"])
 
 

@@ -19,22 +19,29 @@ import ipaddress
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from typing import Annotated, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 
-from schemas.push import Receipt, Submission, content_hash
-from sangkien.store import nodes
 from sangkien import store
-from sangkien.reference import tree
 from sangkien.errors import UserError
+from sangkien.pipeline.reconcile import discrepancies
+from sangkien.present.report import report_rows
+from sangkien.reference import tree
+from sangkien.serve import dashboard
+from sangkien.store import nodes
 from sangkien.store.settings import get_setting
+from schemas.push import Receipt, Submission, content_hash, join_keys
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("sangkien.intake")
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -65,22 +72,25 @@ class Totals(BaseModel):
 
 
 class _Subtrees:
-    """Each child's subtree, computed from the org tree once per SUBTREE_TTL."""
+    """Each child's subtree, read off the org tree's closure, which is loaded again after SUBTREE_TTL."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
         self.lock = threading.Lock()
         self.loaded = 0.0
-        self.closure: dict[str, frozenset[str]] = {}
+        self.closure: pd.DataFrame | None = None
+        self.subtrees: dict[str, frozenset[str]] = {}
 
     def of(self, code: str) -> frozenset[str]:
         with self.lock:
-            if time.monotonic() - self.loaded > SUBTREE_TTL:
+            if self.closure is None or time.monotonic() - self.loaded > SUBTREE_TTL:
                 with self.engine.connect() as conn:
-                    pairs = tree.ancestor_pairs(conn)
-                self.closure = {a: frozenset(g) for a, g in pairs.groupby("ancestor")["unit_code"]}
+                    self.closure = tree.ancestor_pairs(conn)
+                self.subtrees = {}
                 self.loaded = time.monotonic()
-            return self.closure.get(code, frozenset())
+            if code not in self.subtrees:
+                self.subtrees[code] = tree.subtree(self.closure, code)
+            return self.subtrees[code]
 
 
 def _is_loopback(request: Request) -> bool:
@@ -110,11 +120,19 @@ def create_app(engine: Engine, max_bytes: int | None = None) -> FastAPI:
                   description="Intake of consolidated counts from child nodes, and the reconciled totals. "
                               "Payload: schemas/push.py (version 1).")
     app.state.engine = engine
-    subtrees = _Subtrees(engine)
     if max_bytes is None:
         with engine.connect() as conn:
             max_bytes = int(get_setting(conn, "intake_max_bytes") or DEFAULT_MAX_BYTES)
-    limit = max_bytes
+    reader = Depends(_reader(engine))
+    _add_intake(app, engine, max_bytes)
+    _add_figures(app, engine, reader)
+    app.include_router(dashboard.router, dependencies=[reader])  # the page at /, its data, its assets
+    app.openapi = _openapi(app)  # type: ignore[method-assign]  # FastAPI documents replacing it this way
+    return app
+
+
+def _reader(engine: Engine) -> Callable[..., None]:
+    """The dependency of every read: none from loopback, a node token from elsewhere."""
 
     def reader(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
         if _is_loopback(request):
@@ -122,6 +140,13 @@ def create_app(engine: Engine, max_bytes: int | None = None) -> FastAPI:
         with engine.connect() as conn:
             if nodes.authenticate(conn, _bearer(authorization)) is None:
                 raise _unauthorized("a node token is needed to read from outside this machine")
+
+    return reader
+
+
+def _add_intake(app: FastAPI, engine: Engine, limit: int) -> None:
+    """``POST /api/v1/submissions``: a child's push, checked (token, size, payload, node, subtree), then stored."""
+    subtrees = _Subtrees(engine)
 
     @app.post("/api/v1/submissions", response_model=Receipt, status_code=201,
               responses={200: {"model": Receipt, "description": "a replay: the first receipt for this key"},
@@ -136,49 +161,61 @@ def create_app(engine: Engine, max_bytes: int | None = None) -> FastAPI:
             log.warning("intake: refused a submission from %s: missing or unknown token",
                         request.client.host if request.client else "?")
             raise _unauthorized("missing, unknown or revoked node token")
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            log.warning("intake: refused %s's submission: %s bytes over the %s-byte limit", child, declared, limit)
-            raise HTTPException(413, f"submission of {declared} bytes is over this node's limit of {limit} bytes")
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                log.warning("intake: refused %s's submission: over the %s-byte limit", child, limit)
-                raise HTTPException(413, f"submission is over this node's limit of {limit} bytes")
+        body = await _read_body(request, child, limit)
         try:
-            submission = Submission.model_validate_json(bytes(body))
+            submission = Submission.model_validate_json(body)
         except ValidationError as exc:
             errors = _field_errors(exc)
             log.warning("intake: refused %s's submission: invalid (%s)", child,
                         "; ".join(".".join(str(p) for p in e["loc"][1:]) + ": " + e["msg"] for e in errors[:3]))
             return JSONResponse({"detail": errors}, status_code=422)
-        if submission.as_of > dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1):
+        if submission.as_of > dt.datetime.now(dt.UTC) + dt.timedelta(hours=1):
             log.warning("intake: refused %s's submission: as_of %s is in the future", child, submission.as_of)
             return JSONResponse({"detail": [{"loc": ["body", "as_of"], "msg": "as_of is in the future",
                                              "type": "value_error"}]}, status_code=422)
         if submission.node != child:
             log.warning("intake: refused %s's submission: it says it comes from %s", child, submission.node)
             raise HTTPException(403, f"this token belongs to node {child}; the submission names node {submission.node}")
-        allowed = subtrees.of(child)
-        named = ({u.unit_code for u in submission.units} | {e.unit_code for e in submission.initiatives}
-                 | {i.unit_code for i in submission.ineligible})
-        outside = sorted(named - allowed)
-        if outside:
-            log.warning("intake: refused %s's submission: %d unit(s) outside its subtree, e.g. %s",
-                        child, len(outside), outside[0])
-            raise HTTPException(403, f"node {child} may report only units in its own subtree; not: "
-                                     f"{', '.join(outside[:10])}{' …' if len(outside) > 10 else ''}")
+        _check_subtree(child, submission, subtrees.of(child))
         return await run_in_threadpool(_store_submission, engine, submission)
 
-    @app.get("/api/v1/totals", response_model=Totals, dependencies=[Depends(reader)],
+
+async def _read_body(request: Request, child: str, limit: int) -> bytes:
+    """The request's body, refused with 413 as soon as it is known to be over ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        log.warning("intake: refused %s's submission: %s bytes over the %s-byte limit", child, declared, limit)
+        raise HTTPException(413, f"submission of {declared} bytes is over this node's limit of {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            log.warning("intake: refused %s's submission: over the %s-byte limit", child, limit)
+            raise HTTPException(413, f"submission is over this node's limit of {limit} bytes")
+    return bytes(body)
+
+
+def _check_subtree(child: str, submission: Submission, allowed: frozenset[str]) -> None:
+    """Refuse (403) a submission naming a unit outside the child's subtree."""
+    named = ({u.unit_code for u in submission.units} | {e.unit_code for e in submission.initiatives}
+             | {i.unit_code for i in submission.ineligible})
+    outside = sorted(named - allowed)
+    if outside:
+        log.warning("intake: refused %s's submission: %d unit(s) outside its subtree, e.g. %s",
+                    child, len(outside), outside[0])
+        raise HTTPException(403, f"node {child} may report only units in its own subtree; not: "
+                                 f"{', '.join(outside[:10])}{' …' if len(outside) > 10 else ''}")
+
+
+def _add_figures(app: FastAPI, engine: Engine, reader: Any) -> None:
+    """``GET /api/v1/totals`` and ``GET /api/v1/reconciliation``, behind ``reader``."""
+
+    @app.get("/api/v1/totals", response_model=Totals, dependencies=[reader],
              responses={401: {"model": Problem}, 422: {"model": Problem}})
     def totals(unit: Annotated[str | None, Query(max_length=64)] = None,
                phase: Annotated[int | None, Query(ge=1, le=99)] = None) -> Any:
         """Per unit and phase: the counts from the last roll-up (children's latest submissions included) and the
         target."""
-        from sangkien.present.report import report_rows
-
         with engine.connect() as conn:
             try:
                 as_of, rows = report_rows(conn, phase, unit)
@@ -186,29 +223,23 @@ def create_app(engine: Engine, max_bytes: int | None = None) -> FastAPI:
                 raise HTTPException(404, str(exc)) from None
         return {"as_of": as_of, "rows": rows}
 
-    @app.get("/api/v1/reconciliation", dependencies=[Depends(reader)],
+    @app.get("/api/v1/reconciliation", dependencies=[reader],
              responses={401: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem}})
     def reconciliation(unit: Annotated[str | None, Query(max_length=64)] = None,
                        phase: Annotated[int | None, Query(ge=1, le=99)] = None) -> Any:
         """Every discrepancy: against quotas, between sources, and between what children pushed and what this node
         computes for their subtrees, each with its likely cause."""
-        from sangkien.pipeline.reconcile import discrepancies
-
         with engine.connect() as conn:
             try:
                 return {"rows": discrepancies(conn, unit=unit, phase=phase)}
             except UserError as exc:
                 raise HTTPException(404, str(exc)) from None
 
-    from sangkien.serve import dashboard
 
-    app.include_router(dashboard.router, dependencies=[Depends(reader)])  # the page at /, its data, its assets
-
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
     def openapi() -> dict[str, Any]:
         """FastAPI's spec, plus the submission's schema (the body is read by hand, for the size limit)."""
         if app.openapi_schema is None:
-            from fastapi.openapi.utils import get_openapi
-
             spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             body = Submission.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas = spec.setdefault("components", {}).setdefault("schemas", {})
@@ -217,8 +248,7 @@ def create_app(engine: Engine, max_bytes: int | None = None) -> FastAPI:
             app.openapi_schema = spec
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
-    return app
+    return openapi
 
 
 def _authenticate(engine: Engine, token: str) -> str | None:
@@ -245,12 +275,13 @@ def _store_submission(engine: Engine, sub: Submission) -> JSONResponse:
             raise HTTPException(409, "this idempotency key was used before for different content")
         log.info("intake: %s replayed %s; answered with the first receipt", sub.node, sub.idempotency_key)
         return _receipt_response(first, True)
-    received = dt.datetime.now(dt.timezone.utc)
+    received = dt.datetime.now(dt.UTC)
     try:
         with engine.begin() as conn:
-            sid = conn.execute(store.submissions.insert().values(
+            inserted = conn.execute(store.submissions.insert().values(
                 node=sub.node, as_of=sub.as_of, idempotency_key=sub.idempotency_key, content_hash=digest,
-                schema_version=sub.version, received_at=received, receipt={})).inserted_primary_key[0]
+                schema_version=sub.version, received_at=received, receipt={}))
+            sid = inserted.inserted_primary_key[0]  # type: ignore[index]  # an insert of one row has its key
             receipt = Receipt(submission_id=sid, node=sub.node, as_of=sub.as_of, idempotency_key=sub.idempotency_key,
                               content_hash=digest, received_at=received, units=len(sub.units),
                               initiatives=len(sub.initiatives)).model_dump(mode="json")
@@ -263,8 +294,8 @@ def _store_submission(engine: Engine, sub: Submission) -> JSONResponse:
                                 u.ineligible, u.registrants, u.benefit_vnd, u.duplicates_removed) for u in sub.units))
             store.bulk_insert(conn, store.submission_entries, ["submission_id", "entry_no", "unit_code", "phase",
                                                                "status", "benefit_vnd", "records", "keys", "people"],
-                              ((sid, n, e.unit_code, e.phase, e.status, e.benefit_vnd, e.records, "|".join(e.keys),
-                                "|".join(e.people)) for n, e in enumerate(sub.initiatives)))
+                              ((sid, n, e.unit_code, e.phase, e.status, e.benefit_vnd, e.records, join_keys(e.keys),
+                                join_keys(e.people)) for n, e in enumerate(sub.initiatives)))
             store.bulk_insert(conn, store.submission_ineligible, ["submission_id", "unit_code", "phase", "records"],
                               ((sid, i.unit_code, i.phase, i.records) for i in sub.ineligible))
     except sa.exc.IntegrityError:  # the same key, stored by a concurrent request a moment ago

@@ -31,6 +31,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy.engine import Connection, Engine
 
 from sangkien import store
+from sangkien.pipeline.reconcile import discrepancies
 from sangkien.present.report import report_rows
 from sangkien.reference.phases import get_phases
 from sangkien.reference.quotas import BASIS_COLUMN
@@ -48,7 +49,7 @@ router = APIRouter()
 
 def get_engine(request: Request) -> Engine:
     """The store's engine, set by the serving app as ``app.state.engine``."""
-    return request.app.state.engine  # type: ignore[no-any-return]
+    return request.app.state.engine
 
 
 StoreEngine = Annotated[Engine, Depends(get_engine)]
@@ -57,15 +58,13 @@ RankPhase = Annotated[int | None, Query(description="rank the units by this phas
 
 def _discrepancies(conn: Connection) -> list[dict[str, Any]]:
     """Rows with kind, unit_code, unit_name, phase, measure, expected, actual, difference, cause, detail."""
-    from sangkien.pipeline.reconcile import discrepancies
-
     return discrepancies(conn, kinds=("sources", "pushed"))[:500]
 
 
 # --- the page ---------------------------------------------------------------------------
 
 def _labels(lang: str) -> dict[str, Any]:
-    return json.loads((STATIC_DIR / f"labels.{lang}.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    return json.loads((STATIC_DIR / f"labels.{lang}.json").read_text(encoding="utf-8"))
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -97,7 +96,7 @@ def _utc_text(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:  # SQLite hands back naive datetimes; the store writes UTC
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     return value.isoformat(timespec="seconds")
 
 

@@ -11,9 +11,11 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy.engine import Connection, Engine
 
-from connectors.base import Connector, connector_kinds, format_validation_error
+from connectors.base import Connector, format_validation_error
+from connectors.kinds import connector_kinds
 from sangkien import store
 from sangkien.errors import UserError
+from schemas.fields import SourceMapping
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -129,6 +131,12 @@ def build_connector(row: dict[str, Any]) -> Connector:
     """A live connector from a registered row."""
     settings = validate_settings(row["kind"], row["config"])
     return connector_kinds()[row["kind"]](row["name"], settings)
+
+
+def source_mapping(row: dict[str, Any]) -> SourceMapping:
+    """What validating a registered source's rows reads of its settings (no connector is built)."""
+    settings = validate_settings(row["kind"], row["config"])
+    return connector_kinds()[row["kind"]].mapping_of(settings)
 
 
 def save_state(conn: Connection, name: str, state: dict[str, Any]) -> None:

@@ -12,8 +12,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from connectors import tabular
 from connectors.tabular import FileFormatError, RowError, Table, file_digest, read_table
+from connectors.tabular import csv as tabular_csv
 
 VI_HEADER = ["Tên sáng kiến", "Tác giả", "Tỉnh"]
 VI_ROW = ["Sáng kiến số hoá hồ sơ", "Nguyễn Văn Đức", "Hoà Bình"]
@@ -187,7 +187,7 @@ def test_too_many_fields_is_a_row_error_with_its_line_and_other_rows_are_kept(tm
     body = ["a,b,c"] + [f"{i},x,y" for i in range(2, 17)] + ["17,x,y,z,w"] + ["18,x,y"]
     table = read_table(write_text(tmp_path, "\n".join(body) + "\n"))
     assert table.row_errors == [RowError(17, "line 17 has 5 fields, the header has 3", "17,x,y,z,w")]
-    assert lines(table) == list(range(2, 17)) + [18]
+    assert lines(table) == [*range(2, 17), 18]
     assert rows(table)[-1] == ["18", "x", "y"]
 
 
@@ -239,8 +239,8 @@ def test_unclosed_quote_that_swallows_the_rest_of_the_file_is_an_error(tmp_path:
 def test_fast_and_slow_paths_give_the_same_frame_and_row_errors() -> None:
     data = "a;b;c\n 1;x;y\n\n2;ü;\n;;\n3\n4;5;6;;\n7;8;9;10\n11;12\n".encode()
     headers = ["a", "b", "c"]
-    fast = tabular._parse_fast(data, ";", headers, 1)
-    slow = tabular._parse_slow("x.csv", data, ";", headers, 1)
+    fast = tabular_csv.parse_fast(data, ";", headers, 1)
+    slow = tabular_csv.parse_slow("x.csv", data, ";", headers, 1)
     assert fast is not None
     pd.testing.assert_frame_equal(fast[0], slow[0])
     assert fast[1] == slow[1] == [RowError(8, "line 8 has 4 fields, the header has 3", "7;8;9;10")]
@@ -248,16 +248,16 @@ def test_fast_and_slow_paths_give_the_same_frame_and_row_errors() -> None:
 
 
 def test_fast_path_counts_line_breaks_inside_quoted_fields() -> None:
-    data = 'a,b\r\n"1\r\n2\n3",x\r\n\r\n4,"y\rz"\r\n5,w\r\n'.encode()
-    fast = tabular._parse_fast(data, ",", ["a", "b"], 1)
+    data = b'a,b\r\n"1\r\n2\n3",x\r\n\r\n4,"y\rz"\r\n5,w\r\n'
+    fast = tabular_csv.parse_fast(data, ",", ["a", "b"], 1)
     assert fast is not None
     assert fast[0]["_line"].tolist() == [2, 6, 8]
     assert fast[0]["a"].tolist() == ["1\r\n2\n3", "4", "5"]
 
 
 def test_fast_path_declines_multiline_fields_together_with_skipped_lines() -> None:
-    data = 'a,b\n"1\n2",x\n3,y,z\n'.encode()
-    assert tabular._parse_fast(data, ",", ["a", "b"], 1) is None
+    data = b'a,b\n"1\n2",x\n3,y,z\n'
+    assert tabular_csv.parse_fast(data, ",", ["a", "b"], 1) is None
 
 
 # --------------------------------------------------------------------------- headers
@@ -303,7 +303,7 @@ def test_empty_file_is_a_file_format_error(tmp_path: Path, content: bytes) -> No
 
 def test_png_named_csv_is_reported_as_binary(tmp_path: Path) -> None:
     path = write(tmp_path, "data.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
-    with pytest.raises(FileFormatError, match="data.csv looks like a binary file, not CSV"):
+    with pytest.raises(FileFormatError, match=r"data\.csv looks like a binary file, not CSV"):
         read_table(path)
 
 
@@ -312,12 +312,12 @@ def test_xlsx_renamed_to_csv_is_reported_as_binary(tmp_path: Path) -> None:
     workbook.active.append(["a", "b"])
     workbook.save(tmp_path / "book.xlsx")
     path = write(tmp_path, "data.csv", (tmp_path / "book.xlsx").read_bytes())
-    with pytest.raises(FileFormatError, match="looks like a binary file, not CSV.*rename it to .xlsx"):
+    with pytest.raises(FileFormatError, match=r"looks like a binary file, not CSV.*rename it to \.xlsx"):
         read_table(path)
 
 
 def test_nul_bytes_in_text_are_reported_as_binary(tmp_path: Path) -> None:
-    with pytest.raises(FileFormatError, match="binary.*NUL bytes"):
+    with pytest.raises(FileFormatError, match=r"binary.*NUL bytes"):
         read_table(write(tmp_path, "data.csv", b"a,b\n1,\x00\x01\x02\n"))
 
 
@@ -391,7 +391,7 @@ def test_zip_signature_without_table_extension_is_read_as_xlsx(tmp_path: Path) -
 
 
 def test_text_named_xlsx_is_a_file_format_error(tmp_path: Path) -> None:
-    with pytest.raises(FileFormatError, match="not an XLSX workbook; rename it to .csv"):
+    with pytest.raises(FileFormatError, match=r"not an XLSX workbook; rename it to \.csv"):
         read_table(write_text(tmp_path, "a,b\n1,2\n", name="data.xlsx"))
 
 

@@ -38,7 +38,7 @@ from tests.test_sync_store import BANK_ROW
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__import__("os").environ.get("SANGKIEN_TEST_ARTIFACTS",
-                                              Path(__file__).resolve().parents[1] / "test-artifacts"))
+                                              Path(__file__).resolve().parents[2] / "test-artifacts"))
 # Chromium as root in a sandboxed machine with no network: no sandbox, no background calls home.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update"]
@@ -85,7 +85,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
     load_quotas(engine, root / "world" / "quotas.csv")
     for config in sorted((root / "world" / "sources").glob("*.yaml")):
         add_connector(engine, config.stem, "files", read_config_file(config))
-    assert run_sync(engine)[3] == "completed"
+    assert run_sync(engine).status == "completed"
     with engine.begin() as conn:  # a unit whose name is markup, under the first province
         conn.execute(store.org_units.insert().values(code="XSS1", name=MARKUP_NAME, kind="grassroots",
                                                      parent_code="P01-D01" if _exists(conn, "P01-D01") else "P01"))

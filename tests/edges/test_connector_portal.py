@@ -13,9 +13,9 @@ from connectors.base import ConnectorError
 from sandbox.generate import generate_world
 from sandbox.servers import serve
 from sangkien import store
+from sangkien.pipeline.run import run_sync
 from sangkien.reference.orgs import load_orgs
 from sangkien.store.registry import add_connector, build_connector, edit_connector, get_connector_row
-from sangkien.pipeline.run import run_sync
 
 TOKEN = "portal-s3cret-t0ken-value"
 ALL_FAULTS = "5xx=0.04,429=0.03,slow=0.02,truncated=0.04,drop=0.03,shift=0.02,update=0.02,slow_delay=1.5,seed=7"
@@ -77,7 +77,7 @@ def test_a_second_sync_fetches_only_what_changed_and_totals_follow(engine, porta
 
 def test_check_names_what_is_wrong_in_one_line(engine, portal_world, token_env, monkeypatch):
     class Html(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             body = b"<html><body>Trang chu</body></html>"
             self.send_response(200)
             self.send_header("Content-Type", "text/html")

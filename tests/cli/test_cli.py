@@ -5,15 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
-
-
-def one_line_error(result) -> str:  # type: ignore[no-untyped-def]
-    assert result.returncode != 0, result.stdout
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return lines[0]
+from tests.conftest import one_line_error, run_cli
 
 
 @pytest.mark.parametrize("args, expected", [

@@ -11,9 +11,9 @@ from connectors.base import ConnectorError
 from sandbox.generate import generate_world
 from sandbox.sqldb import touch_rows, write_source_db
 from sangkien import store
+from sangkien.pipeline.run import run_sync
 from sangkien.reference.orgs import load_orgs
 from sangkien.store.registry import add_connector, build_connector, get_connector_row
-from sangkien.pipeline.run import run_sync
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_a_sql_source_lands_every_row_once_in_small_batches_and_then_only_change
     assert status == "completed", first.errors
     assert first.received == len(truth) == first.accepted + first.ineligible + first.quarantined
     assert first.files == -(-len(truth) // 7)  # one batch per 7 rows, each committed with its state
-    key, title = settings["primary_key"], settings["columns"]["title"]  # type: ignore[index]
+    key, title = settings["primary_key"], settings["columns"]["title"]
     changed = sorted(truth["source_record_id"])[:3]
     touch_rows(source_url, changed, str(key), str(title))
     _, [second], _, _ = run_sync(engine)
@@ -50,7 +50,7 @@ def test_sql_settings_refuse_a_password_in_the_url_and_check_names_missing_colum
     settings = write_source_db(sql_world, "hcm", f"sqlite:///{tmp_path / 'hcm.db'}")
     with pytest.raises(UserError, match="must not hold the password"):
         add_connector(engine, "bad", "sql", {**settings, "url": "postgresql+psycopg://u:pw@127.0.0.1/x"})
-    add_connector(engine, "hcm", "sql", {**settings, "columns": {**settings["columns"], "title": "Tieu de"}})  # type: ignore[dict-item]
+    add_connector(engine, "hcm", "sql", {**settings, "columns": {**settings["columns"], "title": "Tieu de"}})
     with engine.connect() as conn:
         connector = build_connector(get_connector_row(conn, "hcm"))
     with pytest.raises(ConnectorError, match="no column\\(s\\) 'Tieu de'"):

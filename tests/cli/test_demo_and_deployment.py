@@ -8,7 +8,7 @@ import yaml
 
 from tests.conftest import run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_demo_ends_with_the_report_and_where_the_files_are_without_noise(tmp_path: Path) -> None:

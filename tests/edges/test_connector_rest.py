@@ -11,9 +11,9 @@ import yaml
 from sandbox.generate import generate_world
 from sandbox.servers import serve
 from sangkien import store
+from sangkien.pipeline.run import run_sync
 from sangkien.reference.orgs import load_orgs
 from sangkien.store.registry import add_connector
-from sangkien.pipeline.run import run_sync
 
 KEY = "hanoi-api-key-9f8e7d"
 FAULTS = "5xx=0.04,429=0.03,slow=0.02,truncated=0.04,drop=0.03,shift=0.02,update=0.02,slow_delay=1.5,seed=11"

@@ -1,0 +1,88 @@
+"""Read one exported table file (CSV/TSV/XLSX) into rows of strings.
+
+This is the parsing layer of the file-drop connector.  It knows nothing about
+the schema of the rows: it promises only that
+
+* every cell is a ``str`` (``""`` when empty), NFC-normalized and stripped;
+* every kept row remembers the physical line (CSV) or sheet row (XLSX) it came
+  from, in the ``_line`` column;
+* rows that cannot be split into the header's columns are reported as
+  :class:`RowError` and left out of the frame;
+* a file that cannot be read at all raises :class:`FileFormatError`, whose
+  message is one line for a person: the file name, what is wrong, how to fix it.
+
+Text files are decoded once (auto-detecting UTF-8 / UTF-8 BOM / UTF-16 /
+Windows-1258), NFC-normalized and re-encoded as UTF-8, then parsed by pandas'
+C engine, which skips (and reports) lines with too many fields; those lines are
+re-checked with the :mod:`csv` module.  Physical line numbers are derived from
+the parsed rows and verified against the file's line count.  Only when that
+cannot be done (quoted fields spanning lines *and* skipped lines, a quote left
+open, ...) is the whole file parsed again with the :mod:`csv` module.
+
+XLSX files are read with openpyxl (read-only, cached formula values), first
+non-empty sheet, first non-empty row as the header.
+
+By job: ``decode`` (binary refusal, encoding detection, NFC), ``dialect`` (delimiter
+and header record), ``csv`` (the fast and slow parsers), ``xlsx`` (workbooks), and
+``table`` (the Table they all return, and the header rules they share).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from connectors.tabular.csv import read_csv_text
+from connectors.tabular.decode import decoded_file
+from connectors.tabular.table import ZIP, FileFormatError, RowError, Table, is_auto
+from connectors.tabular.xlsx import read_xlsx
+
+__all__ = ["FileFormatError", "RowError", "Table", "file_digest", "read_table"]
+TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
+XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+
+
+def file_digest(path: Path) -> str:
+    """Return the SHA-256 hex digest of the file's bytes, read in a streaming fashion."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def read_table(
+    path: Path,
+    *,
+    encoding: str = "auto",
+    delimiter: str = "auto",
+    date_format: str = "%d/%m/%Y",
+) -> Table:
+    """Read one CSV/TSV/XLSX export into a :class:`Table` of stripped NFC strings.
+
+    ``encoding``/``delimiter`` are ``"auto"`` or an explicit value (ignored for XLSX).
+    ``date_format`` renders XLSX date cells (CSV cells are returned as written).
+    Raises :class:`FileFormatError` when the content cannot be read as a table;
+    ``OSError`` (missing file, permissions, I/O) propagates unchanged.
+    """
+    path = Path(path)
+    head = _read_head(path)
+    if not head:
+        raise FileFormatError(f"{path.name} is empty (0 bytes); export the table again")
+    if _is_workbook(path, head, encoding):
+        return read_xlsx(path, head, date_format)
+    data, used = decoded_file(path, encoding)
+    return read_csv_text(path, data, used, delimiter)
+
+
+def _read_head(path: Path, size: int = 16) -> bytes:
+    """Return the first bytes of the file (OSError propagates: it is not a format problem)."""
+    with open(path, "rb") as handle:
+        return handle.read(size)
+
+
+def _is_workbook(path: Path, head: bytes, encoding: str) -> bool:
+    """Whether the file is to be read as XLSX: by extension, or a ZIP signature on a non-text name."""
+    suffix = path.suffix.lower()
+    if suffix in XLSX_SUFFIXES:
+        return True
+    if suffix in TEXT_SUFFIXES:
+        return False
+    return is_auto(encoding) and head.startswith(ZIP)

@@ -1,0 +1,84 @@
+"""`sangkien orgs`, `quotas`, `phases`: the reference data (the org tree, the targets, the program's phases).
+
+The core's modules are imported inside each command: they load pandas and SQLAlchemy, which
+`sangkien --help` and the other commands need not wait for."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sangkien.cli.common import Subparsers, add_group, open_engine
+
+TOP_KINDS = ("national", "province", "national_sector", "corporation")
+
+
+def cmd_orgs_load(args: argparse.Namespace) -> int:
+    from sangkien.reference.orgs import load_orgs
+
+    n = load_orgs(open_engine(args), Path(args.file))
+    print(f"loaded {n} org units from {args.file}")
+    return 0
+
+
+def cmd_orgs_list(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
+    from sangkien import store
+
+    with open_engine(args).connect() as conn:
+        kinds = conn.execute(sa.select(store.org_units.c.kind, sa.func.count()).group_by(store.org_units.c.kind)).all()
+        top = conn.execute(sa.select(store.org_units.c.code, store.org_units.c.name, store.org_units.c.kind)
+                           .where(store.org_units.c.kind.in_(TOP_KINDS))
+                           .order_by(store.org_units.c.code)).all()
+    if not kinds:
+        print("no org tree loaded; run `sangkien orgs load FILE.csv`")
+        return 0
+    print(", ".join(f"{k}: {n}" for k, n in sorted(kinds)))
+    for code, name, kind in top:
+        print(f"{code:12} {kind:16} {name}")
+    return 0
+
+
+def cmd_quotas_load(args: argparse.Namespace) -> int:
+    from sangkien.reference.quotas import load_quotas
+
+    n = load_quotas(open_engine(args), Path(args.file))
+    print(f"loaded {n} quotas from {args.file}")
+    return 0
+
+
+def cmd_phases_load(args: argparse.Namespace) -> int:
+    from sangkien.reference.phases import load_phases
+
+    n = load_phases(open_engine(args), Path(args.file))
+    print(f"loaded {n} phases from {args.file}")
+    return 0
+
+
+def cmd_phases_list(args: argparse.Namespace) -> int:
+    from sangkien.reference.phases import get_phases
+
+    with open_engine(args).connect() as conn:
+        for p in get_phases(conn):
+            print(f"phase {p.phase}: submitted {p.starts_on} to {p.ends_on}, counting initiatives applied from "
+                  f"{p.counts_from} ({p.name})")
+    return 0
+
+
+def register(sub: Subparsers) -> None:
+    orgs = add_group(sub, "orgs", "the union org tree")
+    p = orgs.add_parser("load", help="replace the org tree with a CSV file")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_orgs_load)
+    orgs.add_parser("list", help="counts by kind and the top-level units").set_defaults(func=cmd_orgs_list)
+
+    quotas = add_group(sub, "quotas", "targets per unit and phase")
+    p = quotas.add_parser("load", help="replace the quotas with a CSV file")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_quotas_load)
+
+    phases = add_group(sub, "phases", "the program's phases")
+    p = phases.add_parser("load", help="replace the phases with a CSV file")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_phases_load)
+    phases.add_parser("list", help="show the phases in force").set_defaults(func=cmd_phases_list)

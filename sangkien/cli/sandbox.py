@@ -1,0 +1,72 @@
+"""`sangkien sandbox` and `demo`: the simulated world, its servers, and the demo that syncs one.
+
+sandbox/ is imported inside each command: the generator and the servers load numpy, pandas and
+the web stack (the demo imports them, and Prefect, when it runs)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sangkien.cli.common import Subparsers, add_group
+from sangkien.cli.demo import run_demo
+from sangkien.errors import UserError
+
+
+def cmd_sandbox_generate(args: argparse.Namespace) -> int:
+    from sandbox.generate import generate_world
+
+    try:
+        summary = generate_world(Path(args.out), args.initiatives, seed=args.seed, noise=args.noise)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    print(f"wrote a world of {args.initiatives:,} initiatives ({summary.total_rows:,} source rows, "
+          f"{summary.units:,} units) to {args.out}")
+    print(f"  orgs: {summary.orgs_path}\n  quotas: {summary.quotas_path}\n  truth: {summary.truth_path}")
+    for name, config in sorted(summary.source_configs.items()):
+        print(f"  source {name}: {config} ({summary.rows_per_source[name]:,} rows)")
+    return 0
+
+
+def cmd_sandbox_serve(args: argparse.Namespace) -> int:
+    from sandbox.servers.cli import main as serve_main
+
+    argv = [args.kind, "--world", args.world, "--port", str(args.port), "--faults", args.faults or "",
+            "--token", args.token, "--style", args.style]
+    if args.source:
+        argv += ["--source", args.source]
+    return serve_main(argv)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    return run_demo(Path(args.dir), args.initiatives, args.seed, args.db)
+
+
+def _add_sandbox(sub: Subparsers) -> None:
+    sandbox = add_group(sub, "sandbox", "the simulated world")
+    p = sandbox.add_parser("generate", help="write a simulated world (org tree, quotas, sources, truth)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--initiatives", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--noise", default="none",
+                   help="none, light, hard, real, or real:KIND (one kind of sandbox/generate/realnoise.py)")
+    p.set_defaults(func=cmd_sandbox_generate)
+
+    p = sandbox.add_parser("serve", help="serve a world's portal or a provincial REST system on 127.0.0.1")
+    p.add_argument("kind", choices=("portal", "rest"))
+    p.add_argument("--world", required=True, help="a folder written by `sandbox generate`")
+    p.add_argument("--port", type=int, default=0, help="default: any free port (printed)")
+    p.add_argument("--faults",
+                   help='e.g. "5xx=0.05,429=0.05,slow=0.02,truncated=0.03,drop=0.02,shift=0.02,update=0.01"')
+    p.add_argument("--token", default="demo-token", help="the token / API key clients must send")
+    p.add_argument("--style", choices=("page", "offset", "cursor", "link"), default="page", help="rest paging style")
+    p.add_argument("--source", help="rest: which world source to serve (default hanoi)")
+    p.set_defaults(func=cmd_sandbox_serve)
+
+
+def register(sub: Subparsers) -> None:
+    _add_sandbox(sub)
+    p = sub.add_parser("demo", help="generate a small world, sync it, print the report")
+    p.add_argument("--dir", default="sangkien-demo", help="work folder (default ./sangkien-demo)")
+    p.add_argument("--initiatives", type=int, default=3000)
+    p.add_argument("--seed", type=int, default=2022)
+    p.set_defaults(func=cmd_demo)

@@ -1,0 +1,63 @@
+"""`sangkien sync` and `resolve`: run the nightly flow now, or re-run matching and the roll-up.
+
+The flow (Prefect) and the pipeline are imported inside each command: Prefect takes seconds to
+import and reads its settings then (after quiet_prefect), and the pipeline loads pandas."""
+from __future__ import annotations
+
+import argparse
+
+from sangkien.cli.common import Subparsers, open_engine, print_run, quiet_prefect
+from sangkien.errors import UserError
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from sangkien.store import database_url
+
+    url = database_url(args.db)
+    open_engine(args)  # fail early, in one line, when the store cannot be opened
+    if args.in_process:
+        from sangkien.pipeline.run import run_sync
+
+        summary = run_sync(open_engine(args), args.only or None)
+    else:
+        quiet_prefect()
+        from flows.nightly import SourcesFailed, nightly_sync
+
+        try:
+            summary = nightly_sync(db_url=url, connectors=args.only or None)
+        except SourcesFailed as exc:
+            if exc.summary:
+                print_run(exc.summary.sources)
+            raise UserError(f"sync failed: {exc}; the other sources were synced and counted") from None
+    print(f"sync run {summary.run_id}: {summary.status}")
+    print_run(summary.sources)
+    if summary.resolved is not None:
+        print(f"resolved {summary.resolved.records:,} accepted records into "
+              f"{summary.resolved.initiatives:,} initiatives")
+    if summary.status != "completed":
+        failed = [s for s in summary.sources if s.errors]
+        raise UserError("sync failed: " + "; ".join(f"{s.source} ({s.error_type} error)" for s in failed))
+    return 0
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from sangkien.pipeline.run import run_resolution
+
+    run_id, counts = run_resolution(open_engine(args), full=args.full, refit=args.refit)
+    print(f"run {run_id}: {counts.mode} resolution compared {counts.compared:,} record(s) in {counts.pairs:,} "
+          f"candidate pair(s): {counts.records:,} accepted records are {counts.initiatives:,} initiatives; "
+          f"{counts.review_open:,} pair(s) wait for review ({counts.seconds:.1f} s)")
+    return 0
+
+
+def register(sub: Subparsers) -> None:
+    p = sub.add_parser("sync", help="run the nightly sync now (the Prefect flow)")
+    p.add_argument("--only", action="append", metavar="NAME", help="sync only this connector (repeatable)")
+    p.add_argument("--in-process", action="store_true", help="run the stages without Prefect (for debugging)")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("resolve", help="re-run matching and the roll-up on what is stored (no pull)")
+    p.add_argument("--full", action="store_true", help="re-match every record, not only what changed")
+    p.add_argument("--refit", action="store_true",
+                   help="learn the match weights again from the records (implies --full)")
+    p.set_defaults(func=cmd_resolve)

@@ -1,0 +1,154 @@
+"""`sangkien node`, `nodes`, `push`, `serve`: this node's settings, the child nodes allowed to push here,
+pushing upward, and serving the intake, the totals and the dashboard.
+
+The store, the push and the API (uvicorn, FastAPI) are imported inside each command: they load
+pandas, SQLAlchemy and the web stack, which `sangkien --help` and the other commands need not wait for."""
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+from pathlib import Path
+
+from sangkien.cli.common import Subparsers, add_group, open_engine
+from sangkien.errors import UserError
+
+
+def cmd_node_show(args: argparse.Namespace) -> int:
+    from sangkien.store.settings import KNOWN, all_settings
+
+    with open_engine(args).connect() as conn:
+        values = all_settings(conn)
+    for key, (_, text) in sorted(KNOWN.items()):
+        value = values.get(key)
+        shown = ", ".join(value) if isinstance(value, list) else ("(not set)" if value is None else str(value))
+        print(f"{key} = {shown}\n    {text}")
+    return 0
+
+
+def cmd_node_set(args: argparse.Namespace) -> int:
+    from sangkien.store.settings import set_setting
+
+    key, sep, text = args.assignment.partition("=")
+    if not sep:
+        raise UserError(f"write KEY=VALUE, e.g. status_priority=portal,hanoi; got {args.assignment!r}")
+    with open_engine(args).begin() as conn:
+        value = set_setting(conn, key.strip(), text)
+    print(f"{key.strip()} = {', '.join(value) if isinstance(value, list) else value}")
+    return 0
+
+
+def cmd_nodes_add(args: argparse.Namespace) -> int:
+    from sangkien.store.nodes import add_child
+
+    with open_engine(args).begin() as conn:
+        token = add_child(conn, args.code)
+    print(f"node {args.code} may now push here. Its token (shown this once; only its hash is kept):\n\n  {token}\n\n"
+          f"On node {args.code}: put the token in an environment variable, e.g. SANGKIEN_UPSTREAM_TOKEN, then\n"
+          f"  sangkien node set upstream_url=<this node's address>\n"
+          f"  sangkien node set upstream_token=env:SANGKIEN_UPSTREAM_TOKEN")
+    return 0
+
+
+def cmd_nodes_list(args: argparse.Namespace) -> int:
+    from sangkien.store.nodes import list_children, submissions_by_node
+
+    with open_engine(args).connect() as conn:
+        children = list_children(conn)
+        latest = submissions_by_node(conn)
+    if not children:
+        print("no child nodes; `sangkien nodes add CODE` issues a token for one")
+    for c in children:
+        state = f"revoked {c.revoked_at:%Y-%m-%d %H:%M}" if c.revoked_at else "active"
+        last = latest.get(c.code)
+        pushed = f"{last[0]} submission(s), latest as of {last[1]:%Y-%m-%d %H:%M}" if last else "nothing pushed yet"
+        print(f"{c.code:16} {state:24} token {c.token_hint}…  {pushed}")
+    return 0
+
+
+def cmd_nodes_revoke(args: argparse.Namespace) -> int:
+    from sangkien.store.nodes import revoke_child
+
+    with open_engine(args).begin() as conn:
+        revoke_child(conn, args.code)
+    print(f"node {args.code}'s token is revoked; its submissions are kept")
+    return 0
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from sangkien.pipeline.push import build_submission, push
+
+    engine = open_engine(args)
+    if args.dry_run:
+        with engine.connect() as conn:
+            submission = build_submission(conn)
+        if args.out:
+            Path(args.out).write_text(submission.model_dump_json(indent=1), encoding="utf-8")
+        print(f"would push {len(submission.units):,} unit rows and {len(submission.initiatives):,} initiatives "
+              f"as of {submission.as_of:%Y-%m-%d %H:%M:%S %Z} (key {submission.idempotency_key})"
+              + (f"; payload written to {args.out}" if args.out else ""))
+        return 0
+    result = push(engine, force=args.force)
+    receipt = result.receipt or {}
+    text = {"accepted": "pushed", "replayed": "already received (the first receipt came back)",
+            "unchanged": "unchanged since the last accepted push: nothing sent"}[result.status]
+    print(f"{text}: {len(result.submission.units):,} unit rows, {len(result.submission.initiatives):,} initiatives "
+          f"as of {result.submission.as_of:%Y-%m-%d %H:%M:%S %Z} to {result.upstream}; receipt "
+          f"{receipt.get('submission_id')} received {receipt.get('received_at')}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from sangkien.serve.api import create_app
+    from sangkien.serve.dashboard import warm_cache
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine = open_engine(args)
+    app = create_app(engine, max_bytes=args.max_bytes)
+    threading.Thread(target=warm_cache, args=(engine,), daemon=True).start()  # the first viewer need not wait
+    print(f"serving on http://{args.host}:{args.port}: the dashboard at /, the intake API's docs at /docs; "
+          "Ctrl-C stops", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if not args.debug else "info")
+    return 0
+
+
+def _add_node(sub: Subparsers) -> None:
+    node = add_group(sub, "node", "this node's settings")
+    node.add_parser("show", help="every setting and its value").set_defaults(func=cmd_node_show)
+    p = node.add_parser("set", help="change a setting, e.g. status_priority=portal,hanoi")
+    p.add_argument("assignment", metavar="KEY=VALUE")
+    p.set_defaults(func=cmd_node_set)
+
+
+def _add_nodes(sub: Subparsers) -> None:
+    nodes = add_group(sub, "nodes", "at an upper node: the child nodes allowed to push here")
+    p = nodes.add_parser("add", help="issue a token for a child node (shown once)")
+    p.add_argument("code", help="the child's org unit code")
+    p.set_defaults(func=cmd_nodes_add)
+    nodes.add_parser("list", help="child nodes, their token state and their latest push").set_defaults(
+        func=cmd_nodes_list)
+    p = nodes.add_parser("revoke", help="stop a child's token from working")
+    p.add_argument("code")
+    p.set_defaults(func=cmd_nodes_revoke)
+
+
+def _add_push_and_serve(sub: Subparsers) -> None:
+    p = sub.add_parser("push", help="push this node's counts to the node above (upstream_url)")
+    p.add_argument("--dry-run", action="store_true", help="build the payload and say what would be sent")
+    p.add_argument("--out", help="with --dry-run: write the payload (JSON) here")
+    p.add_argument("--force", action="store_true", help="send even when nothing changed since the last push")
+    p.set_defaults(func=cmd_push)
+
+    p = sub.add_parser("serve", help="serve the intake API for child nodes, the totals and the reconciliation")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8700)
+    p.add_argument("--max-bytes", type=int, help="largest submission accepted (default: intake_max_bytes, 64M)")
+    p.set_defaults(func=cmd_serve)
+
+
+def register(sub: Subparsers) -> None:
+    _add_node(sub)
+    _add_nodes(sub)
+    _add_push_and_serve(sub)

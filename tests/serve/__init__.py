@@ -1,0 +1,1 @@
+"""Tests of the serve floor (sangkien/serve/): the intake, the API, the dashboard."""
