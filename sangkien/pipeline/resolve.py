@@ -25,7 +25,6 @@ module runs it against the store:
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from dataclasses import dataclass
 
@@ -36,6 +35,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from sangkien.pipeline import match
 from sangkien.pipeline import match_models
+from sangkien.pipeline.stages import Stages as _Stages
 from sangkien.pipeline.match import index as matchindex
 from sangkien import store
 from sangkien.store.settings import get_setting
@@ -165,35 +165,6 @@ def resolve_initiatives(engine: Engine, run_id: int | None, full: bool = False,
     counts.seconds = time.perf_counter() - started
     log.info("resolution (%s): %s", counts.mode, timer)
     return counts
-
-
-class _Stages:
-    """Seconds per stage of a run, and the process's peak memory at its end, for the log and the benchmarks."""
-
-    def __init__(self) -> None:
-        self.last = time.perf_counter()
-        self.seconds: dict[str, float] = {}
-        self.peak_mb: dict[str, float] = {}
-
-    def mark(self, stage: str) -> None:
-        now = time.perf_counter()
-        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self.last
-        self.peak_mb[stage] = _peak_mb()
-        self.last = now
-
-    def __str__(self) -> str:
-        return ", ".join(f"{k} {v:.2f} s" + (f" ({self.peak_mb[k]:,.0f} MB)" if self.peak_mb[k] else "")
-                         for k, v in self.seconds.items())
-
-
-def _peak_mb() -> float:
-    """The process's peak resident memory so far (0 where the platform does not tell)."""
-    try:
-        import resource
-    except ImportError:  # Windows
-        return 0.0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)  # bytes on macOS, KiB elsewhere
 
 
 def _review_rows(recs: pd.DataFrame, res_i: np.ndarray, res_j: np.ndarray, levels: pd.DataFrame,
