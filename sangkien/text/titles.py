@@ -108,6 +108,7 @@ def clean_titles(folded: np.ndarray | list[str], abbreviations: dict[str, str] |
 
 
 _DIGIT = re.compile("[0-9]").search
+_NUMBER_WORDS = re.compile(r"[0-9]+|(?<![a-z])(?:%s)(?![a-z])" % "|".join(sorted(_ROMAN, key=len, reverse=True))).findall
 _NUMBER_MEMO: dict[str, str] = {}  # a title's signature, kept: the fit and the scoring read the same titles
 _NUMBER_MEMO_LIMIT = 4_000_000
 
@@ -115,9 +116,8 @@ _NUMBER_MEMO_LIMIT = 4_000_000
 def _signature(title: str) -> str:
     if _DIGIT(title) is None and " i" not in title and " vii" not in title:
         sig = ""
-    else:
-        sig = " ".join(str(int(w)) if w.isdigit() else _ROMAN[w] for w in title.split()
-                       if w.isdigit() or w in _ROMAN)
+    else:  # digits wherever they stand ("so 9", a typo's "s o9"), roman numerals as words
+        sig = " ".join(str(int(w)) if w.isdigit() else _ROMAN[w] for w in _NUMBER_WORDS(title))
     if len(_NUMBER_MEMO) < _NUMBER_MEMO_LIMIT:
         _NUMBER_MEMO[title] = sig
     return sig
