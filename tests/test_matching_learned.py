@@ -92,7 +92,7 @@ def test_no_author_level_is_a_veto():
     assert res.labels[0] == res.labels[1]
 
 
-def _learned(tmp_path: Path, noise: str):  # type: ignore[no-untyped-def]
+def _learned(tmp_path: Path, noise: str, check_cli: bool = False):  # type: ignore[no-untyped-def]
     from sandbox.generate import generate_world
     from sangkien.pipeline.match_models import latest_model
     from tests.test_truth import sync_generated_world
@@ -106,11 +106,36 @@ def _learned(tmp_path: Path, noise: str):  # type: ignore[no-untyped-def]
         stored = conn.execute(sa.select(store.match_models.c.fitted_run, store.match_models.c.pairs)).all()
     engine.dispose()
     assert latest is not None and len(stored) == 1 and stored[0].pairs > 2000
+    if check_cli:
+        _check_cli(f"sqlite:///{root / 'store.db'}", latest[1])
     return latest[1]
 
 
+def _check_cli(url: str, model: match.MatchModel) -> None:
+    """`sangkien match model` prints the learned levels and weights; `explain` shows them on a link."""
+    from tests.conftest import run_cli
+
+    shown = run_cli("--db", url, "match", "model")
+    assert shown.returncode == 0, shown.stderr
+    assert "match model #1 (fitted by run" in shown.stdout and "fitted on" in shown.stdout
+    middle = match.LEVELS["authors"].index("same but middle names")
+    line = next(x for x in shown.stdout.splitlines() if x.strip().startswith("same but middle names"))
+    assert f"{model.weights['authors'][middle]:+.2f}" in line and "m=" in line and "u=" in line
+    engine = store.open_store(url)
+    with engine.connect() as conn:
+        joined = conn.execute(sa.select(store.match_links.c.raw_id_a, store.initiative_members.c.initiative_id)
+                              .join(store.initiative_members,
+                                    store.initiative_members.c.raw_id == store.match_links.c.raw_id_a)
+                              .where(store.match_links.c.decided_by == "model").limit(1)).first()
+    engine.dispose()
+    assert joined is not None
+    text = run_cli("--db", url, "explain", str(joined.initiative_id)).stdout
+    assert "weights: match model #1, learned from" in text
+    assert any(f"title={level}({w:+.1f})" in text for level, w in zip(match.LEVELS["title"], model.weights["title"]))
+
+
 def test_a_store_with_another_mix_of_variations_learns_other_weights_and_decides_by_them(tmp_path):
-    dropped = _learned(tmp_path, "real:middle_dropped")  # copies often leave middle names out
+    dropped = _learned(tmp_path, "real:middle_dropped", check_cli=True)  # copies often leave middle names out
     typos = _learned(tmp_path, "real:title_typo")        # copies have typos; names always whole
     for model in (dropped, typos):
         assert model.fitted and not model.fitted["fallback"]
