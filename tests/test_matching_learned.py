@@ -61,6 +61,8 @@ VARIATIONS = {
     "Giải pháp: and quotes": ("Giải pháp: “" + TITLE + "”", AUTHORS),
     "Đề tài: in capitals, full stop": ("ĐỀ TÀI: " + TITLE.upper() + ".", AUTHORS),
     "abbreviations CNTT, ATVSLĐ": ("Ứng dụng CNTT trong quản lý ATVSLĐ tại phân xưởng", AUTHORS),
+    "a misspelt form word": ("Sáng kềin: " + TITLE, AUTHORS),
+    "roles in brackets, 'và cộng sự'": (TITLE, "Nguyễn Văn An (chủ nhiệm); Trần Thị Bích Lan và cộng sự"),
 }
 
 

@@ -99,12 +99,35 @@ def clean_title(folded: str, abbreviations: dict[str, str] | None = None) -> str
     return core
 
 
+#: Form words also dropped when typed with one letter wrong ("giiai phap", "sang kein").
+_FUZZY_FORMS = ("sang kien", "giai phap")
+
+
 def clean_titles(folded: np.ndarray | list[str], abbreviations: dict[str, str] | None = None) -> np.ndarray:
-    """:func:`clean_title` of each folded title (each distinct title cleaned once). Object array."""
+    """:func:`clean_title` of each folded title (each distinct title cleaned once), and an opening
+    "sang kien" / "giai phap" typed one edit off dropped too. Object array."""
     codes, uniques = pd.factorize(pd.Series(folded, dtype=object).fillna(""))
     table = ABBREVIATIONS if abbreviations is None else abbreviations
-    cleaned = np.array([clean_title(t, table) for t in uniques.tolist()] + [""], dtype=object)
-    return cleaned[codes]
+    cleaned = [clean_title(t, table) for t in uniques.tolist()]
+    _drop_misspelt_forms(cleaned)
+    return np.array(cleaned + [""], dtype=object)[codes]
+
+
+def _drop_misspelt_forms(titles: list[str]) -> None:
+    """In place: titles opening with two words one edit away from a :data:`_FUZZY_FORMS` phrase
+    (and three more words after them) lose those two words."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA  # a swap of two letters is one edit
+
+    heads = [t.split(" ", 2) for t in titles]
+    rows = [k for k, h in enumerate(heads) if len(h) == 3 and h[2].count(" ") >= 2 and h[0][:1] in "sg"]
+    if not rows:
+        return
+    pairs = [heads[k][0] + " " + heads[k][1] for k in rows]
+    distance = process.cdist(pairs, _FUZZY_FORMS, scorer=OSA.distance, workers=-1).min(axis=1)
+    for k, d in zip(rows, distance.tolist()):
+        if d == 1:
+            titles[k] = heads[k][2]
 
 
 _DIGIT = re.compile("[0-9]").search
