@@ -131,7 +131,8 @@ def _drop_misspelt_forms(titles: list[str]) -> None:
 
 
 _DIGIT = re.compile("[0-9]").search
-_NUMBER_WORDS = re.compile(r"[0-9]+|(?<![a-z])(?:%s)(?![a-z])" % "|".join(sorted(_ROMAN, key=len, reverse=True))).findall
+_ROMAN_WORDS = "|".join(sorted(_ROMAN, key=len, reverse=True))
+_NUMBER_WORDS = re.compile(r"[0-9]+|(?<![a-z])(?:%s)(?![a-z])" % _ROMAN_WORDS).findall
 _NUMBER_MEMO: dict[str, str] = {}  # a title's signature, kept: the fit and the scoring read the same titles
 _NUMBER_MEMO_LIMIT = 4_000_000
 

@@ -69,7 +69,8 @@ def title_levels(titles: np.ndarray, a: np.ndarray, b: np.ndarray, exact: np.nda
     """The title level of the pairs (``titles[a[k]]``, ``titles[b[k]]``) of cleaned titles: exact;
     numbers differ ("giai doan 2", "lan II" on one side only, the rest alike); near (ratio >= 95
     or rarity-weighted token overlap >= 0.9); similar (88 / 0.75, or one title's tokens all but
-    contained in the other's: a title cut short); related (overlap >= 0.5); different. Each title is read once, whatever the number of its pairs."""
+    contained in the other's: a title cut short); related (overlap >= 0.5); different.
+    Each title is read once, whatever the number of its pairs."""
     from rapidfuzz import fuzz, process
 
     from sangkien.text.titles import TitleWeights, number_signature, weighted_similarity_of

@@ -39,7 +39,6 @@ class FitResult:
     iterations: int = 0
     converged: bool = False
     fallback: str | None = None  # why the prior weights were kept, when they were
-    notes: list[str] = field(default_factory=list)
     support: dict[str, np.ndarray] = field(default_factory=dict)  # pairs (of either class) at each level
     prior_weights: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -90,9 +89,12 @@ def _patterns(levels: np.ndarray, n_levels: list[int]) -> tuple[np.ndarray, np.n
     return pats, counts.astype(np.float64)
 
 
-def expectation_maximisation(levels: np.ndarray, n_levels: list[int], m0: list[np.ndarray],
-                             u0: list[np.ndarray], lam0: float, fix_u: bool = False, max_iter: int = 200,
-                             tol: float = 1e-6, strength: float = 1.0) -> tuple[list[np.ndarray], list[np.ndarray], float, int, bool]:
+Shares = list[np.ndarray]  # per feature, a probability per level
+
+
+def expectation_maximisation(levels: np.ndarray, n_levels: list[int], m0: Shares, u0: Shares, lam0: float,
+                             fix_u: bool = False, max_iter: int = 200, tol: float = 1e-6,
+                             strength: float = 1.0) -> tuple[Shares, Shares, float, int, bool]:
     """EM for a two-class mixture of independent features (Fellegi–Sunter).
 
     Promises ``(m, u, lambda, iterations, converged)``: m and u per feature summing to 1

@@ -249,7 +249,8 @@ class MatchIndex:
         count = np.zeros(n, dtype=np.int64)
         title = np.empty(n, dtype=object)
         days = np.empty((n, 3), dtype=np.int64)
-        fields = {f: np.empty(n, dtype=np.int64) for f in ("unit", "title_code", "head", "tail", "portal", "author_set")}
+        fields = {f: np.empty(n, dtype=np.int64)
+                  for f in ("unit", "title_code", "head", "tail", "portal", "author_set")}
         for part, at, local in pieces:
             a, c = _author_matrix(part, local)
             authors[at, :a.shape[1]] = a
