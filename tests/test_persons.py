@@ -39,3 +39,9 @@ def test_names_that_look_like_honorifics_stay():
     assert person_key("Trần Thị Chi") == "tran thi chi"
     assert person_key("Anh Nguyễn Tuấn") == "nguyen tuan anh"
     assert person_key(None) == "" and person_key("  ") == ""
+
+
+@pytest.mark.parametrize("name", ["Nguyễn Văn An - Trưởng phòng", "Tác giả: Nguyễn Văn An", "Nguyễn Văn An (chủ nhiệm)",
+                                  "Nguyễn Văn An và cộng sự", "TS. Nguyễn Văn An, CS"])
+def test_roles_and_labels_around_a_name_are_dropped(name):
+    assert person_key(name) == "nguyen van an"

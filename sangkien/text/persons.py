@@ -68,6 +68,7 @@ HONORIFICS: dict[str, str] = {"ong": "ông", "ba": "bà", "anh": "anh", "chi": "
 _MIDDLE_WORDS = frozenset({"thi", "van", "huu", "duc", "dinh", "ngoc", "xuan", "cong", "quoc"})
 
 _SPLIT_RE = re.compile(r"[\W_]+")
+_ROLE_RE = re.compile(r"\s[-–—]\s")
 _ASIDE_RE = re.compile(r"\([^)]*\)|\[[^]]*\]")  # "(chủ nhiệm)", "[đồng tác giả]": roles, not names
 #: Trailing words that say "and others", folded: dropped from the end of a name.
 _AND_OTHERS = (("va", "cong", "su"), ("va", "cs"), ("vcs",), ("cs",), ("va", "nnk"), ("nnk",))
@@ -75,7 +76,10 @@ _AND_OTHERS = (("va", "cong", "su"), ("va", "cs"), ("vcs",), ("cs",), ("va", "nn
 
 def _raw_tokens(name: str) -> list[str]:
     """The name's words, lower-cased, with diacritics (NFC), split at every non-letter."""
-    return [t for t in _SPLIT_RE.split(_ASIDE_RE.sub(" ", unicodedata.normalize("NFC", name).casefold())) if t]
+    text = _ASIDE_RE.sub(" ", unicodedata.normalize("NFC", name).casefold())
+    text = text.rpartition(":")[2] or text  # "Tác giả: Nguyễn Văn An"
+    text = _ROLE_RE.split(text, maxsplit=1)[0] or text  # "Nguyễn Văn An - Trưởng phòng": the name only
+    return [t for t in _SPLIT_RE.split(text) if t]
 
 
 def _strip_titles(raw: list[str], words: list[str]) -> list[str]:
