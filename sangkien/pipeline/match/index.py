@@ -175,7 +175,7 @@ def _blocking_view(r: Rows) -> match.Prepared:
     applied[applied == _DAY32_MISSING] = NO_DAY
     empty = np.empty(0, dtype=np.int64)
     return match.Prepared(n, r.unit, empty, np.empty(0, dtype=object), empty, r.head, r.tail,
-                          authors, count, {"applied_on": applied}, r.portal)
+                          authors, count, {"applied_on": applied}, r.portal, r.author_set)
 
 
 def segment_keys(r: Rows, model: match.MatchModel = match.DEFAULT_MODEL) -> list[np.ndarray]:

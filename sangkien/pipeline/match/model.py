@@ -128,7 +128,7 @@ def hash_codes(values: object) -> np.ndarray:
     return np.r_[hashed, -1][codes]  # code -1 (missing) takes the -1 appended
 
 
-CODE_SCHEME = f"siphash-pandas-{pd.__version__.split('.')[0]}-v2"  # v2: parsed names, cleaned titles
+CODE_SCHEME = f"siphash-pandas-{pd.__version__.split('.')[0]}-v3"  # v2: parsed names, cleaned titles; v3: author-set blocking
 
 
 def _days(values: pd.Series) -> np.ndarray:
