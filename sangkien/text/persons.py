@@ -19,6 +19,7 @@ import unicodedata
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 
 from sangkien.text.fold import fold
 
@@ -157,8 +158,7 @@ def family_given(keys: np.ndarray) -> np.ndarray:
 
     Keys of one word stay as they are; "" stays "". Object array in, object array out.
     """
-    keys = np.asarray(keys, dtype=object)
-    uniq, inverse = np.unique(keys.astype(str), return_inverse=True)
+    inverse, uniq = pd.factorize(pd.Series(keys, dtype=object).fillna(""))  # np.unique on strings is slow
     out = np.empty(len(uniq), dtype=object)
     for k, key in enumerate(uniq.tolist()):
         first, _, rest = key.partition(" ")
