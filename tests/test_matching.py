@@ -21,7 +21,7 @@ from sangkien.pipeline.resolve import resolve_initiatives, status_conflicts
 from sangkien.store.settings import set_setting
 from sangkien.pipeline.run import run_sync
 from tests.conftest import run_cli
-from tests.test_sync_store import counts, setup_store
+from tests.pipeline.test_sync_store import counts, setup_store
 
 TITLE = "Cải tiến quy trình chấm bài kiểm tra trực tuyến cho học sinh khối 9"
 AUTHORS = "Lê Văn Cường, Phạm Thị Hoa, Đỗ Minh Tuấn"
@@ -245,7 +245,7 @@ def test_unit_names_resolve_without_their_union_prefix():
 
 def test_hard_noise_world_counts_within_targets(engine, tmp_path: Path):
     from sandbox.generate import generate_world
-    from tests.test_truth import expected_counts, sync_generated_world
+    from tests.pipeline.test_truth import expected_counts, sync_generated_world
 
     root = tmp_path / "hard"
     generate_world(root, 5000, seed=5, noise="hard")
@@ -284,7 +284,7 @@ def test_nights_against_the_index_agree_with_a_full_resolution(engine, tmp_path:
     compaction) leave exactly what a full re-resolution makes: same members, ids and initiative rows."""
     from sandbox.generate import generate_world
     from sangkien.pipeline.match import index as matchindex
-    from tests.test_truth import sync_generated_world
+    from tests.pipeline.test_truth import sync_generated_world
 
     root = tmp_path / "nights"
     generate_world(root, 1500, seed=11, noise="hard")

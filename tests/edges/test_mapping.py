@@ -11,7 +11,7 @@ from sangkien.pipeline.run import run_sync
 from sangkien.store.registry import add_connector, get_connector_row, read_config_file, source_mapping
 from schemas.fields import SourceMapping
 from tests.conftest import ORGS_CSV
-from tests.test_sync_store import BANK_ROW, setup_store
+from tests.pipeline.test_sync_store import BANK_ROW, setup_store
 
 
 def test_a_registered_sources_mapping_is_read_from_its_settings(engine, world):

@@ -34,7 +34,7 @@ from sangkien.store.registry import add_connector, read_config_file
 from sangkien.present.report import report_rows
 from sangkien.pipeline.run import run_sync
 from tests.conftest import IN_CI
-from tests.test_sync_store import BANK_ROW
+from tests.pipeline.test_sync_store import BANK_ROW
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__import__("os").environ.get("SANGKIEN_TEST_ARTIFACTS",

@@ -13,7 +13,7 @@ import pytest
 
 from sandbox.prefect_local import PrefectServer, Worker
 from tests.conftest import run_cli
-from tests.test_prefect_server import prefect_api, run_deployment_and_wait
+from tests.flows.test_prefect_server import prefect_api, run_deployment_and_wait
 
 pytestmark = pytest.mark.prefect_server
 

@@ -26,7 +26,7 @@ from sangkien.store.registry import add_connector, get_connector_row, read_confi
 from sangkien.present.report import report_rows
 from sangkien.pipeline.run import mark_abandoned_runs, run_sync, start_run
 from tests.conftest import run_cli
-from tests.test_sync_store import BAD_DATE_ROW, BANK_ROW, SCHOOL_ROW, setup_store
+from tests.pipeline.test_sync_store import BAD_DATE_ROW, BANK_ROW, SCHOOL_ROW, setup_store
 
 TOKEN = "ops-portal-token-5150"
 NH_COPY = ("NH-9;CONG-77;GIAI PHAP SO HOA HO SO TIN DUNG;Nguyen Van An, Tran Thi Binh;G001;Cong nghe thong tin;"

@@ -10,7 +10,7 @@ from sangkien import store
 from sangkien.reference.orgs import load_orgs
 from sangkien.reference.quotas import load_quotas
 from sangkien.store.registry import add_connector, read_config_file
-from tests.test_sync_store import BANK_ROW, SCHOOL_ROW, counts
+from tests.pipeline.test_sync_store import BANK_ROW, SCHOOL_ROW, counts
 
 pytestmark = pytest.mark.flow
 REST_KEY = "rest-key-6d1f0a9e"

@@ -18,7 +18,7 @@ from sangkien.pipeline.run import run_sync
 from sangkien.present.workbook.book import DISCREPANCY_KEYS, write_workbook
 from sangkien.present.workbook.labels import LABELS
 from tests.conftest import ORGS_CSV, QUOTAS_CSV
-from tests.test_sync_store import BAD_DATE_ROW, BANK_ROW, SCHOOL_ROW, setup_store
+from tests.pipeline.test_sync_store import BAD_DATE_ROW, BANK_ROW, SCHOOL_ROW, setup_store
 
 COUNTS = ("records", "initiatives", "valid", "pending", "rejected", "registrants")
 PHASE_HEADERS_VI = ["Mã đơn vị", "Tên đơn vị", "Loại đơn vị", "Đơn vị cấp trên", "Lượt gửi (bản ghi)", "Sáng kiến",

@@ -15,7 +15,7 @@ from sangkien.store.registry import add_connector, read_config_file
 from sangkien.present.report import report_rows
 from sangkien.pipeline.run import run_sync
 from tests.conftest import HEADER, ORGS_CSV
-from tests.test_sync_store import BANK_ROW, setup_store
+from tests.pipeline.test_sync_store import BANK_ROW, setup_store
 
 NEXT_YEAR = f"01/01/{dt.date.today().year + 1}"
 

@@ -234,7 +234,7 @@ def test_pulls_fan_out_as_flow_runs_over_two_workers_with_prefect_and_the_store_
     """Prefect's server on PostgreSQL, two process workers, the store on PostgreSQL (bench/scaleout.py)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("scaleout", Path(__file__).parent.parent / "bench" / "scaleout.py")
+    spec = importlib.util.spec_from_file_location("scaleout", Path(__file__).resolve().parents[2] / "bench" / "scaleout.py")
     scaleout = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(scaleout)
     base = pg_admin.url.render_as_string(hide_password=False).rsplit("/", 1)[0]  # the server, no database
