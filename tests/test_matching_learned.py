@@ -97,7 +97,7 @@ def test_no_author_level_is_a_veto():
 def _learned(tmp_path: Path, noise: str, check_cli: bool = False):  # type: ignore[no-untyped-def]
     from sandbox.generate import generate_world
     from sangkien.pipeline.match_models import latest_model
-    from tests.test_truth import sync_generated_world
+    from tests.pipeline.test_truth import sync_generated_world
 
     root = tmp_path / noise.replace(":", "-")
     generate_world(root / "world", 2500, seed=7, noise=noise)
