@@ -11,6 +11,7 @@ import pandas as pd
 from sandbox.generate.dates import PHASE1_LAST
 from sandbox.generate.initiatives import _Initiatives
 from sandbox.generate.noise import _noise_flags, _typo
+from sandbox.generate.realnoise import apply_real, real_flags
 from sandbox.generate.orgs import _OrgTree
 from sandbox.generate.sources import _REGION_FILES, _SourceSpec
 from sandbox.generate.text import _map_text, _strip_table, strip_diacritics
@@ -88,7 +89,8 @@ def _render(spec: _SourceSpec, index: int, rows: np.ndarray, ctx: _RenderContext
     fmt_rng = np.random.default_rng([ctx.seed, 200 + index])
     noise_rng = np.random.default_rng([ctx.seed, 300 + index])
     n = len(rows)
-    flags = _noise_flags(noise_rng, ctx.copies[rows], ctx.noise)
+    real = ctx.noise.startswith("real")
+    flags = (real_flags if real else _noise_flags)(noise_rng, ctx.copies[rows], ctx.noise)
     out: dict[str, np.ndarray] = {}
 
     title = w.title[rows].copy()
@@ -97,18 +99,16 @@ def _render(spec: _SourceSpec, index: int, rows: np.ndarray, ctx: _RenderContext
     typo = np.flatnonzero(flags["title_typo"])
     where, how = noise_rng.random(len(typo)), noise_rng.integers(0, 3, len(typo))
     title[typo] = [_typo(title[i], wh, int(hw)) for i, wh, hw in zip(typo, where, how, strict=False)]
-    out["title"] = title
-
     n_auth = w.n_authors[rows] - (flags["coauthor_dropped"] & (w.n_authors[rows] >= 2))
     swapped = flags["authors_swapped"]
-
-    def author(j: int) -> np.ndarray:
-        person = w.authors[rows, j]
-        return np.where(swapped, w.person_name_swapped[person], w.person_name[person])
-
-    authors = author(0)
-    for j in range(1, 4):
-        authors = np.where(n_auth > j, authors + spec.authors_joiner + author(j), authors)
+    names = [np.where(swapped, w.person_name_swapped[w.authors[rows, j]], w.person_name[w.authors[rows, j]])
+             for j in range(4)]
+    if real:  # its own random stream: the draws above stay those of the other levels
+        title, names = apply_real(title, names, flags, np.random.default_rng([ctx.seed, 400 + index]))
+    out["title"] = title
+    authors = names[0]
+    for j in range(1, len(names)):
+        authors = np.where(n_auth > j, authors + spec.authors_joiner + names[j], authors)
     out["authors"] = authors
 
     unit = w.unit[rows]

@@ -61,7 +61,22 @@ def explain(conn: Connection, initiative_id: int) -> dict[str, Any]:
         "reviews": [{"id": rid, "a": a, "b": b, "weight": w, "status": s, "model_merged": mm}
                     for rid, a, b, w, s, mm in reviews],
         "status_conflict": len(statuses) > 1,
+        "model": _model_line(conn),
     }
+
+
+def _model_line(conn: Connection) -> str:
+    """Which weights scored the links: the store's latest learned model, or the hand-set priors."""
+    from sangkien.pipeline.match_models import latest_model
+
+    latest = latest_model(conn)
+    if latest is None:
+        return "weights: the hand-set priors (no model learned yet)"
+    version, model = latest
+    fitted = model.fitted or {}
+    how = (f"the priors kept ({fitted['fallback']})" if fitted.get("fallback") else
+           f"learned from {fitted.get('pairs', 0):,} blocked pairs of {fitted.get('records', 0):,} records")
+    return f"weights: match model #{version}, {how} (`sangkien match model` shows them)"
 
 
 def _ref(rec: dict[str, Any]) -> str:
@@ -86,6 +101,8 @@ def format_explain(info: dict[str, Any]) -> str:
                                                                        if m["portal_id"] else ""))
     if len(info["members"]) > 1:
         out.append("why they are one initiative (score = log2-odds of a match; 0 or more joins):")
+        if info.get("model"):
+            out.append(f"  {info['model']}")
     for link in info["links"]:
         a, b = refs.get(link["a"], f"record {link['a']}"), refs.get(link["b"], f"record {link['b']}")
         score = "reviewer" if link["weight"] is None else f"score {link['weight']:+.1f}"

@@ -211,10 +211,11 @@ def check_control_totals(engine: Engine, result: SourceResult, run_id: int) -> N
             f"accepted {accepted} + ineligible {ineligible} + quarantined {quarantined}, undecided {undecided}")
 
 
-def resolve_and_roll_up(engine: Engine, run_id: int, full: bool = False) -> tuple[ResolveCounts, int]:
-    """Resolve initiatives across every source (only the night's delta unless ``full``), then recompute
-    the per-unit counts."""
-    counts = resolve_initiatives(engine, run_id, full=full)
+def resolve_and_roll_up(engine: Engine, run_id: int, full: bool = False,
+                        refit: bool = False) -> tuple[ResolveCounts, int]:
+    """Resolve initiatives across every source (only the night's delta unless ``full``; ``refit``: a full
+    run that learns the match weights again), then recompute the per-unit counts."""
+    counts = resolve_initiatives(engine, run_id, full=full or refit, refit=refit)
     return counts, roll_up(engine, run_id)
 
 
@@ -301,9 +302,9 @@ def run_results(engine: Engine, run_id: int) -> list[SourceResult]:
                          quarantined=r["quarantined"]) for r in rows]
 
 
-def run_resolution(engine: Engine, full: bool = False) -> tuple[int, ResolveCounts]:
+def run_resolution(engine: Engine, full: bool = False, refit: bool = False) -> tuple[int, ResolveCounts]:
     """Matching and the roll-up alone, on what is stored (no pull), recorded as a run."""
     with Run.start(engine) as run:
-        counts, _ = resolve_and_roll_up(engine, run.run_id, full=full)
+        counts, _ = resolve_and_roll_up(engine, run.run_id, full=full, refit=refit)
         run.note = f"resolution only ({counts.mode})"
     return run.run_id, counts

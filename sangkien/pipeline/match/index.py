@@ -52,7 +52,8 @@ SEGMENT_ROWS = 500_000  # base segments stay well below the 1 GB a blob or bytea
 COMPACT_SHARE = 0.25  # an incremental run rewrites the index whole once its appended rows pass this share
 
 _DAY32_MISSING = np.iinfo(np.int32).min
-_ROW_ARRAYS = ("raw_id", "initiative", "unit", "title_code", "head", "tail", "portal", "days", "n_authors")
+_ROW_ARRAYS = ("raw_id", "initiative", "unit", "title_code", "head", "tail", "portal", "author_set", "days",
+               "n_authors")
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Rows:
     head: np.ndarray
     tail: np.ndarray
     portal: np.ndarray
+    author_set: np.ndarray    # code of the record's whole author set (match.Prepared.author_set)
     days: np.ndarray          # (n, 3) int32 day numbers in match.DATE_COLUMNS order
     n_authors: np.ndarray     # int8
     authors: np.ndarray       # flat int64 codes, n_authors per row in row order
@@ -84,7 +86,7 @@ class Rows:
         title_bytes = np.frombuffer(b"".join(encoded), dtype=np.uint8)
         ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
         return cls(np.asarray(raw_id, dtype=np.int64), np.asarray(initiative, dtype=np.int64), prep.unit,
-                   prep.title_code, prep.head, prep.tail, prep.portal, days,
+                   prep.title_code, prep.head, prep.tail, prep.portal, prep.author_set, days,
                    (prep.authors >= 0).sum(axis=1).astype(np.int8), prep.authors[prep.authors >= 0],
                    title_bytes, ends)
 
@@ -92,7 +94,7 @@ class Rows:
     def tombstones(cls, raw_ids: np.ndarray) -> "Rows":
         n = len(raw_ids)
         nothing = np.full(n, -1, dtype=np.int64)
-        return cls(np.asarray(raw_ids, dtype=np.int64), nothing, nothing, nothing, nothing, nothing, nothing,
+        return cls(np.asarray(raw_ids, dtype=np.int64), nothing, nothing, nothing, nothing, nothing, nothing, nothing,
                    np.full((n, 3), _DAY32_MISSING, dtype=np.int32), np.zeros(n, dtype=np.int8),
                    np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint8), np.zeros(n, dtype=np.int64))
 
@@ -173,7 +175,7 @@ def _blocking_view(r: Rows) -> match.Prepared:
     applied[applied == _DAY32_MISSING] = NO_DAY
     empty = np.empty(0, dtype=np.int64)
     return match.Prepared(n, r.unit, empty, np.empty(0, dtype=object), empty, r.head, r.tail,
-                          authors, count, {"applied_on": applied}, r.portal)
+                          authors, count, {"applied_on": applied}, r.portal, r.author_set)
 
 
 def segment_keys(r: Rows, model: match.MatchModel = match.DEFAULT_MODEL) -> list[np.ndarray]:
@@ -247,7 +249,8 @@ class MatchIndex:
         count = np.zeros(n, dtype=np.int64)
         title = np.empty(n, dtype=object)
         days = np.empty((n, 3), dtype=np.int64)
-        fields = {f: np.empty(n, dtype=np.int64) for f in ("unit", "title_code", "head", "tail", "portal")}
+        fields = {f: np.empty(n, dtype=np.int64)
+                  for f in ("unit", "title_code", "head", "tail", "portal", "author_set")}
         for part, at, local in pieces:
             a, c = _author_matrix(part, local)
             authors[at, :a.shape[1]] = a
@@ -259,7 +262,8 @@ class MatchIndex:
         unit = fields["unit"]
         return match.Prepared(n, unit, _parents_of(unit, parents), title, fields["title_code"],
                               fields["head"], fields["tail"], authors, count,
-                              {c: days[:, k] for k, c in enumerate(match.DATE_COLUMNS)}, fields["portal"])
+                              {c: days[:, k] for k, c in enumerate(match.DATE_COLUMNS)}, fields["portal"],
+                              fields["author_set"])
 
     def lookup(self, rule: int, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(key, index row) of every row, standing or not, holding one of the sorted ``keys`` under ``rule``."""
