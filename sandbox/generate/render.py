@@ -11,8 +11,8 @@ import pandas as pd
 from sandbox.generate.dates import PHASE1_LAST
 from sandbox.generate.initiatives import _Initiatives
 from sandbox.generate.noise import _noise_flags, _typo
-from sandbox.generate.realnoise import apply_real, real_flags
 from sandbox.generate.orgs import _OrgTree
+from sandbox.generate.realnoise import apply_real, real_flags
 from sandbox.generate.sources import _REGION_FILES, _SourceSpec
 from sandbox.generate.text import _map_text, _strip_table, strip_diacritics
 from sandbox.generate.vocab import _FIELD_LABELS, _SOLUTION_TYPE_LABELS, _STATUS_LABELS

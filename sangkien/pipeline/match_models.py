@@ -42,10 +42,12 @@ def save_model(conn: Connection, model: MatchModel, run_id: int | None) -> int:
     """Store ``model`` as the newest version; returns its id."""
     fitted = model.fitted or {}
     result = conn.execute(store.match_models.insert().values(
-        fitted_run=run_id, fitted_at=dt.datetime.now(dt.timezone.utc), records=int(fitted.get("records", 0)),
+        fitted_run=run_id, fitted_at=dt.datetime.now(dt.UTC), records=int(fitted.get("records", 0)),
         pairs=int(fitted.get("pairs", 0)), random_pairs=int(fitted.get("random_pairs", 0)), scheme=CODE_SCHEME,
         params=model_to_json(model)))
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None, "a single-row insert has its primary key"
+    return int(key[0])
 
 
 def model_versions(conn: Connection) -> list[dict]:

@@ -62,7 +62,7 @@ ABBREVIATIONS: dict[str, str] = {
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vii": "7", "viii": "8", "ix": "9"}  # not "vi": a syllable ("don vi")
 
 _FORM_INITIALS = frozenset(w[0] for w in FORM_WORDS)
-_FORM_RE = re.compile(r"^(?:(?:%s)(?: |$))+" % "|".join(re.escape(w) for w in FORM_WORDS))
+_FORM_RE = re.compile(r"^(?:(?:{})(?: |$))+".format("|".join(re.escape(w) for w in FORM_WORDS)))
 
 
 def load_abbreviations(path: str | os.PathLike[str] | None = None) -> dict[str, str]:
@@ -110,7 +110,7 @@ def clean_titles(folded: np.ndarray | list[str], abbreviations: dict[str, str] |
     table = ABBREVIATIONS if abbreviations is None else abbreviations
     cleaned = [clean_title(t, table) for t in uniques.tolist()]
     _drop_misspelt_forms(cleaned)
-    return np.array(cleaned + [""], dtype=object)[codes]
+    return np.array([*cleaned, ""], dtype=object)[codes]
 
 
 def _drop_misspelt_forms(titles: list[str]) -> None:
@@ -125,14 +125,14 @@ def _drop_misspelt_forms(titles: list[str]) -> None:
         return
     pairs = [heads[k][0] + " " + heads[k][1] for k in rows]
     distance = process.cdist(pairs, _FUZZY_FORMS, scorer=OSA.distance, workers=-1).min(axis=1)
-    for k, d in zip(rows, distance.tolist()):
+    for k, d in zip(rows, distance.tolist(), strict=False):
         if d == 1:
             titles[k] = heads[k][2]
 
 
 _DIGIT = re.compile("[0-9]").search
 _ROMAN_WORDS = "|".join(sorted(_ROMAN, key=len, reverse=True))
-_NUMBER_WORDS = re.compile(r"[0-9]+|(?<![a-z])(?:%s)(?![a-z])" % _ROMAN_WORDS).findall
+_NUMBER_WORDS = re.compile(rf"[0-9]+|(?<![a-z])(?:{_ROMAN_WORDS})(?![a-z])").findall
 _NUMBER_MEMO: dict[str, str] = {}  # a title's signature, kept: the fit and the scoring read the same titles
 _NUMBER_MEMO_LIMIT = 4_000_000
 
@@ -168,7 +168,7 @@ class TitleWeights:
     floor: float = 0.05
 
     @classmethod
-    def fit(cls, cleaned: np.ndarray, sample: int = 200_000, seed: int = 16, keep_min: int = 2) -> "TitleWeights":
+    def fit(cls, cleaned: np.ndarray, sample: int = 200_000, seed: int = 16, keep_min: int = 2) -> TitleWeights:
         """Count tokens over a seeded sample of at most ``sample`` cleaned titles; only tokens
         held by ``keep_min`` titles or more are kept (the rest weigh as unseen)."""
         cleaned = np.asarray(cleaned, dtype=object)
@@ -181,7 +181,8 @@ class TitleWeights:
         key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key  # a token once per title
         held = np.bincount(key % width, minlength=len(vocab))
         keep = np.flatnonzero(held >= keep_min)
-        return cls(dict(zip(np.asarray(vocab, dtype=object)[keep].tolist(), held[keep].tolist())), int(len(cleaned)))
+        return cls(dict(zip(np.asarray(vocab, dtype=object)[keep].tolist(), held[keep].tolist(), strict=False)),
+                   len(cleaned))
 
     def weigh(self, tokens: np.ndarray) -> np.ndarray:
         """The weight of each token (object array of str)."""
@@ -192,11 +193,11 @@ class TitleWeights:
 
 def _tokens(titles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every (title position, token) of space-separated titles, in order."""
-    titles = [t for t in np.asarray(titles, dtype=object).tolist()]
-    counts = np.fromiter((t.count(" ") + 1 if t else 0 for t in titles), dtype=np.int64, count=len(titles))
-    joined = " ".join(t for t in titles if t)
+    texts = np.asarray(titles, dtype=object).tolist()
+    counts = np.fromiter((t.count(" ") + 1 if t else 0 for t in texts), dtype=np.int64, count=len(texts))
+    joined = " ".join(t for t in texts if t)
     tokens = np.array(joined.split(" ") if joined else [], dtype=object)
-    return np.repeat(np.arange(len(titles)), counts), tokens
+    return np.repeat(np.arange(len(texts)), counts), tokens
 
 
 def weighted_similarity(a: np.ndarray, b: np.ndarray, weights: TitleWeights) -> np.ndarray:

@@ -89,7 +89,7 @@ class Prepared:
     portal: np.ndarray          # codes, -1 when missing
     author_set: np.ndarray | None = None  # code of the whole author set (full names), -1 if none
 
-    def take(self, rows: np.ndarray) -> "Prepared":
+    def take(self, rows: np.ndarray) -> Prepared:
         """The prepared arrays of ``rows`` only."""
         return Prepared(len(rows), self.unit[rows], self.unit_parents[rows], self.title[rows], self.title_code[rows],
                         self.head[rows], self.tail[rows], self.authors[rows], self.n_authors[rows],
@@ -102,12 +102,13 @@ def concat_prepared(parts: list[Prepared]) -> Prepared:
     width = max(p.authors.shape[1] for p in parts)
     authors = np.concatenate([np.pad(p.authors, ((0, 0), (0, width - p.authors.shape[1])), constant_values=-1)
                               for p in parts])
-    return Prepared(sum(p.n for p in parts), *(np.concatenate([getattr(p, f) for p in parts]) for f in
-                                               ("unit", "unit_parents", "title", "title_code", "head", "tail")),
-                    authors, np.concatenate([p.n_authors for p in parts]),
-                    {k: np.concatenate([p.days[k] for p in parts]) for k in parts[0].days},
-                    np.concatenate([p.portal for p in parts]),
-                    np.concatenate([p.author_set for p in parts]))
+    return Prepared(sum(p.n for p in parts),
+                    **{f: np.concatenate([getattr(p, f) for p in parts])
+                       for f in ("unit", "unit_parents", "title", "title_code", "head", "tail")},
+                    authors=authors, n_authors=np.concatenate([p.n_authors for p in parts]),
+                    days={k: np.concatenate([p.days[k] for p in parts]) for k in parts[0].days},
+                    portal=np.concatenate([p.portal for p in parts]),
+                    author_set=np.concatenate([p.author_set for p in parts]))
 
 
 NO_DAY = np.iinfo(np.int64).min // 4
@@ -128,7 +129,8 @@ def hash_codes(values: object) -> np.ndarray:
     return np.r_[hashed, -1][codes]  # code -1 (missing) takes the -1 appended
 
 
-CODE_SCHEME = f"siphash-pandas-{pd.__version__.split('.')[0]}-v3"  # v2: parsed names, cleaned titles; v3: author-set blocking
+# v2: parsed names, cleaned titles; v3: author-set blocking
+CODE_SCHEME = f"siphash-pandas-{pd.__version__.split('.')[0]}-v3"
 
 
 def _days(values: pd.Series) -> np.ndarray:
@@ -138,7 +140,7 @@ def _days(values: pd.Series) -> np.ndarray:
     return out
 
 
-def title_ends(title: np.ndarray, model: "MatchModel") -> tuple[np.ndarray, np.ndarray]:
+def title_ends(title: np.ndarray, model: MatchModel) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the first and last ``title_chars`` characters of each folded title (-1 if under 8 long)."""
     s = pd.Series(title, dtype=object)
     short = s.str.len() < 8
@@ -192,7 +194,7 @@ def author_codes(author_keys: pd.Series, width_cap: int = 8) -> tuple[np.ndarray
 
 
 def prepare(frame: pd.DataFrame, parents: dict[str, tuple[str | None, str | None]] | None = None,
-            model: "MatchModel | None" = None) -> Prepared:
+            model: MatchModel | None = None) -> Prepared:
     """Code the columns the matcher reads: unit_code, title_folded, author_keys ("|"-joined
     person keys, :func:`sangkien.text.persons.person_key`), applied_on, recognized_on,
     submitted_at, portal_id. Titles are cleaned (:func:`sangkien.text.titles.clean_titles`).
