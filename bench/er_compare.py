@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/er_compare.py --records 200000 [--contestants ours,splink] [--reuse]
         [--out bench/out/er-200000] [--seed 1] [--splink-threshold P] [--sweep 0.5,0.9,0.99]
+        [--noise hard|real|real:KIND] [--leave-one-out [--loo-records 20000]]
 
 1. bench/er_data.py builds DIR (default bench/out/er-<records>): records.csv, truth.csv, orgs.csv.
 2. Each contestant runs in its own subprocess and writes DIR/labels-<name>.csv (raw_id, cluster),
@@ -17,6 +18,10 @@
    precision / recall / F1, predicted vs true initiatives, overall count error, the largest
    count error among units with 100+ true initiatives (ancestors included) and how many
    units exceed 1%.
+
+--leave-one-out adds a table: for each kind of real noise (sandbox/generate/realnoise.py), a world of
+--loo-records rows where only that kind varies the copies, each contestant fitted on that world's own
+records (ours learns its weights, Splink trains as configured): precision, recall and F1 per kind.
 
 --sweep also clusters Splink's predictions at each listed threshold and adds a row per threshold
 (used to choose er_splink.DEFAULT_THRESHOLD on a small world).
@@ -163,6 +168,57 @@ def print_table(rows: list[dict]) -> None:  # type: ignore[type-arg]
             print("  ".join("-" * w for w in widths))
 
 
+def leave_one_out(records: int, seed: int, python: str, reuse: bool, contestants: list[str]) -> list[dict]:  # type: ignore[type-arg]
+    """Per kind of real noise: a world of ~``records`` rows where only that kind varies the copies,
+    each contestant fitted on that world's own records; precision, recall, F1 per kind."""
+    sys.path.insert(0, str(ROOT))
+    from er_data import default_dir
+
+    from sandbox.generate.realnoise import REAL_KINDS
+
+    rows = []
+    for kind in REAL_KINDS:
+        noise = f"real:{kind}"
+        out = default_dir(records, noise)
+        subprocess.run([python, str(BENCH / "er_data.py"), "--records", str(records), "--out", str(out),
+                        "--seed", str(seed), "--noise", noise] + (["--reuse"] if reuse else []),
+                       check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        recs = pd.read_csv(out / "records.csv", dtype=str, keep_default_na=False)
+        recs["raw_id"] = recs["raw_id"].astype(np.int64)
+        truth = pd.read_csv(out / "truth.csv", dtype={"raw_id": np.int64, "initiative_id": str})
+        truth_ids = truth.set_index("raw_id")["initiative_id"].reindex(recs["raw_id"].to_numpy()).to_numpy()
+        for name in contestants:
+            labels_path = out / f"labels-{name}.csv"
+            if name == "ours":
+                command = [python, str(BENCH / "er_ours.py"), "--input", str(out / "records.csv"), "--out",
+                           str(labels_path)]
+            else:
+                command = [str(ensure_splink_venv()), str(BENCH / "er_splink.py"), "--input",
+                           str(out / "records.csv"), "--out", str(labels_path)]
+            result = run_contestant(f"{name} on {noise}", command, log=lambda *_: None)
+            scores = pairwise_scores(labels_for(labels_path, recs), truth_ids)
+            rows.append({"kind": kind, "contestant": name, "records": int(len(recs)),
+                         "wall_seconds": round(result["wall_seconds"], 1), **scores})
+            print(f"  {kind:<20} {name:<7} P {scores['precision']:.5f}  R {scores['recall']:.5f}  "
+                  f"F1 {scores['f1']:.5f}", flush=True)
+    return rows
+
+
+def print_loo(rows: list[dict]) -> None:  # type: ignore[type-arg]
+    """The leave-one-out table: a row per kind, precision / recall / F1 per contestant."""
+    names = list(dict.fromkeys(r["contestant"] for r in rows))
+    print("\nleave-one-out: each world varies its copies in one way only; each contestant fitted on that world")
+    header = "kind".ljust(20) + "".join(f"  {n + ' P':>9} {n + ' R':>9} {n + ' F1':>9}" for n in names)
+    print(header)
+    print("-" * len(header))
+    for kind in dict.fromkeys(r["kind"] for r in rows):
+        line = kind.ljust(20)
+        for n in names:
+            r = next((x for x in rows if x["kind"] == kind and x["contestant"] == n), None)
+            line += "  " + (f"{r['precision']:9.5f} {r['recall']:9.5f} {r['f1']:9.5f}" if r else " " * 29)
+        print(line)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=200_000)
@@ -173,13 +229,19 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="reuse the data folder's files when present")
     parser.add_argument("--splink-threshold", type=float, help="override er_splink.py's default threshold")
     parser.add_argument("--sweep", default="", help="extra Splink thresholds to score, e.g. 0.5,0.9,0.999")
+    parser.add_argument("--noise", default="hard", help="the world's noise: hard (default), real, real:KIND")
+    parser.add_argument("--leave-one-out", action="store_true",
+                        help="also: per kind of real noise, F1 on a world with only that kind (--loo-records each)")
+    parser.add_argument("--loo-records", type=int, default=20_000)
     args = parser.parse_args()
-    out = args.out or BENCH / "out" / f"er-{args.records}"
+    from er_data import default_dir
+
+    out = args.out or default_dir(args.records, args.noise)
     python = str(PROJECT_PYTHON if PROJECT_PYTHON.exists() else sys.executable)
 
-    print(f"er_compare: ~{args.records:,} records, noise hard, seed {args.seed} -> {out}", flush=True)
+    print(f"er_compare: ~{args.records:,} records, noise {args.noise}, seed {args.seed} -> {out}", flush=True)
     data_cmd = [python, str(BENCH / "er_data.py"), "--records", str(args.records), "--out", str(out),
-                "--seed", str(args.seed)] + (["--reuse"] if args.reuse else [])
+                "--seed", str(args.seed), "--noise", args.noise] + (["--reuse"] if args.reuse else [])
     subprocess.run(data_cmd, check=True, cwd=ROOT)
 
     records = pd.read_csv(out / "records.csv", dtype=str, keep_default_na=False)
@@ -246,7 +308,13 @@ def main() -> int:
     print("\ncount err: (predicted - true initiatives) / true, all records; max unit err: largest |error| "
           "among units with 100+ true initiatives (each counts its descendants once, via geographic and "
           "sector parents); units >1%: how many of those exceed 1%.")
-    results = {"records_requested": args.records, "seed": args.seed, "dir": str(out), "rows": rows}
+    results = {"records_requested": args.records, "seed": args.seed, "noise": args.noise, "dir": str(out),
+               "rows": rows}
+    if args.leave_one_out:
+        contestants = [c.strip() for c in args.contestants.split(",") if c.strip() in ("ours", "splink")]
+        loo = leave_one_out(args.loo_records, args.seed, python, args.reuse, contestants)
+        print_loo(loo)
+        results["leave_one_out"] = {"records": args.loo_records, "rows": loo}
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
     print(f"written {out / 'results.json'}")
     return 0

@@ -1,9 +1,10 @@
 """Benchmark data for entity resolution (issue 5): a --noise hard world, landed and validated, exported as CSV.
 
     .venv/bin/python bench/er_data.py --records 200000 [--out bench/out/er-200000] [--seed 1] [--reuse]
+        [--noise hard|real|real:KIND]
 
 Steps (each skipped under --reuse when its output is already there):
-1. generate_world(DIR/world, initiatives=round(N/1.39), seed, noise="hard")
+1. generate_world(DIR/world, initiatives=round(N/1.39), seed, noise) (noise "hard" unless given)
    (1,000,000 initiatives gave 1,394,753 source rows, so ~1.39 rows per initiative);
 2. load it into a fresh SQLite store DIR/store.db exactly as bench/pipeline.py does
    (load_orgs, load_quotas, add_connector per sources/*.yaml, sync.start_run, then
@@ -35,8 +36,9 @@ RECORD_COLUMNS = ("raw_id", "source", "source_record_id", "portal_id", "title", 
 TRUTH_COLUMNS = ("raw_id", "initiative_id", "unit_code")
 
 
-def default_dir(records: int) -> Path:
-    return ROOT / "bench" / "out" / f"er-{records}"
+def default_dir(records: int, noise: str = "hard") -> Path:
+    suffix = "" if noise == "hard" else "-" + noise.replace(":", "-")
+    return ROOT / "bench" / "out" / f"er-{records}{suffix}"
 
 
 def initiatives_for(records: int) -> int:
@@ -49,7 +51,8 @@ def _iso(series):  # type: ignore[no-untyped-def]
     return pd.to_datetime(series, errors="coerce").dt.strftime("%Y-%m-%d")
 
 
-def build(records: int, out: Path, seed: int = 1, reuse: bool = False, log=print) -> dict:  # type: ignore[no-untyped-def]
+def build(records: int, out: Path, seed: int = 1, reuse: bool = False, log=print,  # type: ignore[no-untyped-def]
+          noise: str = "hard") -> dict:  # type: ignore[no-untyped-def]
     """Make out/records.csv, out/truth.csv, out/orgs.csv; return timings and counts."""
     import pandas as pd
     import sqlalchemy as sa
@@ -65,7 +68,7 @@ def build(records: int, out: Path, seed: int = 1, reuse: bool = False, log=print
         started = time.perf_counter()
         from sandbox.generate import generate_world
 
-        summary = generate_world(world, initiatives, seed=seed, noise="hard")
+        summary = generate_world(world, initiatives, seed=seed, noise=noise)
         timings["generate"] = time.perf_counter() - started
         log(f"  generate world            {timings['generate']:8.1f} s   {initiatives:,} initiatives, "
             f"{sum(summary.rows_per_source.values()):,} source rows")
@@ -140,12 +143,13 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help="output folder (default bench/out/er-<records>)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reuse", action="store_true", help="skip every step whose output is already there")
+    parser.add_argument("--noise", default="hard", help="hard (default), real, or real:KIND")
     args = parser.parse_args()
-    out = args.out or default_dir(args.records)
-    print(f"er_data: ~{args.records:,} records ({initiatives_for(args.records):,} initiatives, noise hard, "
+    out = args.out or default_dir(args.records, args.noise)
+    print(f"er_data: ~{args.records:,} records ({initiatives_for(args.records):,} initiatives, noise {args.noise}, "
           f"seed {args.seed}) -> {out}", flush=True)
     started = time.perf_counter()
-    build(args.records, out, seed=args.seed, reuse=args.reuse, log=lambda s: print(s, flush=True))
+    build(args.records, out, seed=args.seed, reuse=args.reuse, log=lambda s: print(s, flush=True), noise=args.noise)
     print(f"  total                     {time.perf_counter() - started:8.1f} s")
     return 0
 

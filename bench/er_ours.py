@@ -3,8 +3,8 @@
     .venv/bin/python bench/er_ours.py --input DIR/records.csv --out DIR/labels-ours.csv
 
 Reads records.csv (never truth.csv) and DIR/orgs.csv for the units' parents, runs
-``sangkien.pipeline.match.resolve_frame`` (blocking, scoring, clustering: exactly what a full
-resolution run does, minus the store), writes labels (raw_id, cluster) and prints one
+``sangkien.pipeline.match.resolve_frame`` (blocking, learning the weights, scoring, clustering:
+exactly what a full resolution run does, minus the store; ``--no-learn``: the prior weights), writes labels (raw_id, cluster) and prints one
 JSON line: {"contestant": "ours", "records", "pairs", "seconds_total", "seconds_resolve",
 "peak_rss_mb"} where seconds_resolve excludes reading the CSV and writing the labels and
 peak_rss_mb is the process's ru_maxrss.
@@ -26,6 +26,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--input", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--no-learn", action="store_true", help="score with the hand-set prior weights")
     args = parser.parse_args()
     started = time.perf_counter()
     import pandas as pd
@@ -39,10 +40,13 @@ def main() -> int:
     parents = {c: (p or None, s or None) for c, p, s in
                zip(orgs["code"], orgs["parent_code"], orgs["sector_parent_code"])}
     loaded = time.perf_counter()
-    res = match.resolve_frame(frame, parents=parents)
+    res = match.resolve_frame(frame, parents=parents, learn=not args.no_learn)  # learned as a full run learns
     resolved = time.perf_counter()
     pd.DataFrame({"raw_id": frame["raw_id"], "cluster": res.labels}).to_csv(args.out, index=False)
+    fitted = res.model.fitted or {}
     print(json.dumps({"contestant": "ours", "records": len(frame), "pairs": int(len(res.i)),
+                      "model": {k: fitted.get(k) for k in ("pairs", "random_pairs", "lambda", "iterations",
+                                                             "converged", "fallback")},
                       "seconds_total": round(time.perf_counter() - started, 2),
                       "seconds_resolve": round(resolved - loaded, 2),
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))

@@ -6,9 +6,16 @@ the run's data and its control totals are in the store either way.
 """
 from __future__ import annotations
 
+from typing import cast
+from uuid import UUID
+
 from prefect import get_run_logger
-from prefect.artifacts import create_markdown_artifact, create_progress_artifact, create_table_artifact
-from prefect.artifacts import update_progress_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from sqlalchemy.engine import Engine
 
 from sangkien.present import runreport
@@ -28,7 +35,7 @@ def publish_run(engine: Engine, run_id: int) -> None:
                               description=f"Sync run {run_id}: per source, received = accepted + ineligible + "
                                           "quarantined; pushed stays empty until pushing upward exists")
         create_markdown_artifact(page, key=RECONCILIATION_KEY, description=f"Sync run {run_id}: reconciliation")
-    except Exception as exc:  # noqa: BLE001 - reporting must not turn a synced run into a failed one
+    except Exception as exc:  # reporting must not turn a synced run into a failed one
         get_run_logger().warning("could not write the run's artifacts: %s: %s", type(exc).__name__, exc)
 
 
@@ -37,11 +44,12 @@ class Progress:
 
     def __init__(self, names: list[str]):
         self.total, self.done = len(names), 0
-        self.artifact_id = None
+        self.artifact_id: UUID | None = None
         try:
-            self.artifact_id = create_progress_artifact(0.0 if names else 100.0, key=PROGRESS_KEY,
-                                                        description=f"sources pulled: 0 of {self.total}")
-        except Exception as exc:  # noqa: BLE001
+            # called from sync code, prefect's async_dispatch returns the UUID itself, not a coroutine
+            self.artifact_id = cast(UUID, create_progress_artifact(0.0 if names else 100.0, key=PROGRESS_KEY,
+                                                                   description=f"sources pulled: 0 of {self.total}"))
+        except Exception as exc:  # an artifact is never fatal
             get_run_logger().warning("could not create the progress artifact: %s", exc)
 
     def source_done(self, name: str) -> None:
@@ -51,5 +59,5 @@ class Progress:
         try:
             update_progress_artifact(self.artifact_id, 100.0 * self.done / max(self.total, 1),
                                      description=f"sources pulled: {self.done} of {self.total} (last: {name})")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # an artifact is never fatal
             get_run_logger().warning("could not update the progress artifact: %s", exc)

@@ -12,6 +12,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
+from uuid import UUID
 
 import yaml
 
@@ -102,14 +104,16 @@ def notify_on_failure(webhook_url: str, flow_names: tuple[str, ...] = ("sangkien
     from prefect.blocks.notifications import CustomWebhookNotificationBlock
     from prefect.events.actions import SendNotification
     from prefect.events.schemas.automations import EventTrigger, Posture
+    from prefect.types import SecretDict
 
     check_webhook_url(webhook_url)
     block = CustomWebhookNotificationBlock(
-        name=NOTIFY_BLOCK, url="{{ url }}", method="POST", secrets={"url": webhook_url},
-        json_data={"text": "{{subject}}\n{{body}}", "title": "{{name}}"})
-    block_id = block.save(NOTIFY_BLOCK, overwrite=True)
+        name=NOTIFY_BLOCK, url="{{ url }}", method="POST", secrets=SecretDict({"url": webhook_url}),
+        json_data={"text": "{{subject}}\n{{body}}", "title": "{{name}}"}, headers=None, cookies=None)
+    # called from sync code, prefect's async_dispatch returns the value itself, not a coroutine
+    block_id = cast(UUID, block.save(NOTIFY_BLOCK, overwrite=True))
     try:
-        Automation.read(name=NOTIFY_AUTOMATION).delete()
+        cast(Automation, Automation.read(name=NOTIFY_AUTOMATION)).delete()
     except ValueError:
         pass  # none yet
     Automation(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from typing import cast
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -19,10 +20,10 @@ from prefect.runtime import flow_run
 
 from flows import artifacts
 from flows.push import push_task, upstream_configured
-from sangkien.pipeline import run as sync
-from sangkien.pipeline.resolve import ResolveCounts
 from sangkien.errors import ControlTotalError, UserError
+from sangkien.pipeline import run as sync
 from sangkien.pipeline.pullmode import BackfillWindow, PullMode
+from sangkien.pipeline.resolve import ResolveCounts
 from sangkien.store import database_url, open_store
 
 PULL_DEPLOYMENT = "sangkien-pull-source/pull-source"
@@ -61,14 +62,17 @@ def _pull_everywhere(url: str, names: list[str], run_id: int, mode: PullMode,
                      progress: artifacts.Progress) -> list[sync.SourceResult]:
     """One ``pull-source`` flow run per source, on whichever workers of the pool are free."""
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas import FlowRun
     from prefect.deployments import run_deployment
     from prefect.exceptions import ObjectNotFound
 
     params = {"db_url": url, "run_id": run_id, "full_refresh": mode.full_refresh,
               "window": mode.window.model_dump(mode="json") if mode.window else None}
     try:
-        children = {name: run_deployment(PULL_DEPLOYMENT, parameters={**params, "source": name}, timeout=0,
-                                         flow_run_name=f"pull-{name}-run-{run_id}") for name in names}
+        # called from sync code, prefect's async_dispatch returns the FlowRun itself, not a coroutine
+        children = {name: cast(FlowRun, run_deployment(PULL_DEPLOYMENT, parameters={**params, "source": name},
+                                                       timeout=0, flow_run_name=f"pull-{name}-run-{run_id}"))
+                    for name in names}
     except ObjectNotFound:
         raise UserError(f"fan_out needs the {PULL_DEPLOYMENT} deployment on this Prefect server: "
                         "run `sangkien deploy`") from None
@@ -86,7 +90,8 @@ def _pull_everywhere(url: str, names: list[str], run_id: int, mode: PullMode,
     results = []
     for name in names:
         if name not in recorded:  # the pull's flow run died before counting (crashed, cancelled)
-            lost = sync.SourceResult(name, errors=[f"its pull flow run ended {final[name].name if final[name] else 'unknown'}"
+            ended = final[name]
+            lost = sync.SourceResult(name, errors=[f"its pull flow run ended {ended.name if ended else 'unknown'}"
                                                    " before counting"], error_type="system")
             try:
                 sync.check_control_totals(open_store(url), lost, run_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ TABLE = "sang_kien"
 MODIFIED = "modified_at"
 
 
-def source_frame(world: Path, source: str) -> tuple[pd.DataFrame, dict[str, object]]:
+def source_frame(world: Path, source: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Every row of a world source's files (strings) and its YAML settings."""
     config = yaml.safe_load((world / "sources" / f"{source}.yaml").read_text(encoding="utf-8"))
     folder = world / "sources" / str(config["path"])
@@ -34,7 +35,7 @@ def source_frame(world: Path, source: str) -> tuple[pd.DataFrame, dict[str, obje
 def write_source_db(world: Path, source: str, url: str) -> dict[str, object]:
     """Load the source into table ``sang_kien`` at ``url``; returns sql connector settings for it."""
     frame, config = source_frame(world, source)
-    columns: dict[str, str] = dict(config["columns"])  # type: ignore[arg-type]
+    columns: dict[str, str] = dict(config["columns"])
     key = columns["source_record_id"]
     frame[MODIFIED] = "2023-09-30T00:00:00Z"
     engine = sa.create_engine(url)
@@ -54,7 +55,7 @@ def write_source_db(world: Path, source: str, url: str) -> dict[str, object]:
 def touch_rows(url: str, ids: list[str], key: str, column: str, suffix: str = " (sửa)") -> None:
     """Edit ``column`` of the given rows and move their ``modified_at`` to now."""
     engine = sa.create_engine(url)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     table = sa.Table(TABLE, sa.MetaData(), autoload_with=engine)
     try:
         with engine.begin() as conn:

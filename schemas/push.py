@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
-from typing import Annotated, Literal
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
-PAYLOAD_VERSION = 1
+PAYLOAD_VERSION: Final = 1
 
 UnitCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 HashKey = Annotated[str, Field(min_length=16, max_length=64, pattern=r"^[0-9a-f]+$")]
@@ -54,8 +54,9 @@ class UnitCounts(_Strict):
 class InitiativeEntry(_Strict):
     """One initiative the sender counts, identified only by keyed hashes."""
 
-    keys: list[HashKey] = Field(min_length=1, max_length=64,
-                                description="HMAC of each of the initiative's match keys (portal id; unit, title and date)")
+    keys: list[HashKey] = Field(
+        min_length=1, max_length=64,
+        description="HMAC of each of the initiative's match keys (portal id; unit, title and date)")
     unit_code: UnitCode = Field(description="the grassroots unit the initiative is counted under")
     phase: Phase
     status: Literal["valid", "pending", "rejected"]
@@ -85,8 +86,10 @@ class Submission(_Strict):
     ineligible: list[IneligibleCount] = Field(default_factory=list, max_length=200_000)
 
     @model_validator(mode="after")
-    def _one_row_per_unit_and_phase(self) -> "Submission":
-        for name, rows in (("units", self.units), ("ineligible", self.ineligible)):
+    def _one_row_per_unit_and_phase(self) -> Submission:
+        groups: tuple[tuple[str, Sequence[UnitCounts | IneligibleCount]], ...] = (
+            ("units", self.units), ("ineligible", self.ineligible))
+        for name, rows in groups:
             seen: set[tuple[str, int]] = set()
             for n, row in enumerate(rows):
                 if (row.unit_code, row.phase) in seen:
@@ -139,5 +142,5 @@ def join_keys(hashes: Iterable[str]) -> str:
 
 def idempotency_key(node: str, as_of: dt.datetime, content: str) -> str:
     """The key for (node, as-of, content): the same push sent twice carries the same key."""
-    stamp = as_of.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = as_of.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return f"{node}:{stamp}:{content[:32]}"

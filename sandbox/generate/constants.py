@@ -7,7 +7,7 @@ from pathlib import Path
 REFERENCE_DIR = Path(__file__).parent.parent / "reference"  # sandbox/reference: package data
 
 
-NOISE_LEVELS: tuple[str, ...] = ("none", "light", "hard")
+NOISE_LEVELS: tuple[str, ...] = ("none", "light", "hard", "real")  # and "real:KIND" (sandbox.generate.realnoise)
 ORG_COLUMNS: tuple[str, ...] = (
     "code", "name", "kind", "parent_code", "sector_parent_code", "valid_from", "valid_to", "aliases",
 )

@@ -12,6 +12,7 @@ from sandbox.generate.dates import PHASE1_LAST
 from sandbox.generate.initiatives import _Initiatives
 from sandbox.generate.noise import _noise_flags, _typo
 from sandbox.generate.orgs import _OrgTree
+from sandbox.generate.realnoise import apply_real, real_flags
 from sandbox.generate.sources import _REGION_FILES, _SourceSpec
 from sandbox.generate.text import _map_text, _strip_table, strip_diacritics
 from sandbox.generate.vocab import _FIELD_LABELS, _SOLUTION_TYPE_LABELS, _STATUS_LABELS
@@ -51,11 +52,13 @@ def _record_ids(spec: _SourceSpec, rows: np.ndarray, ctx: _RenderContext) -> np.
     if spec.id_scheme in ("hanoi", "nganhang"):
         in_year = pd.Series(years).groupby(years).cumcount().to_numpy() + 1
         fmt = "HN-{}-{:06d}" if spec.id_scheme == "hanoi" else "NH/{}/{:05d}"
-        return np.array([fmt.format(y, s) for y, s in zip(years.tolist(), in_year.tolist())], dtype=object)
+        return np.array([fmt.format(y, s) for y, s in zip(years.tolist(), in_year.tolist(), strict=False)],
+                        dtype=object)
     if spec.id_scheme == "baocao_tinh":
         province = ctx.tree.grassroots["province"].to_numpy()[ctx.world.unit[rows]]
         in_prov = pd.Series(province).groupby(province).cumcount().to_numpy() + 1
-        return np.array([f"BC{p[1:]}-{s:06d}" for p, s in zip(province.tolist(), in_prov.tolist())], dtype=object)
+        return np.array([f"BC{p[1:]}-{s:06d}" for p, s in zip(province.tolist(), in_prov.tolist(), strict=False)],
+                        dtype=object)
     prefix = {"thaibinh_yte": "TBYT-", "hcm": "HCM-", "danang": "DN-"}[spec.id_scheme]
     width = max(5, len(str(n)))
     return np.array([f"{prefix}{s:0{width}d}" for s in seq.tolist()], dtype=object)
@@ -86,7 +89,8 @@ def _render(spec: _SourceSpec, index: int, rows: np.ndarray, ctx: _RenderContext
     fmt_rng = np.random.default_rng([ctx.seed, 200 + index])
     noise_rng = np.random.default_rng([ctx.seed, 300 + index])
     n = len(rows)
-    flags = _noise_flags(noise_rng, ctx.copies[rows], ctx.noise)
+    real = ctx.noise.startswith("real")
+    flags = (real_flags if real else _noise_flags)(noise_rng, ctx.copies[rows], ctx.noise)
     out: dict[str, np.ndarray] = {}
 
     title = w.title[rows].copy()
@@ -94,16 +98,17 @@ def _render(spec: _SourceSpec, index: int, rows: np.ndarray, ctx: _RenderContext
     title[plain] = _map_text(lambda s: s.translate(_strip_table()), title[plain])
     typo = np.flatnonzero(flags["title_typo"])
     where, how = noise_rng.random(len(typo)), noise_rng.integers(0, 3, len(typo))
-    title[typo] = [_typo(title[i], wh, int(hw)) for i, wh, hw in zip(typo, where, how)]
-    out["title"] = title
-
+    title[typo] = [_typo(title[i], wh, int(hw)) for i, wh, hw in zip(typo, where, how, strict=False)]
     n_auth = w.n_authors[rows] - (flags["coauthor_dropped"] & (w.n_authors[rows] >= 2))
     swapped = flags["authors_swapped"]
-    authors = None
-    for j in range(4):
-        person = w.authors[rows, j]
-        name = np.where(swapped, w.person_name_swapped[person], w.person_name[person])
-        authors = name if authors is None else np.where(n_auth > j, authors + spec.authors_joiner + name, authors)
+    names = [np.where(swapped, w.person_name_swapped[w.authors[rows, j]], w.person_name[w.authors[rows, j]])
+             for j in range(4)]
+    if real:  # its own random stream: the draws above stay those of the other levels
+        title, names = apply_real(title, names, flags, np.random.default_rng([ctx.seed, 400 + index]))
+    out["title"] = title
+    authors = names[0]
+    for j in range(1, len(names)):
+        authors = np.where(n_auth > j, authors + spec.authors_joiner + names[j], authors)
     out["authors"] = authors
 
     unit = w.unit[rows]

@@ -11,6 +11,7 @@ import pandas as pd
 from sandbox.generate.constants import NOISE_LEVELS, REFERENCE_DIR, STATUSES, TRUTH_COLUMNS
 from sandbox.generate.initiatives import _draw_initiatives
 from sandbox.generate.noise import _unit_variants
+from sandbox.generate.realnoise import kinds_of
 from sandbox.generate.orgs import _Draw, _grassroots_count, _OrgBuilder
 from sandbox.generate.quotas import _quotas
 from sandbox.generate.render import _RenderContext
@@ -42,8 +43,10 @@ class WorldSummary:
 
 
 def _check_arguments(initiatives: int, seed: int, noise: str) -> None:
-    if noise not in NOISE_LEVELS:
-        raise ValueError(f"noise must be one of {', '.join(NOISE_LEVELS)}; got {noise!r}")
+    if noise not in NOISE_LEVELS and not noise.startswith("real:"):
+        raise ValueError(f"noise must be one of {', '.join(NOISE_LEVELS)} or real:KIND; got {noise!r}")
+    if noise.startswith("real:"):
+        kinds_of(noise)  # raises for an unknown kind
     if isinstance(initiatives, bool) or not isinstance(initiatives, (int, np.integer)) or initiatives < 1:
         raise ValueError(f"initiatives must be a positive integer; got {initiatives!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:

@@ -53,7 +53,7 @@ class FaultSpec:
             if key in values:
                 raise ValueError(f"fault item {item!r}: given twice")
             values[key] = value
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]  # per-name types: _parse_item reads retry_after and seed as int
 
     @classmethod
     def _parse_item(cls, item: str) -> tuple[str, float | int]:

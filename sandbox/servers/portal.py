@@ -10,6 +10,7 @@ from sandbox.servers.faults import FaultSpec
 from sandbox.servers.protocol import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    Headers,
     Reply,
     _decode_cursor,
     _json_reply,
@@ -43,7 +44,7 @@ class PortalServer(SimulatedSystem):
         """The export's source_record_id ("ID" column) of the record served as ``record_id``."""
         return self._truth[record_id]
 
-    def _authorized(self, headers: Mapping[str, str], params: dict[str, list[str]]) -> bool:
+    def _authorized(self, headers: Headers, params: dict[str, list[str]]) -> bool:
         scheme, _, credentials = (headers.get("Authorization") or "").partition(" ")
         return scheme.lower() == "bearer" and _token_matches(credentials.strip(), self.token)
 

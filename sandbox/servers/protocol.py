@@ -7,9 +7,15 @@ import binascii
 import hmac
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 100, 500
+
+
+class Headers(Protocol):
+    """A request's headers as the systems read them: http.server's Message, or a plain mapping."""
+
+    def get(self, name: str, /) -> str | None: ...
 
 
 class _BadParam(Exception):

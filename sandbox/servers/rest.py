@@ -13,6 +13,7 @@ from sandbox.servers.faults import FaultSpec
 from sandbox.servers.protocol import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    Headers,
     Reply,
     _decode_cursor,
     _json_reply,
@@ -57,7 +58,7 @@ class RestServer(SimulatedSystem):
         """The REST simulator serving ``world``'s ``source``."""
         return cls(_load_source(world, source), style, faults, token, auth)
 
-    def _authorized(self, headers: Mapping[str, str], params: dict[str, list[str]]) -> bool:
+    def _authorized(self, headers: Headers, params: dict[str, list[str]]) -> bool:
         if self.auth == "query":
             return _token_matches((params.pop("api_key", None) or [""])[0], self.token)
         if self.auth == "header":

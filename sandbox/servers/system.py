@@ -7,12 +7,12 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from sandbox.servers.faults import FaultSpec
-from sandbox.servers.protocol import Reply, _BadParam, _encode_cursor, _html_reply, _json_reply, _Window
+from sandbox.servers.protocol import Headers, Reply, _BadParam, _encode_cursor, _html_reply, _json_reply, _Window
 from sandbox.servers.values import _approved, _edited, _iso, _parse_moment
 
 _TRANSPORT_FAULTS = frozenset({"slow", "truncated", "drop"})
@@ -98,8 +98,8 @@ class SimulatedSystem:
         record = self._records[record_id]
         label = record.get(self._status_field) if self._status_field else None
         approved = _approved(label) if isinstance(label, str) else None
-        if approved is not None:
-            record[self._status_field] = approved  # type: ignore[index]
+        if approved is not None and self._status_field:
+            record[self._status_field] = approved
         elif self._title_field and isinstance(record.get(self._title_field), str):
             record[self._title_field] = _edited(record[self._title_field])
         stamp = self._next_stamp()
@@ -108,7 +108,7 @@ class SimulatedSystem:
         self._keys.append((stamp, record_id))
 
     def _next_stamp(self) -> str:
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
         if self._keys:
             now = max(now, _parse_moment(self._keys[-1][0]) + timedelta(seconds=1))
         return _iso(now)
@@ -120,7 +120,7 @@ class SimulatedSystem:
 
     # ----- serving
 
-    def handle(self, path: str, query: str, headers: Mapping[str, str], host: str) -> Reply:
+    def handle(self, path: str, query: str, headers: Headers, host: str) -> Reply:
         """Answer one GET: 404/401/400 checks, then a fault drawn at the configured rates, then the page."""
         with self.lock:
             self.requests += 1
@@ -224,7 +224,7 @@ class SimulatedSystem:
 
     # ----- hooks
 
-    def _authorized(self, headers: Mapping[str, str], params: dict[str, list[str]]) -> bool:
+    def _authorized(self, headers: Headers, params: dict[str, list[str]]) -> bool:
         raise NotImplementedError
 
     def _unauthorized(self) -> Reply:

@@ -8,12 +8,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sangkien.cli import common, connectors, deploy, matching, reference, reports, runs, sandbox, sync, tiers
+from sangkien.cli import common, connectors, deploy, match, matching, reference, reports, runs, sandbox, sync, tiers
 
 # The groups in the order `sangkien --help` lists their commands: orgs quotas phases, connectors,
-# sync resolve, explain review, node nodes push serve, deploy, report reconcile export, quarantine runs,
+# sync resolve, match, explain review, node nodes push serve, deploy, report reconcile export, quarantine runs,
 # sandbox demo.
-GROUPS = (reference, connectors, sync, matching, tiers, deploy, reports, runs, sandbox)
+GROUPS = (reference, connectors, sync, match, matching, tiers, deploy, reports, runs, sandbox)
 
 
 def build_parser() -> argparse.ArgumentParser:

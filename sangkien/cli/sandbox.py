@@ -47,7 +47,8 @@ def _add_sandbox(sub: Subparsers) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--initiatives", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--noise", choices=("none", "light", "hard"), default="none")
+    p.add_argument("--noise", default="none",
+                   help="none, light, hard, real, or real:KIND (one kind of sandbox/generate/realnoise.py)")
     p.set_defaults(func=cmd_sandbox_generate)
 
     p = sandbox.add_parser("serve", help="serve a world's portal or a provincial REST system on 127.0.0.1")

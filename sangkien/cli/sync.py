@@ -43,7 +43,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 def cmd_resolve(args: argparse.Namespace) -> int:
     from sangkien.pipeline.run import run_resolution
 
-    run_id, counts = run_resolution(open_engine(args), full=args.full)
+    run_id, counts = run_resolution(open_engine(args), full=args.full, refit=args.refit)
     print(f"run {run_id}: {counts.mode} resolution compared {counts.compared:,} record(s) in {counts.pairs:,} "
           f"candidate pair(s): {counts.records:,} accepted records are {counts.initiatives:,} initiatives; "
           f"{counts.review_open:,} pair(s) wait for review ({counts.seconds:.1f} s)")
@@ -58,4 +58,6 @@ def register(sub: Subparsers) -> None:
 
     p = sub.add_parser("resolve", help="re-run matching and the roll-up on what is stored (no pull)")
     p.add_argument("--full", action="store_true", help="re-match every record, not only what changed")
+    p.add_argument("--refit", action="store_true",
+                   help="learn the match weights again from the records (implies --full)")
     p.set_defaults(func=cmd_resolve)

@@ -25,7 +25,7 @@ class LandCounts:
     changed: int = 0
     unchanged: int = 0
 
-    def add(self, other: "LandCounts") -> None:
+    def add(self, other: LandCounts) -> None:
         for name in ("received", "new", "changed", "unchanged"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -34,7 +34,7 @@ def existing_records(conn: Connection, source: str) -> dict[str, str]:
     """source_record_id → content hash for everything landed from ``source``."""
     frame = store.read_frame(conn, sa.select(store.raw_records.c.source_record_id, store.raw_records.c.content_hash)
                              .where(store.raw_records.c.source == source), ["source_record_id", "content_hash"])
-    return dict(zip(frame["source_record_id"], frame["content_hash"]))
+    return dict(zip(frame["source_record_id"], frame["content_hash"], strict=False))
 
 
 def _payloads(rows: pd.DataFrame, headers: list[str]) -> list[str]:
@@ -55,7 +55,7 @@ def land_batch(conn: Connection, source: str, batch: Batch, id_column: str | Non
     columns, are landed under a synthetic id with a ``landing_problem`` so validation
     quarantines them: nothing is dropped.
     """
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     rows = batch.rows
     payloads = _payloads(rows, batch.headers)
     origins = rows["_origin"].tolist() if not rows.empty else []
@@ -63,13 +63,14 @@ def land_batch(conn: Connection, source: str, batch: Batch, id_column: str | Non
            else [""] * len(rows)) if not rows.empty else []
     problems: list[str | None] = [None] * len(ids)
     seen_here: set[str] = set()
-    for i, (srid, origin) in enumerate(zip(ids, origins)):
+    for i, (srid, origin) in enumerate(zip(ids, origins, strict=False)):
         if not srid:
             ids[i] = f"~{origin}"
             problems[i] = f"source_record_id|required|no record id ({id_column}) on {origin}"
         elif srid in seen_here:
             ids[i] = f"{srid}~{origin}"
-            problems[i] = f"source_record_id|unique_in_batch|record id {srid!r} repeats earlier in {batch.label} ({origin})"
+            problems[i] = (f"source_record_id|unique_in_batch|record id {srid!r} repeats earlier in {batch.label} "
+                           f"({origin})")
         seen_here.add(ids[i])
     for problem in batch.row_problems:
         payloads.append(json.dumps({"_raw_line": problem.raw}, ensure_ascii=False))
@@ -82,13 +83,13 @@ def land_batch(conn: Connection, source: str, batch: Batch, id_column: str | Non
     received.update(ids)
     stamp = now.strftime(store.sql_timestamp_text(conn, aware=True))
     inserts, updates, touched = [], [], []
-    for srid, payload, origin, problem in zip(ids, payloads, origins, problems):
+    for srid, payload, origin, landing_problem in zip(ids, payloads, origins, problems, strict=False):
         digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
         previous = known.get(srid)
         if previous is None:
-            inserts.append((source, srid, payload, digest, origin, stamp, run_id, run_id, problem))
+            inserts.append((source, srid, payload, digest, origin, stamp, run_id, run_id, landing_problem))
         elif previous != digest:
-            updates.append((payload, digest, origin, problem, stamp, run_id, run_id, None, None, source, srid))
+            updates.append((payload, digest, origin, landing_problem, stamp, run_id, run_id, None, None, source, srid))
         else:
             touched.append((run_id, source, srid))
         known[srid] = digest
@@ -96,8 +97,8 @@ def land_batch(conn: Connection, source: str, batch: Batch, id_column: str | Non
         store.bulk_insert(conn, store.raw_records, ("source", "source_record_id", "payload", "content_hash", "origin",
                                                     "fetched_at", "run_id", "seen_run", "landing_problem"), inserts)
     if updates:
-        store.bulk_update(conn, store.raw_records, ("payload", "content_hash", "origin", "landing_problem", "fetched_at",
-                                                    "run_id", "seen_run", "outcome", "reason"),
+        store.bulk_update(conn, store.raw_records, ("payload", "content_hash", "origin", "landing_problem",
+                                                    "fetched_at", "run_id", "seen_run", "outcome", "reason"),
                           ("source", "source_record_id"), updates)
     if touched:
         store.bulk_update(conn, store.raw_records, ("seen_run",), ("source", "source_record_id"), touched)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,14 @@ DISCREPANCY_COLUMNS = ("kind", "unit_code", "unit_name", "phase", "measure", "ex
                        "cause", "detail")
 
 
+class _Computed(TypedDict, total=False):
+    """The sections already computed for one Scope."""
+
+    quotas: pd.DataFrame
+    sources: SourceCoverage
+    pushed: pd.DataFrame
+
+
 @dataclass
 class Scope:
     """What one reconciliation looks at, with the org tree as of its date loaded once."""
@@ -62,7 +71,7 @@ class Scope:
     edges: pd.DataFrame  # (code, up) on as_of
     phases: list[Phase]
     subtree: pd.Index  # reported units at or below ``unit`` (every reported unit when unit is None)
-    computed: dict[str, object] = field(default_factory=dict)  # sections already computed for this scope
+    computed: _Computed = field(default_factory=_Computed)  # sections already computed for this scope
 
     def names(self) -> pd.Series:
         return pd.Series(self.units["name"].to_numpy(), index=self.units["code"].to_numpy())
@@ -179,7 +188,7 @@ def _history(conn: Connection, scope: Scope) -> pd.DataFrame:
 def quota_rows(conn: Connection, scope: Scope, counts: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per quota in scope: target, counted on its basis, completion, shortfall, projection (QUOTA_COLUMNS)."""
     if "quotas" in scope.computed:
-        return scope.computed["quotas"]  # type: ignore[return-value]
+        return scope.computed["quotas"]
     if counts is None:
         counts = rollup.counts_over(rollup.per_unit_counts(conn), scope.closure)
     quotas = _quotas(conn)
@@ -211,7 +220,7 @@ def quota_rows(conn: Connection, scope: Scope, counts: pd.DataFrame | None = Non
     frame.loc[~reported & ~merged, "note"] = f"not a unit yet on {scope.as_of}"
     frame["unit_name"] = frame["unit_code"].map(scope.names())
     scope.computed["quotas"] = _ordered(frame, scope)[list(QUOTA_COLUMNS)]
-    return scope.computed["quotas"]  # type: ignore[return-value]
+    return scope.computed["quotas"]
 
 
 def target_flags(conn: Connection, scope: Scope) -> pd.DataFrame:
@@ -251,7 +260,7 @@ class SourceCoverage:
 
 
 def _members(conn: Connection) -> pd.DataFrame:
-    m, r, i = store.initiative_members.c, store.records.c, store.initiatives.c
+    m, r = store.initiative_members.c, store.records.c
     return store.read_frame(conn, sa.select(m.initiative_id, r.source, r.source_record_id)
                             .join(store.records, r.raw_id == m.raw_id),
                             ["initiative_id", "source", "source_record_id"])
@@ -326,9 +335,9 @@ def source_scopes(scope: Scope, unit_codes: pd.Series, held: np.ndarray) -> np.n
 def source_coverage(conn: Connection, scope: Scope, missing_limit: int | None = None) -> SourceCoverage:
     """Per unit subtree, phase and source: held, expected, lacking; and the lacking initiatives by name."""
     if "sources" in scope.computed and missing_limit is None:
-        return scope.computed["sources"]  # type: ignore[return-value]
+        return scope.computed["sources"]
     c = store.connectors.c
-    kinds = dict(conn.execute(sa.select(c.name, c.kind)).all())
+    kinds: dict[str, str] = dict(conn.execute(sa.select(c.name, c.kind)).tuples().all())
     inits = _initiatives(conn)
     members = _members(conn)
     sources = pd.Index(sorted(members["source"].unique()))
@@ -436,13 +445,14 @@ def _source_discrepancies(conn: Connection, scope: Scope) -> pd.DataFrame:
 
 
 def _pushed_discrepancies(conn: Connection, scope: Scope) -> pd.DataFrame:
-    """At an upper node: what each child pushed vs what this node's sources hold for its subtree (sangkien.pipeline.tiers)."""
+    """At an upper node: what each child pushed vs what this node's sources hold for its subtree
+    (sangkien.pipeline.tiers)."""
     from sangkien.pipeline.tiers import against_pushes
 
     if "pushed" not in scope.computed:
         rows = pd.DataFrame(against_pushes(conn, phase=scope.phase), columns=list(DISCREPANCY_COLUMNS))
         scope.computed["pushed"] = rows[rows["unit_code"].isin(scope.subtree)].reset_index(drop=True)
-    return scope.computed["pushed"]  # type: ignore[return-value]
+    return scope.computed["pushed"]
 
 
 # Each section turns a scope into rows of DISCREPANCY_COLUMNS.

@@ -25,7 +25,6 @@ module runs it against the store:
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from dataclasses import dataclass
 
@@ -35,6 +34,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from sangkien.pipeline import match
+from sangkien.pipeline import match_models
+from sangkien.pipeline.stages import Stages as _Stages
 from sangkien.pipeline.match import index as matchindex
 from sangkien import store
 from sangkien.store.settings import get_setting
@@ -126,12 +127,16 @@ def _count(conn: Connection, table: sa.Table) -> int:
 
 
 def resolve_initiatives(engine: Engine, run_id: int | None, full: bool = False,
-                        model: match.MatchModel = match.DEFAULT_MODEL) -> ResolveCounts:
+                        model: match.MatchModel | None = None, refit: bool = False) -> ResolveCounts:
     """Bring initiatives up to date with the accepted records (incremental unless ``full``).
 
     A run is full when asked, when a reviewer decided something since the last run, or
     when the match index is missing, coded under another scheme, or disagrees with the
     members (e.g. a store resolved before the index existed).
+
+    ``model`` None: the store's latest learned model (:mod:`sangkien.pipeline.match_models`);
+    a full run learns a new one when there is none, when ``refit``, or when the records
+    changed much since; a given ``model`` is used as it is.
     """
     started = time.perf_counter()
     timer = _Stages()
@@ -141,6 +146,7 @@ def resolve_initiatives(engine: Engine, run_id: int | None, full: bool = False,
         parents = unit_parents(conn)
         priority = list(get_setting(conn, "status_priority") or [])
         pending_decisions = decisions[~decisions["applied"].astype(bool)]
+        stored = match_models.latest_model(conn) if model is None else None
         index = None
         if not full and pending_decisions.empty:
             index = matchindex.load(conn)
@@ -150,41 +156,15 @@ def resolve_initiatives(engine: Engine, run_id: int | None, full: bool = False,
                 index = None
         timer.mark("read index")
     if index is None:
-        counts = _resolve_full(engine, run_id, queued, decisions, parents, priority, model, timer)
+        learn = None if model is not None else (refit or stored is None)  # False: decided on the record count
+        counts = _resolve_full(engine, run_id, queued, decisions, parents, priority,
+                               model or (stored[1] if stored else match.DEFAULT_MODEL), timer, learn)
     else:
-        counts = _resolve_delta(engine, run_id, queued, index, parents, priority, model, timer)
+        counts = _resolve_delta(engine, run_id, queued, index, parents, priority,
+                                model or (stored[1] if stored else match.DEFAULT_MODEL), timer)
     counts.seconds = time.perf_counter() - started
     log.info("resolution (%s): %s", counts.mode, timer)
     return counts
-
-
-class _Stages:
-    """Seconds per stage of a run, and the process's peak memory at its end, for the log and the benchmarks."""
-
-    def __init__(self) -> None:
-        self.last = time.perf_counter()
-        self.seconds: dict[str, float] = {}
-        self.peak_mb: dict[str, float] = {}
-
-    def mark(self, stage: str) -> None:
-        now = time.perf_counter()
-        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self.last
-        self.peak_mb[stage] = _peak_mb()
-        self.last = now
-
-    def __str__(self) -> str:
-        return ", ".join(f"{k} {v:.2f} s" + (f" ({self.peak_mb[k]:,.0f} MB)" if self.peak_mb[k] else "")
-                         for k, v in self.seconds.items())
-
-
-def _peak_mb() -> float:
-    """The process's peak resident memory so far (0 where the platform does not tell)."""
-    try:
-        import resource
-    except ImportError:  # Windows
-        return 0.0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)  # bytes on macOS, KiB elsewhere
 
 
 def _review_rows(recs: pd.DataFrame, res_i: np.ndarray, res_j: np.ndarray, levels: pd.DataFrame,
@@ -240,7 +220,10 @@ def _link_rows(recs: pd.DataFrame, i: np.ndarray, j: np.ndarray, levels: pd.Data
 
 
 def _resolve_full(engine: Engine, run_id: int | None, queued: int, decisions: pd.DataFrame, parents: dict,
-                  priority: list[str], model: match.MatchModel, timer: _Stages) -> ResolveCounts:
+                  priority: list[str], model: match.MatchModel, timer: _Stages,
+                  learn: bool | None = None) -> ResolveCounts:
+    """``learn`` True: learn the weights; False: when the records changed much since ``model`` was
+    fitted (:func:`match_models.needs_fit`); None: use ``model`` as given."""
     with engine.connect() as conn:
         recs = _load_records(conn)
         m = store.initiative_members.c
@@ -262,7 +245,13 @@ def _resolve_full(engine: Engine, run_id: int | None, queued: int, decisions: pd
         timer.mark("clear")
         if recs.empty:
             return ResolveCounts(0, 0, 0)
-        res = match.resolve_frame(recs, model, parents, must=must, cannot=cannot)
+        fit = learn is not None and match_models.needs_fit(model if model.fitted else None, len(recs), bool(learn))
+        res = match.resolve_frame(recs, match.DEFAULT_MODEL if fit else model, parents, must=must, cannot=cannot,
+                                  learn=fit)
+        model = res.model
+        if fit:
+            match_models.save_model(conn, model, run_id)
+            log.info("match model fitted: %s", (model.fitted or {}).get("fallback") or "learned weights")
         timer.mark("match")
         ids = _stable_ids(pd.Series(res.labels), recs["raw_id"].map(previous["initiative_id"]).reset_index(drop=True))
         recs["initiative_id"] = ids.to_numpy()

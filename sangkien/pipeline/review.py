@@ -27,7 +27,7 @@ def _records(conn: Connection, raw_ids: list[int]) -> dict[int, dict[str, Any]]:
     rows = conn.execute(sa.select(*(r[c] for c in _RECORD_FIELDS)).where(r.raw_id.in_(raw_ids))).all()
     out = {}
     for row in rows:
-        rec = dict(zip(_RECORD_FIELDS, row))
+        rec = dict(zip(_RECORD_FIELDS, row, strict=False))
         rec["authors"] = json.loads(rec["authors"]) if rec["authors"] else []
         for k in ("applied_on", "recognized_on", "submitted_at"):
             rec[k] = str(rec[k]) if rec[k] is not None else None
@@ -46,10 +46,10 @@ def explain(conn: Connection, initiative_id: int) -> dict[str, Any]:
                            .order_by(m.raw_id)).all()
     raw_ids = [r for r, _ in members]
     records = _records(conn, raw_ids)
-    l = store.match_links.c
-    links = conn.execute(sa.select(l.raw_id_a, l.raw_id_b, l.weight, l.evidence, l.decided_by)
-                         .where(l.raw_id_a.in_(raw_ids) | l.raw_id_b.in_(raw_ids))
-                         .order_by(l.raw_id_a, l.raw_id_b)).all()
+    k = store.match_links.c
+    links = conn.execute(sa.select(k.raw_id_a, k.raw_id_b, k.weight, k.evidence, k.decided_by)
+                         .where(k.raw_id_a.in_(raw_ids) | k.raw_id_b.in_(raw_ids))
+                         .order_by(k.raw_id_a, k.raw_id_b)).all()
     q = store.review_pairs.c
     reviews = conn.execute(sa.select(q.id, q.raw_id_a, q.raw_id_b, q.weight, q.status, q.model_merged)
                            .where(q.raw_id_a.in_(raw_ids) | q.raw_id_b.in_(raw_ids)).order_by(q.id)).all()
@@ -61,7 +61,22 @@ def explain(conn: Connection, initiative_id: int) -> dict[str, Any]:
         "reviews": [{"id": rid, "a": a, "b": b, "weight": w, "status": s, "model_merged": mm}
                     for rid, a, b, w, s, mm in reviews],
         "status_conflict": len(statuses) > 1,
+        "model": _model_line(conn),
     }
+
+
+def _model_line(conn: Connection) -> str:
+    """Which weights scored the links: the store's latest learned model, or the hand-set priors."""
+    from sangkien.pipeline.match_models import latest_model
+
+    latest = latest_model(conn)
+    if latest is None:
+        return "weights: the hand-set priors (no model learned yet)"
+    version, model = latest
+    fitted = model.fitted or {}
+    how = (f"the priors kept ({fitted['fallback']})" if fitted.get("fallback") else
+           f"learned from {fitted.get('pairs', 0):,} blocked pairs of {fitted.get('records', 0):,} records")
+    return f"weights: match model #{version}, {how} (`sangkien match model` shows them)"
 
 
 def _ref(rec: dict[str, Any]) -> str:
@@ -86,6 +101,8 @@ def format_explain(info: dict[str, Any]) -> str:
                                                                        if m["portal_id"] else ""))
     if len(info["members"]) > 1:
         out.append("why they are one initiative (score = log2-odds of a match; 0 or more joins):")
+        if info.get("model"):
+            out.append(f"  {info['model']}")
     for link in info["links"]:
         a, b = refs.get(link["a"], f"record {link['a']}"), refs.get(link["b"], f"record {link['b']}")
         score = "reviewer" if link["weight"] is None else f"score {link['weight']:+.1f}"
@@ -145,12 +162,13 @@ def decide(engine: Engine, accept: bool, pair_id: int | None = None, records: tu
            by: str | None = None, note: str | None = None) -> dict[str, Any]:
     """Record a reviewer's decision on a queued pair (``pair_id``) or on any two records."""
     q = store.review_pairs.c
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     who = by or os.environ.get("USER") or "reviewer"
     status = "accepted" if accept else "rejected"
     with engine.begin() as conn:
         if pair_id is not None:
-            row = conn.execute(sa.select(q.id, q.status).where(q.id == pair_id)).first()
+            row: tuple[int, str] | None = conn.execute(
+                sa.select(q.id, q.status).where(q.id == pair_id)).tuples().first()
             if row is None:
                 raise UserError(f"no review pair #{pair_id}; `sangkien review list` shows the open ones")
         else:
@@ -158,7 +176,7 @@ def decide(engine: Engine, accept: bool, pair_id: int | None = None, records: tu
             a, b = sorted((_raw_id(conn, records[0]), _raw_id(conn, records[1])))
             if a == b:
                 raise UserError("a pair needs two different records")
-            row = conn.execute(sa.select(q.id, q.status).where(q.raw_id_a == a, q.raw_id_b == b)).first()
+            row = conn.execute(sa.select(q.id, q.status).where(q.raw_id_a == a, q.raw_id_b == b)).tuples().first()
             if row is None:
                 together = conn.execute(
                     sa.select(sa.func.count(sa.distinct(store.initiative_members.c.initiative_id)))

@@ -10,10 +10,10 @@ import os
 import re
 import socket
 import time
-from dataclasses import asdict, dataclass, field
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -57,7 +57,7 @@ class SourceResult:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _owner() -> str:
@@ -109,7 +109,7 @@ def mark_abandoned_runs(engine: Engine, stale_after: dt.timedelta = STALE_AFTER)
         for run in conn.execute(sa.select(runs.c.id, runs.c.started_at, runs.c.message)
                                 .where(runs.c.status == "running")).mappings():
             owner = _OWNER.match(run["message"] or "")
-            started = run["started_at"] if run["started_at"].tzinfo else run["started_at"].replace(tzinfo=dt.timezone.utc)
+            started = run["started_at"] if run["started_at"].tzinfo else run["started_at"].replace(tzinfo=dt.UTC)
             if owner and owner.group(2) == host:
                 if _process_alive(int(owner.group(1))):
                     continue
@@ -192,10 +192,12 @@ def check_control_totals(engine: Engine, result: SourceResult, run_id: int) -> N
     """received = accepted + ineligible + quarantined over this run's rows, or ControlTotalError."""
     t = store.raw_records
     with engine.begin() as conn:
-        by_outcome = dict(conn.execute(sa.select(t.c.outcome, sa.func.count())
-                                       .where(t.c.source == result.source, t.c.seen_run == run_id)
-                                       .group_by(t.c.outcome)).all())
-        accepted, ineligible, quarantined = (int(by_outcome.get(k, 0)) for k in ("accepted", "ineligible", "quarantined"))
+        by_outcome: dict[str | None, int] = dict(
+            conn.execute(sa.select(t.c.outcome, sa.func.count())
+                         .where(t.c.source == result.source, t.c.seen_run == run_id)
+                         .group_by(t.c.outcome)).tuples().all())
+        accepted, ineligible, quarantined = (int(by_outcome.get(k, 0))
+                                             for k in ("accepted", "ineligible", "quarantined"))
         conn.execute(store.sync_run_sources.insert().values(
             run_id=run_id, source=result.source, received=result.received, new=result.land.new,
             changed=result.land.changed, unchanged=result.land.unchanged, accepted=accepted, ineligible=ineligible,
@@ -209,10 +211,11 @@ def check_control_totals(engine: Engine, result: SourceResult, run_id: int) -> N
             f"accepted {accepted} + ineligible {ineligible} + quarantined {quarantined}, undecided {undecided}")
 
 
-def resolve_and_roll_up(engine: Engine, run_id: int, full: bool = False) -> tuple[ResolveCounts, int]:
-    """Resolve initiatives across every source (only the night's delta unless ``full``), then recompute
-    the per-unit counts."""
-    counts = resolve_initiatives(engine, run_id, full=full)
+def resolve_and_roll_up(engine: Engine, run_id: int, full: bool = False,
+                        refit: bool = False) -> tuple[ResolveCounts, int]:
+    """Resolve initiatives across every source (only the night's delta unless ``full``; ``refit``: a full
+    run that learns the match weights again), then recompute the per-unit counts."""
+    counts = resolve_initiatives(engine, run_id, full=full or refit, refit=refit)
     return counts, roll_up(engine, run_id)
 
 
@@ -299,9 +302,9 @@ def run_results(engine: Engine, run_id: int) -> list[SourceResult]:
                          quarantined=r["quarantined"]) for r in rows]
 
 
-def run_resolution(engine: Engine, full: bool = False) -> tuple[int, ResolveCounts]:
+def run_resolution(engine: Engine, full: bool = False, refit: bool = False) -> tuple[int, ResolveCounts]:
     """Matching and the roll-up alone, on what is stored (no pull), recorded as a run."""
     with Run.start(engine) as run:
-        counts, _ = resolve_and_roll_up(engine, run.run_id, full=full)
+        counts, _ = resolve_and_roll_up(engine, run.run_id, full=full, refit=refit)
         run.note = f"resolution only ({counts.mode})"
     return run.run_id, counts

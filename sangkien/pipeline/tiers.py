@@ -112,7 +112,8 @@ def own_entries(conn: Connection, key: bytes) -> Entries:
 def latest_submissions(conn: Connection) -> pd.DataFrame:
     """Per child node, the submission that counts: the latest as-of (the last received among equal as-ofs)."""
     s = store.submissions.c
-    subs = store.read_frame(conn, sa.select(s.id, s.node, s.as_of, s.received_at), ["id", "node", "as_of", "received_at"])
+    subs = store.read_frame(conn, sa.select(s.id, s.node, s.as_of, s.received_at),
+                            ["id", "node", "as_of", "received_at"])
     if subs.empty:
         return subs
     subs = subs.sort_values(["node", "as_of", "id"])
@@ -126,7 +127,7 @@ def child_entries(conn: Connection, offset: int = 0) -> Entries:
         return _empty()
     ids = [int(v) for v in latest["id"]]
     e = store.submission_entries.c
-    origin = dict(zip(latest["id"].astype(int), latest["node"]))
+    origin = dict(zip(latest["id"].astype(int), latest["node"], strict=False))
     entries = store.read_frame(conn, sa.select(e.submission_id, e.entry_no, e.unit_code, e.phase, e.status,
                                                e.benefit_vnd, e.records, e["keys"], e.people)
                                .where(e.submission_id.in_(ids)).order_by(e.submission_id, e.entry_no),
@@ -176,7 +177,8 @@ class Combined:
     """Initiatives counted once across this node and its children.
 
     ``initiatives``: id, unit_code, phase, status, benefit_vnd, records, origins ("|"-joined), sources (count).
-    ``members``: every entry (entry, origin, unit_code, phase, status, records) and id, the cluster it fell in. ``keys``, ``people``: id, key / person.
+    ``members``: every entry (entry, origin, unit_code, phase, status, records) and id, the cluster it fell in.
+    ``keys``, ``people``: id, key / person.
     ``ineligible``: origin, unit_code, phase, records.
     """
 
@@ -203,7 +205,8 @@ def combine(own: Entries, children: Entries, priority: list[str] | None = None) 
                                     origins=("origin", lambda o: "|".join(sorted(set(o)))))
     initiatives = best[["id", "unit_code", "phase", "status", "benefit_vnd"]].merge(agg, on="id")
     to_id = entries.set_index("entry")["id"]
-    keys = pd.DataFrame({"id": to_id.reindex(keys["entry"]).to_numpy(), "key": keys["key"].to_numpy()}).drop_duplicates()
+    keys = pd.DataFrame({"id": to_id.reindex(keys["entry"]).to_numpy(),
+                         "key": keys["key"].to_numpy()}).drop_duplicates()
     people = pd.DataFrame({"id": to_id.reindex(people["entry"]).to_numpy(),
                            "person": people["person"].to_numpy()}).drop_duplicates()
     members = entries[["entry", "origin", "unit_code", "phase", "status", "records", "id"]]
@@ -234,8 +237,10 @@ def against_pushes(conn: Connection, unit: str | None = None, phase: int | None 
     comb = combined(conn)
     members = comb.members
     closure = tree.ancestor_pairs(conn)
-    names = dict(conn.execute(sa.select(store.org_units.c.code, store.org_units.c.name)).all())
-    titles = dict(conn.execute(sa.select(store.initiatives.c.id, store.initiatives.c.title)).all())
+    names: dict[str, str] = dict(conn.execute(sa.select(store.org_units.c.code, store.org_units.c.name))
+                                 .tuples().all())
+    titles: dict[int, str] = dict(conn.execute(sa.select(store.initiatives.c.id, store.initiatives.c.title))
+                                  .tuples().all())
     own = members[members["origin"] == SELF]
     own_unit = own.drop_duplicates("id").set_index("id")["unit_code"].to_dict()
     pushed_by = members[members["origin"] != SELF].groupby("id")["origin"].agg(lambda o: sorted(set(o)))

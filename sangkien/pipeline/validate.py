@@ -20,21 +20,22 @@ from sqlalchemy.engine import Connection, Engine
 
 from sangkien import store
 from sangkien.errors import ControlTotalError
-from sangkien.text.series import STR_DTYPE
-from sangkien.text.names import author_keys_and_json_series
-from sangkien.text.fold import nfc_and_fold_series
-from sangkien.text.display import nfc_series
-from sangkien.text.dates import parse_date_series
-from sangkien.text.numbers import parse_vn_number_series
-from sangkien.text.markup import strip_markup_series
 from sangkien.reference import tree
 from sangkien.reference.phases import Phase, get_phases
 from sangkien.reference.units import UnitResolver
+from sangkien.text.dates import parse_date_series
+from sangkien.text.display import nfc_series
+from sangkien.text.fold import nfc_and_fold_series
+from sangkien.text.markup import strip_markup_series
+from sangkien.text.names import author_keys_and_json_series
+from sangkien.text.numbers import parse_vn_number_series
+from sangkien.text.series import STR_DTYPE
 from sangkien.text.vocab import SOLUTION_TYPE, STATUS, map_field_series
 from schemas.fields import CANONICAL_FIELDS, SourceMapping
 from schemas.records import CANONICAL_SCHEMA, CHECK_MESSAGES, SCHEMA_VERSION, RecordChecks, mapped_schema
 
-TEXT_FIELDS = ("title", "authors", "submitted_by", "unit", "field", "solution_type", "status")  # HTML/control chars stripped
+# HTML and control characters are stripped from these
+TEXT_FIELDS = ("title", "authors", "submitted_by", "unit", "field", "solution_type", "status")
 CHUNK_ROWS = 200_000
 VALUE_SHOWN = 200  # characters of an offending value kept in the quarantine
 
@@ -46,7 +47,7 @@ class ValidationCounts:
     quarantined: int = 0
     unknown_field_labels: int = 0
 
-    def add(self, other: "ValidationCounts") -> None:
+    def add(self, other: ValidationCounts) -> None:
         for name in ("accepted", "ineligible", "quarantined", "unknown_field_labels"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -93,18 +94,18 @@ class _ParsedColumns:
             # change cursors are often ISO timestamps: what the source's format refuses is read as ISO
             fallback = "iso" if column == "updated_at" else None
             self.cache[column] = parse_date_series(self.mapped[column], self.date_format, fallback=fallback)
-        return self.cache[column]  # type: ignore[return-value]
+        return self.cache[column]
 
     def number(self) -> tuple[pd.Series, pd.Series]:
         if "benefit_vnd" not in self.cache:
             self.cache["benefit_vnd"] = parse_vn_number_series(self.mapped["benefit_vnd"])
-        return self.cache["benefit_vnd"]  # type: ignore[return-value]
+        return self.cache["benefit_vnd"]
 
     def unit(self) -> tuple[pd.Series, pd.Series]:
         if "unit" not in self.cache:
             # resolved once per distinct text (units repeat on many rows), then spread to the rows
             self.cache["unit"] = self.per_distinct("unit", self.resolver.resolve_series)
-        return self.cache["unit"]  # type: ignore[return-value]
+        return self.cache["unit"]
 
     def per_distinct(self, column: str, fn: Callable[[pd.Series], Any]) -> Any:
         """``fn(self.mapped[column])`` for a row-by-row ``fn`` (a Series, or a tuple of them), computed on
@@ -128,12 +129,12 @@ class _ParsedColumns:
         if "authors" not in self.cache:
             keys, as_json = author_keys_and_json_series(self.mapped["authors"], self.authors_separator)
             self.cache["authors"] = (keys, pd.Series(keys.to_numpy(dtype=object) == "", index=keys.index), as_json)
-        return self.cache["authors"]  # type: ignore[return-value]
+        return self.cache["authors"]
 
     def author_keys(self) -> pd.Series:
         return self.authors()[0]
 
-    def subset(self, rows: pd.Series) -> "_ParsedColumns":
+    def subset(self, rows: pd.Series) -> _ParsedColumns:
         """The same parse results restricted to ``rows`` (a boolean mask over the mapped frame)."""
         if rows.all():  # the usual case: every row passed
             return self
@@ -219,7 +220,7 @@ def _failures(schema: pa.DataFrameSchema, mapped: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"index": pd.Series([], dtype=np.int64), "column": [], "check": []})
 
 
-def _landing_failure(raw_id: int, source_record_id: str, problem: str) -> dict[str, object]:
+def _landing_failure(raw_id: int, source_record_id: str, problem: str) -> dict[str, int | str]:
     """A quarantine entry for a row that could not be landed cleanly (``column|check|message``)."""
     column, check, message = problem.split("|", 2)
     return {"raw_id": raw_id, "column": column, "check": check, "value": source_record_id[:VALUE_SHOWN],
@@ -229,15 +230,16 @@ def _landing_failure(raw_id: int, source_record_id: str, problem: str) -> dict[s
 def _describe_failures(failures: pd.DataFrame, mapped: pd.DataFrame, date_format: str) -> pd.DataFrame:
     """The failures with the offending value (shortened) and a message for people."""
     rows, columns = failures["index"].to_numpy(), failures["column"].to_numpy()
+    cells: np.ndarray | list[Any]
     if mapped.index.is_unique:  # look the values up a column at a time, not one .at per failure
         cells = np.empty(len(failures), dtype=object)
         for column in pd.unique(columns):
             at = np.flatnonzero(columns == column)
             cells[at] = mapped[column].loc[rows[at]].to_numpy(dtype=object)
     else:
-        cells = [mapped.at[index, column] for index, column in zip(rows, columns)]
+        cells = [mapped.at[index, column] for index, column in zip(rows, columns, strict=False)]
     values, messages = [], []
-    for column, check, cell in zip(columns, failures["check"], cells):
+    for column, check, cell in zip(columns, failures["check"], cells, strict=False):
         value = str(cell)[:VALUE_SHOWN]
         message = f"{column} {value!r} {CHECK_MESSAGES.get(check, 'fails ' + check)}"
         if check == "date_format":
@@ -337,7 +339,8 @@ def validate_source(engine: Engine, source: str, mapping: SourceMapping, run_id:
                     sync_date: dt.date | None = None, chunk_rows: int = CHUNK_ROWS) -> ValidationCounts:
     """Decide the outcome of every undecided landed row of ``source``, read through its ``mapping``
     (columns, date format, authors separator); returns the counts."""
-    sync_date = sync_date or tree.today()  # the program's date, in Vietnam: after 17:00 UTC it is already tomorrow there
+    # the program's date, in Vietnam: after 17:00 UTC it is already tomorrow there
+    sync_date = sync_date or tree.today()
     totals = ValidationCounts()
     with engine.connect() as conn:
         ctx = ValidationContext(mapping.date_format, mapping.authors_separator, sync_date,
@@ -393,7 +396,7 @@ def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, mapping: S
         _insert_records(conn, accepted)
         outcome = np.where(accepted["eligible"], "accepted", "ineligible").tolist()
         reason = accepted["ineligible_reason"].astype(object).where(accepted["ineligible_reason"].notna(), None)
-        outcomes += list(zip(outcome, reason.tolist(), accepted["raw_id"].astype(int).tolist()))
+        outcomes += list(zip(outcome, reason.tolist(), accepted["raw_id"].astype(int).tolist(), strict=False))
         counts.accepted = int(accepted["eligible"].sum())
         counts.ineligible = len(accepted) - counts.accepted
     if quarantine:
@@ -402,7 +405,7 @@ def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, mapping: S
                           [(*(row[c] for c in columns), source, run_id) for row in quarantine])
         reasons: dict[int, list[str]] = {}
         for row in quarantine:
-            reasons.setdefault(int(row["raw_id"]), []).append(str(row["message"]))  # type: ignore[arg-type]
+            reasons.setdefault(int(row["raw_id"]), []).append(str(row["message"]))
         outcomes += [("quarantined", "; ".join(why), rid) for rid, why in reasons.items()]
         counts.quarantined = len(reasons)
     store.bulk_update(conn, store.raw_records, ("outcome", "reason"), ("id",), outcomes)

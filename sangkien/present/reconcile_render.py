@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -34,20 +35,22 @@ def _pct(value: Any) -> str:
     return "" if value is None or pd.isna(value) else f"{value * 100:.1f}%"
 
 
-def _table(headers: tuple[str, ...], lines: list[tuple[str, ...]], numeric: set[int]) -> list[str]:
+def _table(headers: tuple[str, ...], lines: Sequence[tuple[str, ...]], numeric: set[int]) -> list[str]:
     widths = [max([len(h)] + [len(line[i]) for line in lines]) for i, h in enumerate(headers)]
 
     def fmt(cells: tuple[str, ...]) -> str:
-        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=False)))
 
     return [fmt(headers), fmt(tuple("-" * w for w in widths))] + [fmt(line) for line in lines] or ["(no rows)"]
 
 
 def _quota_table(quotas: pd.DataFrame, flags: pd.DataFrame) -> list[str]:
     out = ["Against quotas"]
-    lines = [(r.unit_code, str(r.unit_name or "")[:34], str(r.phase), r.basis, _num(r.target), _num(r.counted),
-              _pct(r.completion), _num(r.shortfall), _num(r.projected), _pct(r.projected_completion), r.note)
-             for r in quotas.itertuples()]
+    lines: list[tuple[str, ...]] = [
+        (r.unit_code, str(r.unit_name or "")[:34], str(r.phase), r.basis, _num(r.target), _num(r.counted),
+         _pct(r.completion), _num(r.shortfall), _num(r.projected), _pct(r.projected_completion), r.note)
+        for r in quotas.itertuples()]
     out += _table(("unit", "name", "ph", "basis", "target", "counted", "done", "short", "projected", "proj. done",
                    "note"), lines, {2, 4, 5, 6, 7, 8, 9}) if lines else ["(no quotas in scope)"]
     if not flags.empty:
@@ -118,7 +121,7 @@ def render_reconciliation(conn: Connection, fmt: str = "table", section: str = "
     where = f"unit {unit} and below" if unit else "every unit"
     out = [f"Reconciliation as of {scope.as_of} ({where}{f', phase {phase}' if phase else ''})", ""]
     if quotas is not None and flags is not None:
-        out += _quota_table(quotas, flags) + [""]
+        out += [*_quota_table(quotas, flags), ""]
     if coverage is not None:
         out += _sources_table(scope, coverage)
     if pushes:

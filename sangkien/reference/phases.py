@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,18 +50,18 @@ def load_phases(engine: Engine, path: Path) -> int:
         if number in seen:
             problems.append(f"{where}: duplicate phase, first on line {seen[number]}")
         seen[number] = line
-        dates = [_date(row[c], c, problems, where) for c in ("starts_on", "ends_on", "counts_from")]
-        if any(d is None for d in dates):
+        starts_on, ends_on, counts_from = [_date(row[c], c, problems, where)
+                                           for c in ("starts_on", "ends_on", "counts_from")]
+        if starts_on is None or ends_on is None or counts_from is None:
             if all(row[c] for c in ("starts_on", "ends_on", "counts_from")):
                 continue
             problems.append(f"{where}: starts_on, ends_on and counts_from are all required")
             continue
-        starts_on, ends_on, counts_from = dates  # type: ignore[misc]
         if ends_on < starts_on:
             problems.append(f"{where}: ends_on {ends_on} is before starts_on {starts_on}")
         parsed.append(Phase(number, row["name"] or f"Phase {number}", starts_on, ends_on, counts_from))
     ordered = sorted(parsed, key=lambda p: p.starts_on)
-    for before, after in zip(ordered, ordered[1:]):
+    for before, after in itertools.pairwise(ordered):
         if after.starts_on <= before.ends_on:
             problems.append(f"phase {after.phase} starts on {after.starts_on}, inside phase {before.phase} "
                             f"(to {before.ends_on}); phases must not overlap")

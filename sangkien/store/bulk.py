@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,6 +26,14 @@ def _quoted(names: Sequence[str]) -> str:
     return ", ".join(f'"{n}"' for n in names)
 
 
+def _driver_connection(conn: Connection) -> DBAPIConnection:
+    """The driver's connection under ``conn``: never None while ``conn`` is open (``conn.connection``
+    revalidates an invalidated one or raises)."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None, "an open Connection holds a driver connection"
+    return raw
+
+
 def sql_timestamp_text(conn: Connection, aware: bool) -> str:
     """The strftime format for a timestamp column written through the bulk paths."""
     base = "%Y-%m-%d %H:%M:%S.%f"
@@ -33,7 +42,7 @@ def sql_timestamp_text(conn: Connection, aware: bool) -> str:
 
 def bulk_insert(conn: Connection, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Insert ``rows`` (tuples in ``columns`` order) inside the caller's transaction."""
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = _driver_connection(conn).cursor()
     try:
         if conn.dialect.name == "postgresql":
             with cursor.copy(f'COPY "{table.name}" ({_quoted(columns)}) FROM STDIN') as copy:
@@ -41,7 +50,8 @@ def bulk_insert(conn: Connection, table: sa.Table, columns: Sequence[str], rows:
                     copy.write_row(row)
         else:
             marks = ", ".join("?" for _ in columns)
-            cursor.executemany(f'INSERT INTO "{table.name}" ({_quoted(columns)}) VALUES ({marks})', rows)
+            insert = f'INSERT INTO "{table.name}" ({_quoted(columns)}) VALUES ({marks})'
+            cursor.executemany(insert, rows)  # type: ignore[arg-type]  # sqlite3 takes any iterable; DBAPICursor says Sequence
     finally:
         cursor.close()
 
@@ -49,7 +59,7 @@ def bulk_insert(conn: Connection, table: sa.Table, columns: Sequence[str], rows:
 def bulk_update(conn: Connection, table: sa.Table, set_columns: Sequence[str], key_columns: Sequence[str],
                 rows: Iterable[Sequence[Any]]) -> None:
     """UPDATE ``table`` SET ``set_columns`` for each row of (*set values, *key values)."""
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = _driver_connection(conn).cursor()
     try:
         if conn.dialect.name == "postgresql":
             columns = [*set_columns, *key_columns]
@@ -66,7 +76,8 @@ def bulk_update(conn: Connection, table: sa.Table, set_columns: Sequence[str], k
         else:
             sets = ", ".join(f'"{c}" = ?' for c in set_columns)
             keys = " AND ".join(f'"{c}" = ?' for c in key_columns)
-            cursor.executemany(f'UPDATE "{table.name}" SET {sets} WHERE {keys}', rows)
+            update = f'UPDATE "{table.name}" SET {sets} WHERE {keys}'
+            cursor.executemany(update, rows)  # type: ignore[arg-type]  # sqlite3 takes any iterable; DBAPICursor says Sequence
     finally:
         cursor.close()
 
@@ -89,9 +100,9 @@ def rewriting(engine: Engine, tables: Sequence[sa.Table]) -> Iterator[Connection
     """
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
-        raw = conn.connection.dbapi_connection
+        raw = _driver_connection(conn)
         if sqlite:  # a no-op inside a transaction: set before it begins
-            raw.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            raw.execute("PRAGMA foreign_keys=OFF")
         try:
             with conn.begin():
                 indexes = [ix for table in tables for ix in table.indexes] if sqlite else []
@@ -104,16 +115,16 @@ def rewriting(engine: Engine, tables: Sequence[sa.Table]) -> Iterator[Connection
                     ix.create(conn)
         finally:
             if sqlite:
-                raw.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
-def id_set(conn: Connection, name: str, values: Iterable[int]) -> sa.Table:
+def id_set(conn: Connection, name: str, values: Iterable[int]) -> sa.TableClause:
     """A temporary table ``name`` holding the distinct integers ``values`` (column ``id``), for
     ``column.in_(sa.select(t.c.id))``: one statement for any number of ids, where an IN list of
     literals costs SQLAlchemy a bound parameter each. Lives until the transaction ends (PostgreSQL)
     or is refilled by the next call (SQLite)."""
     ids = sorted({int(v) for v in values})
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = _driver_connection(conn).cursor()
     try:
         if conn.dialect.name == "postgresql":
             cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{name}" (id bigint PRIMARY KEY) ON COMMIT DROP')
@@ -131,7 +142,7 @@ def id_set(conn: Connection, name: str, values: Iterable[int]) -> sa.Table:
     return sa.table(name, sa.column("id", sa.Integer))
 
 
-def frame_rows(frame: "pd.DataFrame", chunk: int = 100_000) -> Iterator[tuple[Any, ...]]:
+def frame_rows(frame: pd.DataFrame, chunk: int = 100_000) -> Iterator[tuple[Any, ...]]:
     """Plain tuples from a frame for the bulk paths: missing values as None, numpy scalars as Python.
 
     Made ``chunk`` rows at a time: a row's Python values cost several times its frame's bytes
@@ -139,12 +150,13 @@ def frame_rows(frame: "pd.DataFrame", chunk: int = 100_000) -> Iterator[tuple[An
     """
     for start in range(0, len(frame), chunk):
         part = frame.iloc[start:start + chunk]
-        yield from zip(*[part[c].astype(object).where(part[c].notna(), None).tolist() for c in part.columns])
+        yield from zip(*[part[c].astype(object).where(part[c].notna(), None).tolist() for c in part.columns],
+                       strict=False)
 
 
 def read_frame(conn: Connection, query: sa.Select, columns: Sequence[str],
-               convert: "Callable[[pd.DataFrame], pd.DataFrame] | None" = None,
-               chunk: int = 200_000) -> "pd.DataFrame":
+               convert: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+               chunk: int = 200_000) -> pd.DataFrame:
     """The rows of ``query`` as a DataFrame, fetched straight from the driver.
 
     Skips SQLAlchemy's per-row result processing: dates may arrive as ISO text (SQLite)
@@ -161,7 +173,7 @@ def read_frame(conn: Connection, query: sa.Select, columns: Sequence[str],
     try:
         if convert is None:
             return pd.DataFrame.from_records(cursor.fetchall() if cursor is not None else [], columns=list(columns))
-        parts = []
+        parts: list[pd.DataFrame] = []
         while True:
             rows = cursor.fetchmany(chunk) if cursor is not None else []
             if rows or not parts:

@@ -12,7 +12,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 if TYPE_CHECKING:
-    pass
+    from alembic.config import Config
+    from sqlalchemy.engine.interfaces import DBAPIConnection
+    from sqlalchemy.pool import ConnectionPoolEntry
 
 from sangkien.errors import UserError
 from sangkien.store.tables import DEFAULT_URL
@@ -23,7 +25,7 @@ def database_url(cli_value: str | None = None) -> str:
     return cli_value or os.environ.get("SANGKIEN_DB_URL") or DEFAULT_URL
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -44,7 +46,7 @@ def create_engine(url: str) -> Engine:
     return engine
 
 
-def _alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
+def _alembic_config(engine: Engine) -> Config:
     from alembic.config import Config
 
     config = Config()
@@ -78,6 +80,7 @@ def open_store(url: str) -> Engine:
         migrate(engine)
     except sa.exc.OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise UserError(f"cannot open the database {engine.url.render_as_string(hide_password=True)}: {reason}") from None
+        shown = engine.url.render_as_string(hide_password=True)
+        raise UserError(f"cannot open the database {shown}: {reason}") from None
     return engine
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Connection, Engine
 
 from connectors.base import Connector, format_validation_error
@@ -21,7 +21,7 @@ NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -79,7 +79,7 @@ def edit_connector(engine: Engine, name: str, changes: dict[str, Any]) -> None:
                      .values(config=settings.model_dump(mode="json"), updated_at=_now()))
 
 
-def validate_settings(kind: str, config: dict[str, Any]):  # type: ignore[no-untyped-def]
+def validate_settings(kind: str, config: dict[str, Any]) -> BaseModel:
     """The kind's settings model for ``config``; UserError with field-level messages otherwise."""
     kinds = connector_kinds()
     if kind not in kinds:

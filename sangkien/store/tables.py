@@ -203,6 +203,18 @@ match_index = sa.Table(  # the matcher's coded arrays of every resolved record, 
     sa.Column("payload", sa.LargeBinary, nullable=False),
 )
 
+match_models = sa.Table(  # the match weights learned from the store at a full run (sangkien/pipeline/match/learn.py)
+    "match_models", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),  # the version: the latest is used
+    sa.Column("fitted_run", sa.Integer, nullable=True),
+    sa.Column("fitted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("records", sa.Integer, nullable=False),       # records the model was fitted on
+    sa.Column("pairs", sa.Integer, nullable=False),         # blocked pairs the EM ran on
+    sa.Column("random_pairs", sa.Integer, nullable=False),  # random pairs u was counted on
+    sa.Column("scheme", sa.String(64), nullable=False),     # levels and codes it applies to
+    sa.Column("params", sa.Text, nullable=False),           # JSON: levels, m, u, weights, prior, token counts
+)
+
 resolve_queue = sa.Table(  # records whose outcome was decided since they were last resolved
     "resolve_queue", metadata,
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),

@@ -98,7 +98,9 @@ def _fold_text(text: str, tokens: _Memo) -> str:
 def fold(text: str) -> str: ...
 @overload
 def fold(text: None) -> None: ...
-def fold(text: str | None) -> str | None:
+@overload
+def fold(text: object) -> str | None: ...
+def fold(text: object) -> str | None:
     """Return the matching form of ``text``.
 
     Promises: NFD then all combining marks (and invisible format characters)

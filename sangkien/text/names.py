@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sangkien.text.display import _nfc_many, _nfc_text
-from sangkien.text.fold import _SHARED_TOKENS, _fold_many, _Memo
+from sangkien.text.persons import person_key, person_keys
 from sangkien.text.series import (
     _LINE,
     _as_text,
@@ -24,23 +24,16 @@ from sangkien.text.series import (
 )
 
 
-def _name_key_text(name: str, tokens: _Memo) -> str:
-    # re-split: a token like "an-binh" folds to two words, "-" to none
-    words = " ".join(map(tokens.__getitem__, name.split())).split()
-    words.sort()
-    return " ".join(words)
-
-
 def name_key(name: str | None) -> str:
-    """Order-insensitive key of a person's name.
+    """Key of a person's name: :func:`sangkien.text.persons.person_key`.
 
-    Promises: the folded tokens of ``name`` sorted and joined by one space, so
-    ``"Nguyễn Văn An"``, ``"An Nguyễn Văn"`` and ``"NGUYEN VAN AN"`` share a
-    key. Missing or blank -> ``""``.
+    Promises: titles and honorifics stripped, folded, family name first and given name last,
+    so ``"Nguyễn Văn An"``, ``"An Nguyễn Văn"``, ``"ThS. NGUYEN VAN AN"`` share the key
+    ``"nguyen van an"``. Missing or blank -> ``""``.
     """
     if _is_missing(name):
         return ""
-    return _name_key_text(_as_text(name), _SHARED_TOKENS)
+    return person_key(_as_text(name))
 
 
 def name_key_series(s: pd.Series) -> pd.Series:
@@ -49,8 +42,8 @@ def name_key_series(s: pd.Series) -> pd.Series:
 
 
 def _name_keys_many(names: list[str]) -> list[str]:
-    """:func:`name_key` of each name: fold them all at once, then sort the words of each."""
-    return [" ".join(sorted(f.split())) if " " in f else f for f in _fold_many(names)]
+    """:func:`name_key` of each name (a name recurs on many records: each distinct one parsed once)."""
+    return person_keys(names)
 
 
 def split_authors(s: pd.Series, sep: str) -> pd.Series:

@@ -8,6 +8,7 @@ import itertools
 import math
 import numbers
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -133,6 +134,7 @@ def parse_vn_number_series(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     codes, uniques = _factorize(s)
     vals = np.full(len(uniques) + 1, math.nan)  # last: code -1 (missing)
     bad = np.zeros(len(uniques) + 1, dtype=bool)
+    rest: Iterable[int]
     try:
         rest = _parse_common_numbers(uniques, vals)
     except TypeError:  # not all strings (numeric cells)

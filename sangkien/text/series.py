@@ -12,7 +12,7 @@ import itertools
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any, TypeVar
 
 import numpy as np
@@ -213,7 +213,7 @@ def _line_numbers(units: np.ndarray, positions: np.ndarray) -> list[int]:
     return np.unique(np.searchsorted(np.flatnonzero(units == _NL), positions)).tolist()
 
 
-def _flags(method: Callable[..., bool], texts: list[str], *args: str) -> np.ndarray:
+def _flags(method: Callable[..., bool], texts: Collection[Any], *args: str) -> np.ndarray:
     """Boolean array of ``method(text, *args)`` per text (one C-level pass)."""
     return np.fromiter(map(method, texts, *(itertools.repeat(a) for a in args)), dtype=bool, count=len(texts))
 

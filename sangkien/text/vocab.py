@@ -26,11 +26,11 @@ from sangkien.text.fold import fold
 from sangkien.text.series import STR_DTYPE
 
 __all__ = [
-    "Vocabulary",
-    "STATUS",
-    "SOLUTION_TYPE",
     "FIELD",
     "FIELD_OTHER",
+    "SOLUTION_TYPE",
+    "STATUS",
+    "Vocabulary",
     "map_field_series",
 ]
 
@@ -87,14 +87,14 @@ class Vocabulary:
 
     def lookup(self, label: object) -> str | None:
         """Canonical value of one label, or None when blank or unknown."""
-        key = fold(label)  # type: ignore[arg-type]  # fold accepts any cell value
+        key = fold(label)
         if not key:
             return None
         return self._lookup.get(key)
 
     def is_unknown(self, label: object) -> bool:
         """True when ``label`` is non-blank and not an accepted label."""
-        key = fold(label)  # type: ignore[arg-type]
+        key = fold(label)
         return bool(key) and key not in self._lookup
 
     # -- series ----------------------------------------------------------

@@ -100,7 +100,7 @@ def test_bad_arguments_raise_value_error_naming_the_value(tmp_path: Path, kwargs
     args = {"initiatives": 100, "seed": 0, "noise": "none"} | kwargs
     with pytest.raises(ValueError, match="noise|initiatives|seed"):
         generate_world(tmp_path, **args)
-    assert NOISE_LEVELS == ("none", "light", "hard")
+    assert NOISE_LEVELS == ("none", "light", "hard", "real")
 
 
 def test_orgs_have_unique_codes_known_parents_and_no_cycles(world_none: WorldSummary) -> None:

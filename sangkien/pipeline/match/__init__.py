@@ -44,6 +44,8 @@ __all__ = [
     "DEFAULT_WEIGHTS",
     "LEVELS",
     "FEATURES",
+    "LEVELS",
+    "DEFAULT_WEIGHTS",
     "DEFAULT_PRIOR",
     "MatchModel",
     "DEFAULT_MODEL",

@@ -74,7 +74,10 @@ def blocking_keys(prep: Prepared, model: MatchModel = DEFAULT_MODEL) -> dict[str
         "unit+author": (_mix(2, prep.unit[a_rows], a_codes), a_rows),
         "unit+title start": (_mix(3, prep.unit, prep.head), rows),
         "unit+title end": (_mix(4, prep.unit, prep.tail), rows),
-        "author+applied": (_mix(5, a_codes, day[a_rows]), a_rows),
+        # the whole author set (full names) and the day: family + given names alone, nationwide, on a
+        # day, make blocks of hundreds ("nguyen anh") at 2 M records
+        "author+applied": (_mix(5, prep.author_set, day), rows) if prep.author_set is not None
+        else (_mix(5, a_codes, day[a_rows]), a_rows),
         "portal_id": (_mix(6, prep.portal), rows),
     }
 

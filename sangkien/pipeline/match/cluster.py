@@ -109,16 +109,25 @@ class Resolution:
     j: np.ndarray
     levels: pd.DataFrame
     weight: np.ndarray
+    model: MatchModel = DEFAULT_MODEL  # the model that scored the pairs (learned here when asked)
 
 
 def resolve_frame(frame: pd.DataFrame, model: MatchModel = DEFAULT_MODEL,
                   parents: dict[str, tuple[str | None, str | None]] | None = None,
                   must: tuple[np.ndarray, np.ndarray] | None = None,
-                  cannot: tuple[np.ndarray, np.ndarray] | None = None) -> Resolution:
-    """Block, score and cluster every row of ``frame`` (see :func:`prepare` for the columns)."""
+                  cannot: tuple[np.ndarray, np.ndarray] | None = None, learn: bool = False) -> Resolution:
+    """Block, score and cluster every row of ``frame`` (see :func:`prepare` for the columns).
+
+    ``learn``: the weights are first learned from these records and their candidate pairs
+    (:func:`sangkien.pipeline.match.learn.fit_model`, ``model``'s weights as priors).
+    """
+    from sangkien.pipeline.match.learn import fit_model
+
     prep = prepare(frame, parents, model)
     i, j = candidate_pairs(prep, model)
+    if learn:
+        model = fit_model(prep, i, j, model)
     levels = compare(prep, i, j, model)
     weight = weigh(levels, model)
     labels = cluster(prep.n, i, j, weight, model, must, cannot)
-    return Resolution(labels, prep, i, j, levels, weight)
+    return Resolution(labels, prep, i, j, levels, weight, model)

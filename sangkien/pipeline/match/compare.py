@@ -36,25 +36,19 @@ def _dates_level(prep: Prepared, i: np.ndarray, j: np.ndarray) -> np.ndarray:
                      [0, 1, 2, 3], 4)
 
 
-COMPARE_CHUNK = 2_000_000
+def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for ints, by one sort (numpy 2.4's is far slower)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    fresh = np.r_[True, ordered[1:] != ordered[:-1]] if len(ordered) else np.empty(0, dtype=bool)
+    inverse = np.empty(len(values), dtype=np.int64)
+    inverse[order] = np.cumsum(fresh) - 1
+    return ordered[fresh], inverse
 
 
-def compare(prep: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel = DEFAULT_MODEL,
-            titles: Callable[[np.ndarray], np.ndarray] | None = None) -> pd.DataFrame:
-    """A level per feature for each pair (i[k], j[k]) (int8 columns named as FEATURES).
-
-    Titles are scored last, and only for pairs the other features leave within reach of
-    the review band: for the rest, even an exact title could not make the pair a match,
-    and they keep the level "different" (the decision is the same either way).
-    ``titles``, when given, returns the folded titles of sorted rows and ``prep.title`` is
-    not read: a night decodes only the titles of the pairs within reach.
-    """
-    if len(i) > COMPARE_CHUNK:  # bounded memory: a few hundred MB per chunk whatever the pair count
-        return pd.concat([compare(prep, i[k:k + COMPARE_CHUNK], j[k:k + COMPARE_CHUNK], model, titles)
-                          for k in range(0, len(i), COMPARE_CHUNK)], ignore_index=True)
-    from rapidfuzz import fuzz, process
-
-    out: dict[str, np.ndarray] = {}
+def author_levels(prep: Prepared, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """The authors level of each pair: same (every full name), same but middle names (the
+    same family + given names), subset, overlap, different, missing (a side without authors)."""
     ni, nj = prep.n_authors[i], prep.n_authors[j]
     common = np.zeros(len(i), dtype=np.int64)
     aj = prep.authors[j]
@@ -66,9 +60,53 @@ def compare(prep: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel = DE
         col = prep.authors[i[rows], x]
         common[rows] += (aj[rows] == col[:, None]).any(axis=1)
     missing = (ni == 0) | (nj == 0)
-    out["authors"] = np.select(
-        [missing, (common == ni) & (common == nj), common == np.minimum(ni, nj), common > 0], [4, 0, 1, 2], 3)
+    same_set = prep.author_set[i] == prep.author_set[j] if prep.author_set is not None else np.zeros(len(i), bool)
+    return np.select([missing, same_set, (common == ni) & (common == nj), common == np.minimum(ni, nj), common > 0],
+                     [5, 0, 1, 2, 3], 4)
 
+
+def title_levels(titles: np.ndarray, a: np.ndarray, b: np.ndarray, exact: np.ndarray, model: MatchModel) -> np.ndarray:
+    """The title level of the pairs (``titles[a[k]]``, ``titles[b[k]]``) of cleaned titles: exact;
+    numbers differ ("giai doan 2", "lan II" on one side only, the rest alike); near (ratio >= 95
+    or rarity-weighted token overlap >= 0.9); similar (88 / 0.75, or one title's tokens all but
+    contained in the other's: a title cut short); related (overlap >= 0.5); different.
+    Each title is read once, whatever the number of its pairs."""
+    from rapidfuzz import fuzz, process
+
+    from sangkien.text.titles import TitleWeights, number_signature, weighted_similarity_of
+
+    ratio = process.cpdist(titles[a], titles[b], scorer=fuzz.ratio, workers=-1)
+    sim, contained = np.zeros(len(a)), np.zeros(len(a))
+    some = np.flatnonzero(~exact & (ratio < 95) & (ratio >= 40))  # others are settled by exact and ratio
+    if len(some):
+        sim[some], contained[some] = weighted_similarity_of(titles, a[some], b[some],
+                                                            model.title_weights or TitleWeights({}, 0), True)
+    signature = number_signature(titles)
+    numbers = signature[a] != signature[b]
+    alike = (ratio >= 75) | (sim >= 0.5)
+    similar = (ratio >= 88) | (sim >= 0.75) | (contained >= 0.95)
+    return np.select([exact, numbers & alike, (ratio >= 95) | (sim >= 0.9), similar, sim >= 0.5],
+                     [0, 1, 2, 3, 4], 5)
+
+
+COMPARE_CHUNK = 2_000_000
+
+
+def compare(prep: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel = DEFAULT_MODEL,
+            titles: Callable[[np.ndarray], np.ndarray] | None = None, every_title: bool = False) -> pd.DataFrame:
+    """A level per feature for each pair (i[k], j[k]) (int8 columns named as FEATURES).
+
+    Titles are scored last, and only for pairs the other features leave within reach of
+    the review band: for the rest, even an exact title could not make the pair a match,
+    and they keep the level "different" (the decision is the same either way).
+    ``titles``, when given, returns the folded titles of sorted rows and ``prep.title`` is
+    not read: a night decodes only the titles of the pairs within reach. ``every_title``
+    scores every pair's title (what fitting the weights needs).
+    """
+    if len(i) > COMPARE_CHUNK:  # bounded memory: a few hundred MB per chunk whatever the pair count
+        return pd.concat([compare(prep, i[k:k + COMPARE_CHUNK], j[k:k + COMPARE_CHUNK], model, titles, every_title)
+                          for k in range(0, len(i), COMPARE_CHUNK)], ignore_index=True)
+    out: dict[str, np.ndarray] = {"authors": author_levels(prep, i, j)}
     ui, uj = prep.unit[i], prep.unit[j]
     pi, pj = prep.unit_parents[i], prep.unit_parents[j]
     related = ((pi[:, :1] == pj) & (pi[:, :1] >= 0)).any(axis=1) | ((pi[:, 1:] == pj) & (pi[:, 1:] >= 0)).any(axis=1)
@@ -84,22 +122,15 @@ def compare(prep: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel = DE
     for name, level in out.items():
         partial += model.level_weights(name)[level]
     reach = partial + model.level_weights("title").max() >= model.review_low
+    if every_title:
+        reach[:] = True
     title = np.full(len(i), LEVELS["title"].index("different"), dtype=np.int64)
     ci, cj = i[reach], j[reach]
-    exact = prep.title_code[ci] == prep.title_code[cj]
     if len(ci):
-        if titles is None:
-            ti, tj = prep.title[ci], prep.title[cj]
-        else:
-            rows, inverse = np.unique(np.r_[ci, cj], return_inverse=True)
-            got = titles(rows)
-            ti, tj = got[inverse[:len(ci)]], got[inverse[len(ci):]]
-        ratio = process.cpdist(ti, tj, scorer=fuzz.ratio, workers=-1)
-        middle = np.flatnonzero((ratio >= 75) & (ratio < 95) & ~exact)
-        token_set = np.zeros(len(ci))
-        if len(middle):
-            token_set[middle] = process.cpdist(ti[middle], tj[middle], scorer=fuzz.token_set_ratio, workers=-1)
-        title[reach] = np.select([exact, ratio >= 95, ratio >= 88, token_set >= 90, ratio >= 75], [0, 1, 2, 3, 4], 5)
+        rows, inverse = _unique_inverse(np.r_[ci, cj])
+        got = prep.title[rows] if titles is None else titles(rows)
+        title[reach] = title_levels(np.asarray(got, dtype=object), inverse[:len(ci)], inverse[len(ci):],
+                                    prep.title_code[ci] == prep.title_code[cj], model)
     out = {"title": title, **out}
     return pd.DataFrame({k: out[k].astype(np.int8) for k in FEATURES})
 

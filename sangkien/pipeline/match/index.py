@@ -52,7 +52,8 @@ SEGMENT_ROWS = 500_000  # base segments stay well below the 1 GB a blob or bytea
 COMPACT_SHARE = 0.25  # an incremental run rewrites the index whole once its appended rows pass this share
 
 _DAY32_MISSING = np.iinfo(np.int32).min
-_ROW_ARRAYS = ("raw_id", "initiative", "unit", "title_code", "head", "tail", "portal", "days", "n_authors")
+_ROW_ARRAYS = ("raw_id", "initiative", "unit", "title_code", "head", "tail", "portal", "author_set", "days",
+               "n_authors")
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Rows:
     head: np.ndarray
     tail: np.ndarray
     portal: np.ndarray
+    author_set: np.ndarray    # code of the record's whole author set (match.Prepared.author_set)
     days: np.ndarray          # (n, 3) int32 day numbers in match.DATE_COLUMNS order
     n_authors: np.ndarray     # int8
     authors: np.ndarray       # flat int64 codes, n_authors per row in row order
@@ -77,32 +79,34 @@ class Rows:
         return len(self.raw_id)
 
     @classmethod
-    def from_prepared(cls, raw_id: np.ndarray, initiative: np.ndarray, prep: match.Prepared) -> "Rows":
+    def from_prepared(cls, raw_id: np.ndarray, initiative: np.ndarray, prep: match.Prepared) -> Rows:
         days = np.stack([prep.days[c] for c in match.DATE_COLUMNS], axis=1)
         days = np.where(days == NO_DAY, _DAY32_MISSING, days).astype(np.int32)
+        assert prep.author_set is not None, "match.prepare codes every record's author set"
         encoded = [str(t).encode() for t in prep.title]
         title_bytes = np.frombuffer(b"".join(encoded), dtype=np.uint8)
         ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
         return cls(np.asarray(raw_id, dtype=np.int64), np.asarray(initiative, dtype=np.int64), prep.unit,
-                   prep.title_code, prep.head, prep.tail, prep.portal, days,
+                   prep.title_code, prep.head, prep.tail, prep.portal, prep.author_set, days,
                    (prep.authors >= 0).sum(axis=1).astype(np.int8), prep.authors[prep.authors >= 0],
                    title_bytes, ends)
 
     @classmethod
-    def tombstones(cls, raw_ids: np.ndarray) -> "Rows":
+    def tombstones(cls, raw_ids: np.ndarray) -> Rows:
         n = len(raw_ids)
         nothing = np.full(n, -1, dtype=np.int64)
-        return cls(np.asarray(raw_ids, dtype=np.int64), nothing, nothing, nothing, nothing, nothing, nothing,
+        return cls(np.asarray(raw_ids, dtype=np.int64), nothing, nothing, nothing, nothing, nothing, nothing, nothing,
                    np.full((n, 3), _DAY32_MISSING, dtype=np.int32), np.zeros(n, dtype=np.int8),
                    np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint8), np.zeros(n, dtype=np.int64))
 
-    def slice(self, start: int, stop: int) -> "Rows":
+    def slice(self, start: int, stop: int) -> Rows:
         a0 = int(self.n_authors[:start].sum(dtype=np.int64))
         a1 = a0 + int(self.n_authors[start:stop].sum(dtype=np.int64))
         t0 = int(self.title_ends[start - 1]) if start else 0
         t1 = int(self.title_ends[stop - 1]) if stop > start else t0
-        return Rows(*(getattr(self, f)[start:stop] for f in _ROW_ARRAYS[:-1]), self.n_authors[start:stop],
-                    self.authors[a0:a1], self.title_bytes[t0:t1], self.title_ends[start:stop] - t0)
+        return Rows(**{f: getattr(self, f)[start:stop] for f in _ROW_ARRAYS[:-1]}, n_authors=self.n_authors[start:stop],
+                    authors=self.authors[a0:a1], title_bytes=self.title_bytes[t0:t1],
+                    title_ends=self.title_ends[start:stop] - t0)
 
     # --- payload --------------------------------------------------------------------------
 
@@ -120,7 +124,7 @@ class Rows:
         return b"".join([struct.pack("<I", len(head)), head, *(a.tobytes() for a in arrays.values())])
 
     @classmethod
-    def from_bytes(cls, payload: bytes) -> tuple["Rows", list[np.ndarray]]:
+    def from_bytes(cls, payload: bytes | mmap.mmap) -> tuple[Rows, list[np.ndarray]]:
         """A segment's rows and its blocking keys."""
         (size,) = struct.unpack_from("<I", payload)
         header = json.loads(payload[4:4 + size])
@@ -140,9 +144,10 @@ def concat(parts: list[Rows]) -> Rows:
     if len(parts) == 1:
         return parts[0]
     shift = np.cumsum([0] + [len(p.title_bytes) for p in parts[:-1]])
-    return Rows(*(np.concatenate([getattr(p, f) for p in parts]) for f in _ROW_ARRAYS),
-                np.concatenate([p.authors for p in parts]), np.concatenate([p.title_bytes for p in parts]),
-                np.concatenate([p.title_ends + s for p, s in zip(parts, shift)]))
+    return Rows(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in _ROW_ARRAYS},
+                authors=np.concatenate([p.authors for p in parts]),
+                title_bytes=np.concatenate([p.title_bytes for p in parts]),
+                title_ends=np.concatenate([p.title_ends + s for p, s in zip(parts, shift, strict=False)]))
 
 
 def _ranges(start: np.ndarray, count: np.ndarray) -> np.ndarray:
@@ -173,7 +178,7 @@ def _blocking_view(r: Rows) -> match.Prepared:
     applied[applied == _DAY32_MISSING] = NO_DAY
     empty = np.empty(0, dtype=np.int64)
     return match.Prepared(n, r.unit, empty, np.empty(0, dtype=object), empty, r.head, r.tail,
-                          authors, count, {"applied_on": applied}, r.portal)
+                          authors, count, {"applied_on": applied}, r.portal, r.author_set)
 
 
 def segment_keys(r: Rows, model: match.MatchModel = match.DEFAULT_MODEL) -> list[np.ndarray]:
@@ -226,7 +231,7 @@ class MatchIndex:
 
     def _by_segment(self, rows: np.ndarray) -> list[tuple[Rows, np.ndarray, np.ndarray]]:
         """(segment, where in ``rows``, local rows) for each segment that ``rows`` (sorted) meet."""
-        bounds = np.searchsorted(rows, np.r_[self.offsets, self.n])
+        bounds = np.searchsorted(rows, np.asarray(np.r_[self.offsets, self.n]))
         return [(part, np.arange(bounds[k], bounds[k + 1]), rows[bounds[k]:bounds[k + 1]] - self.offsets[k])
                 for k, part in enumerate(self.parts) if bounds[k + 1] > bounds[k]]
 
@@ -247,7 +252,8 @@ class MatchIndex:
         count = np.zeros(n, dtype=np.int64)
         title = np.empty(n, dtype=object)
         days = np.empty((n, 3), dtype=np.int64)
-        fields = {f: np.empty(n, dtype=np.int64) for f in ("unit", "title_code", "head", "tail", "portal")}
+        fields = {f: np.empty(n, dtype=np.int64)
+                  for f in ("unit", "title_code", "head", "tail", "portal", "author_set")}
         for part, at, local in pieces:
             a, c = _author_matrix(part, local)
             authors[at, :a.shape[1]] = a
@@ -259,12 +265,13 @@ class MatchIndex:
         unit = fields["unit"]
         return match.Prepared(n, unit, _parents_of(unit, parents), title, fields["title_code"],
                               fields["head"], fields["tail"], authors, count,
-                              {c: days[:, k] for k, c in enumerate(match.DATE_COLUMNS)}, fields["portal"])
+                              {c: days[:, k] for k, c in enumerate(match.DATE_COLUMNS)}, fields["portal"],
+                              fields["author_set"])
 
     def lookup(self, rule: int, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(key, index row) of every row, standing or not, holding one of the sorted ``keys`` under ``rule``."""
         found_k, found_r = [], []
-        for offset, table in zip(self.offsets, self.keys):
+        for offset, table in zip(self.offsets, self.keys, strict=False):
             stored, rows = table[2 * rule], table[2 * rule + 1]
             start, end = np.searchsorted(stored, keys, "left"), np.searchsorted(stored, keys, "right")
             count = end - start
@@ -278,11 +285,11 @@ def _titles(part: Rows, local: np.ndarray) -> list[str]:
     ends = part.title_ends
     begin = np.where(local > 0, ends[np.maximum(local - 1, 0)], 0).tolist()
     end = ends[local].tolist()
-    view = memoryview(part.title_bytes)
+    view = part.title_bytes.data
     if len(local) * 8 > part.n and part.title_bytes.max(initial=0) < 128:
         text = str(view, "ascii")  # folded titles are ASCII: one decode, then slices (byte offsets are char offsets)
-        return [text[a:b] for a, b in zip(begin, end)]
-    return [str(view[a:b], "utf-8") for a, b in zip(begin, end)]
+        return [text[a:b] for a, b in zip(begin, end, strict=False)]
+    return [str(view[a:b], "utf-8") for a, b in zip(begin, end, strict=False)]
 
 
 def _rows_holding(index: MatchIndex, raw_ids: np.ndarray) -> np.ndarray:
@@ -387,9 +394,9 @@ def _take(rows: Rows, keep: np.ndarray) -> Rows:
     starts = np.r_[0, np.cumsum(rows.n_authors.astype(np.int64))]
     begin = np.r_[0, rows.title_ends[:-1]][keep]
     length = rows.title_ends[keep] - begin
-    return Rows(*(getattr(rows, f)[keep] for f in _ROW_ARRAYS),
-                rows.authors[_ranges(starts[keep], rows.n_authors[keep].astype(np.int64))],
-                rows.title_bytes[_ranges(begin, length)], np.cumsum(length))
+    return Rows(**{f: getattr(rows, f)[keep] for f in _ROW_ARRAYS},
+                authors=rows.authors[_ranges(starts[keep], rows.n_authors[keep].astype(np.int64))],
+                title_bytes=rows.title_bytes[_ranges(begin, length)], title_ends=np.cumsum(length))
 
 
 def _insert(conn: Connection, rows: Rows, created_run: int | None) -> str:

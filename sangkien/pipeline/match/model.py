@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sangkien.text.persons import family_given
+from sangkien.text.titles import TitleWeights, clean_titles
+
 # Feature levels, in order; each level's weight is log2(m/u) from calibration.
 LEVELS: dict[str, tuple[str, ...]] = {
-    "title": ("exact", "ratio>=95", "ratio>=88", "set>=90", "ratio>=75", "different"),
-    "authors": ("same", "subset", "overlap", "different", "missing"),
+    # titles cleaned (sangkien.text.titles): form words dropped, abbreviations expanded;
+    # "similar" levels by rapidfuzz ratio or the token-rarity-weighted Jaccard
+    "title": ("exact", "numbers differ", "near", "similar", "related", "different"),
+    # authors parsed as Vietnamese names (sangkien.text.persons): "same but middle names"
+    # when family and given names agree and only middle names differ (left out, an initial)
+    "authors": ("same", "same but middle names", "subset", "overlap", "different", "missing"),
     "unit": ("same", "related", "different"),
     # applied_on, recognized_on and submitted_at together: copies share them (they are not
     # independent evidence, so they are one feature rather than three)
@@ -21,18 +29,14 @@ LEVELS: dict[str, tuple[str, ...]] = {
 FEATURES = tuple(LEVELS)
 
 # log2(m/u) per level (same order as LEVELS), and the prior log2-odds of a candidate pair
-# being a match. From bench/er_calibrate.py on a 193,193-record --noise hard world
-# (55,248 true pairs among 1.23 M candidates), then moderated where the simulated world
-# has no evidence or is cleaner than life (documented in docs/matching.md):
-# - levels no true match reached there (two-typo titles, a replaced co-author, a unit
-#   typed as its parent) get a milder weight than the -6..-15 calibration gives them;
-# - a completely different author set is the strongest "no": -20;
-# - identical dates (+16.9 calibrated) are capped at +12: real units submit in batches;
-# - two portal ids (-14 calibrated) are evidence, not proof: the portal holds some
-#   initiatives twice, uploaded by the author and again by a union officer.
+# being a match: the priors of the weights each store learns at a full run
+# (sangkien.pipeline.match.fit), and the weights of a store too small to learn from.
+# Set by hand from bench/er_calibrate.py on a --noise hard world, then moderated
+# (docs/matching.md): no author level is a veto (names are typed too many ways), identical
+# dates are capped at +12 (units submit in batches), two portal ids are evidence, not proof.
 DEFAULT_WEIGHTS: dict[str, tuple[float, ...]] = {
-    "title": (16.0, 10.6, 2.0, 0.0, -6.0, -15.7),
-    "authors": (4.3, -1.5, -6.0, -20.0, 0.0),
+    "title": (14.0, -5.5, 9.0, 3.0, -3.0, -12.0),
+    "authors": (4.3, 3.5, -1.0, -4.0, -6.0, 0.0),
     "unit": (0.0, -2.0, -9.0),
     "dates": (12.0, 9.0, 0.0, -8.0, -15.0),
     "portal_id": (16.6, -6.0, 0.4),
@@ -52,6 +56,8 @@ class MatchModel:
     split_below: float = -10.0   # a pair this unlikely inside a group splits the group
     max_block: int = 300
     title_chars: int = 24        # blocking on the first / last characters of the folded title
+    title_weights: TitleWeights | None = None  # token rarity in the store (None: every token alike)
+    fitted: dict[str, Any] | None = None       # how the weights were learned (None: the priors)
 
     def level_weights(self, name: str) -> np.ndarray:
         return np.asarray(self.weights[name], dtype=np.float64)
@@ -81,12 +87,14 @@ class Prepared:
     n_authors: np.ndarray
     days: dict[str, np.ndarray]  # date columns as int day numbers, NO_DAY when missing
     portal: np.ndarray          # codes, -1 when missing
+    author_set: np.ndarray | None = None  # code of the whole author set (full names), -1 if none
 
-    def take(self, rows: np.ndarray) -> "Prepared":
+    def take(self, rows: np.ndarray) -> Prepared:
         """The prepared arrays of ``rows`` only."""
         return Prepared(len(rows), self.unit[rows], self.unit_parents[rows], self.title[rows], self.title_code[rows],
                         self.head[rows], self.tail[rows], self.authors[rows], self.n_authors[rows],
-                        {k: v[rows] for k, v in self.days.items()}, self.portal[rows])
+                        {k: v[rows] for k, v in self.days.items()}, self.portal[rows],
+                        None if self.author_set is None else self.author_set[rows])
 
 
 def concat_prepared(parts: list[Prepared]) -> Prepared:
@@ -94,11 +102,13 @@ def concat_prepared(parts: list[Prepared]) -> Prepared:
     width = max(p.authors.shape[1] for p in parts)
     authors = np.concatenate([np.pad(p.authors, ((0, 0), (0, width - p.authors.shape[1])), constant_values=-1)
                               for p in parts])
-    return Prepared(sum(p.n for p in parts), *(np.concatenate([getattr(p, f) for p in parts]) for f in
-                                               ("unit", "unit_parents", "title", "title_code", "head", "tail")),
-                    authors, np.concatenate([p.n_authors for p in parts]),
-                    {k: np.concatenate([p.days[k] for p in parts]) for k in parts[0].days},
-                    np.concatenate([p.portal for p in parts]))
+    return Prepared(sum(p.n for p in parts),
+                    **{f: np.concatenate([getattr(p, f) for p in parts])
+                       for f in ("unit", "unit_parents", "title", "title_code", "head", "tail")},
+                    authors=authors, n_authors=np.concatenate([p.n_authors for p in parts]),
+                    days={k: np.concatenate([p.days[k] for p in parts]) for k in parts[0].days},
+                    portal=np.concatenate([p.portal for p in parts]),
+                    author_set=np.concatenate([p.author_set for p in parts]))
 
 
 NO_DAY = np.iinfo(np.int64).min // 4
@@ -119,7 +129,8 @@ def hash_codes(values: object) -> np.ndarray:
     return np.r_[hashed, -1][codes]  # code -1 (missing) takes the -1 appended
 
 
-CODE_SCHEME = f"siphash-pandas-{pd.__version__.split('.')[0]}-v1"
+# v2: parsed names, cleaned titles; v3: author-set blocking
+CODE_SCHEME = f"siphash-pandas-{pd.__version__.split('.')[0]}-v3"
 
 
 def _days(values: pd.Series) -> np.ndarray:
@@ -129,7 +140,7 @@ def _days(values: pd.Series) -> np.ndarray:
     return out
 
 
-def title_ends(title: np.ndarray, model: "MatchModel") -> tuple[np.ndarray, np.ndarray]:
+def title_ends(title: np.ndarray, model: MatchModel) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the first and last ``title_chars`` characters of each folded title (-1 if under 8 long)."""
     s = pd.Series(title, dtype=object)
     short = s.str.len() < 8
@@ -160,29 +171,41 @@ def _split_keys(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return row[keep], parts[keep]
 
 
+def author_codes(author_keys: pd.Series, width_cap: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From "|"-joined person keys per row: the (n, k) codes of each author's family + given
+    names (-1 padded, each distinct once per row, packed left), their count, and the code of
+    the row's whole key set (-1 when it has none)."""
+    n = len(author_keys)
+    row, key = _split_keys(author_keys)
+    codes = hash_codes(family_given(key)) if len(key) else np.empty(0, dtype=np.int64)
+    first = np.r_[True, row[1:] != row[:-1]] if len(row) else np.empty(0, dtype=bool)
+    slot = np.arange(len(row)) - np.maximum.accumulate(np.where(first, np.arange(len(row)), 0))
+    width = min(max(1, int(slot.max()) + 1) if len(slot) else 1, width_cap)
+    authors = np.full((n, width), -1, dtype=np.int64)
+    keep = slot < width
+    authors[row[keep], slot[keep]] = codes[keep]
+    authors = -np.sort(-authors, axis=1)  # descending: -1 last, repeats side by side
+    if width > 1:
+        repeat = np.zeros_like(authors, dtype=bool)
+        repeat[:, 1:] = (authors[:, 1:] == authors[:, :-1]) & (authors[:, 1:] >= 0)
+        authors[repeat] = -1
+        authors = -np.sort(-authors, axis=1)
+    return authors, (authors >= 0).sum(axis=1), hash_codes(author_keys.fillna("").astype(object).to_numpy())
+
+
 def prepare(frame: pd.DataFrame, parents: dict[str, tuple[str | None, str | None]] | None = None,
-            model: "MatchModel | None" = None) -> Prepared:
-    """Code the columns the matcher reads: unit_code, title_folded, author_keys ("|"-joined),
-    applied_on, recognized_on, submitted_at, portal_id. ``parents`` maps a unit code to its
-    (geographic, sector) parents, for the "related unit" level."""
+            model: MatchModel | None = None) -> Prepared:
+    """Code the columns the matcher reads: unit_code, title_folded, author_keys ("|"-joined
+    person keys, :func:`sangkien.text.persons.person_key`), applied_on, recognized_on,
+    submitted_at, portal_id. Titles are cleaned (:func:`sangkien.text.titles.clean_titles`).
+    ``parents`` maps a unit code to its (geographic, sector) parents, for the "related unit" level."""
     model = model or DEFAULT_MODEL
     frame = frame.reset_index(drop=True)  # rows are positions from here on
     n = len(frame)
     units = frame["unit_code"].astype(object)
-    title = frame["title_folded"].fillna("").astype(object).to_numpy()
-    row, key = _split_keys(frame["author_keys"])
-    codes = hash_codes(key)
-    first = np.r_[True, row[1:] != row[:-1]] if len(row) else np.empty(0, dtype=bool)
-    slot = np.arange(len(row)) - np.maximum.accumulate(np.where(first, np.arange(len(row)), 0))
-    width = max(1, int(slot.max()) + 1) if len(slot) else 1
-    width = min(width, 8)
-    authors = np.full((n, width), -1, dtype=np.int64)
-    keep = slot < width
-    authors[row[keep], slot[keep]] = codes[keep]
-    n_authors = (authors >= 0).sum(axis=1)
+    title = clean_titles(frame["title_folded"].fillna("").astype(object).to_numpy())
+    authors, n_authors, author_set = author_codes(frame["author_keys"])
     head, tail = title_ends(title, model)
     days = {name: _days(frame[name]) for name in DATE_COLUMNS}
     return Prepared(n, hash_codes(units), parent_codes(units, parents), title, hash_codes(title), head, tail,
-                    authors, n_authors, days, hash_codes(frame["portal_id"]))
-
-
+                    authors, n_authors, days, hash_codes(frame["portal_id"]), author_set)

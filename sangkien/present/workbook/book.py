@@ -29,7 +29,7 @@ from sangkien.present.report import report_rows, safe_cell
 from sangkien.present.workbook.labels import LABELS
 from sangkien.present.workbook.xlsx import Cell, ColorScale, PageSetup, SheetSpec, XlsxWriter
 from sangkien.reference.orgs import KIND_ORDER
-from sangkien.reference.phases import get_phases
+from sangkien.reference.phases import Phase, get_phases
 
 DISCREPANCY_KEYS = ("kind", "unit_code", "unit_name", "phase", "measure", "expected", "actual", "difference",
                     "cause", "detail")
@@ -183,12 +183,13 @@ def _quarantine_groups(conn: Connection) -> tuple[list[dict[str, Any]], list[dic
 
 # --- building the sheets -------------------------------------------------------------------------
 
-def _overview(labels: dict[str, Any], phases: list[Any], by_phase: dict[int, list[dict[str, Any]]],
+def _overview(labels: dict[str, Any], phases: Sequence[Phase | _UnnamedPhase],
+              by_phase: dict[int, list[dict[str, Any]]],
               national: list[str], children: list[str], as_of: dt.datetime | None,
               discrepancies: list[dict[str, Any]] | None) -> _SheetPlan:
     plan = _SheetPlan(labels["sheet_overview"], pages_tall=2)
     lookup = {(r["unit_code"], p): r for p, rows in by_phase.items() for r in rows}
-    written_at = _local(dt.datetime.now(dt.timezone.utc))
+    written_at = _local(dt.datetime.now(dt.UTC))
     plan.parts += [_Line([labels["overview_title"]], style="title"),
                    _Line([labels["as_of"], as_of or labels["never_synced"], labels["written_at"], written_at],
                          style="label")]
@@ -295,7 +296,7 @@ def _prepared(keys: Sequence[str], rows: list[list[Any]]) -> list[list[Cell]]:
     out = []
     for values in rows:
         row: list[Cell] = []
-        for key, raw in zip(keys, values):
+        for key, raw in zip(keys, values, strict=False):
             value = _plain(raw)
             if value is None:
                 row.append(None)
@@ -369,7 +370,7 @@ def _spec(plan: _SheetPlan, heading: _Heading) -> SheetSpec:
     """Widths, the frozen header (of the filtered block), its autofilter, the completion colour scales,
     and the page setup: the filtered block's header row is repeated on every printed page."""
     spec = SheetSpec(plan.title, _widths(plan))
-    for part, start in zip(plan.parts, _layout(plan)):
+    for part, start in zip(plan.parts, _layout(plan), strict=False):
         if not isinstance(part, _Block):
             continue
         first, last = start + 1, start + len(part.rows)
@@ -422,9 +423,10 @@ def write_workbook(conn: Connection, out: Path, *, lang: str = "vi",
         raise UserError(f"unknown language {lang!r}; choose one of {', '.join(sorted(LABELS))}")
     labels = LABELS[lang]
     by_phase = _phase_rows(conn)
-    phases = get_phases(conn)
-    known = {p.phase for p in phases}
-    phases += [_unnamed_phase(p) for p in sorted(set(by_phase) - known)]
+    configured = get_phases(conn)
+    known = {p.phase for p in configured}
+    phases: list[Phase | _UnnamedPhase] = [*configured,
+                                           *(_UnnamedPhase(p, str(p)) for p in sorted(set(by_phase) - known))]
     national, children = _top_units(conn)
     detail, per_source = _quarantine_groups(conn)
     as_of = _as_of(conn)
@@ -439,9 +441,11 @@ def write_workbook(conn: Connection, out: Path, *, lang: str = "vi",
     return WorkbookSummary(path=out, sheets=[p.title for p in plans], rows={p.title: p.data_rows for p in plans})
 
 
-def _unnamed_phase(number: int) -> Any:
-    """A phase that has counts but is missing from the phases table (kept, not dropped)."""
-    from sangkien.reference.phases import Phase
-
-    return Phase(number, str(number), None, None, None)  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class _UnnamedPhase:
+    """A phase that has counts but is missing from the phases table (kept, not dropped): no dates."""
+    phase: int
+    name: str
+    starts_on: None = None
+    ends_on: None = None
 

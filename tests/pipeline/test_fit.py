@@ -1,0 +1,36 @@
+import numpy as np
+
+from sangkien.pipeline.match.fit import expectation_maximisation, fit_weights, level_frequencies
+
+
+def _mixture(rng, n, lam, m, u):
+    match = rng.random(n) < lam
+    cols = [np.where(match, rng.choice(len(mf), n, p=mf), rng.choice(len(uf), n, p=uf)) for mf, uf in zip(m, u)]
+    return np.stack(cols, axis=1).astype(np.int8), match
+
+
+def test_em_recovers_known_parameters():
+    rng = np.random.default_rng(1)
+    m = [np.array([.8, .15, .05]), np.array([.7, .2, .1]), np.array([.9, .1]), np.array([.6, .3, .1])]
+    u = [np.array([.02, .08, .9]), np.array([.05, .15, .8]), np.array([.3, .7]), np.array([.1, .2, .7])]
+    levels, _ = _mixture(rng, 200_000, 0.1, m, u)
+    n_levels = [3, 3, 2, 3]
+    flat = [np.full(k, 1 / k) for k in n_levels]
+    m0 = [np.array([.5, .3, .2]), np.array([.5, .3, .2]), np.array([.6, .4]), np.array([.5, .3, .2])]
+    em_m, em_u, lam, its, ok = expectation_maximisation(levels, n_levels, m0, flat, 0.3)
+    assert ok and abs(lam - 0.1) < 0.01
+    for a, b in zip(em_m, m):
+        assert np.abs(a - b).max() < 0.03
+    for a, b in zip(em_u, u):
+        assert np.abs(a - b).max() < 0.03
+
+
+def test_tiny_store_keeps_the_priors():
+    levels = np.zeros((10, 2), dtype=np.int8)
+    res = fit_weights(levels, levels, ("a", "b"), [2, 2], {"a": (3.0, -3.0), "b": (2.0, -2.0)}, -3.0)
+    assert res.fallback and "blocked pairs" in res.fallback
+
+
+def test_level_frequencies_never_zero():
+    freq = level_frequencies(np.zeros((100, 1), dtype=np.int8), [3])
+    assert (freq[0] > 0).all() and abs(freq[0].sum() - 1) < 1e-12
