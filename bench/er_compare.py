@@ -44,7 +44,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-from er_metrics import components, count_errors, group_edges, pairwise_scores  # noqa: E402
+from er_metrics import components, count_errors, group_edges, pairwise_scores
 
 PROJECT_PYTHON = ROOT / ".venv" / "bin" / "python"
 SPLINK_VENV = BENCH / ".venv-splink"
@@ -128,7 +128,7 @@ def evaluate(name: str, labels: np.ndarray, records: pd.DataFrame, truth_ids: np
              truth: pd.DataFrame, orgs: pd.DataFrame, timing: dict) -> dict:  # type: ignore[type-arg]
     scores = pairwise_scores(labels, truth_ids)
     counts = count_errors(records[["raw_id", "unit_code"]], labels, truth, orgs)
-    return {"contestant": name, "records": int(len(records)), **timing, **scores, **counts}
+    return {"contestant": name, "records": len(records), **timing, **scores, **counts}
 
 
 def labels_for(path: Path, records: pd.DataFrame) -> np.ndarray:
@@ -197,7 +197,7 @@ def leave_one_out(records: int, seed: int, python: str, reuse: bool, contestants
                            str(out / "records.csv"), "--out", str(labels_path)]
             result = run_contestant(f"{name} on {noise}", command, log=lambda *_: None)
             scores = pairwise_scores(labels_for(labels_path, recs), truth_ids)
-            rows.append({"kind": kind, "contestant": name, "records": int(len(recs)),
+            rows.append({"kind": kind, "contestant": name, "records": len(recs),
                          "wall_seconds": round(result["wall_seconds"], 1), **scores})
             print(f"  {kind:<20} {name:<7} P {scores['precision']:.5f}  R {scores['recall']:.5f}  "
                   f"F1 {scores['f1']:.5f}", flush=True)

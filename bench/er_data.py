@@ -80,9 +80,9 @@ def build(records: int, out: Path, seed: int = 1, reuse: bool = False, log=print
         from sangkien.pipeline import run as sync
         from sangkien.reference.orgs import load_orgs
         from sangkien.reference.quotas import load_quotas
-        from sangkien.store.registry import add_connector, read_config_file
         from sangkien.store import open_store, raw_records, read_frame
         from sangkien.store import records as records_table
+        from sangkien.store.registry import add_connector, read_config_file
 
         db_path = out / "store.db"
         for suffix in ("", "-wal", "-shm"):

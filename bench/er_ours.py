@@ -4,7 +4,8 @@
 
 Reads records.csv (never truth.csv) and DIR/orgs.csv for the units' parents, runs
 ``sangkien.pipeline.match.resolve_frame`` (blocking, learning the weights, scoring, clustering:
-exactly what a full resolution run does, minus the store; ``--no-learn``: the prior weights), writes labels (raw_id, cluster) and prints one
+exactly what a full resolution run does, minus the store; ``--no-learn``: the prior weights), writes labels
+(raw_id, cluster) and prints one
 JSON line: {"contestant": "ours", "records", "pairs", "seconds_total", "seconds_resolve",
 "peak_rss_mb"} where seconds_resolve excludes reading the CSV and writing the labels and
 peak_rss_mb is the process's ru_maxrss.
@@ -44,7 +45,7 @@ def main() -> int:
     resolved = time.perf_counter()
     pd.DataFrame({"raw_id": frame["raw_id"], "cluster": res.labels}).to_csv(args.out, index=False)
     fitted = res.model.fitted or {}
-    print(json.dumps({"contestant": "ours", "records": len(frame), "pairs": int(len(res.i)),
+    print(json.dumps({"contestant": "ours", "records": len(frame), "pairs": len(res.i),
                       "model": {k: fitted.get(k) for k in ("pairs", "random_pairs", "lambda", "iterations",
                                                              "converged", "fallback")},
                       "seconds_total": round(time.perf_counter() - started, 2),

@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from sangkien.pipeline import match, review
-from sangkien import store
 from sandbox.generate.text import strip_diacritics
-from sangkien.store.registry import add_connector, read_config_file
+from sangkien import store
+from sangkien.pipeline import match, review
 from sangkien.pipeline.resolve import resolve_initiatives, status_conflicts
-from sangkien.store.settings import set_setting
 from sangkien.pipeline.run import run_sync
+from sangkien.store.registry import add_connector, read_config_file
+from sangkien.store.settings import set_setting
 from tests.conftest import run_cli
 from tests.pipeline.test_sync_store import counts, setup_store
 

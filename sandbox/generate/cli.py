@@ -1,4 +1,4 @@
-"""Command line: ``python -m sandbox.generate --out DIR --initiatives N [--seed S] [--noise none|light|hard|real|real:KIND]``."""
+"""Command line: ``python -m sandbox.generate --out DIR --initiatives N [--seed S] [--noise LEVEL]``."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ DESCRIPTION = "Deterministic simulated world for sangkien-sync."
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: ``python -m sandbox.generate --out DIR --initiatives N [--seed S] [--noise none|light|hard|real|real:KIND]``."""
+    """CLI: ``python -m sandbox.generate --out DIR --initiatives N [--seed S] [--noise LEVEL]``."""
     parser = argparse.ArgumentParser(prog="python -m sandbox.generate", description=DESCRIPTION)
     parser.add_argument("--out", type=Path, required=True, help="folder to write the world into")
     parser.add_argument("--initiatives", type=int, default=2000, help="number of distinct initiatives (default 2000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--noise", default="none", help="none, light, hard, real, or real:KIND (one kind of sandbox.generate.realnoise; default none)")
+    parser.add_argument("--noise", default="none", help="none, light, hard, real, or real:KIND "
+                        "(one kind of sandbox.generate.realnoise; default none)")
     args = parser.parse_args(argv)
     try:
         _check_arguments(args.initiatives, args.seed, args.noise)

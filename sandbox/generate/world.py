@@ -11,9 +11,9 @@ import pandas as pd
 from sandbox.generate.constants import NOISE_LEVELS, REFERENCE_DIR, STATUSES, TRUTH_COLUMNS
 from sandbox.generate.initiatives import _draw_initiatives
 from sandbox.generate.noise import _unit_variants
-from sandbox.generate.realnoise import kinds_of
 from sandbox.generate.orgs import _Draw, _grassroots_count, _OrgBuilder
 from sandbox.generate.quotas import _quotas
+from sandbox.generate.realnoise import kinds_of
 from sandbox.generate.render import _RenderContext
 from sandbox.generate.sources import _SOURCES, _assign_sources
 from sandbox.generate.writers import _write_config, _write_source

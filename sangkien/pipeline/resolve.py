@@ -33,11 +33,11 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from sangkien.pipeline import match
-from sangkien.pipeline import match_models
-from sangkien.pipeline.stages import Stages as _Stages
-from sangkien.pipeline.match import index as matchindex
 from sangkien import store
+from sangkien.pipeline import match, match_models
+from sangkien.pipeline.match import index as matchindex
+from sangkien.pipeline.night import _stable_ids, delta_ids, join_targets, neighbours
+from sangkien.pipeline.stages import Stages as _Stages
 from sangkien.store.settings import get_setting
 
 log = logging.getLogger("sangkien.pipeline.resolve")
@@ -338,14 +338,7 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
     standing = index.alive.copy()
     standing[old_rows] = False
     n_delta = len(recs)
-    if n_delta:
-        delta_prep = match.prepare(recs, parents, model)
-        near, i, j = matchindex.delta_pairs(index, standing, delta_prep, model)
-        timer.mark("blocks")
-        prep = match.concat_prepared([index.prepared(near, parents), delta_prep])
-    else:
-        near, i, j = (np.empty(0, dtype=np.int64),) * 3
-        prep = index.prepared(near, parents)
+    near, i, j, prep = neighbours(index, standing, recs, parents, model)
     delta = np.r_[np.zeros(len(near), dtype=bool), np.ones(n_delta, dtype=bool)]
     raw = np.r_[index.raw_id[near], recs["raw_id"].to_numpy(dtype=np.int64) if n_delta else []].astype(np.int64)
     existing = np.r_[index.initiative[near], np.full(n_delta, -1, dtype=np.int64)]
@@ -360,28 +353,8 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
     # the delta among itself: clustered as a full run would
     both = delta[i] & delta[j]
     labels = match.cluster(prep.n, i[both], j[both], weight[both], model)
-    # each delta group joins the existing initiative it links to most strongly, unless a pair vetoes it
-    cross = delta[i] ^ delta[j]
-    d_row = np.where(delta[i], i, j)[cross]
-    e_row = np.where(delta[i], j, i)[cross]
-    pairs = pd.DataFrame({"group": labels[d_row], "target": existing[e_row], "weight": weight[cross]})
-    vetoed = pairs.loc[pairs["weight"] < model.split_below, ["group", "target"]].drop_duplicates()
-    best = pairs[pairs["weight"] >= model.threshold]
-    best = best.merge(vetoed, how="left", indicator=True, on=["group", "target"])
-    best = best[best["_merge"] == "left_only"]
-    best = best.sort_values(["group", "weight", "target"], ascending=[True, False, True]).drop_duplicates("group")
-    target = dict(zip(best["group"].to_numpy(), best["target"].to_numpy()))
-    # a group joining no standing record takes back the id its records had, once nothing else holds it
-    # (a singleton whose content changed keeps its id), as a full run would; else a new id
-    new_id = existing.copy()
-    new_id[delta] = pd.Series(labels[delta]).map(target).fillna(-1).to_numpy(dtype=np.int64)
-    alone = np.flatnonzero(delta & (new_id < 0))
-    if len(alone):
-        before = pd.Series(index.initiative[old_rows], index=index.raw_id[old_rows])
-        held = np.unique(np.r_[index.initiative[standing & np.isin(index.initiative, moved_from)], new_id[delta]])
-        previous = pd.Series(raw[alone]).map(before)
-        previous = previous.where(~previous.isin(held))
-        new_id[alone] = _stable_ids(pd.Series(labels[alone]), previous, top + 1).to_numpy()
+    new_id = delta_ids(index, labels, delta, existing, raw, old_rows, standing, moved_from, top,
+                       join_targets(labels, delta, existing, i, j, weight, model))
     if n_delta:
         recs["initiative_id"] = new_id[delta]
     affected = np.unique(np.concatenate([moved_from, new_id[delta]]).astype(np.int64))
@@ -399,13 +372,7 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
             sa.select(store.id_set(conn, "_left", left).c.id))))
         timer.mark("write: delete")
         affected_ids = sa.select(store.id_set(conn, "_affected", affected).c.id)
-        kept = _affected_members(conn, affected_ids, queue)
-        columns = ["raw_id", "initiative_id", "matched_on"]  # the queued records' member rows, as they stand
-        queued_rows = store.read_frame(conn, sa.select(m.raw_id, m.initiative_id, m.matched_on)
-                                       .where(m.raw_id.in_(queue)), columns)
-        current = pd.concat([kept[columns], queued_rows], ignore_index=True)
-        kept = kept.drop(columns="matched_on")
-        in_affected = pd.concat([kept, recs], ignore_index=True) if n_delta else kept
+        current, in_affected = _affected_frames(conn, affected_ids, queue, recs if n_delta else None)
         timer.mark("write: read affected")
         emptied = _rewrite_initiatives(conn, affected_ids, in_affected, run_id, priority)
         timer.mark("write: initiatives")
@@ -421,16 +388,31 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
         _store_review(conn, review)
         timer.mark("write: links, review")
         # indexed records no longer accepted leave the index (queued records it never held need nothing)
-        gone = np.setdiff1d(index.raw_id[old_rows], raw[delta])
         rows = matchindex.Rows.from_prepared(raw[delta], new_id[delta], prep.take(np.flatnonzero(delta)))
-        matchindex.append(conn, index, matchindex.concat([rows, matchindex.Rows.tombstones(gone)]), run_id)
+        gone = matchindex.Rows.tombstones(np.setdiff1d(index.raw_id[old_rows], raw[delta]))
+        matchindex.append(conn, index, matchindex.concat([rows, gone]), run_id)
         conn.execute(store.resolve_queue.delete().where(q.seq <= queued))
         timer.mark("write: index")
-        n_init = _count(conn, store.initiatives)
-        n_records = index.records - len(old_rows) + n_delta
-        open_reviews = _open_reviews(conn)
+        n_init, open_reviews = _count(conn, store.initiatives), _open_reviews(conn)
     timer.mark("commit")
+    n_records = index.records - len(old_rows) + n_delta
     return ResolveCounts(n_records, n_init, n_records - n_init, "incremental", n_delta, len(i), open_reviews)
+
+
+
+
+def _affected_frames(conn: Connection, affected_ids: sa.Select, queue: sa.Select,
+                     recs: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The member rows of the affected initiatives and the queued records as they stand, and the
+    records the affected initiatives hold after this night (``recs``: the accepted queued records)."""
+    m = store.initiative_members.c
+    kept = _affected_members(conn, affected_ids, queue)
+    columns = ["raw_id", "initiative_id", "matched_on"]
+    queued_rows = store.read_frame(conn, sa.select(m.raw_id, m.initiative_id, m.matched_on)
+                                   .where(m.raw_id.in_(queue)), columns)
+    current = pd.concat([kept[columns], queued_rows], ignore_index=True)
+    kept = kept.drop(columns="matched_on")
+    return current, (pd.concat([kept, recs], ignore_index=True) if recs is not None else kept)
 
 
 def _affected_members(conn: Connection, affected: sa.Select, queued: sa.Select) -> pd.DataFrame:
@@ -501,26 +483,6 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
     return x == y
 
 
-def _stable_ids(clusters: pd.Series, previous: pd.Series, next_id: int | None = None) -> pd.Series:
-    """An initiative id per cluster label: the id most members had, else a new one (from ``next_id``,
-    by default above every previous id)."""
-    votes = pd.DataFrame({"cluster": clusters.values, "old": previous.values}).dropna()
-    if next_id is None:
-        next_id = int(previous.max()) + 1 if previous.notna().any() else 1
-    assigned: dict[int, int] = {}
-    if not votes.empty:
-        tally = votes.groupby(["cluster", "old"]).size().reset_index(name="n")
-        tally = tally.sort_values(["n", "old"], ascending=[False, True])
-        # an old id goes to the cluster holding most of its members; a split gets new ids
-        tally = tally.drop_duplicates("old").drop_duplicates("cluster")
-        assigned = dict(zip(tally["cluster"].astype(np.int64), tally["old"].astype(np.int64)))
-    labels, unique = pd.factorize(clusters)  # in order of first appearance
-    ids = np.full(len(unique), -1, dtype=np.int64)
-    if assigned:
-        ids[pd.Index(unique).get_indexer(list(assigned))] = list(assigned.values())
-    fresh = ids < 0
-    ids[fresh] = next_id + np.arange(int(fresh.sum()), dtype=np.int64)
-    return pd.Series(ids[labels], index=clusters.index)
 
 
 def _status_choice(recs: pd.DataFrame, priority: list[str]) -> pd.Series:

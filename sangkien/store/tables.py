@@ -178,7 +178,8 @@ initiatives = sa.Table(
 initiative_members = sa.Table(
     "initiative_members", metadata,
     sa.Column("raw_id", sa.Integer, sa.ForeignKey("raw_records.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("initiative_id", sa.Integer, sa.ForeignKey("initiatives.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("initiative_id", sa.Integer, sa.ForeignKey("initiatives.id", ondelete="CASCADE"),
+              nullable=False, index=True),
     sa.Column("matched_on", sa.String(32), nullable=False),  # model, reviewer, single
 )
 
@@ -193,7 +194,8 @@ match_links = sa.Table(  # the scored pairs that hold an initiative together: it
     sa.Index("ix_match_links_raw_id_b", "raw_id_b"),
 )
 
-match_index = sa.Table(  # the matcher's coded arrays of every resolved record, in segments (sangkien/pipeline/match/index.py)
+# the matcher's coded arrays of every resolved record, in segments (sangkien/pipeline/match/index.py)
+match_index = sa.Table(
     "match_index", metadata,
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("scheme", sa.String(64), nullable=False),  # how the codes were made; another scheme means rebuild

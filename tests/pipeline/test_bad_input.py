@@ -159,7 +159,7 @@ def test_quarantine_show_and_export_carry_the_payload_and_every_failure(engine, 
     add_connector(engine, "hanoi", "files", read_config_file(world.config("hanoi")))
     run_sync(engine)
     with engine.connect() as conn:
-        [group_a, group_b] = quarantine.groups(conn)
+        [group_a, _group_b] = quarantine.groups(conn)
         entry = quarantine.entry(conn, group_a["first_id"])
         n = quarantine_sheet.export(conn, tmp_path / "held.csv")
     assert {f["check"] for f in entry["failures"]} == {"date_format", "vocabulary"}

@@ -17,7 +17,7 @@ def test_em_recovers_known_parameters():
     n_levels = [3, 3, 2, 3]
     flat = [np.full(k, 1 / k) for k in n_levels]
     m0 = [np.array([.5, .3, .2]), np.array([.5, .3, .2]), np.array([.6, .4]), np.array([.5, .3, .2])]
-    em_m, em_u, lam, its, ok = expectation_maximisation(levels, n_levels, m0, flat, 0.3)
+    em_m, em_u, lam, _its, ok = expectation_maximisation(levels, n_levels, m0, flat, 0.3)
     assert ok and abs(lam - 0.1) < 0.01
     for a, b in zip(em_m, m):
         assert np.abs(a - b).max() < 0.03

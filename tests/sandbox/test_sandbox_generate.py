@@ -98,7 +98,7 @@ def test_another_seed_gives_another_world(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kwargs", [{"noise": "medium"}, {"noise": "None"}, {"initiatives": 0}, {"seed": -1}])
 def test_bad_arguments_raise_value_error_naming_the_value(tmp_path: Path, kwargs: dict) -> None:
     args = {"initiatives": 100, "seed": 0, "noise": "none"} | kwargs
-    with pytest.raises(ValueError, match="noise|initiatives|seed"):
+    with pytest.raises(ValueError, match=r"noise|initiatives|seed"):
         generate_world(tmp_path, **args)
     assert NOISE_LEVELS == ("none", "light", "hard", "real")
 

@@ -147,7 +147,7 @@ def fit_weights(blocked: np.ndarray, random: np.ndarray, features: tuple[str, ..
     u_random = level_frequencies(random, n_levels) if len(random) else [np.full(k, 1.0 / k) for k in n_levels]
     m0, lam0 = priors_from_weights({f: prior_weights[f] for f in features}, prior, u_random)
     result = FitResult({f: m0[k] for k, f in enumerate(features)}, {f: u_random[k] for k, f in enumerate(features)},
-                       lam0, int(len(blocked)), int(len(random)))
+                       lam0, len(blocked), len(random))
     if len(blocked) < MIN_PAIRS:
         result.fallback = f"{len(blocked)} blocked pairs (fewer than {MIN_PAIRS})"
         return result

@@ -65,7 +65,7 @@ def fit_model(prep: Prepared, i: np.ndarray, j: np.ndarray, base: MatchModel = D
     fit = fit_weights(blocked[list(FEATURES)].to_numpy(), rand[list(FEATURES)].to_numpy(), FEATURES,
                       [len(LEVELS[f]) for f in FEATURES], base.weights, base.prior)
     fitted: dict[str, Any] = {
-        "records": int(prep.n), "pairs": fit.pairs, "random_pairs": fit.random_pairs, "blocked_total": int(len(i)),
+        "records": int(prep.n), "pairs": fit.pairs, "random_pairs": fit.random_pairs, "blocked_total": len(i),
         "lambda": fit.lam, "iterations": fit.iterations, "converged": fit.converged, "fallback": fit.fallback,
         "m": {f: fit.m[f].tolist() for f in FEATURES}, "u": {f: fit.u[f].tolist() for f in FEATURES},
     }

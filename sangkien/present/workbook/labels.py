@@ -99,8 +99,10 @@ LABELS: dict[str, dict[str, Any]] = {
             "example": "Example value", "first_id": "First row id", "held": "Rows held", "failures": "Failures",
         },
         "kinds": {
-            "national": "Confederation", "province": "Provincial federation", "national_sector": "National sector union",
-            "corporation": "Corporation union", "district": "District federation", "local_sector": "Provincial sector union",
+            "national": "Confederation", "province": "Provincial federation",
+            "national_sector": "National sector union",
+            "corporation": "Corporation union", "district": "District federation",
+            "local_sector": "Provincial sector union",
             "zone": "Industrial-zone union", "grassroots": "Grassroots union",
         },
         "bases": {"valid": "valid initiatives", "submissions": "submissions", "registrants": "registrants",
