@@ -27,7 +27,7 @@ from sangkien.text.dates import parse_date_series
 from sangkien.text.display import nfc_series
 from sangkien.text.fold import nfc_and_fold_series
 from sangkien.text.markup import strip_markup_series
-from sangkien.text.names import author_keys_and_json_series
+from sangkien.text.names import author_keys_and_json_series, mark_line_breaks
 from sangkien.text.numbers import parse_vn_number_series
 from sangkien.text.series import STR_DTYPE
 from sangkien.text.vocab import SOLUTION_TYPE, STATUS, map_field_series
@@ -198,6 +198,8 @@ def map_payloads(payloads: pd.Series, columns: dict[str, str]) -> pd.DataFrame:
         header = columns.get(name)
         if header and header in raw.columns:
             values = raw[header].astype(object)
+            if name == "authors":  # markup stripping makes line breaks spaces: one between two names stays
+                values = mark_line_breaks(values)
             cleaned = strip_markup_series(values) if name in TEXT_FIELDS else values.astype("str").str.strip()
             mapped[name] = cleaned.fillna("").astype(str)
         else:

@@ -52,15 +52,15 @@ def split_authors(s: pd.Series, sep: str) -> pd.Series:
     Promises: an object Series of ``list[str]`` (a fresh list per row, safe to
     mutate), each name in :func:`nfc` form, empty pieces removed, source order
     kept (duplicates are *not* removed here). The raw text is split on ``sep``
-    before whitespace is collapsed, so ``sep="\\n"`` works. Missing or blank
-    cells give ``[]``.
+    before whitespace is collapsed, so ``sep="\\n"`` works; a line break always
+    separates names, whatever ``sep`` is. Missing or blank cells give ``[]``.
     """
     if not sep:
         raise ValueError("split_authors: sep must be a non-empty string")
     codes, uniques = _factorize(s)
     with _gc_paused():  # millions of new lists would trigger full collections
         per_unique: list[list[str]] = [
-            [p for p in map(_nfc_text, _as_text(u).split(sep)) if p] for u in uniques
+            [p for p in map(_nfc_text, _breaks_split([_as_text(u)], sep)[0].split(sep)) if p] for u in uniques
         ]
         per_unique.append([])  # code -1 (missing) picks this one
         rows = [per_unique[c].copy() for c in codes.tolist()]
@@ -105,6 +105,33 @@ def author_keys_and_json_series(s: pd.Series, sep: str) -> tuple[pd.Series, pd.S
     return _spread(lists.keys(), codes, s, missing=""), _spread(lists.json(), codes, s, missing="[]")
 
 
+#: A line break inside an author cell, kept as this mark through markup stripping (which turns
+#: line breaks into spaces): a name never spans two lines, so a line break separates two authors
+#: whatever separator the source declares (an Excel cell with Alt+Enter between the names).
+LINE_BREAK = "\u241e"
+_BREAKS = re.compile("\r\n|\r|\n|" + LINE_BREAK)
+
+
+def mark_line_breaks(s: pd.Series) -> pd.Series:
+    """``s`` with each line break inside a text cell replaced by :data:`LINE_BREAK` (other cells as they are)."""
+    texts = s.to_numpy(dtype=object)
+    broken = [k for k, t in enumerate(texts.tolist()) if isinstance(t, str) and ("\n" in t or "\r" in t)]
+    if not broken:
+        return s
+    texts = texts.copy()
+    for k in broken:
+        texts[k] = _BREAKS.sub(LINE_BREAK, texts[k])
+    return pd.Series(texts, index=s.index, name=s.name, dtype=object)
+
+
+def _breaks_split(texts: list[str], sep: str) -> list[str]:
+    """``texts`` with every line break (or :data:`LINE_BREAK`) turned into ``sep``."""
+    if not any("\n" in t or "\r" in t or LINE_BREAK in t for t in texts):
+        return texts
+    return [sep.join(p for part in t.split(sep) for p in _BREAKS.split(part))  # a sep may hold a line break
+            if ("\n" in t or "\r" in t or LINE_BREAK in t) else t for t in texts]
+
+
 #: Candidate joints for splitting many texts at once: the first not in the separator is used.
 _JOINTS = ("\n", "\x1f", "\x1e", "\x00")
 
@@ -113,6 +140,7 @@ def _pieces(texts: list[str], sep: str) -> tuple[list[str], np.ndarray]:
     """Every ``text.split(sep)`` piece, in order, and the number of the text each comes from."""
     if not texts:
         return [], np.zeros(0, dtype=np.intp)
+    texts = _breaks_split(texts, sep)
     counts = np.fromiter(map(str.count, texts, itertools.repeat(sep)), dtype=np.intp, count=len(texts)) + 1
     joint = next((j for j in _JOINTS if j not in sep), None)
     blob = joint.join(texts) if joint else ""

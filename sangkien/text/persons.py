@@ -48,7 +48,7 @@ TITLE_ABBREVIATIONS: frozenset[str] = frozenset({
     "ths", "thsbs", "ts", "tskh", "pgs", "pgsts", "gs", "gsts", "bs", "bsck", "bscki", "bsckii",
     "bsck1", "bsck2", "bsnt", "ck", "cki", "ckii", "ck1", "ck2", "ks", "kts", "cn", "ds", "dsck",
     "dscki", "dsckii", "ncs", "ktv", "gv", "gvc", "gvcc", "ngut", "ngnd", "nsut", "nsnd", "ttut",
-    "ttnd", "dd", "ls", "dc", "cv", "cvc", "cvcc", "tgd", "gd", "pgd", "tp", "pp",
+    "ttnd", "dd", "ls", "dc", "cv", "cvc", "cvcc", "tgd", "gd", "pgd", "tp", "pp", "cndd", "bsdk", "dsdh",
 })
 TITLE_PHRASES: tuple[tuple[str, ...], ...] = tuple(sorted((tuple(p.split()) for p in (
     "th s", "t s", "p gs", "d c", "thac si", "tien si", "tien si khoa hoc", "pho giao su",
@@ -75,9 +75,20 @@ _ASIDE_RE = re.compile(r"\([^)]*\)|\[[^]]*\]")  # "(chủ nhiệm)", "[đồng t
 _AND_OTHERS = (("va", "cong", "su"), ("va", "cs"), ("vcs",), ("cs",), ("va", "nnk"), ("nnk",))
 
 
+def _unglue(name: str) -> str:
+    """A title glued to the name split off at the capital that starts the name: "KSPhan Minh",
+    "BS.CKIIĐinh Nhung" -> "KS Phan Minh", "BS.CKII Đinh Nhung" (a capital run, then a
+    capital and a small letter). Names in capitals alone, or in title case, are unchanged."""
+    cut = [k for k in range(1, len(name) - 1)
+           if name[k].isupper() and name[k - 1].isupper() and name[k + 1].islower()]
+    for k in reversed(cut):
+        name = name[:k] + " " + name[k:]
+    return name
+
+
 def _raw_tokens(name: str) -> list[str]:
     """The name's words, lower-cased, with diacritics (NFC), split at every non-letter."""
-    text = _ASIDE_RE.sub(" ", unicodedata.normalize("NFC", name).casefold())
+    text = _ASIDE_RE.sub(" ", _unglue(unicodedata.normalize("NFC", name)).casefold())
     text = text.rpartition(":")[2] or text  # "Tác giả: Nguyễn Văn An"
     text = _ROLE_RE.split(text, maxsplit=1)[0] or text  # "Nguyễn Văn An - Trưởng phòng": the name only
     return [t for t in _SPLIT_RE.split(text) if t]

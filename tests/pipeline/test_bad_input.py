@@ -183,3 +183,21 @@ def test_exports_do_not_let_a_spreadsheet_run_a_formula_from_the_data(engine, wo
         for line in (tmp_path / name).read_text(encoding="utf-8-sig").splitlines()[1:]:
             for cell in next(__import__("csv").reader([line])):
                 assert not cell.startswith(("=", "+", "-", "@")), (name, cell)
+
+
+def test_a_line_break_between_authors_separates_them_whatever_the_declared_separator():
+    import json
+
+    import pandas as pd
+
+    from sangkien.pipeline.validate import map_payloads
+    from sangkien.text.names import author_keys_and_json_series
+
+    cell = "Đặng Phương Uyên\nĐiều dưỡng Mai Thúy Vân\r\nBS. Lê Tiến Xuân Thành"  # Alt+Enter in an Excel cell
+    payloads = pd.Series([json.dumps({"Tác giả": cell}), json.dumps({"Tác giả": "Trần Lan; Võ An"})])
+    mapped = map_payloads(payloads, {"authors": "Tác giả"})
+    for sep in (";", "\n"):
+        keys, as_json = author_keys_and_json_series(mapped["authors"], sep)
+        assert keys[0] == "dang phuong uyen|le tien xuan thanh|mai thuy van"
+        assert json.loads(as_json[0]) == ["Đặng Phương Uyên", "Điều dưỡng Mai Thúy Vân", "BS. Lê Tiến Xuân Thành"]
+    assert author_keys_and_json_series(mapped["authors"], ";")[0][1] == "tran lan|vo an"

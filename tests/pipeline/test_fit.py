@@ -34,3 +34,27 @@ def test_tiny_store_keeps_the_priors():
 def test_level_frequencies_never_zero():
     freq = level_frequencies(np.zeros((100, 1), dtype=np.int8), [3])
     assert (freq[0] > 0).all() and abs(freq[0].sum() - 1) < 1e-12
+
+
+def test_a_contradiction_stays_strong_where_second_initiatives_are_common():
+    # feature 0 title (same, other), 1 authors (same, other), 2 dates (same, months apart).
+    # Copies: title, authors and dates agree. Second initiatives by the same people (8% of
+    # blocked pairs): title and authors agree, dates months apart. Other pairs: random.
+    rng = np.random.default_rng(3)
+    copies = np.zeros((20_000, 3), dtype=np.int8)
+    seconds = np.array([[0, 0, 1]] * 8_000, dtype=np.int8)
+    others = np.stack([rng.random(72_000) < 0.97, rng.random(72_000) < 0.95, rng.random(72_000) < 0.9],
+                      axis=1).astype(np.int8)
+    blocked = np.concatenate([copies, seconds, others])
+    random = np.stack([rng.random(50_000) < 0.999, rng.random(50_000) < 0.999, rng.random(50_000) < 0.97],
+                      axis=1).astype(np.int8)
+    priors = {"title": (10.0, -8.0), "authors": (6.0, -4.0), "dates": (8.0, -14.0)}
+    free = fit_weights(blocked, random, tuple(priors), [2, 2, 2], priors, -4.0)
+    capped = fit_weights(blocked, random, tuple(priors), [2, 2, 2], priors, -4.0, capped={"dates": (1,)})
+    second = lambda fit: fit.prior() + sum(w[lv] for w, lv in zip(fit.weights().values(), (0, 0, 1)))  # noqa: E731
+    # unconstrained EM takes the second initiatives for copies: months apart weighs little
+    assert free.weights()["dates"][1] > -8.0 and second(free) > 0
+    # the contradiction keeps at most its prior weight, and the second initiative stays apart
+    assert capped.weights()["dates"][1] <= -14.0 and second(capped) < 0
+    # while copies still join
+    assert capped.prior() + sum(w[0] for w in capped.weights().values()) > 0

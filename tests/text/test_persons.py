@@ -45,3 +45,14 @@ def test_names_that_look_like_honorifics_stay():
                                   "Nguyễn Văn An và cộng sự", "TS. Nguyễn Văn An, CS"])
 def test_roles_and_labels_around_a_name_are_dropped(name):
     assert person_key(name) == "nguyen van an"
+
+
+@pytest.mark.parametrize("glued,plain", [("KSPhan Minh Lý", "Phan Minh Lý"), ("BS.CKIIĐinh Khánh Nhung", "Đinh Khánh Nhung"),
+                                         ("ThSNguyễn Văn An", "Nguyễn Văn An"), ("CNĐD. Hoàng Thanh Ngọc", "Hoàng Thanh Ngọc")])
+def test_a_title_glued_to_the_name_is_split_off(glued, plain):
+    assert person_key(glued) == person_key(plain)
+
+
+@pytest.mark.parametrize("name", ["NGUYỄN VĂN AN", "Nguyễn Văn An", "nguyễn văn an"])
+def test_names_in_one_case_are_not_cut(name):
+    assert person_key(name) == "nguyen van an"

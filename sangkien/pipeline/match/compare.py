@@ -31,9 +31,10 @@ def _date_level(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _dates_level(prep: Prepared, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     per = [_date_level(prep.days[n][i], prep.days[n][j]) for n in ("applied_on", "recognized_on", "submitted_at")]
     same = sum((p == 0).astype(np.int8) for p in per)
+    far = sum((p == 3).astype(np.int8) for p in per)
     worst = np.maximum(np.maximum(per[0], per[1]), per[2])
-    return np.select([same == 3, (same == 2) & (worst <= 1), (same >= 1) & (worst <= 2), worst <= 2],
-                     [0, 1, 2, 3], 4)
+    return np.select([same == 3, (same == 2) & (worst <= 1), (same >= 1) & (worst <= 2), worst <= 2, far == 1],
+                     [0, 1, 2, 3, 4], 5)
 
 
 def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -41,15 +41,19 @@ class FitResult:
     fallback: str | None = None  # why the prior weights were kept, when they were
     support: dict[str, np.ndarray] = field(default_factory=dict)  # pairs (of either class) at each level
     prior_weights: dict[str, np.ndarray] = field(default_factory=dict)
+    ceiling: dict[str, np.ndarray] = field(default_factory=dict)  # highest weight per level (+inf: free)
 
     def weights(self) -> dict[str, np.ndarray]:
-        """log2(m/u) per level, clamped to +-:data:`MAX_WEIGHT`; a level that fewer than
-        :data:`MIN_SUPPORT` pairs reached keeps its prior weight (the data says nothing of it)."""
+        """log2(m/u) per level, clamped to +-:data:`MAX_WEIGHT` and to the level's ceiling; a level
+        that fewer than :data:`MIN_SUPPORT` pairs reached keeps its prior weight (the data says
+        nothing of it)."""
         out = {}
         for f in self.m:
             w = np.clip(np.log2(self.m[f] / self.u[f]), -MAX_WEIGHT, MAX_WEIGHT)
             if f in self.support and f in self.prior_weights:
                 w = np.where(self.support[f] < MIN_SUPPORT, self.prior_weights[f], w)
+            if f in self.ceiling:
+                w = np.minimum(w, self.ceiling[f])
             out[f] = w
         return out
 
@@ -94,13 +98,16 @@ Shares = list[np.ndarray]  # per feature, a probability per level
 
 def expectation_maximisation(levels: np.ndarray, n_levels: list[int], m0: Shares, u0: Shares, lam0: float,
                              fix_u: bool = False, max_iter: int = 200, tol: float = 1e-6,
-                             strength: float = 1.0) -> tuple[Shares, Shares, float, int, bool]:
+                             strength: float = 1.0, ceiling: Shares | None = None,
+                             ) -> tuple[Shares, Shares, float, int, bool]:
     """EM for a two-class mixture of independent features (Fellegi–Sunter).
 
     Promises ``(m, u, lambda, iterations, converged)``: m and u per feature summing to 1
     with every level at least :data:`MIN_PROBABILITY`; u unchanged when ``fix_u``;
     convergence when no m, u or lambda moves more than ``tol``. ``strength`` pseudo-pairs
-    toward ``m0``/``u0`` keep unseen levels at their prior share.
+    toward ``m0``/``u0`` keep unseen levels at their prior share. ``ceiling`` (per feature,
+    a log2 weight per level, +inf where free) bounds log2(m/u) at every M-step, so the
+    E-step already reads the bounded weights (a constrained EM).
     """
     pats, counts = _patterns(levels, n_levels)
     m, u, lam = [_normalise(np.asarray(x, float)) for x in m0], [_normalise(np.asarray(x, float)) for x in u0], lam0
@@ -115,12 +122,27 @@ def expectation_maximisation(levels: np.ndarray, n_levels: list[int], m0: Shares
                  for f, k in enumerate(n_levels)]
         new_u = u if fix_u else [_normalise(np.bincount(pats[:, f], weights=wu, minlength=k) + strength * u0[f])
                                  for f, k in enumerate(n_levels)]
+        if ceiling is not None:
+            new_m = [_bounded(mf, uf, cf) for mf, uf, cf in zip(new_m, new_u, ceiling)]
         delta = max(abs(new_lam - lam), *(np.abs(a - b).max() for a, b in zip(new_m, m)),
                     *(np.abs(a - b).max() for a, b in zip(new_u, u)))
         m, u, lam = new_m, new_u, new_lam
         if delta < tol:
             return m, u, lam, it, True
     return m, u, lam, max_iter, False
+
+
+def _bounded(m: np.ndarray, u: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
+    """``m`` with log2(m/u) at most ``ceiling`` per level, the mass taken off the bounded levels
+    spread over the free ones in proportion (so it still sums to 1)."""
+    top = u * np.exp2(np.minimum(ceiling, 64.0))
+    over = m > top
+    if not over.any() or over.all():
+        return m
+    out = np.where(over, top, m)
+    free = ~over
+    out[free] *= (1.0 - out[over].sum()) / out[free].sum()
+    return out
 
 
 def priors_from_weights(weights: dict[str, tuple[float, ...]], prior: float,
@@ -133,7 +155,8 @@ def priors_from_weights(weights: dict[str, tuple[float, ...]], prior: float,
 
 
 def fit_weights(blocked: np.ndarray, random: np.ndarray, features: tuple[str, ...], n_levels: list[int],
-                prior_weights: dict[str, tuple[float, ...]], prior: float) -> FitResult:
+                prior_weights: dict[str, tuple[float, ...]], prior: float,
+                capped: dict[str, tuple[int, ...]] | None = None) -> FitResult:
     """Fit m, u and lambda on blocked-pair levels ``blocked`` and random-pair levels ``random``.
 
     u starts from the random pairs' level shares and m from the prior weights; EM then
@@ -142,7 +165,8 @@ def fit_weights(blocked: np.ndarray, random: np.ndarray, features: tuple[str, ..
     weight log2(m/u), prior log2(lambda/(1-lambda)). A store with fewer than
     :data:`MIN_PAIRS` blocked pairs or :data:`MIN_MATCHES` expected matches, an EM whose
     agreement levels come out weaker than disagreement, keeps the prior weights
-    (``fallback`` says why).
+    (``fallback`` says why). ``capped`` names, per feature, the levels (by number) whose
+    weight may not rise above the prior's, in the EM and in the result.
     """
     u_random = level_frequencies(random, n_levels) if len(random) else [np.full(k, 1.0 / k) for k in n_levels]
     m0, lam0 = priors_from_weights({f: prior_weights[f] for f in features}, prior, u_random)
@@ -151,11 +175,16 @@ def fit_weights(blocked: np.ndarray, random: np.ndarray, features: tuple[str, ..
     if len(blocked) < MIN_PAIRS:
         result.fallback = f"{len(blocked)} blocked pairs (fewer than {MIN_PAIRS})"
         return result
-    m, u, lam, its, ok = expectation_maximisation(blocked, n_levels, m0, u_random, lam0)
+    ceiling = [np.full(k, np.inf) for k in n_levels]
+    for k, f in enumerate(features):
+        for level in (capped or {}).get(f, ()):
+            ceiling[k][level] = prior_weights[f][level]
+    m, u, lam, its, ok = expectation_maximisation(blocked, n_levels, m0, u_random, lam0, ceiling=ceiling)
     result.m, result.u = dict(zip(features, m)), dict(zip(features, u))
     result.support = {f: np.bincount(blocked[:, k].astype(np.int64), minlength=n_levels[k])[:n_levels[k]].astype(float)
                       for k, f in enumerate(features)}
     result.prior_weights = {f: np.asarray(prior_weights[f], dtype=float) for f in features}
+    result.ceiling = dict(zip(features, ceiling))
     result.lam, result.iterations, result.converged = lam, its, ok
     if lam * len(blocked) < MIN_MATCHES:
         result.fallback = f"{lam * len(blocked):.0f} expected matches (fewer than {MIN_MATCHES:.0f})"

@@ -23,6 +23,7 @@ from sangkien.pipeline.match.compare import compare
 from sangkien.pipeline.match.fit import fit_weights
 from sangkien.pipeline.match.model import (
     CODE_SCHEME,
+    CONTRADICTIONS,
     DEFAULT_MODEL,
     FEATURES,
     LEVELS,
@@ -63,7 +64,8 @@ def fit_model(prep: Prepared, i: np.ndarray, j: np.ndarray, base: MatchModel = D
     ri, rj = random_pairs(prep.n, min(n_random, 10 * prep.n), rng)
     rand = compare(prep, ri, rj, model, every_title=True)
     fit = fit_weights(blocked[list(FEATURES)].to_numpy(), rand[list(FEATURES)].to_numpy(), FEATURES,
-                      [len(LEVELS[f]) for f in FEATURES], base.weights, base.prior)
+                      [len(LEVELS[f]) for f in FEATURES], base.weights, base.prior,
+                      capped={f: tuple(LEVELS[f].index(lv) for lv in lvs) for f, lvs in CONTRADICTIONS.items()})
     fitted: dict[str, Any] = {
         "records": int(prep.n), "pairs": fit.pairs, "random_pairs": fit.random_pairs, "blocked_total": len(i),
         "lambda": fit.lam, "iterations": fit.iterations, "converged": fit.converged, "fallback": fit.fallback,

@@ -22,8 +22,10 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "unit": ("same", "related", "different"),
     # applied_on, recognized_on and submitted_at together: copies share them (they are not
     # independent evidence, so they are one feature rather than three)
+    # one date far off is a typo's mark (a day and month swapped); two or more far off is a
+    # second initiative filed months later by the same people
     "dates": ("all same", "two same, one within 3 days", "some same, rest within 31 days",
-              "all within 31 days", "one more than 31 days apart"),
+              "all within 31 days", "one more than 31 days apart", "two or more over 31 days apart"),
     "portal_id": ("same", "conflict", "missing"),
 }
 FEATURES = tuple(LEVELS)
@@ -38,10 +40,20 @@ DEFAULT_WEIGHTS: dict[str, tuple[float, ...]] = {
     "title": (14.0, -5.5, 9.0, 3.0, -3.0, -12.0),
     "authors": (4.3, 3.5, -1.0, -4.0, -6.0, 0.0),
     "unit": (0.0, -2.0, -9.0),
-    "dates": (12.0, 9.0, 0.0, -8.0, -15.0),
+    "dates": (12.0, 9.0, 0.0, -8.0, -8.0, -15.0),
     "portal_id": (16.6, -6.0, 0.4),
 }
 DEFAULT_PRIOR = -4.4
+
+# Levels that say "a different initiative": a second one by the same people, filed months
+# later, has its own dates. Their learned weight is never above the prior's: where such second
+# initiatives are common, EM takes them for copies (they agree on title, authors and unit)
+# and would learn the contradiction as weak; the data may sharpen it, never excuse it.
+# (Title "numbers differ" is learned freely: copies too gain a year or a unit's name with a
+# number in it, "... năm 2023", "... - Trung tâm 115"; the dates tell them apart.)
+CONTRADICTIONS: dict[str, tuple[str, ...]] = {
+    "dates": ("two or more over 31 days apart",),
+}
 
 
 @dataclass(frozen=True)
