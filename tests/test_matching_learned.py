@@ -164,3 +164,16 @@ def test_a_model_survives_its_json():
     again = model_from_json(model_to_json(model))
     assert again is not None and again.weights == {f: tuple(map(float, w)) for f, w in model.weights.items()}
     assert np.isclose(again.prior, model.prior)
+
+
+def test_a_copy_filed_under_the_units_parent_is_found_and_joined():
+    # the portal's copy names the district federation (the unit's parent) and its author is
+    # typed with a middle initial and a typo'd date: no same-unit block and no exact author set
+    frame = pd.concat([frame_of((TITLE, AUTHORS)),
+                       frame_of((TITLE + ".", "Nguyễn V. An; Trần Thị Bích Lan"), unit="D001",
+                                dates=("2022-03-01", "2022-02-04", "2022-03-05"))], ignore_index=True)
+    frame["author_keys"] = author_keys_series(frame["authors"], ";")
+    parents = {"G002": ("D001", None), "D001": ("P01", None), "P01": (None, None)}
+    res = match.resolve_frame(frame, parents=parents)
+    assert res.labels[0] == res.labels[1], (res.levels.to_dict("records"), res.weight)
+    assert match.resolve_frame(frame).labels[0] != match.resolve_frame(frame).labels[1]  # without the tree: apart

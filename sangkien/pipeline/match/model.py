@@ -46,12 +46,16 @@ DEFAULT_WEIGHTS: dict[str, tuple[float, ...]] = {
 DEFAULT_PRIOR = -4.4
 
 # Levels that say "a different initiative": a second one by the same people, filed months
-# later, has its own dates. Their learned weight is never above the prior's: where such second
-# initiatives are common, EM takes them for copies (they agree on title, authors and unit)
-# and would learn the contradiction as weak; the data may sharpen it, never excuse it.
-# (Title "numbers differ" is learned freely: copies too gain a year or a unit's name with a
-# number in it, "... năm 2023", "... - Trung tâm 115"; the dates tell them apart.)
+# later, has its own dates; another initiative of the same people, recognized in the same
+# batch, has its own title; an unrelated unit is another office. Their learned weight is never
+# above the prior's: where such pairs are common, EM takes them for copies (they agree on
+# the other features: authors, unit, a batch's dates) and would learn the contradiction as
+# weak; the data may sharpen it, never excuse it. (Title "numbers differ" is learned freely:
+# copies too gain a year or a unit's name with a number in it, "... năm 2023", "... - Trung
+# tâm 115"; the dates tell them apart. No author level is capped: names are typed too many ways.)
 CONTRADICTIONS: dict[str, tuple[str, ...]] = {
+    "title": ("different",),
+    "unit": ("different",),
     "dates": ("two or more over 31 days apart",),
 }
 
@@ -141,8 +145,8 @@ def hash_codes(values: object) -> np.ndarray:
     return np.r_[hashed, -1][codes]  # code -1 (missing) takes the -1 appended
 
 
-# v2: parsed names, cleaned titles; v3: author-set blocking
-CODE_SCHEME = f"siphash-pandas-{pd.__version__.split('.')[0]}-v3"
+# v2: parsed names, cleaned titles; v3: author-set blocking; v4: the unit's parents kept for blocking
+CODE_SCHEME = f"siphash-pandas-{pd.__version__.split('.')[0]}-v4"
 
 
 def _days(values: pd.Series) -> np.ndarray:
