@@ -98,7 +98,8 @@ class Rows:
         n = len(raw_ids)
         nothing = np.full(n, -1, dtype=np.int64)
         return cls(np.asarray(raw_ids, dtype=np.int64), nothing, nothing, nothing, nothing, nothing, nothing, nothing,
-                   np.full((n, 2), -1, dtype=np.int64), np.full((n, 3), _DAY32_MISSING, dtype=np.int32), np.zeros(n, dtype=np.int8),
+                   np.full((n, 2), -1, dtype=np.int64), np.full((n, 3), _DAY32_MISSING, dtype=np.int32),
+                   np.zeros(n, dtype=np.int8),
                    np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint8), np.zeros(n, dtype=np.int64))
 
     def slice(self, start: int, stop: int) -> Rows:
