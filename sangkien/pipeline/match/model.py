@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sangkien.text.persons import family_given
-from sangkien.text.titles import TitleWeights, clean_titles
+from sangkien.text.titles import TitleWeights, clean_titles, load_abbreviations
 
 # Feature levels, in order; each level's weight is log2(m/u) from calibration.
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -73,6 +73,7 @@ class MatchModel:
     max_block: int = 300
     title_chars: int = 24        # blocking on the first / last characters of the folded title
     title_weights: TitleWeights | None = None  # token rarity in the store (None: every token alike)
+    abbreviations: dict[str, str] | None = None  # learned from the store's titles, beside the built-in table
     fitted: dict[str, Any] | None = None       # how the weights were learned (None: the priors)
 
     def level_weights(self, name: str) -> np.ndarray:
@@ -219,7 +220,10 @@ def prepare(frame: pd.DataFrame, parents: dict[str, tuple[str | None, str | None
     frame = frame.reset_index(drop=True)  # rows are positions from here on
     n = len(frame)
     units = frame["unit_code"].astype(object)
-    title = clean_titles(frame["title_folded"].fillna("").astype(object).to_numpy())
+    table = load_abbreviations()  # built in, and the user's file ($SANGKIEN_TITLE_ABBREVIATIONS)
+    if model.abbreviations:
+        table = {**model.abbreviations, **table}  # what a person wrote wins over what was learned
+    title = clean_titles(frame["title_folded"].fillna("").astype(object).to_numpy(), table)
     authors, n_authors, author_set = author_codes(frame["author_keys"])
     head, tail = title_ends(title, model)
     days = {name: _days(frame[name]) for name in DATE_COLUMNS}
