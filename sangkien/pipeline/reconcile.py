@@ -286,15 +286,21 @@ def _initiatives(conn: Connection) -> pd.DataFrame:
 
 
 def _held_pairs(conn: Connection) -> tuple[np.ndarray, np.ndarray, pd.Index]:
-    """(initiative ids, source numbers, sources): one pair per record of an initiative, the source as a number."""
+    """(initiative ids, source numbers, sources): one pair per record of an initiative, the source as a number.
+
+    Each source's initiative ids arrive as one comma-joined text (group_concat / string_agg) parsed by
+    numpy: a row per source instead of millions of rows through the driver."""
     r, m = store.raw_records.c, store.initiative_members.c
-    sources = pd.Index(sorted(conn.scalars(sa.select(store.records.c.source).distinct())))
-    if sources.empty:
+    joined = sa.func.aggregate_strings(sa.cast(m.initiative_id, sa.String), ",")
+    found = conn.execute(sa.select(r.source, joined).join(store.initiative_members, m.raw_id == r.id)
+                         .group_by(r.source)
+                         .order_by(r.source)).all()
+    sources = pd.Index([source for source, _ in found])
+    ids = [np.array(text.split(","), dtype=np.int64) if text else np.zeros(0, dtype=np.int64) for _, text in found]
+    numbers = [np.full(len(part), n, dtype=np.int64) for n, part in enumerate(ids)]
+    if not ids:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), sources
-    number = sa.case({name: n for n, name in enumerate(sources)}, value=r.source, else_=-1)
-    pairs = store.read_ints(conn, sa.select(m.initiative_id, number).join(store.raw_records, r.id == m.raw_id), 2)
-    pairs = pairs[pairs[:, 1] >= 0]
-    return pairs[:, 0], pairs[:, 1], sources
+    return np.concatenate(ids), np.concatenate(numbers), sources
 
 
 def join_groups(keys: pd.DataFrame | pd.Series, values: pd.Series, sep: str, limit: int | None = None) -> pd.Series:
@@ -319,8 +325,9 @@ def join_groups(keys: pd.DataFrame | pd.Series, values: pd.Series, sep: str, lim
     return joined
 
 
-def source_scopes(scope: Scope, unit_codes: pd.Series, held: np.ndarray) -> np.ndarray:
-    """(units, sources) boolean: which units each source is expected to cover.
+def source_scopes(scope: Scope, position: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """(units, sources) boolean: which units each source is expected to cover (``position``: each initiative's
+    unit as its row in ``scope.units``, -1 for none; ``held``: (initiatives, sources)).
 
     The top tier is the children of the roots (provinces and national sectors at the
     national node). A source covers a top-tier unit when, among that unit's
@@ -341,7 +348,8 @@ def source_scopes(scope: Scope, unit_codes: pd.Series, held: np.ndarray) -> np.n
     # a unit under a top-tier unit is not also "under" the root for this purpose
     has_top = member[:, :len(tops) - len(roots)].any(axis=1)
     member[has_top, len(tops) - len(roots):] = False
-    position = unit_index.get_indexer(unit_codes)
+    known = position >= 0
+    position, held = position[known], held[known]
     total = np.bincount(position, minlength=len(codes)).astype(float)
     covered = np.zeros((len(codes), held.shape[1]), dtype=bool)
     for s in range(held.shape[1]):  # per source, per top-tier unit: a few hundred steps on unit-level arrays
@@ -359,9 +367,9 @@ class _Roller:
     """Sums per-initiative columns up the tree: per (own unit, phase) first, then over each ancestor's distinct
     descendants (the closure), with bincounts on unit-level arrays rather than joins of millions of rows."""
 
-    def __init__(self, scope: Scope, unit_codes: pd.Series, phases: np.ndarray):
+    def __init__(self, scope: Scope, position: np.ndarray, phases: np.ndarray):
+        """``position``: each initiative's unit as its row in ``scope.units`` (-1: not in the tree)."""
         self.codes = pd.Index(scope.units["code"])
-        position = self.codes.get_indexer(unit_codes)
         self.ok = position >= 0  # initiatives of a unit missing from the tree count nowhere
         self.phases = np.unique(phases[self.ok]) if self.ok.any() else np.array([], dtype=np.int64)
         width = len(self.phases)
@@ -409,9 +417,9 @@ def source_coverage(conn: Connection, scope: Scope) -> SourceCoverage:
     position = pd.Index(scope.units["code"]).get_indexer(inits["unit_code"])
     known = position >= 0
     if known.any():
-        expected[known] |= source_scopes(scope, inits["unit_code"], held)[position[known]]
+        expected[known] |= source_scopes(scope, position, held)[position[known]]
     lacking = expected & ~held
-    roller = _Roller(scope, inits["unit_code"], inits["phase"].to_numpy())
+    roller = _Roller(scope, position, inits["phase"].to_numpy())
     valid = (inits["status_code"] == 0).to_numpy()
     coverage, holders = _coverage_frames(scope, roller, sources, held, expected, lacking, valid)
     result = SourceCoverage(coverage, _lacking(scope, inits, position, sources, lacking),
@@ -480,9 +488,11 @@ def _finish_coverage(scope: Scope, parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 def missing(conn: Connection, scope: Scope, limit: int | None = None) -> pd.DataFrame:
     """The initiatives a source lacks, by name (MISSING_COLUMNS): title, unit, and the records that hold them."""
-    lacking = source_coverage(conn, scope).lacking.sort_values(["lacking_source", "unit_code", "initiative_id"])
-    if limit is not None:
-        lacking = lacking.head(limit)
+    lacking = source_coverage(conn, scope).lacking
+    # by source, unit and id: sorted on numbers (codes of the sorted names), not on a million strings
+    order = np.lexsort((lacking["initiative_id"].to_numpy(), pd.factorize(lacking["unit_code"], sort=True)[0],
+                        pd.factorize(lacking["lacking_source"], sort=True)[0]))
+    lacking = lacking.iloc[order if limit is None else order[:limit]]
     ids = lacking["initiative_id"].unique()
     i, m, r = store.initiatives.c, store.initiative_members.c, store.records.c
     with_ids = store.id_set(conn, "reconcile_ids", ids.tolist())

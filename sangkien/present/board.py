@@ -28,7 +28,6 @@ FIGURES = ("records", "initiatives", "valid", "pending", "rejected", "registrant
 SHOWN_KINDS = ("sources", "pushed")  # the page and the workbook: where figures disagree (quota rows: the ranking)
 TOP = 20  # worklist rows the page shows for the units on screen
 MAX_PAGE = 200
-COUNT_CAP = 10_000  # a filtered list is counted up to this many
 
 
 def utc_text(value: dt.datetime | str | None) -> str | None:
@@ -101,14 +100,22 @@ def _under(code: str) -> sa.Select:
 
 
 class Figures:
-    """The kept figures of some units, per phase, as the page shows them."""
+    """The kept figures of some units, per phase, as the page shows them: ``codes``, or the units directly
+    under ``under``."""
 
-    def __init__(self, conn: Connection, codes: sa.Select | Sequence[str], phase_list: list[dict[str, Any]]):
-        f = store.unit_figures.c
-        where = f.unit_code.in_(codes) if isinstance(codes, sa.Select) else f.unit_code.in_(list(codes))
+    def __init__(self, conn: Connection, codes: Sequence[str], phase_list: list[dict[str, Any]],
+                 under: str | None = None):
+        f, u = store.unit_figures.c, store.org_units.c
+        if under is None:
+            query = sa.select(store.unit_figures).where(f.unit_code.in_(list(codes)))
+        else:  # from the org tree's parent indexes to the figures' key: no scan of every unit's figures
+            query = sa.select(store.unit_figures).join(store.org_units, u.code == f.unit_code).where(
+                sa.or_(u.parent_code == under, u.sector_parent_code == under))
+        names = [c.name for c in store.unit_figures.columns]
         self.rows: dict[str, dict[int, dict[str, Any]]] = {}
-        for row in conn.execute(sa.select(store.unit_figures).where(where)).mappings():
-            self.rows.setdefault(row["unit_code"], {})[row["phase"]] = dict(row)
+        for values in conn.execute(query).tuples():  # plain tuples: thousands of rows for a sector union
+            row = dict(zip(names, values, strict=True))
+            self.rows.setdefault(row["unit_code"], {})[row["phase"]] = row
         self.phases = phase_list
 
     def of(self, code: str) -> list[dict[str, Any]]:
@@ -129,11 +136,13 @@ def children(conn: Connection, code: str, phase_list: list[dict[str, Any]], phas
     rows = conn.execute(sa.select(u.code, u.name, u.kind).where(u.code.in_(_under(code)))).all()
     if not rows:
         return []
-    figures = Figures(conn, _under(code), phase_list)
+    figures = Figures(conn, [], phase_list, under=code)
     below: dict[str, int] = {}
-    for column in (u.parent_code, u.sector_parent_code):
-        for parent, n in conn.execute(sa.select(column, sa.func.count()).where(column.in_(_under(code)))
-                                      .group_by(column)):
+    child = store.org_units.alias("child")
+    for column in ("parent_code", "sector_parent_code"):  # how many units sit under each child
+        for parent, n in conn.execute(
+                sa.select(u.code, sa.func.count()).join(child, child.c[column] == u.code)
+                .where(sa.or_(u.parent_code == code, u.sector_parent_code == code)).group_by(u.code)):
             below[parent] = below.get(parent, 0) + n
     units = [{"code": r.code, "name": r.name, "kind": r.kind, "children": below.get(r.code, 0),
               "phases": figures.of(r.code)} for r in rows]
@@ -214,8 +223,9 @@ def _worklist_query(unit: str | None, phase: int | None, kinds: Sequence[str], c
         .join(store.org_units, u.code == w.unit_code, isouter=True).where(w.kind.in_(list(kinds)))
     if unit is not None:
         c = store.unit_closure.c
-        within = sa.select(c.unit_code).where(c.ancestor == unit) if below else _under(unit)
-        query = query.where(sa.or_(w.unit_code == unit, w.unit_code.in_(within)))
+        within = sa.select(c.unit_code).where(c.ancestor == unit) if below else \
+            sa.union_all(sa.select(sa.literal(unit)), _under(unit))
+        query = query.where(w.unit_code.in_(within))  # probes the (unit, phase, rank) index unit by unit
     if phase is not None:
         query = query.where(w.phase == phase)
     if cause:
@@ -240,10 +250,27 @@ def worklist_rows(conn: Connection, explainer: Explainer, unit: str | None, phas
 
 def top_of_worklist(conn: Connection, explainer: Explainer, unit: str,
                     phase_list: list[dict[str, Any]]) -> dict[str, Any]:
-    """The first TOP rows per phase for the unit on screen and the units directly under it."""
-    pages = {str(p["phase"]): worklist_rows(conn, explainer, unit, p["phase"]) for p in phase_list}
-    return {"unit": unit, "limit": TOP,
-            "phases": {k: {"total": v["total"], "rows": v["rows"]} for k, v in pages.items()}}
+    """The first TOP rows per phase for the unit on screen and the units directly under it.
+
+    The ranks alone come first, off the worklist's (unit, phase, kind, rank) index (a sector union's
+    thousands of units have some ten thousand rows), then the TOP rows of each phase in full."""
+    w = store.worklist.c
+    within = sa.union_all(sa.select(sa.literal(unit)), _under(unit))
+    ranks: dict[int, list[int]] = {}
+    for rank, phase in conn.execute(sa.select(w.rank, w.phase).where(w.unit_code.in_(within),
+                                                                      w.kind.in_(list(SHOWN_KINDS)))):
+        ranks.setdefault(phase, []).append(rank)
+    top = {phase: sorted(found)[:TOP] for phase, found in ranks.items()}
+    pages: dict[str, dict[str, Any]] = {str(p["phase"]): {"total": 0, "rows": []} for p in phase_list}
+    chosen = [rank for found in top.values() for rank in found]
+    rows = conn.execute(_worklist_query(None, None, SHOWN_KINDS).where(w.rank.in_(chosen)).order_by(w.rank)
+                        ).mappings().all() if chosen else []
+    for row in rows:
+        page = pages.setdefault(str(row["phase"]), {"total": 0, "rows": []})
+        page["total"] = len(ranks[row["phase"]])
+        page["rows"].append(explainer.shown({**row, "crosses": bool(row["crosses"]),
+                                             "params": json.loads(row["params"] or "{}")}))
+    return {"unit": unit, "limit": TOP, "phases": pages}
 
 
 @dataclass(frozen=True)
@@ -261,36 +288,46 @@ class ItemFilter:
 
 def items(conn: Connection, unit: str, phase: int, kind: str, cause: str, source: str, shown: ItemFilter,
           offset: int = 0, limit: int = 50) -> dict[str, Any]:
-    """One page of the initiatives behind the worklist row (unit, phase, kind, cause, source), in unit and id order;
-    ``total`` is the row's count, or (filtered) the matches counted up to COUNT_CAP (``total_capped``)."""
-    i, c, n, o = store.worklist_items.c, store.unit_closure.c, store.initiatives.c, store.org_units.c
-    query = (sa.select(i.initiative_id, i.unit_code, i.status, n.title, o.name.label("unit_name"))
-             .select_from(store.unit_closure.join(store.worklist_items, sa.and_(
-                 i.unit_code == c.unit_code, i.kind == kind, i.cause == cause, i.source == source, i.phase == phase)))
-             .join(store.initiatives, n.id == i.initiative_id, isouter=True)
-             .join(store.org_units, o.code == i.unit_code, isouter=True)
-             .where(c.ancestor == unit))
+    """One page of the initiatives behind the worklist row (unit, phase, kind, cause, source), in unit and id
+    order, with their titles, units and the records that hold them. Unfiltered, ``total`` is the row's count;
+    filtered, there is no total (it would mean reading every match), only ``more``: whether a next page has any.
+    """
+    # The closure drives (each unit below ``unit``, in code order) and the items' index follows (each unit's
+    # items in id order), so a page comes without sorting the hundreds of thousands of a national row. CROSS
+    # JOIN keeps that order on SQLite (whose planner would otherwise start from the items and sort them all).
+    where = ["c.ancestor = :unit", "i.unit_code = c.unit_code", "i.kind = :kind", "i.cause = :cause",
+             "i.source = :source", "i.phase = :phase"]
+    params: dict[str, Any] = {"unit": unit, "kind": kind, "cause": cause, "source": source, "phase": phase,
+                              "offset": offset, "limit": limit + 1}
     if shown.status:
-        query = query.where(i.status == shown.status)
+        where.append("i.status = :status")
+        params["status"] = shown.status
     if shown.unit:
-        query = query.where(i.unit_code == shown.unit)
-    if shown.text:
-        m, rec = store.initiative_members.c, store.records.c
-        query = query.where(sa.exists(sa.select(m.raw_id).join(store.records, rec.raw_id == m.raw_id).where(
-            m.initiative_id == i.initiative_id, rec.title_folded.like(f"%{fold(shown.text)}%"))))
-    if shown.any:
-        total = conn.scalar(sa.select(sa.func.count()).select_from(query.limit(COUNT_CAP + 1).subquery())) or 0
-    else:
+        where.append("c.unit_code = :in_unit")
+        params["in_unit"] = shown.unit
+    if shown.text:  # words of the title, compared without diacritics or case (records keep the folded title)
+        where.append("EXISTS (SELECT 1 FROM initiative_members m JOIN records r ON r.raw_id = m.raw_id "
+                     "WHERE m.initiative_id = i.initiative_id AND r.title_folded LIKE :words)")
+        params["words"] = f"%{fold(shown.text)}%"
+    query = sa.text("SELECT i.initiative_id, i.unit_code, i.status FROM unit_closure c CROSS JOIN worklist_items i "
+                    f"WHERE {' AND '.join(where)} ORDER BY c.unit_code, i.initiative_id LIMIT :limit OFFSET :offset")
+    found = conn.execute(query, params).all()
+    page = [{"initiative_id": r[0], "unit_code": r[1], "status": r[2]} for r in found[:limit]]
+    ids = [r["initiative_id"] for r in page]
+    n, o = store.initiatives.c, store.org_units.c
+    titles = dict(conn.execute(sa.select(n.id, n.title).where(n.id.in_(ids))).tuples().all()) if ids else {}
+    names = dict(conn.execute(sa.select(o.code, o.name).where(o.code.in_({r["unit_code"] for r in page})))
+                 .tuples().all()) if page else {}
+    held = _held_by(conn, ids)
+    for r in page:
+        r.update(title=titles.get(r["initiative_id"]), unit_name=names.get(r["unit_code"]),
+                 held_by=held.get(r["initiative_id"], []))
+    total = None
+    if not shown.any:
         w = store.worklist.c
         total = conn.scalar(sa.select(w["items"]).where(w.unit_code == unit, w.phase == phase, w.kind == kind,
                                                         w.cause == cause, w.source == source)) or 0
-    page = [dict(r) for r in conn.execute(query.order_by(c.unit_code, i.initiative_id).offset(offset).limit(limit))
-            .mappings()]
-    held = _held_by(conn, [r["initiative_id"] for r in page])
-    for r in page:
-        r["held_by"] = held.get(r["initiative_id"], [])
-    return {"total": min(total, COUNT_CAP) if shown.any else total,
-            "total_capped": bool(shown.any and total > COUNT_CAP), "offset": offset, "limit": limit, "rows": page}
+    return {"total": total, "more": len(found) > limit, "offset": offset, "limit": limit, "rows": page}
 
 
 def _held_by(conn: Connection, ids: list[int]) -> dict[int, list[dict[str, str]]]:

@@ -99,9 +99,9 @@ def _explained(rows: list[dict[str, Any]], explainer: Explainer) -> list[dict[st
     return [explainer.shown(r) for r in rows]
 
 
-def _worklist_table(rows: list[dict[str, Any]]) -> list[str]:
-    out = [f"Discrepancies, ranked by effect on the target ({len(rows):,}"
-           + (f"; first {TABLE_WORKLIST}, --format csv for all)" if len(rows) > TABLE_WORKLIST else ")")]
+def _worklist_table(rows: list[dict[str, Any]], total: int) -> list[str]:
+    out = [f"Discrepancies, ranked by effect on the target ({total:,}"
+           + (f"; first {TABLE_WORKLIST}, --format csv for all)" if total > TABLE_WORKLIST else ")")]
     lines = [(str(r["rank"]), r["unit_code"], str(r["phase"]), r["kind"], r["cause"], r["source"] or "",
               _num(r["items"]), r["explanation"][:90], r["effect_text"][:60]) for r in rows[:TABLE_WORKLIST]]
     return out + (_table(("#", "unit", "ph", "kind", "cause", "source", "items", "explanation", "on the target"),
@@ -129,7 +129,9 @@ def render_reconciliation(conn: Connection, fmt: str = "table", section: str = "
     if section in ("sources", "all"):
         coverage = reconcile.source_coverage(conn, scope)
     kinds = {"quotas": ("quota",), "sources": ("sources",), "pushes": ("pushed",)}.get(section)
-    ranked = _explained(worklist.records(worklist.build(conn, scope, kinds).rows), explainer)
+    every = worklist.build(conn, scope, kinds).rows
+    # the terminal shows the first rows: only those are put in words
+    ranked = _explained(worklist.records(every if fmt == "json" else every.head(TABLE_WORKLIST)), explainer)
     if fmt == "json":
         if quotas is not None and flags is not None:
             parts["quotas"] = _records(quotas)
@@ -145,5 +147,5 @@ def render_reconciliation(conn: Connection, fmt: str = "table", section: str = "
         out += [*_quota_table(quotas, flags), ""]
     if coverage is not None:
         out += [*_sources_table(scope, coverage, reconcile.missing(conn, scope, TABLE_MISSING)), ""]
-    out += _worklist_table(ranked)
+    out += _worklist_table(ranked, len(every))
     return "\n".join(out).rstrip()

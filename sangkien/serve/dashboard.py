@@ -29,7 +29,7 @@ from string import Template
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from sqlalchemy.engine import Connection, Engine
 
 from sangkien.pipeline import summary
@@ -117,8 +117,14 @@ def _view(conn: Connection, unit: board.Unit, phase: int | None, lang: str) -> d
             "worklist": board.top_of_worklist(conn, Explainer(lang, board.portals(conn)), unit.code, phase_list)}
 
 
-@router.get("/api/v1/dashboard")
-def dashboard_summary(engine: StoreEngine, phase: RankPhase = None, lang: Lang = "vi") -> dict[str, Any]:
+def _json(content: dict[str, Any]) -> JSONResponse:
+    """Plain JSON as it is: the figures are already str, int, float, bool and None (FastAPI's encoder would walk
+    a sector union's thousands of units again)."""
+    return JSONResponse(content)
+
+
+@router.get("/api/v1/dashboard", response_model=None)
+def dashboard_summary(engine: StoreEngine, phase: RankPhase = None, lang: Lang = "vi") -> JSONResponse:
     """The national unit, the units directly under it ranked, the trend, the sources' syncs, the worklist's top."""
     with _kept(engine) as conn:
         national = board.national(conn)
@@ -130,7 +136,7 @@ def dashboard_summary(engine: StoreEngine, phase: RankPhase = None, lang: Lang =
         else:
             view = _view(conn, national, phase, lang)
         view["sources"] = board.sources(conn)
-    return view
+    return _json(view)
 
 
 def _unit_or_404(conn: Connection, code: str) -> board.Unit:
@@ -141,11 +147,11 @@ def _unit_or_404(conn: Connection, code: str) -> board.Unit:
     return unit
 
 
-@router.get("/api/v1/dashboard/units/{code}")
-def dashboard_unit(code: str, engine: StoreEngine, phase: RankPhase = None, lang: Lang = "vi") -> dict[str, Any]:
+@router.get("/api/v1/dashboard/units/{code}", response_model=None)
+def dashboard_unit(code: str, engine: StoreEngine, phase: RankPhase = None, lang: Lang = "vi") -> JSONResponse:
     """One unit's figures, its children ranked by completion (the drill-down), its trend, its worklist's top."""
     with _kept(engine) as conn:
-        return _view(conn, _unit_or_404(conn, code), phase, lang)
+        return _json(_view(conn, _unit_or_404(conn, code), phase, lang))
 
 
 @router.get("/api/v1/worklist")

@@ -261,6 +261,7 @@ unit_counts = sa.Table(
     sa.Column("benefit_vnd", sa.Float, nullable=False),
     sa.Column("run_id", sa.Integer, nullable=True),
     sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_unit_counts_as_of", "as_of"),  # the last roll-up's time, read at every dashboard request
 )
 
 
@@ -326,7 +327,7 @@ worklist = sa.Table(  # the discrepancies, one row per unit, phase, cause (and s
     sa.Column("effect", sa.BigInteger, nullable=False),  # what resolving the row adds to that count
     sa.Column("crosses", sa.Boolean, nullable=False),  # ... and whether that carries the unit over its target
     sa.Column("params", sa.Text, nullable=False),  # JSON: what the explanation names (holders, projection, ...)
-    sa.Index("ix_worklist_unit_phase_rank", "unit_code", "phase", "rank"),
+    sa.Index("ix_worklist_unit_phase_kind_rank", "unit_code", "phase", "kind", "rank"),
 )
 
 worklist_items = sa.Table(  # the initiatives behind the worklist's rows, each under its own unit

@@ -135,6 +135,7 @@ TEXTS: dict[str, Any] = {
         "previous": "Previous page",
         "next": "Next page",
         "page_of": "Page {page} of {pages} ({total} initiatives)",
+        "page_only": "Page {page}",
         "no_items": "No initiative matches the filter.",
         "syncs": "Syncs from the sources",
         "syncs_note": "rows held back or errors in the last sync",

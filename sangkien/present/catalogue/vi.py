@@ -145,6 +145,7 @@ TEXTS: dict[str, Any] = {
         "previous": "Trang trước",
         "next": "Trang sau",
         "page_of": "Trang {page}/{pages} ({total} sáng kiến)",
+        "page_only": "Trang {page}",
         "no_items": "Không có sáng kiến nào khớp bộ lọc.",
         "syncs": "Đồng bộ từ các nguồn",
         "syncs_note": "dòng bị giữ lại hoặc lỗi trong lần đồng bộ gần nhất",

@@ -330,12 +330,14 @@
         return r.held_by.map(function (h) { return h.source + ": " + h.record; }).join("; ");
       } }
     ], page.rows, L.no_items));
-    var pages = Math.max(1, Math.ceil(page.total / page.limit));
     var at = Math.floor(page.offset / page.limit) + 1;
-    document.getElementById("items-page").textContent = fill(L.page_of, { page: num(at),
-      pages: num(pages) + (page.total_capped ? "+" : ""), total: num(page.total) + (page.total_capped ? "+" : "") });
+    // filtered, the server does not count every match (a national row has hundreds of thousands): page on
+    var caption = page.total === null ? fill(L.page_only, { page: num(at) })
+      : fill(L.page_of, { page: num(at), pages: num(Math.max(1, Math.ceil(page.total / page.limit))),
+                          total: num(page.total) });
+    document.getElementById("items-page").textContent = caption;
     document.getElementById("items-prev").disabled = page.offset === 0;
-    document.getElementById("items-next").disabled = page.offset + page.limit >= page.total;
+    document.getElementById("items-next").disabled = !page.more;
   }
 
   function wireItems() {

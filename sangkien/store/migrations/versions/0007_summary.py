@@ -15,6 +15,7 @@ COUNTS = ('records', 'initiatives', 'valid', 'pending', 'rejected', 'ineligible'
 
 
 def upgrade() -> None:
+    op.create_index('ix_unit_counts_as_of', 'unit_counts', ['as_of'])
     op.create_table('unit_own_counts',
     sa.Column('unit_code', sa.String(length=64), nullable=False),
     sa.Column('phase', sa.Integer(), nullable=False),
@@ -56,7 +57,7 @@ def upgrade() -> None:
     sa.Column('params', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('rank')
     )
-    op.create_index('ix_worklist_unit_phase_rank', 'worklist', ['unit_code', 'phase', 'rank'])
+    op.create_index('ix_worklist_unit_phase_kind_rank', 'worklist', ['unit_code', 'phase', 'kind', 'rank'])
     op.create_table('worklist_items',
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('cause', sa.String(length=32), nullable=False),
@@ -80,5 +81,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_unit_counts_as_of', table_name='unit_counts')
     for table in ('summary_state', 'worklist_items', 'worklist', 'unit_closure', 'unit_figures', 'unit_own_counts'):
         op.drop_table(table)
