@@ -118,15 +118,19 @@ class Figures:
             self.rows.setdefault(row["unit_code"], {})[row["phase"]] = row
         self.phases = phase_list
 
-    def of(self, code: str) -> list[dict[str, Any]]:
-        """Per phase: counted (on the quota's basis), target, completion and the counting bases."""
+    def of(self, code: str, every_basis: bool = True) -> list[dict[str, Any]]:
+        """Per phase: counted (on the quota's basis), target, completion and (``every_basis``) the counting
+        bases; a unit in a list of children carries what the list shows, not the bases (a sector union has
+        thousands of units under it)."""
         out = []
         for p in self.phases:
             row = self.rows.get(code, {}).get(p["phase"])
-            out.append({"phase": p["phase"], "basis": (row or {}).get("basis") or "valid",
-                        "counted": row["counted"] if row else 0, "target": row["target"] if row else None,
-                        "completion": row["completion"] if row else None,
-                        **{name: (row[name] if row else 0) for name in FIGURES}})
+            shown = {"phase": p["phase"], "basis": (row or {}).get("basis") or "valid",
+                     "counted": row["counted"] if row else 0, "target": row["target"] if row else None,
+                     "completion": row["completion"] if row else None}
+            if every_basis:
+                shown.update({name: (row[name] if row else 0) for name in FIGURES})
+            out.append(shown)
         return out
 
 
@@ -145,7 +149,7 @@ def children(conn: Connection, code: str, phase_list: list[dict[str, Any]], phas
                 .where(sa.or_(u.parent_code == code, u.sector_parent_code == code)).group_by(u.code)):
             below[parent] = below.get(parent, 0) + n
     units = [{"code": r.code, "name": r.name, "kind": r.kind, "children": below.get(r.code, 0),
-              "phases": figures.of(r.code)} for r in rows]
+              "phases": figures.of(r.code, every_basis=False)} for r in rows]
 
     def key(unit: dict[str, Any]) -> tuple[bool, float, int, str]:
         p = next((f for f in unit["phases"] if f["phase"] == phase), None)

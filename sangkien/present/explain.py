@@ -13,8 +13,6 @@ from typing import Any
 
 from sangkien.present import catalogue
 
-PORTAL_NAMES = {"vi": "Cổng", "en": "the portal"}
-
 
 class Explainer:
     """Explains worklist rows in ``lang``; ``portals`` are the source names that are the national portal."""
@@ -28,7 +26,7 @@ class Explainer:
         """A source as people call it: the portal by its name in the language, others by their own name."""
         if not name:
             return ""
-        return PORTAL_NAMES[self.lang] if name in self.portals else name
+        return str(self.texts["portal_name"]) if name in self.portals else name
 
     def _number(self, value: Any) -> str:
         return catalogue.number(self.lang, value)
@@ -38,7 +36,7 @@ class Explainer:
         if not names:
             return str(self.texts["holders_other"])
         more = int(params.get("holders_more") or 0)
-        joiner = " và " if self.lang == "vi" else " and "
+        joiner = str(self.texts["and"])
         if more:
             return str(self.texts["holders_more"]).format(first=", ".join(names), more=more)
         return names[0] if len(names) == 1 else ", ".join(names[:-1]) + joiner + names[-1]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import ipaddress
 import logging
 import threading
@@ -130,6 +131,10 @@ def create_app(engine: Engine, max_bytes: int | None = None) -> FastAPI:
     _add_figures(app, engine, reader)
     app.include_router(dashboard.router, dependencies=[reader])  # the page at /, its data, its assets
     app.openapi = _openapi(app)  # type: ignore[method-assign]  # FastAPI documents replacing it this way
+    # What is loaded by now (pandas, SQLAlchemy, the app: millions of objects) lives as long as the server:
+    # kept out of the collector's sight, a full collection during a request walks only what requests made
+    # (the first dashboard answer on the national store: ~220 -> ~70 ms).
+    gc.freeze()
     return app
 
 

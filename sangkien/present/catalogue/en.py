@@ -77,6 +77,8 @@ TEXTS: dict[str, Any] = {
         "pushed_by_other": "{n} of {unit}'s initiatives were pushed by another parent: counted once, there.",
         "pushed_twice": "{n} initiatives were pushed by {unit} and by another parent: counted once.",
     },
+    "portal_name": "the portal",  # a source of kind portal, as people call it
+    "and": " and ",
     "holders_other": "other sources",
     "holders_more": "{first} and {more} other sources",
     "views": {"portal": "the portal's count", "source": "the count in {source}", "pushed": "{unit}'s pushed count",

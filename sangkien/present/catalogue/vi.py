@@ -86,6 +86,8 @@ TEXTS: dict[str, Any] = {
                            "ở đơn vị đó.",
         "pushed_twice": "{n} sáng kiến được cả {unit} và đơn vị cấp trên khác gửi lên: chỉ tính một lần.",
     },
+    "portal_name": "Cổng",  # a source of kind portal, as people call it
+    "and": " và ",
     "holders_other": "các nguồn khác",
     "holders_more": "{first} và {more} nguồn khác",
     # whose count a row's effect is measured on
