@@ -41,7 +41,8 @@ ASSETS = {"dashboard.css": "text/css; charset=utf-8", "dashboard.js": "text/java
 # The page loads nothing but its own assets and JSON: the browser enforces it too.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                            "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-PAGE_GROUPS = ("kinds", "bases", "statuses", "sync_statuses")  # what the script shows besides the page's labels
+# what the script shows besides the page's labels
+PAGE_GROUPS = ("kinds", "bases", "statuses", "sync_statuses", "error_types")
 
 router = APIRouter()
 

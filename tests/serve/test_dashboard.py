@@ -564,10 +564,23 @@ def test_opening_a_discrepancy_shows_its_initiatives_a_page_at_a_time(watch, ser
 
 
 def test_the_vietnamese_page_carries_no_identifier_and_no_english(watch, server, engine):
-    page = watch.open(server.url)
-    page.locator("#worklist li.row button.open").first.click()
-    page.wait_for_selector("#items[data-state=ready]")
-    shown = page.locator("body").inner_text()
+    """Scanned with a worklist row open and a source that failed with the source's own (English) message."""
+    with engine.begin() as conn:
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+        run = conn.execute(store.sync_runs.insert().values(started_at=later, status="failed")).inserted_primary_key[0]
+        conn.execute(store.sync_run_sources.insert().values(run_id=run, source="hanoi", error_type="transient",
+                                                            error="connection refused by hanoi.example"))
+    try:
+        page = watch.open(server.url)
+        page.locator("#worklist li.row button.open").first.click()
+        page.wait_for_selector("#items[data-state=ready]")
+        shown = page.locator("body").inner_text()
+        failed = page.locator("#sources td.status-failed")
+        assert failed.inner_text() == "Lỗi: lỗi tạm thời: lần sau sẽ thử lại"
+        assert failed.get_attribute("title") == "connection refused by hanoi.example"  # on hover, as it came
+    finally:
+        with engine.begin() as conn:
+            conn.execute(store.sync_runs.delete().where(store.sync_runs.c.id == run))
     with engine.connect() as conn:
         data = set(conn.scalars(sa.select(store.connectors.c.name))) | set(
             conn.scalars(sa.select(store.org_units.c.code))) | set(

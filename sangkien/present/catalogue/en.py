@@ -17,6 +17,8 @@ TEXTS: dict[str, Any] = {
               "share_of_members": "share of members"},
     "statuses": {"valid": "Valid", "pending": "Pending", "rejected": "Rejected"},
     "sync_statuses": {"ok": "OK", "failed": "Failed", "never": "Never run"},
+    "error_types": {"configuration": "configuration error: fix a setting", "source": "the source's data is bad",
+                    "transient": "transient error: the next run tries again", "system": "system error"},
     "checks": {
         "required": "Required value missing", "date_format": "Date in the wrong format",
         "not_in_future": "Date after the sync", "number_format": "Number in the wrong format",

@@ -21,6 +21,8 @@ TEXTS: dict[str, Any] = {
               "share_of_members": "tỷ lệ đoàn viên"},
     "statuses": {"valid": "Hợp lệ", "pending": "Chờ duyệt", "rejected": "Không hợp lệ"},
     "sync_statuses": {"ok": "Thành công", "failed": "Lỗi", "never": "Chưa chạy"},
+    "error_types": {"configuration": "lỗi cấu hình: sửa thiết lập nguồn", "source": "dữ liệu nguồn bị lỗi",
+                    "transient": "lỗi tạm thời: lần sau sẽ thử lại", "system": "lỗi hệ thống"},
     "checks": {
         "required": "Thiếu giá trị bắt buộc", "date_format": "Ngày sai định dạng",
         "not_in_future": "Ngày sau ngày đồng bộ", "number_format": "Số sai định dạng",

@@ -245,8 +245,10 @@
       var tr = el("tr");
       columns.forEach(function (c) {
         var value = c.value(row);
-        tr.appendChild(el("td", { class: (c.num ? "num " : "") + (c.cls ? c.cls(row) : "") },
-          value === null || value === undefined ? "" : String(value)));
+        var cell = el("td", { class: (c.num ? "num " : "") + (c.cls ? c.cls(row) : "") },
+          value === null || value === undefined ? "" : String(value));
+        if (c.tip && c.tip(row)) cell.setAttribute("title", c.tip(row));
+        tr.appendChild(cell);
       });
       body.appendChild(tr);
     });
@@ -372,9 +374,10 @@
     box.appendChild(table([
       { title: L.source, value: function (r) { return r.source; } },
       { title: L.last_sync, value: function (r) { return when(r.last_sync_at); } },
+      // the kind of error in the page's language; the source's own message (often English) on hover
       { title: L.sync_status, value: function (r) {
-        return label("sync_statuses", r.status) + (r.error ? ": " + r.error : "");
-      }, cls: function (r) { return "status-" + r.status; } },
+        return label("sync_statuses", r.status) + (r.error_type ? ": " + label("error_types", r.error_type) : "");
+      }, cls: function (r) { return "status-" + r.status; }, tip: function (r) { return r.error || ""; } },
       { title: L.last_ok, value: function (r) { return when(r.last_ok_at); } },
       { title: L.received, value: function (r) { return num(r.received); }, num: true },
       { title: L.accepted, value: function (r) { return num(r.accepted); }, num: true },
