@@ -45,7 +45,15 @@ def cmd_connectors_edit(args: argparse.Namespace) -> int:
 
 
 def cmd_connectors_list(args: argparse.Namespace) -> int:
+    from sangkien.present.clock import shown
     from sangkien.store.registry import list_connectors
+
+    def when(cursor: str) -> str:
+        """A source's change cursor as people read times, when it is one (a time with or without its offset)."""
+        try:
+            return shown(cursor)
+        except (TypeError, ValueError):
+            return str(cursor)
 
     with open_engine(args).connect() as conn:
         rows = list_connectors(conn)
@@ -55,7 +63,8 @@ def cmd_connectors_list(args: argparse.Namespace) -> int:
         state = row["state"] or {}
         where = row["config"].get("path") or row["config"].get("base_url") or ""
         progress = (f"{len(state['files'])} file(s) read" if "files" in state
-                    else f"synced up to {state['updated_since']}" if state.get("updated_since") else "not synced yet")
+                    else f"synced up to {when(state['updated_since'])}" if state.get("updated_since")
+                    else "not synced yet")
         print(f"{row['name']:20} {row['kind']:8} {where}  ({progress})")
     return 0
 

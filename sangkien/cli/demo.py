@@ -86,7 +86,7 @@ def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> i
               f"{summary.resolved.initiatives:,} initiatives")
     workbook = _report(engine, folder)
     print(f"\nDone in {time.perf_counter() - started:.0f} s. Files:")
-    print(f"  workbook (overview, a sheet per phase, discrepancies, quarantine): {workbook}")
+    print(f"  workbook (overview, a sheet per phase, where the sources disagree, rows held back): {workbook}")
     print(f"  world (org tree, quotas, source files, truth.csv): {world}")
     print(f"  store: {url}")
     print("  the simulated portal and Hà Nội system ran for the demo only: `sangkien sandbox serve portal --world "
@@ -102,7 +102,7 @@ def _report(engine: Engine, folder: Path) -> Path:
     import sqlalchemy as sa
 
     from sangkien import store
-    from sangkien.pipeline.reconcile import discrepancies
+    from sangkien.pipeline.summary import ensure_current
     from sangkien.present.report import format_table, report_rows
     from sangkien.present.workbook.book import write_workbook
 
@@ -113,6 +113,7 @@ def _report(engine: Engine, folder: Path) -> Path:
     print("5. report (national, provinces and sector unions; `sangkien report` shows every unit):\n")
     print(format_table([r for r in rows if r["unit_code"] in top and (r["records"] or r["target"])], as_of))
     workbook = folder / "sangkien-report.xlsx"
+    ensure_current(engine)
     with engine.connect() as conn:
-        write_workbook(conn, workbook, discrepancies=discrepancies(conn, kinds=("sources", "pushed")))
+        write_workbook(conn, workbook)
     return workbook

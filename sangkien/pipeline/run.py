@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from connectors.base import ConnectorError, ErrorType
 from sangkien import store
 from sangkien.errors import ControlTotalError, UserError
+from sangkien.pipeline import summary
 from sangkien.pipeline.land import LandCounts, existing_records, land_batch
 from sangkien.pipeline.pullmode import PullMode
 from sangkien.pipeline.resolve import ResolveCounts, resolve_initiatives
@@ -214,9 +215,12 @@ def check_control_totals(engine: Engine, result: SourceResult, run_id: int) -> N
 def resolve_and_roll_up(engine: Engine, run_id: int, full: bool = False,
                         refit: bool = False) -> tuple[ResolveCounts, int]:
     """Resolve initiatives across every source (only the night's delta unless ``full``; ``refit``: a full
-    run that learns the match weights again), then recompute the per-unit counts."""
+    run that learns the match weights again), then recompute the per-unit counts and what people read from them
+    (sangkien.pipeline.summary)."""
     counts = resolve_initiatives(engine, run_id, full=full or refit, refit=refit)
-    return counts, roll_up(engine, run_id)
+    unit_rows = roll_up(engine, run_id)
+    summary.refresh(engine, run_id)  # what the dashboard, the API and the workbook read
+    return counts, unit_rows
 
 
 def finish_run(engine: Engine, run_id: int, results: list[SourceResult], error: str | None = None,

@@ -65,4 +65,5 @@ def load_quotas(engine: Engine, path: Path) -> int:
     with engine.begin() as conn:
         conn.execute(store.quotas.delete())
         conn.execute(store.quotas.insert(), quotas)
+        conn.execute(store.summary_state.delete())  # what people read is worked out again from the new targets
     return len(quotas)

@@ -9,6 +9,7 @@ from sangkien.store.bulk import (
     frame_rows,
     id_set,
     read_frame,
+    read_ints,
     rewriting,
     sql_timestamp_text,
 )
@@ -45,9 +46,15 @@ from sangkien.store.tables import (
     submission_ineligible,
     submission_units,
     submissions,
+    summary_state,
     sync_run_sources,
     sync_runs,
+    unit_closure,
     unit_counts,
+    unit_figures,
+    unit_own_counts,
+    worklist,
+    worklist_items,
 )
 
 __all__ = [
@@ -79,6 +86,7 @@ __all__ = [
     "quotas",
     "raw_records",
     "read_frame",
+    "read_ints",
     "records",
     "resolve_queue",
     "review_pairs",
@@ -88,7 +96,13 @@ __all__ = [
     "submission_ineligible",
     "submission_units",
     "submissions",
+    "summary_state",
     "sync_run_sources",
     "sync_runs",
+    "unit_closure",
     "unit_counts",
+    "unit_figures",
+    "unit_own_counts",
+    "worklist",
+    "worklist_items",
 ]
