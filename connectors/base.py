@@ -137,6 +137,12 @@ class Connector(ABC):
         return dict(self.mapping.columns)
 
     @property
+    def clock_column(self) -> str | None:
+        """The column holding the source's own change time of a row (its clock: older never replaces newer),
+        or None when it has none. The default is the column mapped to ``updated_at``."""
+        return self.columns.get("updated_at") or None
+
+    @property
     def date_format(self) -> str:
         return self.mapping.date_format
 
