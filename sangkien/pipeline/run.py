@@ -26,6 +26,7 @@ from sangkien.pipeline.pullmode import PullMode
 from sangkien.pipeline.resolve import ResolveCounts, resolve_initiatives
 from sangkien.pipeline.rollup import roll_up
 from sangkien.pipeline.validate import ValidationCounts, validate_source
+from sangkien.store import lock
 from sangkien.store.registry import build_connector, get_connector_row, list_connectors, source_mapping
 
 
@@ -288,26 +289,41 @@ class Run:
     status: str = "running"
 
     @classmethod
-    def start(cls, engine: Engine, flow_run_id: str | None = None) -> Run:
-        return cls(engine, start_run(engine, flow_run_id))
+    def start(cls, engine: Engine, flow_run_id: str | None = None, wait: bool = False) -> Run:
+        """Hold the store (store/lock.py: StoreBusy when another process holds it, or wait for it), then open
+        the run; the lock is let go when the run closes."""
+        lock.acquire(engine, wait=wait)
+        try:
+            run = cls(engine, start_run(engine, flow_run_id))
+            lock.set_run(engine, run.run_id)
+        except BaseException:
+            lock.release(engine)
+            raise
+        return run
 
     def __enter__(self) -> Run:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _tb: object) -> None:
-        if exc is not None:
-            self.status = finish_run(self.engine, self.run_id, self.results, error=f"{type(exc).__name__}: {exc}")
-        else:
-            self.status = finish_run(self.engine, self.run_id, self.results, note=self.note)
+        try:
+            if exc is not None:
+                self.status = finish_run(self.engine, self.run_id, self.results,
+                                         error=f"{type(exc).__name__}: {exc}")
+            else:
+                self.status = finish_run(self.engine, self.run_id, self.results, note=self.note)
+        finally:
+            lock.release(self.engine)
 
     def summary(self, resolved: ResolveCounts | None) -> RunSummary:
         return RunSummary(self.run_id, self.results, resolved, self.status)
 
 
-def run_sync(engine: Engine, only: list[str] | None = None, mode: PullMode = PullMode()) -> RunSummary:
-    """The whole sync in this process, stage by stage (the flow does the same under Prefect)."""
+def run_sync(engine: Engine, only: list[str] | None = None, mode: PullMode = PullMode(),
+             wait: bool = False) -> RunSummary:
+    """The whole sync in this process, stage by stage (the flow does the same under Prefect); ``wait``: for
+    another process's sync to end rather than refuse to start (StoreBusy)."""
     names = source_names(engine, only)
-    with Run.start(engine) as run:
+    with Run.start(engine, wait=wait) as run:
         run.results = [validate_pulled(engine, pull_source(engine, name, run.run_id, mode), run.run_id)
                        for name in names]
         resolved, _ = resolve_and_roll_up(engine, run.run_id, full=mode.full_refresh)
