@@ -302,6 +302,8 @@ def _store_submission(engine: Engine, sub: Submission) -> JSONResponse:
         first = _first_receipt(engine, sub.idempotency_key)
         if first is None:
             raise
+        if first["content_hash"] != digest:  # a replay only when it is the same content
+            raise HTTPException(409, "this idempotency key was used before for different content") from None
         return _receipt_response(first, True)
     log.info("intake: stored %s's submission %s as of %s (%d units, %d initiatives)", sub.node, sid,
              sub.as_of.isoformat(), len(sub.units), len(sub.initiatives))

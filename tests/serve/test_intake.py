@@ -253,3 +253,44 @@ def test_a_push_whose_receipt_is_lost_is_retried_and_counted_once(upper, world, 
     assert _stored(upper["engine"])[0] == 1
     with child.connect() as conn:
         assert conn.scalar(sa.select(store.pushes.c.status)) == "replayed"
+
+
+RACE_ROUNDS = 8
+RACE_BODIES = 20
+
+
+def test_concurrent_pushes_under_one_key_never_replay_a_different_body(upper) -> None:  # type: ignore[no-untyped-def]
+    """20 pushes at once under one key, each with another body: one is stored, the other 19 are refused (409);
+    none is told "replayed" for content that was never stored."""
+    from schemas.push import Submission, content_hash
+
+    outcomes = []
+    for round_no in range(RACE_ROUNDS):
+        key = f"P01:race-{round_no:02d}-00000000000"
+        bodies = [payload(key=key, entries=[_entry("G001", f"{n:02x}" * 16)]) for n in range(RACE_BODIES)]
+        start = threading.Barrier(RACE_BODIES)
+        replies: list[requests.Response | None] = [None] * RACE_BODIES
+
+        def push_one(n: int, bodies: list[dict] = bodies, start: threading.Barrier = start,
+                     replies: list[requests.Response | None] = replies) -> None:
+            with requests.Session() as session:
+                session.get(upper["url"] + "/openapi.json", timeout=30)  # connected before the start line
+                start.wait()
+                replies[n] = session.post(upper["url"] + "/api/v1/submissions", json=bodies[n], timeout=60,
+                                          headers={"Authorization": f"Bearer {upper['token']}"})
+
+        threads = [threading.Thread(target=push_one, args=(n,)) for n in range(RACE_BODIES)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        codes = [r.status_code for r in replies if r is not None]
+        outcomes.append(codes)
+        for n, reply in enumerate(replies):
+            assert reply is not None
+            if reply.status_code in (200, 201):  # whoever is told "stored" or "replayed" has its own body stored
+                sub = Submission.model_validate(bodies[n])
+                assert reply.json()["content_hash"] == content_hash(sub.units, sub.initiatives, sub.ineligible), \
+                    f"round {round_no}: body {n} answered {reply.status_code} for another body's content"
+        assert sorted(codes) == [201] + [409] * (RACE_BODIES - 1), f"round {round_no}: {sorted(codes)}"
+    assert _stored(upper["engine"]) == (RACE_ROUNDS, RACE_ROUNDS)
