@@ -39,7 +39,12 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _sync(args: argparse.Namespace) -> RunSummary:
-    from sangkien.store import database_url
+    import os
+
+    import sqlalchemy as sa
+
+    from sangkien.store import database_url, store_reference
+    from sangkien.store.engine import PASSWORD_VARIABLE
 
     url = database_url(args.db)
     if args.in_process:
@@ -49,8 +54,13 @@ def _sync(args: argparse.Namespace) -> RunSummary:
     quiet_prefect()
     from flows.nightly import SourcesFailed, nightly_sync
 
+    # the flow gets the store's URL without the password (parameters are stored by Prefect); it runs in this
+    # process and takes the password from this process's environment
+    password = sa.engine.make_url(url).password
+    if password:
+        os.environ[PASSWORD_VARIABLE] = str(password)
     try:
-        return nightly_sync(db_url=url, connectors=args.only or None)
+        return nightly_sync(db_url=store_reference(url), connectors=args.only or None)
     except SourcesFailed as exc:
         if exc.summary:
             print_run(exc.summary.sources)

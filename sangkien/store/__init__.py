@@ -17,6 +17,8 @@ from sangkien.store.engine import (
     database_url,
     migrate,
     open_store,
+    resolve_store,
+    store_reference,
 )
 from sangkien.store.tables import (
     DEFAULT_URL,
@@ -84,10 +86,12 @@ __all__ = [
     "record_versions",
     "records",
     "resolve_queue",
+    "resolve_store",
     "review_pairs",
     "rewriting",
     "sql_timestamp_text",
     "store_lock",
+    "store_reference",
     "submission_entries",
     "submission_ineligible",
     "submission_units",
