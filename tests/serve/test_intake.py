@@ -177,10 +177,39 @@ def test_a_submission_over_the_size_limit_is_413(upper) -> None:  # type: ignore
     assert _stored(upper["engine"]) == (0, 0)
 
 
-def test_reading_from_loopback_needs_no_token(upper) -> None:  # type: ignore[no-untyped-def]
-    assert requests.get(upper["url"] + "/api/v1/totals", timeout=30).status_code == 200
+READS = ("/api/v1/totals", "/api/v1/reconciliation", "/api/v1/dashboard", "/")
+
+
+def test_reading_needs_a_token_even_from_loopback_whatever_the_proxy_headers_say(upper) -> None:  # type: ignore[no-untyped-def]
+    local = {"Forwarded": "for=127.0.0.1;proto=http", "X-Forwarded-For": "127.0.0.1", "X-Real-IP": "127.0.0.1"}
+    for path in READS:
+        assert requests.get(upper["url"] + path, timeout=30).status_code == 401, path
+        assert requests.get(upper["url"] + path, headers=local, timeout=30).status_code == 401, path
+        assert requests.get(upper["url"] + path, headers={"Authorization": "Bearer not-a-token"},
+                            timeout=30).status_code == 401, path
+        token = {"Authorization": f"Bearer {upper['token']}"}
+        assert requests.get(upper["url"] + path, headers=token, timeout=30).status_code == 200, path
     spec = requests.get(upper["url"] + "/openapi.json", timeout=30).json()
     assert "/api/v1/submissions" in spec["paths"] and "Submission" in str(spec)
+
+
+def test_the_operator_may_open_reads_to_anyone(engine, world) -> None:  # type: ignore[no-untyped-def]
+    load_orgs(engine, world.root / "orgs.csv")
+    with serve_in_thread(create_app(engine, public_reads=True)) as url:
+        for path in READS:
+            assert requests.get(url + path, timeout=30).status_code == 200, path
+        assert requests.post(url + "/api/v1/submissions", json=payload(), timeout=30).status_code == 401
+
+
+def test_the_spec_lists_every_status_a_read_answers(upper) -> None:  # type: ignore[no-untyped-def]
+    paths = requests.get(upper["url"] + "/openapi.json", timeout=30).json()["paths"]
+    assert requests.get(upper["url"] + "/api/v1/totals", params={"unit": "NOPE"},
+                        headers={"Authorization": f"Bearer {upper['token']}"}, timeout=30).status_code == 404
+    assert requests.get(upper["url"] + "/api/v1/dashboard/units/NOPE",
+                        headers={"Authorization": f"Bearer {upper['token']}"}, timeout=30).status_code == 404
+    assert {"200", "401", "404", "422"} <= set(paths["/api/v1/totals"]["get"]["responses"])
+    assert {"200", "401", "404"} <= set(paths["/api/v1/dashboard/units/{code}"]["get"]["responses"])
+    assert "401" in paths["/api/v1/dashboard"]["get"]["responses"]
 
 
 class _DropFirstReply:
