@@ -238,7 +238,8 @@ def _apply_changes(conn: Connection, landing: Landing, applied: list[_Row], stam
 
 
 def _keep_stale(conn: Connection, landing: Landing, stale: list[_Row], stamp: str) -> None:
-    """Keep the older contents in the history (once each), beside the newer stored ones they did not replace."""
+    """Keep the older contents in the history (once per run that brings them), beside the newer stored ones they
+    did not replace."""
     r, v = store.raw_records.c, store.record_versions.c
     ids: dict[str, int] = {}
     for part in _chunks(sorted({row.srid for row in stale})):
@@ -247,7 +248,8 @@ def _keep_stale(conn: Connection, landing: Landing, stale: list[_Row], stamp: st
     mine = set(ids.values())
     kept: set[tuple[int, str]] = set()
     for part in _chunks(sorted({row.digest for row in stale})):
-        kept.update(key for key in conn.execute(sa.select(v.raw_id, v.content_hash).where(v.content_hash.in_(part)))
+        kept.update(key for key in conn.execute(sa.select(v.raw_id, v.content_hash)
+                                                .where(v.content_hash.in_(part), v.run_id == landing.run_id))
                     .tuples() if key[0] in mine)
     fresh = []
     for row in stale:

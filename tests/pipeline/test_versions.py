@@ -70,6 +70,11 @@ def test_an_older_export_dropped_again_never_overwrites_the_newer_records(engine
     assert "export-1-resaved.csv is a re-drop of export-1.csv (run 1)" in shown
     assert row["stale"] == 2
     assert "2 row(s) of `hanoi` were older than the stored version" in page
+    with engine.connect() as conn:
+        raw_id = conn.scalar(sa.select(store.raw_records.c.id).where(store.raw_records.c.source_record_id == "HN-1"))
+        history = record_history(conn, [raw_id])[raw_id]
+    assert [(h["run"], h["status"], h["origin"]) for h in history] == [
+        (1, "superseded", "export-1.csv:2"), (2, "current", "export-2.csv:2"), (3, "stale", "export-1-resaved.csv:2")]
 
 
 def test_a_row_older_than_the_stored_one_is_kept_as_a_stale_version_with_its_run(engine, world):
