@@ -129,6 +129,10 @@ def _values(me: Holder) -> dict[str, Any]:
             "run_id": None}
 
 
+def _same_process(a: Holder, b: Holder) -> bool:
+    return (a.pid, a.host, a.process_start) == (b.pid, b.host, b.process_start)
+
+
 def _take_row(engine: Engine, me: Holder, force: bool) -> Holder | None:
     """Write ``me`` into the lock row; None when taken, else the live holder. ``force``: the caller holds the
     advisory lock (PostgreSQL), so whatever the row says is left over."""
@@ -146,8 +150,8 @@ def _take_row(engine: Engine, me: Holder, force: bool) -> Holder | None:
         current = holder(engine)
         if current is None:
             continue
-        mine = (current.pid, current.host, current.process_start) == (me.pid, me.host, me.process_start)
-        if not force and not mine and current.alive():  # a row of our own is left over from a failed release
+        # a row of our own is left over from a failed release: take it
+        if not force and not _same_process(current, me) and current.alive():
             return current
         with engine.begin() as conn:  # compare and swap: only one newcomer replaces the row it read
             swapped = conn.execute(store_lock.update().where(
@@ -161,6 +165,9 @@ def _take_row(engine: Engine, me: Holder, force: bool) -> Holder | None:
 
 def _try_acquire(engine: Engine, me: Holder) -> tuple[bool, Connection | None]:
     if engine.dialect.name != "postgresql":
+        current = holder(engine)  # a read first: a waiting process does not queue for SQLite's write lock each time
+        if current is not None and not _same_process(current, me) and current.alive():
+            return False, None
         return _take_row(engine, me, force=False) is None, None
     conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     if not conn.scalar(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": PG_KEY}):
