@@ -6,13 +6,14 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from sangkien.pipeline import push as core
-from sangkien.store import database_url, open_store
+from sangkien.store import open_store, resolve_store, store_reference
 from sangkien.store.settings import get_setting
 
 
 @task(name="push-upward", cache_policy=NO_CACHE)
-def push_task(db_url: str, run_id: int | None = None, force: bool = False) -> dict[str, object]:
-    result = core.push(open_store(db_url), run_id=run_id, force=force)
+def push_task(store_ref: str, run_id: int | None = None, force: bool = False) -> dict[str, object]:
+    """Push for the store ``store_ref`` refers to (its URL without the password: see resolve_store)."""
+    result = core.push(open_store(resolve_store(store_ref)), run_id=run_id, force=force)
     get_run_logger().info("push to %s: %s (%d unit rows, %d initiatives, as of %s)", result.upstream, result.status,
                           len(result.submission.units), len(result.submission.initiatives),
                           result.submission.as_of.isoformat())
@@ -20,8 +21,8 @@ def push_task(db_url: str, run_id: int | None = None, force: bool = False) -> di
             "initiatives": len(result.submission.initiatives), "receipt": result.receipt}
 
 
-def upstream_configured(db_url: str) -> bool:
-    with open_store(db_url).connect() as conn:
+def upstream_configured(url: str) -> bool:
+    with open_store(url).connect() as conn:
         return bool(get_setting(conn, "upstream_url"))
 
 
@@ -29,4 +30,4 @@ def upstream_configured(db_url: str) -> bool:
 def push_upward(db_url: str | None = None, force: bool = False) -> dict[str, object]:
     """Push this node's counts from the last roll-up to its upstream node (no upstream configured: the run fails
     saying so). Unchanged counts are not sent again unless ``force``."""
-    return push_task(database_url(db_url), force=force)
+    return push_task(store_reference(resolve_store(db_url)), force=force)

@@ -88,11 +88,13 @@ def quiet_prefect() -> None:
 
 def print_run(results: list[SourceResult]) -> None:
     """A run's control totals, one line per source."""
-    print(f"{'source':16} {'received':>9} {'new':>8} {'changed':>8} {'accepted':>9} {'ineligible':>10} "
+    print(f"{'source':16} {'received':>9} {'new':>8} {'changed':>8} {'stale':>6} {'accepted':>9} {'ineligible':>10} "
           f"{'quarantined':>11}  errors")
     for r in results:
-        print(f"{r.source:16} {r.received:>9,} {r.land.new:>8,} {r.land.changed:>8,} {r.accepted:>9,} "
-              f"{r.ineligible:>10,} {r.quarantined:>11,}  {'; '.join(r.errors)}")
+        print(f"{r.source:16} {r.received:>9,} {r.land.new:>8,} {r.land.changed:>8,} {r.land.stale:>6,} "
+              f"{r.accepted:>9,} {r.ineligible:>10,} {r.quarantined:>11,}  {'; '.join(r.errors)}")
+        for note in r.notes:
+            print(f"{'':16} note: {note}")
 
 
 def print_or_write(text: str, out: str | None) -> int:

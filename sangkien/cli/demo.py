@@ -91,8 +91,8 @@ def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> i
     print(f"  store: {url}")
     print("  the simulated portal and Hà Nội system ran for the demo only: `sangkien sandbox serve portal --world "
           f"{world}` starts one again (the demo's connectors point at ports that are now closed)")
-    print(f"The dashboard: run `sangkien --db {url} serve` and open http://127.0.0.1:8700/ (the intake API's docs "
-          "are at /docs)")
+    print(f"The dashboard: run `sangkien --db {url} serve --public-reads` and open http://127.0.0.1:8700/ "
+          "(the intake API's docs are at /docs)")
     print(f"Try: sangkien --db {url} report --unit VGCL     sangkien --db {url} reconcile --unit P01")
     return 0
 

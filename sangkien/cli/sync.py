@@ -5,30 +5,28 @@ import and reads its settings then (after quiet_prefect), and the pipeline loads
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import TYPE_CHECKING
 
 from sangkien.cli.common import Subparsers, open_engine, print_run, quiet_prefect
 from sangkien.errors import UserError
 
+if TYPE_CHECKING:
+    from sangkien.pipeline.run import RunSummary
+    from sangkien.store.lock import Holder
+
+
+def _tell_waiting(holder: Holder | None) -> None:
+    who = f" ({holder.describe()})" if holder is not None else ""
+    print(f"waiting for another sync to end{who} ...", file=sys.stderr, flush=True)
+
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from sangkien.store import database_url
+    from sangkien.store import lock
 
-    url = database_url(args.db)
-    open_engine(args)  # fail early, in one line, when the store cannot be opened
-    if args.in_process:
-        from sangkien.pipeline.run import run_sync
-
-        summary = run_sync(open_engine(args), args.only or None)
-    else:
-        quiet_prefect()
-        from flows.nightly import SourcesFailed, nightly_sync
-
-        try:
-            summary = nightly_sync(db_url=url, connectors=args.only or None)
-        except SourcesFailed as exc:
-            if exc.summary:
-                print_run(exc.summary.sources)
-            raise UserError(f"sync failed: {exc}; the other sources were synced and counted") from None
+    # one writer at a time: held from here, before Prefect starts, to the end (the flow's run re-enters it)
+    with lock.holding(open_engine(args), wait=args.wait, on_wait=_tell_waiting):
+        summary = _sync(args)
     print(f"sync run {summary.run_id}: {summary.status}")
     print_run(summary.sources)
     if summary.resolved is not None:
@@ -38,6 +36,35 @@ def cmd_sync(args: argparse.Namespace) -> int:
         failed = [s for s in summary.sources if s.errors]
         raise UserError("sync failed: " + "; ".join(f"{s.source} ({s.error_type} error)" for s in failed))
     return 0
+
+
+def _sync(args: argparse.Namespace) -> RunSummary:
+    import os
+
+    import sqlalchemy as sa
+
+    from sangkien.store import database_url, store_reference
+    from sangkien.store.engine import PASSWORD_VARIABLE
+
+    url = database_url(args.db)
+    if args.in_process:
+        from sangkien.pipeline.run import run_sync
+
+        return run_sync(open_engine(args), args.only or None)
+    quiet_prefect()
+    from flows.nightly import SourcesFailed, nightly_sync
+
+    # the flow gets the store's URL without the password (parameters are stored by Prefect); it runs in this
+    # process and takes the password from this process's environment
+    password = sa.engine.make_url(url).password
+    if password:
+        os.environ[PASSWORD_VARIABLE] = str(password)
+    try:
+        return nightly_sync(db_url=store_reference(url), connectors=args.only or None)
+    except SourcesFailed as exc:
+        if exc.summary:
+            print_run(exc.summary.sources)
+        raise UserError(f"sync failed: {exc}; the other sources were synced and counted") from None
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
@@ -54,6 +81,8 @@ def register(sub: Subparsers) -> None:
     p = sub.add_parser("sync", help="run the nightly sync now (the Prefect flow)")
     p.add_argument("--only", action="append", metavar="NAME", help="sync only this connector (repeatable)")
     p.add_argument("--in-process", action="store_true", help="run the stages without Prefect (for debugging)")
+    p.add_argument("--wait", action="store_true",
+                   help="when another sync holds the store, wait for it to end (else: exit saying who holds it)")
     p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("resolve", help="re-run matching and the roll-up on what is stored (no pull)")

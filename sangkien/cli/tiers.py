@@ -108,10 +108,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     engine = open_engine(args)
-    app = create_app(engine, max_bytes=args.max_bytes)
+    app = create_app(engine, max_bytes=args.max_bytes, public_reads=args.public_reads)
     threading.Thread(target=warm, args=(engine,), daemon=True).start()  # the first viewer need not wait
+    reads = ("reads are open to anyone who can reach this address (--public-reads)" if args.public_reads else
+             "reading the figures and the dashboard needs a node token (--public-reads opens them)")
     print(f"serving on http://{args.host}:{args.port}: the dashboard at /, the intake API's docs at /docs; "
-          "Ctrl-C stops", flush=True)
+          f"{reads}; Ctrl-C stops", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if not args.debug else "info")
     return 0
 
@@ -147,6 +149,8 @@ def _add_push_and_serve(sub: Subparsers) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8700)
     p.add_argument("--max-bytes", type=int, help="largest submission accepted (default: intake_max_bytes, 64M)")
+    p.add_argument("--public-reads", action="store_true",
+                   help="the totals, the reconciliation and the dashboard need no token (default: a node token)")
     p.set_defaults(func=cmd_serve)
 
 

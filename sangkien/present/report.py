@@ -141,9 +141,11 @@ def format_runs(conn: Connection, last: int = 5) -> str:
         for s in sources:
             ok = "ok" if s["received"] == s["accepted"] + s["ineligible"] + s["quarantined"] else "MISMATCH"
             error = f"  {s['error_type']} error: {s['error']}" if s["error"] else ""
+            stale = f", stale {s['stale']:,}" if s["stale"] else ""
             lines.append(f"  {s['source']:16} received {s['received']:>9,} = accepted {s['accepted']:,} + ineligible "
                          f"{s['ineligible']:,} + quarantined {s['quarantined']:,} [{ok}]  new {s['new']:,}, "
-                         f"changed {s['changed']:,}{error}")
+                         f"changed {s['changed']:,}{stale}{error}")
+            lines += [f"  {'':16} note: {note}" for note in (s["notes"] or "").splitlines() if note]
     return "\n".join(lines)
 
 

@@ -20,7 +20,7 @@ from sangkien.present import board
 from sangkien.present.explain import Explainer
 from sangkien.present.report import report_rows
 
-SOURCE_COLUMNS = ("source", "received", "accepted", "ineligible", "quarantined", "new", "changed",
+SOURCE_COLUMNS = ("source", "received", "accepted", "ineligible", "quarantined", "new", "changed", "stale",
                   "duplicates_merged", "pushed", "seconds", "error_type")
 BEHIND_LIMIT = 10
 QUARANTINE_LIMIT = 10
@@ -50,7 +50,8 @@ def source_rows(conn: Connection, run_id: int) -> list[dict[str, Any]]:
     for rec in conn.execute(sa.select(s).where(s.c.run_id == run_id).order_by(s.c.source)).mappings():
         rows.append({"source": rec["source"], "received": rec["received"], "accepted": rec["accepted"],
                      "ineligible": rec["ineligible"], "quarantined": rec["quarantined"], "new": rec["new"],
-                     "changed": rec["changed"], "duplicates_merged": merged.get(rec["source"], 0), "pushed": None,
+                     "changed": rec["changed"], "stale": rec["stale"],
+                     "duplicates_merged": merged.get(rec["source"], 0), "pushed": None,
                      "seconds": None if rec["seconds"] is None else round(float(rec["seconds"]), 2),
                      "error_type": rec["error_type"]})
     return rows
@@ -74,6 +75,10 @@ def run_problems(conn: Connection, run_id: int) -> list[str]:
         if rec["error"]:
             first = rec["error"].splitlines()[0]
             found.append(f"source `{rec['source']}` failed ({rec['error_type']} error): {first}")
+        if rec["stale"]:
+            found.append(f"{rec['stale']:,} row(s) of `{rec['source']}` were older than the stored version and kept "
+                         "aside as stale (the newer content stays)")
+        found += [f"`{rec['source']}`: {note}" for note in (rec["notes"] or "").splitlines() if note]
         total = rec["accepted"] + rec["ineligible"] + rec["quarantined"]
         if rec["received"] != total:
             found.append(f"control totals do not hold for `{rec['source']}`: received {rec['received']:,} but "

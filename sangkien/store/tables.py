@@ -91,6 +91,7 @@ sync_run_sources = sa.Table(
     sa.Column("new", sa.Integer, nullable=False, server_default="0"),
     sa.Column("changed", sa.Integer, nullable=False, server_default="0"),
     sa.Column("unchanged", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("stale", sa.Integer, nullable=False, server_default="0"),  # older than the stored version: kept aside
     sa.Column("accepted", sa.Integer, nullable=False, server_default="0"),
     sa.Column("ineligible", sa.Integer, nullable=False, server_default="0"),
     sa.Column("quarantined", sa.Integer, nullable=False, server_default="0"),
@@ -98,6 +99,7 @@ sync_run_sources = sa.Table(
     sa.Column("error_type", sa.String(32), nullable=True),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("seconds", sa.Float, nullable=True),
+    sa.Column("notes", sa.Text, nullable=True),  # what the operator should know that is not an error (re-drops)
 )
 
 raw_records = sa.Table(
@@ -114,7 +116,32 @@ raw_records = sa.Table(
     sa.Column("landing_problem", sa.Text, nullable=True),  # "column|check|message" when it could not be landed cleanly
     sa.Column("outcome", sa.String(16), nullable=True),  # accepted, ineligible, quarantined
     sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("clock", sa.Text, nullable=True),  # the source's change time of this content (pipeline/clock.py)
     sa.UniqueConstraint("source", "source_record_id", name="uq_raw_source_record"),
+)
+
+record_versions = sa.Table(  # append-only: every content of a record that is not (or no longer) its current one
+    "record_versions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("raw_id", sa.Integer, sa.ForeignKey("raw_records.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False, index=True),
+    sa.Column("clock", sa.Text, nullable=True),
+    sa.Column("origin", sa.Text, nullable=True),
+    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.Integer, nullable=True),  # the run that brought this content
+    sa.Column("status", sa.String(16), nullable=False),  # superseded (was current), stale (older: never current)
+    sa.Column("replaced_run", sa.Integer, nullable=True),  # superseded: the run whose newer content replaced it
+)
+
+store_lock = sa.Table(  # one writer at a time (store/lock.py): who holds the store, since when
+    "store_lock", metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("run_id", sa.Integer, nullable=True),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("process_start", sa.String(96), nullable=False),  # boot id and start tick: a reused pid is not it
+    sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 records = sa.Table(
