@@ -44,18 +44,23 @@ def _payloads(rows: pd.DataFrame, headers: list[str]) -> list[str]:
     return text.splitlines()
 
 
-def land_batch(conn: Connection, source: str, batch: Batch, id_column: str | None, run_id: int,
-               known: dict[str, str], received: set[str] | None = None, save: bool = True) -> LandCounts:
-    """Upsert ``batch`` into raw_records and save its state (unless ``save`` is false: a backfill),
-    inside the caller's transaction.
+@dataclass
+class LandingRows:
+    """A batch as it lands: per row its record id, verbatim JSON payload, origin, and landing problem
+    (``column|check|message``, or None), the rows that could not be split into columns included."""
 
-    ``known`` (from ``existing_records``) is updated in place; ``received`` collects the ids
-    delivered in this run, so a record delivered twice (pages that overlap) counts once. A row without an id, or
-    repeating an id earlier in the same batch, and a row that could not be split into
-    columns, are landed under a synthetic id with a ``landing_problem`` so validation
-    quarantines them: nothing is dropped.
+    ids: list[str]
+    payloads: list[str]
+    origins: list[str]
+    problems: list[str | None]
+
+
+def landing_rows(batch: Batch, id_column: str | None) -> LandingRows:
+    """What ``land_batch`` writes for ``batch``, without writing it (``connectors check`` and ``preview`` read it).
+
+    A row without an id, or repeating an id earlier in the same batch, and a row that could not be split into
+    columns, get a synthetic id and a landing problem, so validation quarantines them: nothing is dropped.
     """
-    now = dt.datetime.now(dt.UTC)
     rows = batch.rows
     payloads = _payloads(rows, batch.headers)
     origins = rows["_origin"].tolist() if not rows.empty else []
@@ -77,6 +82,21 @@ def land_batch(conn: Connection, source: str, batch: Batch, id_column: str | Non
         origins.append(problem.origin)
         ids.append(f"~{problem.origin}")
         problems.append(f"_row|field_count|{problem.origin}: {problem.message}")
+    return LandingRows(ids, payloads, origins, problems)
+
+
+def land_batch(conn: Connection, source: str, batch: Batch, id_column: str | None, run_id: int,
+               known: dict[str, str], received: set[str] | None = None, save: bool = True) -> LandCounts:
+    """Upsert ``batch`` into raw_records and save its state (unless ``save`` is false: a backfill),
+    inside the caller's transaction.
+
+    ``known`` (from ``existing_records``) is updated in place; ``received`` collects the ids
+    delivered in this run, so a record delivered twice (pages that overlap) counts once. Rows
+    with a landing problem (see ``landing_rows``) land under a synthetic id and are quarantined.
+    """
+    now = dt.datetime.now(dt.UTC)
+    landing = landing_rows(batch, id_column)
+    ids, payloads, origins, problems = landing.ids, landing.payloads, landing.origins, landing.problems
 
     received = set() if received is None else received
     counts = LandCounts(received=len(set(ids) - received))
