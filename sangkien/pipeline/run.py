@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from connectors.base import ConnectorError, ErrorType
 from sangkien import store
 from sangkien.errors import ControlTotalError, UserError
+from sangkien.pipeline import verdict
 from sangkien.pipeline.land import LandCounts, existing_records, land_batch
 from sangkien.pipeline.pullmode import PullMode
 from sangkien.pipeline.resolve import ResolveCounts, resolve_initiatives
@@ -185,7 +186,24 @@ def validate_pulled(engine: Engine, result: SourceResult, run_id: int) -> Source
         result.validation = validate_source(engine, result.source, mapping, run_id)
     result.seconds += time.perf_counter() - started
     check_control_totals(engine, result, run_id)
+    flag_mostly_quarantined(engine, result, run_id)
     return result
+
+
+def flag_mostly_quarantined(engine: Engine, result: SourceResult, run_id: int) -> None:
+    """Fail a source whose rows this run are quarantined above the node's ``quarantine_limit`` (a wrong mapping
+    lands every row and quarantines it): its error names the top reason. The rows stay held for a release."""
+    with engine.begin() as conn:
+        why = verdict.verdict(result.quarantined, result.received, verdict.run_reasons(conn, result.source, run_id),
+                              verdict.quarantine_limit(conn))
+        if why is None:
+            return
+        result.errors.append(f"{why}; fix the mapping (`sangkien connectors check {result.source}`), then "
+                             f"`sangkien quarantine release --source {result.source}`")
+        result.error_type = result.error_type or ErrorType.CONFIGURATION
+        s = store.sync_run_sources
+        conn.execute(s.update().where(s.c.run_id == run_id, s.c.source == result.source)
+                     .values(error_type=result.error_type, error="\n".join(result.errors)))
 
 
 def check_control_totals(engine: Engine, result: SourceResult, run_id: int) -> None:
