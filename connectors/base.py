@@ -13,7 +13,7 @@ import datetime as dt
 import difflib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -151,6 +151,35 @@ class Connector(ABC):
     @abstractmethod
     def read(self, state: dict[str, Any]) -> Iterator[Batch]:
         """Yield batches not yet delivered according to ``state``."""
+
+    def sample(self, rows: int) -> Iterator[Batch]:
+        """A few rows to judge the mapping by, read from scratch and landing nothing (``connectors check``,
+        ``preview`` and ``discover``).
+
+        The default takes the first ``rows`` rows ``read({})`` delivers (an API's first page, a database's first
+        batch). A kind whose source has several parts overrides it to show some rows of each (a folder's files).
+        """
+        left = rows
+        batches = self.read({})
+        try:
+            for batch in batches:
+                if batch.problem is None and batch.rows is not None:
+                    if len(batch.rows) > left:
+                        batch = replace(batch, rows=batch.rows.iloc[:left].reset_index(drop=True))
+                    left -= len(batch.rows)
+                yield batch
+                if left <= 0:
+                    return
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+
+    def discover(self, rows: int) -> Iterator[Batch]:
+        """Rows showing every column or field the source offers, whatever the mapping says (``connectors
+        discover``; the mapping may be a placeholder). The default is ``sample``; a kind whose reading checks the
+        mapped columns overrides it."""
+        return self.sample(rows)
 
     def backfill_state(self, start: dt.date) -> dict[str, Any]:
         """The state from which ``read`` delivers the records changed since ``start`` (a backfill).

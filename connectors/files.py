@@ -21,6 +21,8 @@ class FilesSettings(MappedSourceSettings):
     encoding: Literal["auto", "utf-8", "utf-8-sig", "utf-16", "cp1258"] = Field(
         "auto", description="Text encoding of CSV files; auto detects BOMs, UTF-8 and cp1258.")
     delimiter: Literal["auto", ",", ";", "\t", "|"] = Field("auto", description="CSV delimiter; auto sniffs it.")
+    header_row: int | None = Field(None, ge=1, description="Line (CSV) or row (XLSX) of the header; empty = found "
+                                                          "by the mapped column names, under any title rows.")
 
 
 class FilesConnector(Connector):
@@ -49,18 +51,48 @@ class FilesConnector(Connector):
         files = self._files()
         if not files:
             return f"folder {self.settings.path} is readable; no file matches {self.settings.pattern!r} yet"
-        table = self._read(files[0])
-        self._missing_columns(table)
-        return f"{len(files)} file(s) match {self.settings.pattern!r}; {files[0].name} has every mapped column"
+        for path in files:  # every file a sync would read, CSV and XLSX alike
+            self._missing_columns(self._read(path))
+        kinds = sorted({p.suffix.lower().lstrip(".") or "no extension" for p in files})
+        return (f"{len(files)} file(s) match {self.settings.pattern!r} ({', '.join(kinds)}); "
+                f"each has every mapped column")
+
+    def sample(self, rows: int) -> Iterator[Batch]:
+        """The first ``rows`` rows of every file a sync would read (a file that cannot be read: its problem)."""
+        return self._first_rows(rows, mapped=True)
+
+    def discover(self, rows: int) -> Iterator[Batch]:
+        return self._first_rows(rows, mapped=False)
+
+    def _first_rows(self, rows: int, mapped: bool) -> Iterator[Batch]:
+        for path in self._files():
+            try:
+                table = self._read(path)
+                if mapped:
+                    self._missing_columns(table)
+            except ConnectorError as exc:
+                yield Batch(path.name, rows=None, headers=[], state={}, problem=exc)
+                continue
+            yield self._batch(table, {}, limit=rows)
 
     def _read(self, path: Path) -> Table:
         try:
             return read_table(path, encoding=self.settings.encoding, delimiter=self.settings.delimiter,
-                              date_format=self.settings.date_format)
+                              date_format=self.settings.date_format, header_row=self.settings.header_row,
+                              header_names=self._header_names(), date_columns=self._date_columns())
         except FileFormatError as exc:
             raise ConnectorError(str(exc), ErrorType.SOURCE) from None
         except OSError as exc:
             raise ConnectorError(f"{path.name}: cannot read ({exc.strerror})", ErrorType.TRANSIENT) from None
+
+    def _header_names(self) -> list[str]:
+        """The mapped column names, which mark the header row under any title rows."""
+        return list(self.columns.values())
+
+    def _date_columns(self) -> list[str]:
+        """The mapped date columns: a workbook may hold their dates as serial numbers."""
+        return [self.columns[f] for f in ("recognized_on", "applied_on", "submitted_at", "updated_at")
+                if self.columns.get(f)]
 
     def _missing_columns(self, table: Table) -> None:
         missing = []
@@ -87,10 +119,16 @@ class FilesConnector(Connector):
                 yield Batch(path.name, rows=None,  # a failed unit has no rows
                             headers=[], state={"files": dict(seen)}, problem=exc)
                 continue
-            rows = table.frame
-            rows["_origin"] = path.name + ":" + rows.pop("_line").astype(str)
-            problems = [RowProblem(f"{path.name}:{e.line}", e.message, e.raw) for e in table.row_errors]
-            seen[digest] = {"name": path.name, "rows": len(rows) + len(problems),
+            seen[digest] = {"name": path.name, "rows": len(table.frame) + len(table.row_errors),
                             "read_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-            yield Batch(path.name, rows=rows, headers=table.headers, state={"files": dict(seen)},
-                        row_problems=problems)
+            yield self._batch(table, {"files": dict(seen)})
+
+    @staticmethod
+    def _batch(table: Table, state: dict[str, Any], limit: int | None = None) -> Batch:
+        """A file's rows as a batch (each row's origin is file:line), the first ``limit`` rows only if given."""
+        name = table.path.name
+        rows = table.frame if limit is None else table.frame.iloc[:limit].reset_index(drop=True)
+        rows["_origin"] = name + ":" + rows.pop("_line").astype(str)
+        errors = table.row_errors if limit is None else table.row_errors[:limit]
+        problems = [RowProblem(f"{name}:{e.line}", e.message, e.raw) for e in errors]
+        return Batch(name, rows=rows, headers=table.headers, state=state, row_problems=problems)

@@ -3,10 +3,13 @@ becomes one line and an exit code, opening the store, keeping Prefect quiet, pri
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
+import re
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sangkien.errors import ControlTotalError, UserError
 
@@ -18,20 +21,65 @@ if TYPE_CHECKING:
 # The parsers' `add_subparsers()`: each group module's register(sub) adds its commands to one.
 Subparsers = argparse._SubParsersAction
 
+_INVALID_CHOICE = re.compile(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)")
+
 
 class Parser(argparse.ArgumentParser):
+    """Every parser of the command line: the global options (--db, --debug) are accepted before or after the
+    command, an error is one line, and a mistyped command gets a "did you mean"."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+        # SUPPRESS: an option given to a subcommand sets it; one not given leaves the top level's value alone
+        self.add_argument("--db", default=argparse.SUPPRESS, metavar="URL",
+                          help="the store's database URL (default: $SANGKIEN_DB_URL, else sqlite:///sangkien.db)")
+        self.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                          help="show the traceback of an error")
+
     def error(self, message: str) -> NoReturn:  # one line instead of usage + error
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {_did_you_mean(message)} (see {self.prog} --help)\n")
 
 
-def add_group(sub: Subparsers, name: str, help_text: str) -> Subparsers:
+def _did_you_mean(message: str) -> str:
+    """argparse's "invalid choice" as "unknown command 'sycn'; did you mean 'sync'?"."""
+    found = _INVALID_CHOICE.fullmatch(message)
+    if not found:
+        return message
+    given, choices = found.group(2), re.findall(r"'([^']*)'", found.group(3))
+    what = "command" if found.group(1) in ("command", "ACTION") else f"value for {found.group(1)}"
+    close = difflib.get_close_matches(given, choices, 1, 0.7)
+    hint = f"did you mean {close[0]!r}?" if close else f"one of {', '.join(choices)}"
+    return f"unknown {what} {given!r}; {hint}"
+
+
+def add_command(sub: Subparsers, name: str, func: Callable[[argparse.Namespace], int], help_text: str,
+                examples: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """A command (`sangkien NAME ...` or `sangkien GROUP NAME ...`) that runs ``func``; ``examples`` are shown
+    at the end of its --help."""
+    epilog = "examples:\n" + "\n".join(f"  {e}" for e in examples) if examples else None
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text, epilog=epilog)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def add_group(sub: Subparsers, name: str, help_text: str, examples: Sequence[str] = ()) -> Subparsers:
     """A command with actions of its own (`sangkien NAME ACTION ...`): the subparsers its actions go in."""
-    return sub.add_parser(name, help=help_text).add_subparsers(dest="action", required=True, parser_class=Parser)
+    epilog = "examples:\n" + "\n".join(f"  {e}" for e in examples) if examples else None
+    group = sub.add_parser(name, help=help_text, description=help_text, epilog=epilog)
+    return group.add_subparsers(dest="action", required=True, parser_class=Parser, metavar="ACTION")
 
 
 def add_global_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", help="database URL (default: $SANGKIEN_DB_URL or sqlite:///sangkien.db)")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    """The top level's defaults for --db and --debug (every Parser accepts them), and --version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("sangkien-sync")
+    except PackageNotFoundError:  # a source tree that is not installed
+        release = "unknown (not installed)"
+    parser.set_defaults(db=None, debug=False)
+    parser.add_argument("--version", action="version", version=f"sangkien {release}")
 
 
 def run(args: argparse.Namespace) -> int:
