@@ -119,7 +119,7 @@ def nightly_sync(db_url: str | None = None, connectors: list[str] | None = None,
     mode = PullMode(full_refresh=full_refresh, window=window)
     engine = open_store(url)
     names = sync.source_names(engine, connectors)
-    run = sync.Run.start(engine, flow_run_id=str(flow_run.get_id() or ""))
+    run = sync.Run.start(engine, flow_run_id=str(flow_run.get_id() or ""), mode=mode.describe())
     logger.info("sync run %d (%s) of %d source(s): %s", run.run_id, mode.describe(), len(names), ", ".join(names))
     progress = artifacts.Progress(names)
     try:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from sangkien.cli import watch
 from sangkien.cli.common import print_run, quiet_prefect
 from sangkien.cli.reference import TOP_KINDS
 from sangkien.errors import UserError
@@ -58,7 +59,7 @@ def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> i
         stale.unlink(missing_ok=True)
     folder.mkdir(parents=True, exist_ok=True)
     url = db_url or f"sqlite:///{db_file}"
-    print(f"1. generating a world of {initiatives:,} initiatives in {world}")
+    print(f"1. generating a world of {initiatives:,} initiatives in {world}", flush=True)
     generate_world(world, initiatives, seed=seed, noise="none")
     engine = open_store(url)
     print(f"2. loading {load_orgs(engine, world / 'orgs.csv'):,} org units and "
@@ -78,8 +79,10 @@ def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> i
             add_connector(engine, config.stem, "files", read_config_file(config))
         print(f"3. registered sources: portal (simulated portal at {portal.url}), hanoi (REST at {hanoi.url}), "
               f"hcm (SQL database), and file drops {', '.join(c.stem for c in drops)}")
-        print("4. running the nightly sync (Prefect flow) ...")
-        summary = nightly_sync(db_url=url)
+        print("4. running the nightly sync (Prefect flow; starting Prefect's local server takes a few seconds) ...",
+              flush=True)
+        with watch.watching():
+            summary = nightly_sync(db_url=url)
     print_run(summary.sources)
     if summary.resolved is not None:
         print(f"   {summary.resolved.records:,} accepted records resolved into "

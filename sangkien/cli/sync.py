@@ -5,30 +5,34 @@ import and reads its settings then (after quiet_prefect), and the pipeline loads
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from sangkien.cli.common import Subparsers, open_engine, print_run, quiet_prefect
+from sangkien.cli import watch
+from sangkien.cli.common import Subparsers, add_command, open_engine, print_run, quiet_prefect
 from sangkien.errors import UserError
+
+if TYPE_CHECKING:
+    from sangkien.pipeline.pullmode import BackfillWindow
+    from sangkien.pipeline.run import RunSummary
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from sangkien.store import database_url
+    from sangkien.store.registry import get_connector_row
 
     url = database_url(args.db)
-    open_engine(args)  # fail early, in one line, when the store cannot be opened
+    with open_engine(args).connect() as conn:  # fail early, in one line: the store, a mistyped --only name
+        for name in args.only or []:
+            get_connector_row(conn, name)
     if args.in_process:
+        from sangkien.pipeline.pullmode import PullMode
         from sangkien.pipeline.run import run_sync
 
-        summary = run_sync(open_engine(args), args.only or None)
+        with watch.watching(not args.quiet):
+            summary = run_sync(open_engine(args), args.only or None,
+                               PullMode(full_refresh=args.full_refresh, window=args.backfill))
     else:
-        quiet_prefect()
-        from flows.nightly import SourcesFailed, nightly_sync
-
-        try:
-            summary = nightly_sync(db_url=url, connectors=args.only or None)
-        except SourcesFailed as exc:
-            if exc.summary:
-                print_run(exc.summary.sources)
-            raise UserError(f"sync failed: {exc}; the other sources were synced and counted") from None
+        summary = _sync_under_prefect(args, url)
     print(f"sync run {summary.run_id}: {summary.status}")
     print_run(summary.sources)
     if summary.resolved is not None:
@@ -38,6 +42,28 @@ def cmd_sync(args: argparse.Namespace) -> int:
         failed = [s for s in summary.sources if s.errors]
         raise UserError("sync failed: " + "; ".join(f"{s.source} ({s.error_type} error)" for s in failed))
     return 0
+
+
+def _sync_under_prefect(args: argparse.Namespace, url: str) -> RunSummary:
+    """The nightly flow, run here; Prefect's local server is started for it unless PREFECT_API_URL names one."""
+    quiet_prefect()
+    watch.announce("loading Prefect ...")
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.nightly import SourcesFailed, nightly_sync
+
+    api = PREFECT_API_URL.value()
+    watch.announce(f"running the nightly flow on Prefect's server at {api}" if api else
+                   "starting Prefect's local server (a few seconds; `prefect server start` and PREFECT_API_URL "
+                   "keep one running) ...")
+    try:
+        with watch.watching(not args.quiet):
+            return nightly_sync(db_url=url, connectors=args.only or None, full_refresh=args.full_refresh,
+                                window=args.backfill)
+    except SourcesFailed as exc:
+        if exc.summary:
+            print_run(exc.summary.sources)
+        raise UserError(f"sync failed: {exc}; the other sources were synced and counted") from None
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
@@ -50,14 +76,37 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Subparsers) -> None:
-    p = sub.add_parser("sync", help="run the nightly sync now (the Prefect flow)")
-    p.add_argument("--only", action="append", metavar="NAME", help="sync only this connector (repeatable)")
-    p.add_argument("--in-process", action="store_true", help="run the stages without Prefect (for debugging)")
-    p.set_defaults(func=cmd_sync)
+def _window(text: str) -> BackfillWindow:
+    """A backfill window typed as START..END."""
+    from pydantic import ValidationError
 
-    p = sub.add_parser("resolve", help="re-run matching and the roll-up on what is stored (no pull)")
+    from sangkien.pipeline.pullmode import BackfillWindow
+
+    start, sep, end = text.partition("..")
+    try:
+        if not sep:
+            raise ValueError
+        return BackfillWindow(start=start.strip(), end=end.strip())  # type: ignore[arg-type]  # pydantic parses
+    except (ValueError, ValidationError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a window START..END such as 2022-06-01..2022-06-30, "
+                                         "start on or before end") from None
+
+
+def register(sub: Subparsers) -> None:
+    p = add_command(sub, "sync", cmd_sync, "run the nightly sync now (the Prefect flow): pull, validate, resolve, "
+                    "roll up", examples=("sangkien sync", "sangkien sync --only hanoi --only portal",
+                                         "sangkien sync --backfill 2022-06-01..2022-06-30",
+                                         "sangkien sync --db postgresql+psycopg://sk@db/sk"))
+    p.add_argument("--only", action="append", metavar="NAME", help="sync only this connector (repeatable)")
+    p.add_argument("--full-refresh", action="store_true", help="read every source again from scratch")
+    p.add_argument("--backfill", type=_window, metavar="START..END",
+                   help="read again the records changed in this window (YYYY-MM-DD..YYYY-MM-DD, inclusive); the "
+                        "incremental state is left as it is")
+    p.add_argument("--in-process", action="store_true", help="run the stages without Prefect (for debugging)")
+    p.add_argument("--quiet", action="store_true", help="no progress while it runs, only the final table")
+
+    p = add_command(sub, "resolve", cmd_resolve, "re-run matching and the roll-up on what is stored (no pull)",
+                    examples=("sangkien resolve", "sangkien resolve --full", "sangkien resolve --refit"))
     p.add_argument("--full", action="store_true", help="re-match every record, not only what changed")
     p.add_argument("--refit", action="store_true",
                    help="learn the match weights again from the records (implies --full)")
-    p.set_defaults(func=cmd_resolve)

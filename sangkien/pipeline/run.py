@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from connectors.base import ConnectorError, ErrorType
 from sangkien import store
 from sangkien.errors import ControlTotalError, UserError
-from sangkien.pipeline import verdict
+from sangkien.pipeline import progress, verdict
 from sangkien.pipeline.land import LandCounts, existing_records, land_batch
 from sangkien.pipeline.pullmode import PullMode
 from sangkien.pipeline.resolve import ResolveCounts, resolve_initiatives
@@ -69,7 +69,7 @@ _OWNER = re.compile(r"^running in pid (\d+) on (\S+)$")
 STALE_AFTER = dt.timedelta(hours=24)
 
 
-def start_run(engine: Engine, flow_run_id: str | None = None) -> int:
+def start_run(engine: Engine, flow_run_id: str | None = None, mode: str | None = None) -> int:
     """Open a sync run and return its id; runs left ``running`` by a killed process are marked abandoned first.
 
     While it runs, the run's message names its process ("running in pid N on HOST") so a later
@@ -78,7 +78,8 @@ def start_run(engine: Engine, flow_run_id: str | None = None) -> int:
     mark_abandoned_runs(engine)
     with engine.begin() as conn:
         return int(conn.execute(store.sync_runs.insert().values(
-            started_at=_now(), status="running", flow_run_id=flow_run_id, message=f"running in {_owner()}")
+            started_at=_now(), status="running", flow_run_id=flow_run_id, message=f"running in {_owner()}",
+            mode=mode)
             .returning(store.sync_runs.c.id)).scalar_one())
 
 
@@ -149,6 +150,7 @@ def pull_source(engine: Engine, name: str, run_id: int, mode: PullMode = PullMod
         row = get_connector_row(conn, name)
         known = existing_records(conn, name)
     received: set[str] = set()
+    progress.report(progress.PULL, name)
     try:
         connector = build_connector(row)
         id_column = connector.columns.get("source_record_id")
@@ -162,6 +164,7 @@ def pull_source(engine: Engine, name: str, run_id: int, mode: PullMode = PullMod
                 result.land.add(land_batch(conn, name, batch, id_column, run_id, known, received,
                                            save=not mode.keeps_state))
             result.files += 1
+            progress.report(progress.PULL, name, result.received)
     except ConnectorError as exc:
         result.errors.append(str(exc))
         result.error_type = exc.error_type
@@ -175,6 +178,7 @@ def pull_source(engine: Engine, name: str, run_id: int, mode: PullMode = PullMod
 def validate_pulled(engine: Engine, result: SourceResult, run_id: int) -> SourceResult:
     """Validate every undecided row of the source, then check and store its control totals."""
     started = time.perf_counter()
+    progress.report(progress.VALIDATE, result.source, result.received)
     with engine.connect() as conn:
         row = get_connector_row(conn, result.source)
     try:
@@ -187,6 +191,7 @@ def validate_pulled(engine: Engine, result: SourceResult, run_id: int) -> Source
     result.seconds += time.perf_counter() - started
     check_control_totals(engine, result, run_id)
     flag_mostly_quarantined(engine, result, run_id)
+    progress.report(progress.DONE, result.source, result.received, failed=bool(result.errors))
     return result
 
 
@@ -233,7 +238,9 @@ def resolve_and_roll_up(engine: Engine, run_id: int, full: bool = False,
                         refit: bool = False) -> tuple[ResolveCounts, int]:
     """Resolve initiatives across every source (only the night's delta unless ``full``; ``refit``: a full
     run that learns the match weights again), then recompute the per-unit counts."""
+    progress.report(progress.RESOLVE)
     counts = resolve_initiatives(engine, run_id, full=full or refit, refit=refit)
+    progress.report(progress.ROLL_UP, rows=counts.initiatives)
     return counts, roll_up(engine, run_id)
 
 
@@ -282,8 +289,9 @@ class Run:
     status: str = "running"
 
     @classmethod
-    def start(cls, engine: Engine, flow_run_id: str | None = None) -> Run:
-        return cls(engine, start_run(engine, flow_run_id))
+    def start(cls, engine: Engine, flow_run_id: str | None = None, mode: str | None = None) -> Run:
+        """Open a run; ``mode`` says what kind (PullMode.describe(), "resolution", "quarantine release")."""
+        return cls(engine, start_run(engine, flow_run_id, mode))
 
     def __enter__(self) -> Run:
         return self
@@ -301,7 +309,7 @@ class Run:
 def run_sync(engine: Engine, only: list[str] | None = None, mode: PullMode = PullMode()) -> RunSummary:
     """The whole sync in this process, stage by stage (the flow does the same under Prefect)."""
     names = source_names(engine, only)
-    with Run.start(engine) as run:
+    with Run.start(engine, mode=mode.describe()) as run:
         run.results = [validate_pulled(engine, pull_source(engine, name, run.run_id, mode), run.run_id)
                        for name in names]
         resolved, _ = resolve_and_roll_up(engine, run.run_id, full=mode.full_refresh)
@@ -322,7 +330,7 @@ def run_results(engine: Engine, run_id: int) -> list[SourceResult]:
 
 def run_resolution(engine: Engine, full: bool = False, refit: bool = False) -> tuple[int, ResolveCounts]:
     """Matching and the roll-up alone, on what is stored (no pull), recorded as a run."""
-    with Run.start(engine) as run:
+    with Run.start(engine, mode="resolution" + (" (refit)" if refit else " (full)" if full else "")) as run:
         counts, _ = resolve_and_roll_up(engine, run.run_id, full=full, refit=refit)
         run.note = f"resolution only ({counts.mode})"
     return run.run_id, counts
