@@ -211,10 +211,17 @@ def batch_from_records(label: str, records: list[dict[str, Any]], state: dict[st
     return Batch(label, rows=frame, headers=headers, state=state)
 
 
-def format_validation_error(exc: ValidationError) -> str:
-    """Field-level messages from a pydantic error, in one line."""
+def format_validation_error(exc: ValidationError, model: type[BaseModel] | None = None) -> str:
+    """Field-level messages from a pydantic error, in one line; a setting ``model`` does not know is named with
+    the closest known one and the list of known settings (not pydantic's "Extra inputs are not permitted")."""
     parts = []
+    known = list(model.model_fields) if model is not None else []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "settings"
-        parts.append(f"{where}: {err['msg']}")
+        if err["type"] == "extra_forbidden" and known and len(err["loc"]) == 1:
+            close = difflib.get_close_matches(where, known, 1, 0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            parts.append(f"unknown setting {where!r}{hint}; the settings are {', '.join(known)}")
+        else:
+            parts.append(f"{where}: {err['msg']}")
     return "; ".join(parts)

@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the parsed command: errors are one line on stderr (the traceback only with --debug).
 
     Exit codes: 0 done, 2 a user's error, 3 a control total that does not add up, 130 interrupted,
-    1 anything unexpected."""
+    141 the reader of the output went away (`sangkien runs | head`), 1 anything unexpected."""
     try:
         return int(args.func(args) or 0)
     except UserError as exc:
@@ -102,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("sangkien: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return closed_pipe()
     except Exception as exc:  # the last line of defence for people
         if args.debug:
             raise
@@ -111,11 +113,37 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
+def closed_pipe() -> int:
+    """The reader went away (`| head`): stop quietly, as cat does. stdout goes to /dev/null so that flushing it
+    at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141  # 128 + SIGPIPE, what a shell reports for a command cut off by a closed pipe
+
+
 def open_engine(args: argparse.Namespace) -> Engine:
     """The store named by --db (else $SANGKIEN_DB_URL, else sqlite:///sangkien.db), created or upgraded."""
     from sangkien.store import database_url, open_store  # lazy: the store imports pandas and SQLAlchemy
 
     return open_store(database_url(args.db))
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise a one-line UserError when ``host:port`` cannot be listened on (busy, or not this machine's)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+            probe.bind(address)
+    except OSError as exc:
+        why = (exc.strerror or str(exc)).lower()
+        raise UserError(f"cannot listen on {host}:{port}: {why}; is another `sangkien serve` running there? "
+                        "Stop it, or pick another --port") from None
 
 
 def quiet_prefect() -> None:
@@ -135,12 +163,13 @@ def quiet_prefect() -> None:
 
 
 def print_run(results: list[SourceResult]) -> None:
-    """A run's control totals, one line per source."""
-    print(f"{'source':16} {'received':>9} {'new':>8} {'changed':>8} {'accepted':>9} {'ineligible':>10} "
-          f"{'quarantined':>11}  errors")
-    for r in results:
-        print(f"{r.source:16} {r.received:>9,} {r.land.new:>8,} {r.land.changed:>8,} {r.accepted:>9,} "
-              f"{r.ineligible:>10,} {r.quarantined:>11,}  {'; '.join(r.errors)}")
+    """A run's control totals, one row per source, fitted to the terminal."""
+    from sangkien.cli import console
+
+    console.table(("source", "received", "new", "changed", "accepted", "ineligible", "quarantined", "errors"),
+                  [(r.source, r.received, r.land.new, r.land.changed, r.accepted, r.ineligible, r.quarantined,
+                    "; ".join(r.errors)) for r in results],
+                  numeric=("received", "new", "changed", "accepted", "ineligible", "quarantined"), wide=("errors",))
 
 
 def print_or_write(text: str, out: str | None) -> int:

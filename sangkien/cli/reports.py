@@ -8,7 +8,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from sangkien.cli.common import Subparsers, add_group, open_engine, print_or_write
+from sangkien.cli.common import Subparsers, add_command, add_group, open_engine, print_or_write
 from sangkien.errors import UserError
 
 
@@ -65,24 +65,31 @@ def cmd_export_links(args: argparse.Namespace) -> int:
 
 
 def register(sub: Subparsers) -> None:
-    p = sub.add_parser("report", help="per-unit totals against quotas")
-    p.add_argument("--phase", type=int)
-    p.add_argument("--unit")
-    p.add_argument("--format", choices=("table", "csv", "json", "xlsx"), default="table")
-    p.add_argument("--out", help="write to this file (required for xlsx)")
+    p = add_command(sub, "report", cmd_report,
+                    "per-unit totals against quotas: a table, CSV, JSON or the Excel workbook",
+                    examples=("sangkien report", "sangkien report --unit P01 --phase 1",
+                              "sangkien report --format csv --out report.csv",
+                              "sangkien report --format xlsx --out report.xlsx --lang en"))
+    p.add_argument("--phase", type=int, help="only this phase (1, 2, ...; `sangkien phases list`)")
+    p.add_argument("--unit", help="only this unit, by code (e.g. P01)")
+    p.add_argument("--format", choices=("table", "csv", "json", "xlsx"), default="table",
+                   help="table (default), csv, json, or xlsx (the workbook; needs --out)")
+    p.add_argument("--out", metavar="FILE", help="write to this file (required for xlsx)")
     p.add_argument("--lang", choices=("vi", "en"), default="vi", help="xlsx: the workbook's language (default vi)")
-    p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("reconcile", help="counts against quotas, and where sources disagree (by initiative)")
+    p = add_command(sub, "reconcile", cmd_reconcile,
+                    "counts against quotas, and where sources disagree (by initiative)",
+                    examples=("sangkien reconcile", "sangkien reconcile --unit P01 --phase 1",
+                              "sangkien reconcile --section sources --format csv --out lacking.csv"))
     p.add_argument("--unit", help="this unit and the units below it (default: every unit)")
-    p.add_argument("--phase", type=int)
+    p.add_argument("--phase", type=int, help="only this phase")
     p.add_argument("--as-of", type=_iso_date, metavar="YYYY-MM-DD", help="the org tree on this date (default today)")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    p.add_argument("--section", choices=("quotas", "sources", "pushes", "all"), default="all")
-    p.add_argument("--out", help="write to this file instead of the terminal")
-    p.set_defaults(func=cmd_reconcile)
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="table (default), csv or json")
+    p.add_argument("--section", choices=("quotas", "sources", "pushes", "all"), default="all",
+                   help="against quotas, between sources, pushed figures, or all (default)")
+    p.add_argument("--out", metavar="FILE", help="write to this file instead of the terminal")
 
-    export = add_group(sub, "export", "export data")
-    p = export.add_parser("links", help="one row per landed record: its initiative and outcome")
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=cmd_export_links)
+    export = add_group(sub, "export", "export data", examples=("sangkien export links --out links.csv",))
+    p = add_command(export, "links", cmd_export_links, "one row per landed record: its initiative and outcome",
+                    examples=("sangkien export links --out links.csv",))
+    p.add_argument("--out", required=True, metavar="FILE.csv", help="the CSV file to write (UTF-8 with a BOM)")

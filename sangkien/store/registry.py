@@ -88,7 +88,8 @@ def validate_settings(kind: str, config: dict[str, Any]) -> BaseModel:
     try:
         return kinds[kind].Settings.model_validate(config)
     except ValidationError as exc:
-        raise UserError(f"invalid settings for a {kind} connector: {format_validation_error(exc)}") from None
+        raise UserError(f"invalid settings for a {kind} connector: "
+                        f"{format_validation_error(exc, kinds[kind].Settings)}") from None
 
 
 def add_connector(engine: Engine, name: str, kind: str, config: dict[str, Any]) -> None:
