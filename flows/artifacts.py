@@ -33,7 +33,8 @@ def publish_run(engine: Engine, run_id: int) -> None:
             page = runreport.reconciliation_markdown(conn, run_id)
         create_table_artifact(rows or [dict.fromkeys(runreport.SOURCE_COLUMNS)], key=SOURCES_KEY,
                               description=f"Sync run {run_id}: per source, received = accepted + ineligible + "
-                                          "quarantined; pushed stays empty until pushing upward exists")
+                                          "quarantined; pushed is empty per source (a push carries the whole "
+                                          "node's counts: `sangkien runs` lists pushes)")
         create_markdown_artifact(page, key=RECONCILIATION_KEY, description=f"Sync run {run_id}: reconciliation")
     except Exception as exc:  # reporting must not turn a synced run into a failed one
         get_run_logger().warning("could not write the run's artifacts: %s: %s", type(exc).__name__, exc)

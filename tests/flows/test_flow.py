@@ -70,6 +70,14 @@ def test_a_wrong_mapping_fails_the_prefect_run_naming_the_source_and_the_reason(
         assert conn.scalar(sa.select(sa.func.count()).select_from(store.quarantine)) > 0  # held, not lost
 
 
+def test_the_push_flow_without_an_upstream_completes_saying_nothing_was_pushed(prefect_harness, db_url, engine):
+    from flows.push import push_upward
+
+    state = push_upward(db_url=db_url, return_state=True)
+    assert state.is_completed() and "no upstream configured, nothing to push" in state.message
+    assert state.result()["status"] == "skipped"
+
+
 def test_prefect_api_answers_the_filters_its_own_client_sends(prefect_harness):
     """Guards the fastapi pin: from fastapi 0.151 the server answers 422 to a null limit."""
     import asyncio
