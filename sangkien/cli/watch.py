@@ -57,8 +57,10 @@ class _Bars:
                 seconds = max(time.monotonic() - self.started[key], 1e-6)
                 speed = f"{event.rows / seconds:,.0f} rows/s"
             rows = f"{event.rows:,} rows" if event.source else (f"{event.rows:,} initiatives" if event.rows else "")
+            # drawn at once, not at the next tick: a batch (a file, a page) is worth a frame, and a quick
+            # source still shows its count moving
             self.display.update(task, description=f"{label}: {words.get(event.stage, event.stage)}", rows=rows,
-                                speed=speed)
+                                speed=speed, refresh=True)
 
     def finish(self) -> None:
         """The run's last stage ended: its line stops spinning."""
