@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 NATURAL_WIDTH = 400  # a pipe has no width: tables take what they need, up to this
+SEPARATOR = 2  # characters between two columns
 
 
 def _ascii_head() -> Any:
@@ -51,7 +52,7 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequen
               for c in row] for row in rows]
     widths = _fitted_widths(list(columns), cells, numeric, wide, out.width)
     grid = Table(box=box.SIMPLE_HEAD if is_tty() else _ascii_head(), title=title, title_justify="left",
-                 show_edge=False, pad_edge=False, header_style="bold" if is_tty() else "")
+                 show_edge=False, pad_edge=False, collapse_padding=True, header_style="bold" if is_tty() else "")
     for name, width in zip(columns, widths, strict=True):
         grid.add_column(name, justify="right" if name in numeric else "left", overflow="ellipsis", no_wrap=True,
                         max_width=width)
@@ -62,17 +63,20 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequen
 
 def _fitted_widths(columns: list[str], cells: list[list[str]], numeric: Sequence[str], wide: Sequence[str],
                    room: int) -> list[int]:
-    """Each column's width: its widest cell, shrunk (wide columns first, never numbers) to fit ``room``."""
+    """Each column's width: its widest cell, shrunk to fit ``room``: the wide columns first, then the other text
+    columns (to 8 characters at least), then the headers of number columns (never a number itself)."""
     from rich.cells import cell_len
 
-    widths = [max([cell_len(name), *(cell_len(row[i]) for row in cells)]) for i, name in enumerate(columns)]
-    excess = sum(widths) + 3 * (len(columns) - 1) - room  # a space either side of a blank rule
-    for group in ([i for i, c in enumerate(columns) if c in wide],
-                  [i for i, c in enumerate(columns) if c not in wide and c not in numeric]):
-        for i in sorted(group, key=lambda i: -widths[i]):
+    values = [max([0, *(cell_len(row[i]) for row in cells)]) for i in range(len(columns))]
+    widths = [max(cell_len(name), values[i]) for i, name in enumerate(columns)]
+    excess = sum(widths) + SEPARATOR * (len(columns) - 1) - room
+    groups = ([(i, 8) for i, c in enumerate(columns) if c in wide],
+              [(i, 8) for i, c in enumerate(columns) if c not in wide and c not in numeric],
+              [(i, max(values[i], 2)) for i, c in enumerate(columns) if c in numeric])
+    for group in groups:
+        for i, floor in sorted(group, key=lambda g: -widths[g[0]]):
             if excess <= 0:
                 break
-            floor = max(8, min(cell_len(columns[i]), 16))
             cut = min(excess, max(widths[i] - floor, 0))
             widths[i] -= cut
             excess -= cut

@@ -105,8 +105,9 @@ def _report(engine: Engine, folder: Path) -> Path:
     import sqlalchemy as sa
 
     from sangkien import store
+    from sangkien.cli.reports import print_report_table
     from sangkien.pipeline.reconcile import discrepancies
-    from sangkien.present.report import format_table, report_rows
+    from sangkien.present.report import report_rows
     from sangkien.present.workbook.book import write_workbook
 
     with engine.connect() as conn:
@@ -114,7 +115,7 @@ def _report(engine: Engine, folder: Path) -> Path:
         top = {code for code, kind in conn.execute(sa.select(store.org_units.c.code, store.org_units.c.kind))
                if kind in TOP_KINDS}
     print("5. report (national, provinces and sector unions; `sangkien report` shows every unit):\n")
-    print(format_table([r for r in rows if r["unit_code"] in top and (r["records"] or r["target"])], as_of))
+    print_report_table([r for r in rows if r["unit_code"] in top and (r["records"] or r["target"])], as_of)
     workbook = folder / "sangkien-report.xlsx"
     with engine.connect() as conn:
         write_workbook(conn, workbook, discrepancies=discrepancies(conn, kinds=("sources", "pushed")))

@@ -7,7 +7,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
+from sangkien.cli import console
 from sangkien.cli.common import Subparsers, add_command, add_group, open_engine, print_or_write
 from sangkien.errors import UserError
 
@@ -31,13 +33,33 @@ def _report_workbook(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from sangkien.present.report import render_report
+    from sangkien.present.report import format_runs, render_report, report_rows
 
     if args.format == "xlsx":
         return _report_workbook(args)
     with open_engine(args).connect() as conn:
+        if args.format == "table" and not args.out:  # on the terminal: fitted to its width
+            as_of, rows = report_rows(conn, args.phase, args.unit)
+            print_report_table(rows, as_of)
+            print("\n" + format_runs(conn, last=1))
+            return 0
         text = render_report(conn, args.format, args.phase, args.unit)
     return print_or_write(text, args.out)
+
+
+def print_report_table(rows: list[dict[str, Any]], as_of: str | None) -> None:
+    """The report's rows as a table fitted to the terminal (unit names cut with an ellipsis when narrow)."""
+    from sangkien.present.clock import shown
+
+    print(f"As of {shown(as_of, 'never (run `sangkien sync`)')}")
+    numbers = ("records", "initiatives", "valid", "pending", "rejected", "registrants", "target", "done")
+    console.table(("unit", "name", "ph", *numbers),
+                  [(r["unit_code"], r["unit_name"] or "", r["phase"], r["records"], r["initiatives"], r["valid"],
+                    r["pending"], r["rejected"], r["registrants"], r["target"],
+                    "" if r["completion"] is None else f"{r['completion'] * 100:.1f}%") for r in rows],
+                  numeric=("ph", *numbers), wide=("name",))
+    if not rows:
+        print("(no rows)")
 
 
 def _iso_date(text: str) -> dt.date:

@@ -8,6 +8,7 @@ import argparse
 import json
 from pathlib import Path
 
+from sangkien.cli import console
 from sangkien.cli.common import Subparsers, add_command, add_group, open_engine
 
 
@@ -19,10 +20,9 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
     if not rows:
         print("nothing is held in quarantine" + (" for that filter" if args.source or args.reason else ""))
         return 0
-    print(f"{'source':16} {'column':16} {'check':18} {'rows':>8}  {'first id':>8}  example value")
-    for r in rows:
-        example = (r["example"] or "")[:40]
-        print(f"{r['source']:16} {r['column']:16} {r['check']:18} {r['rows']:>8,}  {r['first_id']:>8}  {example!r}")
+    console.table(("source", "column", "check", "rows", "first id", "example value"),
+                  [(r["source"], r["column"], r["check"], r["rows"], str(r["first_id"]), repr(r["example"] or ""))
+                   for r in rows], numeric=("rows", "first id"), wide=("example value",))
     print(f"{sum(r['rows'] for r in rows):,} failure(s) in all; `sangkien quarantine show ID` shows a row")
     return 0
 

@@ -124,7 +124,7 @@ def format_table(rows: list[dict[str, Any]], as_of: str | None) -> str:
     return "\n".join(out)
 
 
-MODE_NAMES = {"incremental": "nightly (incremental)"}  # what PullMode.describe() says, as people call it
+MODE_NAMES = {"incremental": "nightly, incremental"}  # what PullMode.describe() says, as people call it
 
 
 def format_runs(conn: Connection, last: int = 5) -> str:

@@ -138,7 +138,7 @@ def test_runs_says_a_backfill_and_its_window(tmp_path, world):
         synced = run_cli(*db, "sync", "--in-process", *mode, cwd=tmp_path)
         assert synced.returncode == 0, synced.stderr
     out = run_cli(*db, "runs", cwd=tmp_path).stdout
-    assert re.search(r"^run 1 \(nightly \(incremental\)\): completed", out, re.M)
+    assert re.search(r"^run 1 \(nightly, incremental\): completed", out, re.M)
     assert re.search(r"^run 2 \(backfill 2022-06-01\.\.2022-06-30\): completed", out, re.M)
     assert re.search(r"^run 3 \(full refresh\): completed", out, re.M)
 
