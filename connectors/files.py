@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from connectors.base import Batch, Connector, ConnectorError, ErrorType, MappedSourceSettings, RowProblem
-from connectors.tabular import FileFormatError, Table, file_digest, read_table
+from connectors.tabular import FileFormatError, Table, file_digest, read_tables
 
 
 class FilesSettings(MappedSourceSettings):
@@ -23,6 +23,17 @@ class FilesSettings(MappedSourceSettings):
     delimiter: Literal["auto", ",", ";", "\t", "|"] = Field("auto", description="CSV delimiter; auto sniffs it.")
     header_row: int | None = Field(None, ge=1, description="Line (CSV) or row (XLSX) of the header; empty = found "
                                                           "by the mapped column names, under any title rows.")
+    sheets: list[str] | None = Field(None, description="XLSX: the sheets to read, by name (a list, or names "
+                                                       "separated by commas), or '*' for every sheet; empty = the "
+                                                       "first sheet with data.")
+
+    @field_validator("sheets", mode="before")
+    @classmethod
+    def _sheet_names(cls, value: Any) -> Any:
+        """`--set sheets=*` or `--set 'sheets=Quý 3,Quý 4'` as well as a YAML list."""
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()] or None
+        return value
 
 
 class FilesConnector(Connector):
@@ -52,7 +63,8 @@ class FilesConnector(Connector):
         if not files:
             return f"folder {self.settings.path} is readable; no file matches {self.settings.pattern!r} yet"
         for path in files:  # every file a sync would read, CSV and XLSX alike
-            self._missing_columns(self._read(path))
+            for table in self._read(path):
+                self._missing_columns(table)
         kinds = sorted({p.suffix.lower().lstrip(".") or "no extension" for p in files})
         return (f"{len(files)} file(s) match {self.settings.pattern!r} ({', '.join(kinds)}); "
                 f"each has every mapped column")
@@ -67,19 +79,23 @@ class FilesConnector(Connector):
     def _first_rows(self, rows: int, mapped: bool) -> Iterator[Batch]:
         for path in self._files():
             try:
-                table = self._read(path)
+                tables = self._read(path)
                 if mapped:
-                    self._missing_columns(table)
+                    for table in tables:
+                        self._missing_columns(table)
             except ConnectorError as exc:
                 yield Batch(path.name, rows=None, headers=[], state={}, problem=exc)
                 continue
-            yield self._batch(table, {}, limit=rows)
+            for table in tables:
+                yield self._batch(table, {}, limit=rows)
 
-    def _read(self, path: Path) -> Table:
+    def _read(self, path: Path) -> list[Table]:
+        """The file's tables: one for a CSV, one per sheet read of a workbook (see ``sheets``)."""
         try:
-            return read_table(path, encoding=self.settings.encoding, delimiter=self.settings.delimiter,
-                              date_format=self.settings.date_format, header_row=self.settings.header_row,
-                              header_names=self._header_names(), date_columns=self._date_columns())
+            return read_tables(path, encoding=self.settings.encoding, delimiter=self.settings.delimiter,
+                               date_format=self.settings.date_format, header_row=self.settings.header_row,
+                               header_names=self._header_names(), date_columns=self._date_columns(),
+                               sheets=self.settings.sheets)
         except FileFormatError as exc:
             raise ConnectorError(str(exc), ErrorType.SOURCE) from None
         except OSError as exc:
@@ -102,7 +118,7 @@ class FilesConnector(Connector):
                 hint = f" (closest: {close[0]!r})" if close else ""
                 missing.append(f"{header!r} for {field}{hint}")
         if missing:
-            raise ConnectorError(f"{table.path.name}: column(s) not found: {', '.join(missing)}; "
+            raise ConnectorError(f"{_label(table)}: column(s) not found: {', '.join(missing)}; "
                                  f"the file's headers are {', '.join(map(repr, table.headers))}",
                                  ErrorType.CONFIGURATION)
 
@@ -113,22 +129,31 @@ class FilesConnector(Connector):
             if digest in seen:
                 continue
             try:
-                table = self._read(path)
-                self._missing_columns(table)
+                tables = self._read(path)
+                for table in tables:
+                    self._missing_columns(table)
             except ConnectorError as exc:
                 yield Batch(path.name, rows=None,  # a failed unit has no rows
                             headers=[], state={"files": dict(seen)}, problem=exc)
                 continue
-            seen[digest] = {"name": path.name, "rows": len(table.frame) + len(table.row_errors),
-                            "read_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-            yield self._batch(table, {"files": dict(seen)})
+            for i, table in enumerate(tables):
+                if i == len(tables) - 1:  # the file counts as read with its last sheet
+                    seen[digest] = {"name": path.name, "rows": sum(len(t.frame) + len(t.row_errors) for t in tables),
+                                    "read_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+                yield self._batch(table, {"files": dict(seen)})
 
     @staticmethod
     def _batch(table: Table, state: dict[str, Any], limit: int | None = None) -> Batch:
-        """A file's rows as a batch (each row's origin is file:line), the first ``limit`` rows only if given."""
-        name = table.path.name
+        """A file's (or sheet's) rows as a batch, each row's origin file:line (file[sheet]:row), the first ``limit``
+        rows only if given."""
+        name = _label(table)
         rows = table.frame if limit is None else table.frame.iloc[:limit].reset_index(drop=True)
         rows["_origin"] = name + ":" + rows.pop("_line").astype(str)
         errors = table.row_errors if limit is None else table.row_errors[:limit]
         problems = [RowProblem(f"{name}:{e.line}", e.message, e.raw) for e in errors]
         return Batch(name, rows=rows, headers=table.headers, state=state, row_problems=problems)
+
+
+def _label(table: Table) -> str:
+    """How people find a table: the file's name, and its sheet when sheets are named or all read."""
+    return f"{table.path.name}[{table.sheet}]" if table.sheet else table.path.name

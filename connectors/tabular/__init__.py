@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from connectors.tabular.csv import read_csv_text
@@ -41,7 +41,7 @@ from connectors.tabular.decode import decoded_file
 from connectors.tabular.table import ZIP, FileFormatError, HeaderRule, RowError, Table, is_auto
 from connectors.tabular.xlsx import read_xlsx
 
-__all__ = ["FileFormatError", "RowError", "Table", "file_digest", "read_table"]
+__all__ = ["FileFormatError", "RowError", "Table", "file_digest", "read_table", "read_tables"]
 TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 
@@ -72,15 +72,32 @@ def read_table(
     Raises :class:`FileFormatError` when the content cannot be read as a table;
     ``OSError`` (missing file, permissions, I/O) propagates unchanged.
     """
+    return read_tables(path, encoding=encoding, delimiter=delimiter, date_format=date_format, header_row=header_row,
+                       header_names=header_names, date_columns=date_columns)[0]
+
+
+def read_tables(
+    path: Path,
+    *,
+    encoding: str = "auto",
+    delimiter: str = "auto",
+    date_format: str = "%d/%m/%Y",
+    header_row: int | None = None,
+    header_names: Iterable[str] = (),
+    date_columns: Iterable[str] = (),
+    sheets: Sequence[str] | None = None,
+) -> list[Table]:
+    """Like :func:`read_table`, one Table per sheet read: a workbook's first non-empty sheet (``sheets`` None),
+    every non-empty sheet (``["*"]``) or the sheets named; a CSV file is one Table whatever ``sheets`` says."""
     path = Path(path)
     head = _read_head(path)
     if not head:
         raise FileFormatError(f"{path.name} is empty (0 bytes); export the table again")
     rule = HeaderRule(header_row, frozenset(unicodedata.normalize("NFC", n).strip() for n in header_names))
     if _is_workbook(path, head, encoding):
-        return read_xlsx(path, head, date_format, rule, frozenset(date_columns))
+        return read_xlsx(path, head, date_format, rule, frozenset(date_columns), sheets)
     data, used = decoded_file(path, encoding)
-    return read_csv_text(path, data, used, delimiter, rule)
+    return [read_csv_text(path, data, used, delimiter, rule)]
 
 
 def _read_head(path: Path, size: int = 16) -> bytes:

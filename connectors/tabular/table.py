@@ -35,6 +35,7 @@ class Table:
     encoding: str
     delimiter: str | None
     row_errors: list[RowError] = field(default_factory=list)
+    sheet: str | None = None  # the worksheet it came from, when a workbook's sheets were named or all read
 
 
 def is_auto(setting: str) -> bool:

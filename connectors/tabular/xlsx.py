@@ -10,7 +10,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -34,19 +34,40 @@ from connectors.tabular.table import (
 
 
 def read_xlsx(path: Path, head: bytes, date_format: str, rule: HeaderRule = ANY_HEADER,
-              date_columns: frozenset[str] = frozenset()) -> Table:
-    """Read the first non-empty sheet of a workbook into a Table (encoding 'xlsx'), its header found by ``rule``;
-    numbers in ``date_columns`` are Excel date serials (a date column formatted as General), rendered as dates."""
+              date_columns: frozenset[str] = frozenset(), sheets: Sequence[str] | None = None) -> list[Table]:
+    """Read a workbook's sheets into Tables (encoding 'xlsx'), each header found by ``rule``; numbers in
+    ``date_columns`` are Excel date serials (a date column formatted as General), rendered as dates.
+
+    ``sheets``: None, the first non-empty sheet; ``["*"]``, every non-empty sheet; else the sheets named, in
+    that order (a name the workbook lacks is a FileFormatError listing the sheets it has)."""
+    tables = []
     with open(path, "rb") as handle:  # a handle, so openpyxl does not insist on the file's extension
         workbook = _open_workbook(path, handle, head)
         try:
-            for sheet in workbook.worksheets:
+            for sheet in _chosen_sheets(path, workbook, sheets):
                 table = _read_sheet(path, sheet, date_format, rule, date_columns)
                 if table is not None:
-                    return table
+                    table.sheet = sheet.title if sheets else None
+                    tables.append(table)
+                    if not sheets:
+                        break
         finally:
             workbook.close()
-    raise FileFormatError(f"{path.name} is empty: no sheet has any data; export the table again")
+    if not tables:
+        raise FileFormatError(f"{path.name} is empty: no sheet {'named ' if sheets and sheets != ['*'] else ''}"
+                              "has any data; export the table again")
+    return tables
+
+
+def _chosen_sheets(path: Path, workbook: Any, sheets: Sequence[str] | None) -> list[Any]:
+    if not sheets or list(sheets) == ["*"]:
+        return list(workbook.worksheets)
+    by_title = {unicodedata.normalize("NFC", s.title).strip(): s for s in workbook.worksheets}
+    missing = [n for n in sheets if unicodedata.normalize("NFC", n).strip() not in by_title]
+    if missing:
+        raise FileFormatError(f"{path.name} has no sheet {', '.join(map(repr, missing))}; its sheets are "
+                              f"{', '.join(map(repr, by_title))}; fix `sheets`")
+    return [by_title[unicodedata.normalize("NFC", n).strip()] for n in sheets]
 
 
 def _open_workbook(path: Path, handle: IO[bytes], head: bytes) -> Any:

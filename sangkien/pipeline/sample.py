@@ -84,9 +84,10 @@ def sample_source(engine: Engine, connector: Connector, rows: int = SAMPLE_ROWS)
     reasons: list[Reason] = []
     if len(raw):
         judged = judge_rows(raw, connector.name, connector.mapping, ctx)
-        for outcome, reason, raw_id in judged.outcomes:
-            rows_out.loc[raw_id, ["outcome", "reason"]] = (outcome, reason or "")
-            counts[outcome] += 1
+        decided = pd.DataFrame(judged.outcomes, columns=["outcome", "reason", "id"]).set_index("id")
+        rows_out["outcome"] = decided["outcome"].reindex(rows_out.index).fillna("")
+        rows_out["reason"] = decided["reason"].reindex(rows_out.index).fillna("")
+        counts.update(decided["outcome"].value_counts().to_dict())
         reasons = top_reasons((int(f["raw_id"]), str(f["column"]), str(f["check"]), str(f["message"]))
                               for f in judged.quarantine)
         clean = raw[raw["landing_problem"].isna()]

@@ -91,6 +91,24 @@ def test_xlsx_with_titles_merged_header_and_serial_dates_lands_every_row(tmp_pat
     assert "= accepted 2 + ineligible 0 + quarantined 0 [ok]" in runs.stdout
 
 
+def test_a_workbook_of_several_sheets_is_read_sheet_by_sheet_when_asked(tmp_path, world):
+    db = _registered(tmp_path, world, BANK_ROW)
+    path = world.root / "hanoi" / "quy34.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Quý 3"
+    book.active.append(HEADER.split(";"))
+    book.active.append(SCHOOL_ROW.split(";"))
+    book.create_sheet("Quý 4").append(HEADER.split(";"))
+    book["Quý 4"].append(SCHOOL_ROW.replace("HN-2", "HN-4").split(";"))
+    book.save(path)
+    assert run_cli(*db, "connectors", "edit", "hanoi", "--set", "sheets=*", cwd=tmp_path).returncode == 0
+    checked = run_cli(*db, "connectors", "check", "hanoi", cwd=tmp_path)
+    assert "(export.csv, quy34.xlsx[Quý 3], quy34.xlsx[Quý 4]): 3 accepted" in checked.stdout, checked.stderr
+    synced = run_cli(*db, "sync", "--in-process", cwd=tmp_path)
+    assert synced.returncode == 0, synced.stderr
+    assert "= accepted 3 + ineligible 0 + quarantined 0 [ok]" in run_cli(*db, "runs", cwd=tmp_path).stdout
+
+
 def test_preview_shows_the_rows_judged_and_writes_nothing(tmp_path, world):
     db = _registered(tmp_path, world, BANK_ROW, BAD_DATE_ROW)
     store_file = tmp_path / "s.db"

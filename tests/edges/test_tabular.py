@@ -455,3 +455,16 @@ def test_xlsx_date_serials_in_date_columns_are_read_as_dates(tmp_path: Path) -> 
                                                     ["SK2", "05/09/2022", 12]]})
     table = read_table(path, date_columns=["Ngày nộp"])
     assert rows(table) == [["SK1", "01/09/2022", "44805"], ["SK2", "05/09/2022", "12"]]
+
+
+def test_every_sheet_or_the_sheets_named_are_read(tmp_path: Path) -> None:
+    from connectors.tabular import read_tables
+
+    path = make_xlsx(tmp_path / "data.xlsx", {"Quý 3": [["Mã", "Tên"], ["SK1", "A"]], "Ghi chú": [],
+                                              "Quý 4": [["Mã", "Tên"], ["SK2", "B"]]})
+    assert [(t.sheet, rows(t)) for t in read_tables(path, sheets=["*"])] == [("Quý 3", [["SK1", "A"]]),
+                                                                            ("Quý 4", [["SK2", "B"]])]
+    assert [t.sheet for t in read_tables(path, sheets=["Quý 4"])] == ["Quý 4"]
+    assert [t.sheet for t in read_tables(path)] == [None]  # the first sheet with data, as before
+    with pytest.raises(FileFormatError, match=r"data.xlsx has no sheet 'Quý 5'; its sheets are 'Quý 3', 'Ghi chú'"):
+        read_tables(path, sheets=["Quý 5"])
