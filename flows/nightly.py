@@ -21,6 +21,7 @@ from prefect.runtime import flow_run
 from flows import artifacts
 from flows.push import push_task, upstream_configured
 from sangkien.errors import ControlTotalError, UserError
+from sangkien.pipeline import progress as stages
 from sangkien.pipeline import run as sync
 from sangkien.pipeline.pullmode import BackfillWindow, PullMode
 from sangkien.pipeline.resolve import ResolveCounts
@@ -123,7 +124,7 @@ def nightly_sync(db_url: str | None = None, connectors: list[str] | None = None,
     logger.info("sync run %d (%s) of %d source(s): %s", run.run_id, mode.describe(), len(names), ", ".join(names))
     progress = artifacts.Progress(names)
     try:
-        with run:
+        with run, stages.listening(progress):
             if fan_out:
                 run.results = _pull_everywhere(url, names, run.run_id, mode, progress)
             else:

@@ -56,13 +56,13 @@ def _is_blank(fields: list[str]) -> bool:
     return not any(cell.strip() for cell in fields)
 
 
-def _field_counts(text: str, whole: bool, delim: str) -> tuple[list[int], int]:
-    """Field counts of the first non-blank records of the sample with ``delim`` from the header on, and how many
-    title records above the header were left out (see pick_header)."""
+def _field_counts(text: str, whole: bool, delim: str) -> tuple[list[int], int, int]:
+    """Field counts of the first non-blank records of the sample with ``delim`` from the header on, how many
+    title records above the header were left out (see pick_header), and the first record's field count."""
     raise_csv_limit()
     records = list(_records(text, whole, delim, _SNIFF_RECORDS))
     start = pick_header("", records[:HEADER_SEARCH], ANY_HEADER) if records else 0
-    return [len(fields) for _, fields in records[start:]], start
+    return [len(fields) for _, fields in records[start:]], start, len(records[0][1]) if records else 0
 
 
 def choose_delimiter(name: str, sample: str, whole: bool, requested: str) -> str:
@@ -76,14 +76,16 @@ def choose_delimiter(name: str, sample: str, whole: bool, requested: str) -> str
             _check_no_title_line(name, counts)
         return best
     delim = _delimiter_char(name, requested)
-    mine = counts.get(delim) or _field_counts(sample, whole, delim)[0]
-    if mine and mine[0] == 1:
-        others = [d for d in DELIMITERS if d != delim and counts[d] and counts[d][0] > 1]
+    mine, skipped, first = found.get(delim) or _field_counts(sample, whole, delim)
+    if mine and (mine[0] == 1 or skipped):
+        # a header the wrong delimiter cannot split, while another splits it with no title row to skip
+        others = [d for d in DELIMITERS if d != delim and counts[d] and counts[d][0] > 1
+                  and (mine[0] == 1 or found[d][1] < skipped)]
         if others:
             best = max(others, key=lambda d: _delimiter_score(counts[d], found[d][1]))
             raise FileFormatError(
-                f"{name}: the header has 1 column with delimiter {delim!r} but {counts[best][0]} "
-                f"with {best!r}; set delimiter: {best!r}"
+                f"{name}: the header has {first} column{'' if first == 1 else 's'} with delimiter {delim!r} but "
+                f"{counts[best][0]} with {best!r}; set delimiter: {best!r}"
             )
     return delim
 

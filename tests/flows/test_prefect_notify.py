@@ -54,4 +54,4 @@ def test_a_failed_run_posts_to_the_ops_webhook(tmp_path, webhook):
             time.sleep(0.5)
     assert _Hook.received, "the automation did not post to the webhook"
     text = _Hook.received[0]["text"]
-    assert "sangkien-nightly-sync" in text and "Failed" in text and "no connector named 'nobody'" in text
+    assert "sangkien-nightly-sync" in text and "Failed" in text and "no connector named nobody" in text
