@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -137,6 +138,12 @@ class Connector(ABC):
         return dict(self.mapping.columns)
 
     @property
+    def clock_column(self) -> str | None:
+        """The column holding the source's own change time of a row (its clock: older never replaces newer),
+        or None when it has none. The default is the column mapped to ``updated_at``."""
+        return self.columns.get("updated_at") or None
+
+    @property
     def date_format(self) -> str:
         return self.mapping.date_format
 
@@ -190,6 +197,18 @@ class Connector(ABC):
         return {}
 
 
+def cell_text(value: Any) -> str:
+    """A JSON value as the text landed (and hashed): missing as '', lists joined with '; ', and a number in one
+    canonical form, so 21665000, 21665000.0 and 2.1665e7 are the same content."""
+    if isinstance(value, list):
+        return "; ".join(map(cell_text, value))
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and math.isfinite(value):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
 def batch_from_records(label: str, records: list[dict[str, Any]], state: dict[str, Any],
                        id_field: str | None = None) -> Batch:
     """A batch from JSON records: one string column per key (lists joined with '; ', missing as '').
@@ -198,13 +217,13 @@ def batch_from_records(label: str, records: list[dict[str, Any]], state: dict[st
     """
     if not records:
         return Batch(label, rows=pd.DataFrame(), headers=[], state=state)
-    frame = pd.DataFrame.from_records(records)
+    # as objects: inferred dtypes would turn a page's integers into floats when another record lacks the field
+    frame = pd.DataFrame(records, dtype=object)
     if id_field and id_field not in frame.columns:
         raise ConnectorError(f"records have no id field {id_field!r}; check columns.source_record_id",
                              ErrorType.CONFIGURATION)
     for column in frame.columns:
-        frame[column] = frame[column].map(lambda v: "; ".join(map(str, v)) if isinstance(v, list)
-                                          else "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
+        frame[column] = frame[column].map(cell_text)
     headers = [str(c) for c in frame.columns]
     frame = frame.astype(object)
     frame["_origin"] = [f"{label}:{i + 1}" for i in range(len(frame))]

@@ -111,6 +111,10 @@ class RestConnector(Connector):
         return {"page_param": s.page_param, "page_size_param": s.page_size_param, "offset_param": s.offset_param,
                 "limit_param": s.limit_param, "cursor_param": s.cursor_param, "next_cursor_path": s.next_cursor_path}
 
+    @property
+    def clock_column(self) -> str | None:
+        return self.settings.change_field or super().clock_column
+
     def backfill_state(self, start: dt.date) -> dict[str, Any]:
         return {"since": f"{start.isoformat()}T00:00:00"} if self.settings.incremental_param else {}
 

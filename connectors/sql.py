@@ -79,6 +79,10 @@ class SqlConnector(Connector):
         kind = ErrorType.TRANSIENT if isinstance(exc, sa.exc.OperationalError) else ErrorType.CONFIGURATION
         return ConnectorError(redact(f"database {self.settings.url}: {reason}"), kind)
 
+    @property
+    def clock_column(self) -> str | None:
+        return self.settings.watermark or super().clock_column
+
     def check(self) -> str:
         engine = self._engine()
         try:

@@ -25,7 +25,7 @@ from sangkien.pipeline import progress as stages
 from sangkien.pipeline import run as sync
 from sangkien.pipeline.pullmode import BackfillWindow, PullMode
 from sangkien.pipeline.resolve import ResolveCounts
-from sangkien.store import database_url, open_store
+from sangkien.store import open_store, resolve_store, store_reference
 
 PULL_DEPLOYMENT = "sangkien-pull-source/pull-source"
 
@@ -41,25 +41,28 @@ class SourcesFailed(RuntimeError):
         self.summary = summary
 
 
+# Tasks and child flow runs receive the store's reference (its URL without the password), never the password:
+# parameters are stored in Prefect's database and shown in its UI. resolve_store puts it back from the environment.
+
 @task(name="pull", cache_policy=NO_CACHE, task_run_name="pull-{name}")
-def pull(db_url: str, name: str, run_id: int, mode: PullMode) -> sync.SourceResult:
-    return sync.pull_source(open_store(db_url), name, run_id, mode)
+def pull(store_ref: str, name: str, run_id: int, mode: PullMode) -> sync.SourceResult:
+    return sync.pull_source(open_store(resolve_store(store_ref)), name, run_id, mode)
 
 
 @task(name="validate", cache_policy=NO_CACHE, task_run_name="validate-{result.source}")
-def validate(db_url: str, result: sync.SourceResult, run_id: int) -> sync.SourceResult:
-    return sync.validate_pulled(open_store(db_url), result, run_id)
+def validate(store_ref: str, result: sync.SourceResult, run_id: int) -> sync.SourceResult:
+    return sync.validate_pulled(open_store(resolve_store(store_ref)), result, run_id)
 
 
 @task(name="resolve-and-roll-up", cache_policy=NO_CACHE)
-def resolve_and_roll_up(db_url: str, run_id: int, full: bool = False) -> ResolveCounts:
-    counts, unit_rows = sync.resolve_and_roll_up(open_store(db_url), run_id, full=full)
+def resolve_and_roll_up(store_ref: str, run_id: int, full: bool = False) -> ResolveCounts:
+    counts, unit_rows = sync.resolve_and_roll_up(open_store(resolve_store(store_ref)), run_id, full=full)
     get_run_logger().info("resolved %d records into %d initiatives; %d unit rows counted",
                           counts.records, counts.initiatives, unit_rows)
     return counts
 
 
-def _pull_everywhere(url: str, names: list[str], run_id: int, mode: PullMode,
+def _pull_everywhere(ref: str, names: list[str], run_id: int, mode: PullMode,
                      progress: artifacts.Progress) -> list[sync.SourceResult]:
     """One ``pull-source`` flow run per source, on whichever workers of the pool are free."""
     from prefect.client.orchestration import get_client
@@ -67,7 +70,7 @@ def _pull_everywhere(url: str, names: list[str], run_id: int, mode: PullMode,
     from prefect.deployments import run_deployment
     from prefect.exceptions import ObjectNotFound
 
-    params = {"db_url": url, "run_id": run_id, "full_refresh": mode.full_refresh,
+    params = {"db_url": ref, "run_id": run_id, "full_refresh": mode.full_refresh,
               "window": mode.window.model_dump(mode="json") if mode.window else None}
     try:
         # called from sync code, prefect's async_dispatch returns the FlowRun itself, not a coroutine
@@ -87,7 +90,8 @@ def _pull_everywhere(url: str, names: list[str], run_id: int, mode: PullMode,
                     progress.source_done(name)
             time.sleep(1)
         final = {name: client.read_flow_run(child.id).state for name, child in children.items()}
-    recorded = {r.source: r for r in sync.run_results(open_store(url), run_id)}
+    engine = open_store(resolve_store(ref))
+    recorded = {r.source: r for r in sync.run_results(engine, run_id)}
     results = []
     for name in names:
         if name not in recorded:  # the pull's flow run died before counting (crashed, cancelled)
@@ -95,7 +99,7 @@ def _pull_everywhere(url: str, names: list[str], run_id: int, mode: PullMode,
             lost = sync.SourceResult(name, errors=[f"its pull flow run ended {ended.name if ended else 'unknown'}"
                                                    " before counting"], error_type="system")
             try:
-                sync.check_control_totals(open_store(url), lost, run_id)
+                sync.check_control_totals(engine, lost, run_id)
             except ControlTotalError:
                 pass  # rows it landed stay undecided until the next run validates them
             recorded[name] = lost
@@ -113,10 +117,13 @@ def nightly_sync(db_url: str | None = None, connectors: list[str] | None = None,
     ``full_refresh`` re-reads every source from scratch; ``window`` ({"start": date, "end": date})
     re-reads the records changed in that window and leaves the incremental state untouched;
     ``fan_out`` pulls each source in its own ``pull-source`` flow run (across the pool's workers).
+    ``db_url`` is the store's URL without its password (or ``env:VARIABLE``; default ``$SANGKIEN_DB_URL``): the
+    password comes from the worker's environment (``$SANGKIEN_DB_PASSWORD``), never from a parameter.
     Returns the run id, per-source control totals and the resolution counts.
     """
     logger = get_run_logger()
-    url = database_url(db_url)
+    url = resolve_store(db_url)  # refuses a db_url that carries a password
+    ref = store_reference(url)
     mode = PullMode(full_refresh=full_refresh, window=window)
     engine = open_store(url)
     names = sync.source_names(engine, connectors)
@@ -126,12 +133,12 @@ def nightly_sync(db_url: str | None = None, connectors: list[str] | None = None,
     try:
         with run, stages.listening(progress):
             if fan_out:
-                run.results = _pull_everywhere(url, names, run.run_id, mode, progress)
+                run.results = _pull_everywhere(ref, names, run.run_id, mode, progress)
             else:
                 for name in names:
-                    run.results.append(validate(url, pull(url, name, run.run_id, mode), run.run_id))
+                    run.results.append(validate(ref, pull(ref, name, run.run_id, mode), run.run_id))
                     progress.source_done(name)
-            resolved = resolve_and_roll_up(url, run.run_id, full=mode.full_refresh)  # a full refresh re-matches all
+            resolved = resolve_and_roll_up(ref, run.run_id, full=mode.full_refresh)  # a full refresh re-matches all
     finally:
         artifacts.publish_run(engine, run.run_id)
     for r in run.results:
@@ -139,7 +146,7 @@ def nightly_sync(db_url: str | None = None, connectors: list[str] | None = None,
                     r.accepted, r.ineligible, r.quarantined)
     summary = run.summary(resolved)
     if run.status != "failed" and upstream_configured(url):  # the last step: counts go to the node above
-        summary = replace(summary, pushed=push_task(url, run.run_id))
+        summary = replace(summary, pushed=push_task(ref, run.run_id))
     if run.status == "failed":
         failed = "; ".join(f"{r.source} ({r.error_type} error): {r.errors[0]}" for r in run.results if r.errors)
         raise SourcesFailed(f"run {run.run_id}: {failed}", summary)

@@ -13,7 +13,7 @@ from prefect import flow, get_run_logger
 
 from sangkien.pipeline import run as sync
 from sangkien.pipeline.pullmode import BackfillWindow, PullMode
-from sangkien.store import database_url, open_store
+from sangkien.store import open_store, resolve_store
 
 
 @flow(name="sangkien-pull-source")
@@ -23,7 +23,7 @@ def pull_source(source: str, run_id: int, db_url: str | None = None, full_refres
 
     A source error is recorded (the parent flow names it); it does not fail this flow run.
     """
-    engine = open_store(database_url(db_url))
+    engine = open_store(resolve_store(db_url))  # a reference: its URL without the password (resolve_store)
     mode = PullMode(full_refresh=full_refresh, window=window)
     result = sync.validate_pulled(engine, sync.pull_source(engine, source, run_id, mode), run_id)
     # which machine and worker ran it: the process worker is this flow run's parent process

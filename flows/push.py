@@ -8,13 +8,14 @@ from prefect.client.schemas.objects import State
 from prefect.states import Completed
 
 from sangkien.pipeline import push as core
-from sangkien.store import database_url, open_store
+from sangkien.store import open_store, resolve_store, store_reference
 from sangkien.store.settings import get_setting
 
 
 @task(name="push-upward", cache_policy=NO_CACHE)
-def push_task(db_url: str, run_id: int | None = None, force: bool = False) -> dict[str, object]:
-    result = core.push(open_store(db_url), run_id=run_id, force=force)
+def push_task(store_ref: str, run_id: int | None = None, force: bool = False) -> dict[str, object]:
+    """Push for the store ``store_ref`` refers to (its URL without the password: see resolve_store)."""
+    result = core.push(open_store(resolve_store(store_ref)), run_id=run_id, force=force)
     get_run_logger().info("push to %s: %s (%d unit rows, %d initiatives, as of %s)", result.upstream, result.status,
                           len(result.submission.units), len(result.submission.initiatives),
                           result.submission.as_of.isoformat())
@@ -22,8 +23,8 @@ def push_task(db_url: str, run_id: int | None = None, force: bool = False) -> di
             "initiatives": len(result.submission.initiatives), "receipt": result.receipt}
 
 
-def upstream_configured(db_url: str) -> bool:
-    with open_store(db_url).connect() as conn:
+def upstream_configured(url: str) -> bool:
+    with open_store(url).connect() as conn:
         return bool(get_setting(conn, "upstream_url"))
 
 
@@ -35,9 +36,9 @@ def push_upward(db_url: str | None = None, force: bool = False) -> State:
     """Push this node's counts from the last roll-up to its upstream node. Unchanged counts are not sent again
     unless ``force``. A node without an upstream (the national office, or one not yet linked) sends nothing and
     the run completes saying so: a nightly push must not raise the failure alert where there is nowhere to push."""
-    url = database_url(db_url)
+    url = resolve_store(db_url)
     if not upstream_configured(url):
         get_run_logger().info(NO_UPSTREAM)
         return Completed(message=NO_UPSTREAM, data={"status": "skipped", "note": NO_UPSTREAM})
-    result = push_task(url, force=force)
+    result = push_task(store_reference(url), force=force)
     return Completed(message=f"push to {result['upstream']}: {result['status']}", data=result)

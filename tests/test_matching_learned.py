@@ -164,3 +164,31 @@ def test_a_model_survives_its_json():
     again = model_from_json(model_to_json(model))
     assert again is not None and again.weights == {f: tuple(map(float, w)) for f, w in model.weights.items()}
     assert np.isclose(again.prior, model.prior)
+
+
+def test_a_copy_filed_under_the_units_parent_is_found_and_joined():
+    # the portal's copy names the district federation (the unit's parent) and its author is
+    # typed with a middle initial and a typo'd date: no same-unit block and no exact author set
+    frame = pd.concat([frame_of((TITLE, AUTHORS)),
+                       frame_of((TITLE + ".", "Nguyễn V. An; Trần Thị Bích Lan"), unit="D001",
+                                dates=("2022-03-01", "2022-02-04", "2022-03-05"))], ignore_index=True)
+    frame["author_keys"] = author_keys_series(frame["authors"], ";")
+    parents = {"G002": ("D001", None), "D001": ("P01", None), "P01": (None, None)}
+    res = match.resolve_frame(frame, parents=parents)
+    assert res.labels[0] == res.labels[1], (res.levels.to_dict("records"), res.weight)
+    assert match.resolve_frame(frame).labels[0] != match.resolve_frame(frame).labels[1]  # without the tree: apart
+
+
+def test_an_abbreviation_the_store_spells_out_elsewhere_joins_the_copies():
+    spelled = [(f"Giải pháp kiểm soát nhiễm khuẩn bệnh viện tại Khoa số {k}", f"Lê Văn Bình{k}") for k in range(8)]
+    pair = [("Ứng dụng mã QR trong quản lý dụng cụ kiểm soát nhiễm khuẩn tại phòng mổ", AUTHORS),
+            ("Ứng dụng mã QR trong quản lý dụng cụ KSNK tại phòng mổ", AUTHORS)]
+    frame = frame_of(*pair, *spelled, ("Tập huấn KSNK cho điều dưỡng", "Hồ Thị Yến"),
+                     ("Giám sát KSNK tại khoa sơ sinh", "Vũ An"), ("Quy trình KSNK mới", "Lý Nam"))
+    learned = match.resolve_frame(frame, learn=True)
+    assert learned.model.abbreviations == {"ksnk": "kiem soat nhiem khuan"}
+    assert learned.labels[0] == learned.labels[1], (learned.levels.to_dict("records"), learned.weight)
+    pair_of_copies = int(np.flatnonzero((learned.i == 0) & (learned.j == 1))[0])
+    assert learned.levels.loc[pair_of_copies, "title"] == match.LEVELS["title"].index("exact")
+    restored = model_from_json(model_to_json(learned.model))
+    assert restored is not None and restored.abbreviations == learned.model.abbreviations

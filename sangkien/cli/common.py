@@ -163,13 +163,18 @@ def quiet_prefect() -> None:
 
 
 def print_run(results: list[SourceResult]) -> None:
-    """A run's control totals, one row per source, fitted to the terminal."""
+    """A run's control totals, one row per source, fitted to the terminal; a source's notes (not errors) under it."""
     from sangkien.cli import console
 
-    console.table(("source", "received", "new", "changed", "accepted", "ineligible", "quarantined", "errors"),
-                  [(r.source, r.received, r.land.new, r.land.changed, r.accepted, r.ineligible, r.quarantined,
-                    "; ".join(r.errors)) for r in results],
-                  numeric=("received", "new", "changed", "accepted", "ineligible", "quarantined"), wide=("errors",))
+    console.table(("source", "received", "new", "changed", "stale", "accepted", "ineligible", "quarantined",
+                   "errors"),
+                  [(r.source, r.received, r.land.new, r.land.changed, r.land.stale, r.accepted, r.ineligible,
+                    r.quarantined, "; ".join(r.errors)) for r in results],
+                  numeric=("received", "new", "changed", "stale", "accepted", "ineligible", "quarantined"),
+                  wide=("errors",))
+    for r in results:
+        for note in r.notes:
+            print(f"{r.source}: note: {note}")
 
 
 def print_or_write(text: str, out: str | None) -> int:

@@ -66,10 +66,20 @@ def cmd_connectors_list(args: argparse.Namespace) -> int:
         print("no connectors registered; add one with `sangkien connectors add NAME --kind files --config FILE.yaml`")
         return 0
     console.table(("name", "kind", "where", "state"),
-                  [(row["name"], row["kind"], row["config"].get("path") or row["config"].get("base_url")
+                  [(row["name"], row["kind"], row["config"].get("base_url") or row["config"].get("path")
                     or row["config"].get("url") or "", synced_to(row["state"] or {})) for row in rows],
                   wide=("where", "state"))
     return 0
+
+
+def _when(cursor: str) -> str:
+    """A source's change cursor as people read times, when it is one (a time with or without its offset)."""
+    from sangkien.present.clock import shown
+
+    try:
+        return shown(cursor)
+    except (TypeError, ValueError):
+        return str(cursor)
 
 
 def synced_to(state: dict[str, Any]) -> str:
@@ -80,7 +90,7 @@ def synced_to(state: dict[str, Any]) -> str:
         return "a sync stopped mid-way; the next one resumes there"
     for key in ("since", "updated_since"):  # rest, portal: the change time of the newest record landed
         if state.get(key):
-            return f"synced up to {state[key]}"
+            return f"synced up to {_when(state[key])}"
     if state.get("after"):  # sql: the last (watermark, key) landed
         watermark, key = state["after"]
         return f"read up to {watermark or ''} key {key}".replace("  ", " ")

@@ -89,13 +89,13 @@ def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> i
               f"{summary.resolved.initiatives:,} initiatives")
     workbook = _report(engine, folder)
     print(f"\nDone in {time.perf_counter() - started:.0f} s. Files:")
-    print(f"  workbook (overview, a sheet per phase, discrepancies, quarantine): {workbook}")
+    print(f"  workbook (overview, a sheet per phase, where the sources disagree, rows held back): {workbook}")
     print(f"  world (org tree, quotas, source files, truth.csv): {world}")
     print(f"  store: {url}")
     print("  the simulated portal and Hà Nội system ran for the demo only: `sangkien sandbox serve portal --world "
           f"{world}` starts one again (the demo's connectors point at ports that are now closed)")
-    print(f"The dashboard: run `sangkien --db {url} serve` and open http://127.0.0.1:8700/ (the intake API's docs "
-          "are at /docs)")
+    print(f"The dashboard: run `sangkien --db {url} serve --public-reads` and open http://127.0.0.1:8700/ "
+          "(the intake API's docs are at /docs)")
     print(f"Try: sangkien --db {url} report --unit VGCL     sangkien --db {url} reconcile --unit P01")
     return 0
 
@@ -106,7 +106,7 @@ def _report(engine: Engine, folder: Path) -> Path:
 
     from sangkien import store
     from sangkien.cli.reports import print_report_table
-    from sangkien.pipeline.reconcile import discrepancies
+    from sangkien.pipeline.summary import ensure_current
     from sangkien.present.report import report_rows
     from sangkien.present.workbook.book import write_workbook
 
@@ -117,6 +117,7 @@ def _report(engine: Engine, folder: Path) -> Path:
     print("5. report (national, provinces and sector unions; `sangkien report` shows every unit):\n")
     print_report_table([r for r in rows if r["unit_code"] in top and (r["records"] or r["target"])], as_of)
     workbook = folder / "sangkien-report.xlsx"
+    ensure_current(engine)
     with engine.connect() as conn:
-        write_workbook(conn, workbook, discrepancies=discrepancies(conn, kinds=("sources", "pushed")))
+        write_workbook(conn, workbook)
     return workbook

@@ -13,6 +13,7 @@ def cmd_match_model(args: argparse.Namespace) -> int:
     from sangkien.pipeline.match import DEFAULT_MODEL
     from sangkien.pipeline.match.learn import describe, model_to_json
     from sangkien.pipeline.match_models import latest_model, model_versions
+    from sangkien.present.clock import shown
 
     with open_engine(args).connect() as conn:
         latest = latest_model(conn)
@@ -24,7 +25,7 @@ def cmd_match_model(args: argparse.Namespace) -> int:
         return 0
     if latest:
         v = next(x for x in versions if x["id"] == latest[0])
-        print(f"match model #{v['id']} (fitted by run {v['fitted_run']} at {v['fitted_at']}; "
+        print(f"match model #{v['id']} (fitted by run {v['fitted_run']} at {shown(v['fitted_at'])}; "
               f"{len(versions)} version(s) stored)")
     print(describe(model))
     return 0
@@ -33,13 +34,14 @@ def cmd_match_model(args: argparse.Namespace) -> int:
 def cmd_match_versions(args: argparse.Namespace) -> int:
     """List every stored model version, newest first."""
     from sangkien.pipeline.match_models import model_versions
+    from sangkien.present.clock import shown
 
     with open_engine(args).connect() as conn:
         versions = model_versions(conn)
     if not versions:
         print("no match model learned yet: `sangkien resolve --full` learns one")
     for v in versions:
-        print(f"#{v['id']:<4} run {v['fitted_run']}  {v['fitted_at']}  {v['records']:,} records, "
+        print(f"#{v['id']:<4} run {v['fitted_run']}  {shown(v['fitted_at'])}  {v['records']:,} records, "
               f"{v['pairs']:,} pairs, {v['random_pairs']:,} random pairs  [{v['scheme']}]")
     return 0
 

@@ -17,7 +17,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     with open_engine(args).connect() as conn:
         info = review.explain(conn, args.initiative_id)
-    print(json.dumps(info, ensure_ascii=False, indent=1) if args.format == "json" else review.format_explain(info))
+    if args.format == "json":
+        print(json.dumps(info, ensure_ascii=False, indent=1))
+        return 0
+    from sangkien.present.history import format_history
+
+    print(review.format_explain(info))
+    for member in info["members"]:
+        for line in format_history(f"{member['source']}:{member['source_record_id']}",
+                                   info["history"].get(member["raw_id"], [])):
+            print(line)
     return 0
 
 

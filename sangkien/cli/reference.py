@@ -12,11 +12,27 @@ from sangkien.cli.common import Subparsers, add_command, add_group, open_engine
 TOP_KINDS = ("national", "province", "national_sector", "corporation")
 
 
+def _refresh_summary(args: argparse.Namespace) -> None:
+    """After a load: work out again what the dashboard and the workbook read, when there are counts to read."""
+    import sqlalchemy as sa
+
+    from sangkien import store
+    from sangkien.pipeline.summary import refresh
+
+    engine = open_engine(args)
+    with engine.connect() as conn:
+        counted = conn.execute(sa.select(store.unit_counts.c.unit_code).limit(1)).first() is not None
+    if counted:
+        done = refresh(engine)
+        print(f"worked out the dashboard's figures and the worklist again ({done.seconds:.1f} s)")
+
+
 def cmd_orgs_load(args: argparse.Namespace) -> int:
     from sangkien.reference.orgs import load_orgs
 
     n = load_orgs(open_engine(args), Path(args.file))
     print(f"loaded {n} org units from {args.file}")
+    _refresh_summary(args)
     return 0
 
 
@@ -44,6 +60,7 @@ def cmd_quotas_load(args: argparse.Namespace) -> int:
 
     n = load_quotas(open_engine(args), Path(args.file))
     print(f"loaded {n} quotas from {args.file}")
+    _refresh_summary(args)
     return 0
 
 
@@ -52,6 +69,7 @@ def cmd_phases_load(args: argparse.Namespace) -> int:
 
     n = load_phases(open_engine(args), Path(args.file))
     print(f"loaded {n} phases from {args.file}")
+    _refresh_summary(args)
     return 0
 
 

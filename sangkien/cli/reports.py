@@ -15,7 +15,7 @@ from sangkien.errors import UserError
 
 
 def _report_workbook(args: argparse.Namespace) -> int:
-    from sangkien.pipeline.reconcile import discrepancies as find_discrepancies
+    from sangkien.pipeline.summary import ensure_current
     from sangkien.present.workbook.book import write_workbook
 
     if not args.out:
@@ -24,9 +24,10 @@ def _report_workbook(args: argparse.Namespace) -> int:
         raise UserError(f"--out {args.out!r}: a workbook's name must end in .xlsx, or Excel will not open it")
     if args.phase is not None or args.unit:
         raise UserError("the workbook holds every unit and phase; --phase and --unit apply to table, csv and json")
-    with open_engine(args).connect() as conn:
-        discrepancies = find_discrepancies(conn, kinds=("sources", "pushed"))  # between sources, pushed vs here
-        summary = write_workbook(conn, Path(args.out), lang=args.lang, discrepancies=discrepancies)
+    engine = open_engine(args)
+    ensure_current(engine)  # the worklist the last roll-up kept (worked out again if a load came since)
+    with engine.connect() as conn:
+        summary = write_workbook(conn, Path(args.out), lang=args.lang)
     sheets = ", ".join(f"{name} ({summary.rows[name]:,})" for name in summary.sheets)
     print(f"wrote {summary.path}: {sheets}")
     return 0
@@ -73,7 +74,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     from sangkien.present.reconcile_render import render_reconciliation
 
     with open_engine(args).connect() as conn:
-        text = render_reconciliation(conn, args.format, args.section, args.unit, args.phase, args.as_of)
+        text = render_reconciliation(conn, args.format, args.section, args.unit, args.phase, args.as_of, args.lang)
     return print_or_write(text, args.out)
 
 
@@ -110,6 +111,7 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--section", choices=("quotas", "sources", "pushes", "all"), default="all",
                    help="against quotas, between sources, pushed figures, or all (default)")
     p.add_argument("--out", metavar="FILE", help="write to this file instead of the terminal")
+    p.add_argument("--lang", choices=("en", "vi"), default="en", help="the explanations' language (default en)")
 
     export = add_group(sub, "export", "export data", examples=("sangkien export links --out links.csv",))
     p = add_command(export, "links", cmd_export_links, "one row per landed record: its initiative and outcome",

@@ -29,11 +29,12 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
 
 def cmd_quarantine_show(args: argparse.Namespace) -> int:
     from sangkien.pipeline import quarantine
+    from sangkien.present.clock import shown
 
     with open_engine(args).connect() as conn:
         entry = quarantine.entry(conn, args.id)
     print(f"row {entry['id']} from {entry['source']} (record {entry['source_record_id']!r}, {entry['origin']}), "
-          f"landed {entry['fetched_at']}, outcome {entry['outcome']}")
+          f"landed {shown(entry['fetched_at'])}, outcome {entry['outcome']}")
     print("failures:" if entry["failures"] else "failures: none")
     for f in entry["failures"]:
         print(f"  - {f['column']} / {f['check']}: {f['message']}")

@@ -5,6 +5,7 @@ import and reads its settings then (after quiet_prefect), and the pipeline loads
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 from sangkien.cli import watch
@@ -14,25 +15,24 @@ from sangkien.errors import UserError
 if TYPE_CHECKING:
     from sangkien.pipeline.pullmode import BackfillWindow
     from sangkien.pipeline.run import RunSummary
+    from sangkien.store.lock import Holder
+
+
+def _tell_waiting(holder: Holder | None) -> None:
+    who = f" ({holder.describe()})" if holder is not None else ""
+    print(f"waiting for another sync to end{who} ...", file=sys.stderr, flush=True)
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from sangkien.store import database_url
+    from sangkien.store import lock
     from sangkien.store.registry import get_connector_row
 
-    url = database_url(args.db)
     with open_engine(args).connect() as conn:  # fail early, in one line: the store, a mistyped --only name
         for name in args.only or []:
             get_connector_row(conn, name)
-    if args.in_process:
-        from sangkien.pipeline.pullmode import PullMode
-        from sangkien.pipeline.run import run_sync
-
-        with watch.watching(not args.quiet):
-            summary = run_sync(open_engine(args), args.only or None,
-                               PullMode(full_refresh=args.full_refresh, window=args.backfill))
-    else:
-        summary = _sync_under_prefect(args, url)
+    # one writer at a time: held from here, before Prefect starts, to the end (the flow's run re-enters it)
+    with lock.holding(open_engine(args), wait=args.wait, on_wait=_tell_waiting):
+        summary = _sync(args)
     print(f"sync run {summary.run_id}: {summary.status}")
     print_run(summary.sources)
     if summary.resolved is not None:
@@ -44,22 +44,43 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sync_under_prefect(args: argparse.Namespace, url: str) -> RunSummary:
-    """The nightly flow, run here; Prefect's local server is started for it unless PREFECT_API_URL names one."""
+def _sync(args: argparse.Namespace) -> RunSummary:
+    """The sync in this process (--in-process), or the nightly flow run here; Prefect's local server is started
+    for it unless PREFECT_API_URL names one."""
+    import os
+
+    import sqlalchemy as sa
+
+    from sangkien.store import database_url, store_reference
+    from sangkien.store.engine import PASSWORD_VARIABLE
+
+    url = database_url(args.db)
+    if args.in_process:
+        from sangkien.pipeline.pullmode import PullMode
+        from sangkien.pipeline.run import run_sync
+
+        with watch.watching(not args.quiet):
+            return run_sync(open_engine(args), args.only or None,
+                            PullMode(full_refresh=args.full_refresh, window=args.backfill))
     quiet_prefect()
     watch.announce("loading Prefect ...")
     from prefect.settings import PREFECT_API_URL
 
     from flows.nightly import SourcesFailed, nightly_sync
 
+    # the flow gets the store's URL without the password (parameters are stored by Prefect); it runs in this
+    # process and takes the password from this process's environment
+    password = sa.engine.make_url(url).password
+    if password:
+        os.environ[PASSWORD_VARIABLE] = str(password)
     api = PREFECT_API_URL.value()
     watch.announce(f"running the nightly flow on Prefect's server at {api}" if api else
                    "starting Prefect's local server (a few seconds; `prefect server start` and PREFECT_API_URL "
                    "keep one running) ...")
     try:
         with watch.watching(not args.quiet):
-            return nightly_sync(db_url=url, connectors=args.only or None, full_refresh=args.full_refresh,
-                                window=args.backfill)
+            return nightly_sync(db_url=store_reference(url), connectors=args.only or None,
+                                full_refresh=args.full_refresh, window=args.backfill)
     except SourcesFailed as exc:
         if exc.summary:
             print_run(exc.summary.sources)
@@ -103,6 +124,8 @@ def register(sub: Subparsers) -> None:
                    help="read again the records changed in this window (YYYY-MM-DD..YYYY-MM-DD, inclusive); the "
                         "incremental state is left as it is")
     p.add_argument("--in-process", action="store_true", help="run the stages without Prefect (for debugging)")
+    p.add_argument("--wait", action="store_true",
+                   help="when another sync holds the store, wait for it to end (else: exit saying who holds it)")
     p.add_argument("--quiet", action="store_true", help="no progress while it runs, only the final table")
 
     p = add_command(sub, "resolve", cmd_resolve, "re-run matching and the roll-up on what is stored (no pull)",

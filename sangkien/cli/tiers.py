@@ -51,6 +51,7 @@ def cmd_nodes_add(args: argparse.Namespace) -> int:
 
 
 def cmd_nodes_list(args: argparse.Namespace) -> int:
+    from sangkien.present.clock import shown
     from sangkien.store.nodes import list_children, submissions_by_node
 
     with open_engine(args).connect() as conn:
@@ -59,10 +60,10 @@ def cmd_nodes_list(args: argparse.Namespace) -> int:
     if not children:
         print("no child nodes; `sangkien nodes add CODE` issues a token for one")
     for c in children:
-        state = f"revoked {c.revoked_at:%Y-%m-%d %H:%M}" if c.revoked_at else "active"
+        state = f"revoked {shown(c.revoked_at)}" if c.revoked_at else "active"
         last = latest.get(c.code)
-        pushed = f"{last[0]} submission(s), latest as of {last[1]:%Y-%m-%d %H:%M}" if last else "nothing pushed yet"
-        print(f"{c.code:16} {state:24} token {c.token_hint}…  {pushed}")
+        pushed = f"{last[0]} submission(s), latest as of {shown(last[1])}" if last else "nothing pushed yet"
+        print(f"{c.code:16} {state:32} token {c.token_hint}…  {pushed}")
     return 0
 
 
@@ -77,6 +78,7 @@ def cmd_nodes_revoke(args: argparse.Namespace) -> int:
 
 def cmd_push(args: argparse.Namespace) -> int:
     from sangkien.pipeline.push import build_submission, push
+    from sangkien.present.clock import shown
 
     engine = open_engine(args)
     if args.dry_run:
@@ -85,7 +87,7 @@ def cmd_push(args: argparse.Namespace) -> int:
         if args.out:
             Path(args.out).write_text(submission.model_dump_json(indent=1), encoding="utf-8")
         print(f"would push {len(submission.units):,} unit rows and {len(submission.initiatives):,} initiatives "
-              f"as of {submission.as_of:%Y-%m-%d %H:%M:%S %Z} (key {submission.idempotency_key})"
+              f"as of {shown(submission.as_of)} (key {submission.idempotency_key})"
               + (f"; payload written to {args.out}" if args.out else ""))
         return 0
     result = push(engine, force=args.force)
@@ -93,8 +95,8 @@ def cmd_push(args: argparse.Namespace) -> int:
     text = {"accepted": "pushed", "replayed": "already received (the first receipt came back)",
             "unchanged": "unchanged since the last accepted push: nothing sent"}[result.status]
     print(f"{text}: {len(result.submission.units):,} unit rows, {len(result.submission.initiatives):,} initiatives "
-          f"as of {result.submission.as_of:%Y-%m-%d %H:%M:%S %Z} to {result.upstream}; receipt "
-          f"{receipt.get('submission_id')} received {receipt.get('received_at')}")
+          f"as of {shown(result.submission.as_of)} to {result.upstream}; receipt "
+          f"{receipt.get('submission_id')} received {shown(receipt.get('received_at'), '(no time)')}")
     return 0
 
 
@@ -102,16 +104,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from sangkien.serve.api import create_app
-    from sangkien.serve.dashboard import warm_cache
+    from sangkien.serve.dashboard import warm
 
     engine = open_engine(args)  # before logging is set up: the store's upgrade has nothing to tell the operator
     check_port_free(args.host, args.port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    app = create_app(engine, max_bytes=args.max_bytes)
-    threading.Thread(target=warm_cache, args=(engine,), daemon=True).start()  # the first viewer need not wait
+    app = create_app(engine, max_bytes=args.max_bytes, public_reads=args.public_reads)
+    threading.Thread(target=warm, args=(engine,), daemon=True).start()  # the first viewer need not wait
+    reads = ("reads are open to anyone who can reach this address (--public-reads)" if args.public_reads else
+             "reading the figures and the dashboard needs a node token (--public-reads opens them)")
     print(f"serving on http://{args.host}:{args.port}: the dashboard at /, the intake API's docs at /docs; "
-          "Ctrl-C stops", flush=True)
+          f"{reads}; Ctrl-C stops", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if not args.debug else "info")
     return 0
 
@@ -151,6 +155,8 @@ def _add_push_and_serve(sub: Subparsers) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8700, help="port to listen on (default 8700)")
     p.add_argument("--max-bytes", type=int, help="largest submission accepted (default: intake_max_bytes, 64M)")
+    p.add_argument("--public-reads", action="store_true",
+                   help="the totals, the reconciliation and the dashboard need no token (default: a node token)")
 
 
 def register(sub: Subparsers) -> None:

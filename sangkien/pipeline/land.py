@@ -1,13 +1,20 @@
-"""Land raw rows verbatim: upsert on (source, source_record_id), the content hash decides "changed".
+"""Land raw rows verbatim: upsert on (source, source_record_id), the content hash decides "changed",
+the source's clock decides whether a changed row is newer.
 
-A batch's rows and the connector state that covers them commit in one transaction.
+A batch's rows and the connector state that covers them commit in one transaction. No content is
+lost: a replaced content moves to ``record_versions`` (superseded, with the run that replaced it),
+and a row older than the stored version (by the source's clock) is kept there as ``stale`` without
+replacing it. A source without a clock cannot tell older from newer, except when a whole delivery
+repeats earlier contents exactly: then it is a re-drop of that older delivery, named in the run's
+notes, and its rows are kept aside as stale too.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import pandas as pd
 import sqlalchemy as sa
@@ -15,7 +22,10 @@ from sqlalchemy.engine import Connection
 
 from connectors.base import Batch
 from sangkien import store
+from sangkien.pipeline.source_clock import clock_of_payload, clocks, is_older
 from sangkien.store.registry import save_state
+
+_CHUNK = 5_000  # ids per IN list (well under every driver's parameter limit)
 
 
 @dataclass
@@ -24,17 +34,51 @@ class LandCounts:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
+    stale: int = 0  # older than the stored version (by the source's clock, or a re-drop): kept aside
 
     def add(self, other: LandCounts) -> None:
-        for name in ("received", "new", "changed", "unchanged"):
+        for name in ("received", "new", "changed", "unchanged", "stale"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def existing_records(conn: Connection, source: str) -> dict[str, str]:
-    """source_record_id → content hash for everything landed from ``source``."""
-    frame = store.read_frame(conn, sa.select(store.raw_records.c.source_record_id, store.raw_records.c.content_hash)
-                             .where(store.raw_records.c.source == source), ["source_record_id", "content_hash"])
-    return dict(zip(frame["source_record_id"], frame["content_hash"], strict=False))
+#: source_record_id → (content hash, clock) of the stored (current) version
+Known = dict[str, tuple[str, str | None]]
+
+
+def existing_records(conn: Connection, source: str) -> Known:
+    """source_record_id → (content hash, clock) for everything landed from ``source``."""
+    t = store.raw_records.c
+    frame = store.read_frame(conn, sa.select(t.source_record_id, t.content_hash, t.clock).where(t.source == source),
+                             ["source_record_id", "content_hash", "clock"])
+    clock_values = frame["clock"].astype(object).where(frame["clock"].notna(), None)
+    return dict(zip(frame["source_record_id"], zip(frame["content_hash"], clock_values, strict=True), strict=False))
+
+
+@dataclass
+class Landing:
+    """One source's landing in one run: what is stored (``known``, updated in place), the ids this run
+    received (a record delivered twice counts once), how to read a row's id and clock, and the notes
+    for the operator (re-drops)."""
+
+    source: str
+    run_id: int
+    known: Known
+    id_column: str | None
+    clock_column: str | None = None
+    date_format: str = "%d/%m/%Y"
+    save: bool = True  # save the connector state with each batch (not in a backfill)
+    received: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Row:
+    srid: str
+    payload: str
+    origin: str
+    problem: str | None
+    clock: str | None
+    digest: str
 
 
 def _payloads(rows: pd.DataFrame, headers: list[str]) -> list[str]:
@@ -44,28 +88,17 @@ def _payloads(rows: pd.DataFrame, headers: list[str]) -> list[str]:
     return text.splitlines()
 
 
-@dataclass
-class LandingRows:
-    """A batch as it lands: per row its record id, verbatim JSON payload, origin, and landing problem
-    (``column|check|message``, or None), the rows that could not be split into columns included."""
-
-    ids: list[str]
-    payloads: list[str]
-    origins: list[str]
-    problems: list[str | None]
-
-
-def landing_rows(batch: Batch, id_column: str | None) -> LandingRows:
-    """What ``land_batch`` writes for ``batch``, without writing it (``connectors check`` and ``preview`` read it).
-
-    A row without an id, or repeating an id earlier in the same batch, and a row that could not be split into
-    columns, get a synthetic id and a landing problem, so validation quarantines them: nothing is dropped.
-    """
-    rows = batch.rows
+def _rows(batch: Batch, landing: Landing) -> list[_Row]:
+    """The batch's rows with their ids, clocks and hashes. A row without an id, or repeating an id earlier in
+    the same batch, and a row that could not be split into columns, get a synthetic id and a landing problem,
+    so validation quarantines them: nothing is dropped."""
+    rows, id_column = batch.rows, landing.id_column
     payloads = _payloads(rows, batch.headers)
     origins = rows["_origin"].tolist() if not rows.empty else []
     ids = (rows[id_column].astype(str).str.strip().tolist() if id_column in rows.columns
            else [""] * len(rows)) if not rows.empty else []
+    stamps = (clocks(rows[landing.clock_column], landing.date_format)
+              if not rows.empty and landing.clock_column in rows.columns else [None] * len(ids))
     problems: list[str | None] = [None] * len(ids)
     seen_here: set[str] = set()
     for i, (srid, origin) in enumerate(zip(ids, origins, strict=False)):
@@ -82,47 +115,167 @@ def landing_rows(batch: Batch, id_column: str | None) -> LandingRows:
         origins.append(problem.origin)
         ids.append(f"~{problem.origin}")
         problems.append(f"_row|field_count|{problem.origin}: {problem.message}")
-    return LandingRows(ids, payloads, origins, problems)
+        stamps.append(None)
+    return [_Row(srid, payload, origin, problem, clock, hashlib.sha256(payload.encode("utf-8")).hexdigest())
+            for srid, payload, origin, problem, clock in zip(ids, payloads, origins, problems, stamps, strict=True)]
 
 
-def land_batch(conn: Connection, source: str, batch: Batch, id_column: str | None, run_id: int,
-               known: dict[str, str], received: set[str] | None = None, save: bool = True) -> LandCounts:
-    """Upsert ``batch`` into raw_records and save its state (unless ``save`` is false: a backfill),
-    inside the caller's transaction.
 
-    ``known`` (from ``existing_records``) is updated in place; ``received`` collects the ids
-    delivered in this run, so a record delivered twice (pages that overlap) counts once. Rows
-    with a landing problem (see ``landing_rows``) land under a synthetic id and are quarantined.
-    """
+@dataclass
+class LandingRows:
+    """A batch as it lands: per row its record id, verbatim JSON payload, origin, and landing problem
+    (``column|check|message``, or None), the rows that could not be split into columns included."""
+
+    ids: list[str]
+    payloads: list[str]
+    origins: list[str]
+    problems: list[str | None]
+
+
+def landing_rows(batch: Batch, id_column: str | None) -> LandingRows:
+    """What ``land_batch`` would land for ``batch``, without writing it (``connectors check`` and ``preview``):
+    the same ids, payloads and landing problems (see ``_rows``)."""
+    rows = _rows(batch, Landing(source="", run_id=0, known={}, id_column=id_column))
+    return LandingRows([r.srid for r in rows], [r.payload for r in rows], [r.origin for r in rows],
+                       [r.problem for r in rows])
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start:start + _CHUNK]
+
+
+def _stored_clocks(conn: Connection, landing: Landing, srids: list[str]) -> dict[str, str | None]:
+    """The clocks of stored rows landed before clocks were kept, read from their payloads."""
+    t = store.raw_records.c
+    out: dict[str, str | None] = {}
+    for part in _chunks(srids):
+        for srid, payload in conn.execute(sa.select(t.source_record_id, t.payload)
+                                          .where(t.source == landing.source, t.source_record_id.in_(part))):
+            out[srid] = clock_of_payload(payload, landing.clock_column or "", landing.date_format)
+    return out
+
+
+def _earlier_versions(conn: Connection, source: str, rows: list[_Row]) -> dict[tuple[str, str], tuple[str, int]]:
+    """(source_record_id, content hash) → (origin, run) of the rows whose content is an earlier version."""
+    v, r = store.record_versions.c, store.raw_records.c
+    wanted = {(row.srid, row.digest) for row in rows}
+    found: dict[tuple[str, str], tuple[str, int]] = {}
+    for part in _chunks(sorted({row.digest for row in rows})):
+        query = (sa.select(r.source_record_id, v.content_hash, v.origin, v.run_id)
+                 .select_from(store.record_versions.join(store.raw_records, r.id == v.raw_id))
+                 .where(r.source == source, v.content_hash.in_(part)).order_by(v.id))
+        for srid, digest, origin, run_id in conn.execute(query):
+            if (srid, digest) in wanted:
+                found.setdefault((srid, digest), (origin or "", run_id))
+    return found
+
+
+def _redrop_note(label: str, matches: list[tuple[str, int]], n: int) -> str:
+    names = sorted({origin.rsplit(":", 1)[0] for origin, _ in matches if origin})
+    runs = sorted({run for _, run in matches if run is not None})
+    return (f"{label} is a re-drop of {', '.join(names) or 'an earlier delivery'}"
+            f"{' (run ' + ', '.join(map(str, runs)) + ')' if runs else ''}: its {n} changed row(s) match that older "
+            "version exactly, so the newer stored content was kept (counted stale)")
+
+
+def _split_changes(conn: Connection, landing: Landing, batch: Batch, changes: list[_Row],
+                   any_new: bool) -> tuple[list[_Row], list[_Row]]:
+    """(rows to apply, stale rows) among the rows whose content differs from the stored one."""
+    if not changes:
+        return [], []
+    if landing.clock_column:
+        stored = {row.srid: landing.known[row.srid][1] for row in changes}
+        missing = [srid for srid, clock in stored.items() if clock is None]
+        stored.update(_stored_clocks(conn, landing, missing) if missing else {})
+        stale = [row for row in changes if is_older(row.clock, stored.get(row.srid))]
+    else:
+        stale = []
+    earlier = _earlier_versions(conn, landing.source, changes)
+    if not any_new and all((row.srid, row.digest) in earlier for row in changes):
+        landing.notes.append(_redrop_note(batch.label, [earlier[(r.srid, r.digest)] for r in changes], len(changes)))
+        return [], changes
+    stale_ids = {id(row) for row in stale}
+    return [row for row in changes if id(row) not in stale_ids], stale
+
+
+def land_batch(conn: Connection, landing: Landing, batch: Batch) -> LandCounts:
+    """Land ``batch`` for ``landing`` inside the caller's transaction, and save its state (unless a backfill)."""
     now = dt.datetime.now(dt.UTC)
-    landing = landing_rows(batch, id_column)
-    ids, payloads, origins, problems = landing.ids, landing.payloads, landing.origins, landing.problems
-
-    received = set() if received is None else received
-    counts = LandCounts(received=len(set(ids) - received))
-    received.update(ids)
-    stamp = now.strftime(store.sql_timestamp_text(conn, aware=True))
-    inserts, updates, touched = [], [], []
-    for srid, payload, origin, landing_problem in zip(ids, payloads, origins, problems, strict=False):
-        digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
-        previous = known.get(srid)
+    rows = _rows(batch, landing)
+    counts = LandCounts(received=len({row.srid for row in rows} - landing.received))
+    landing.received.update(row.srid for row in rows)
+    inserts, changes, touched = [], [], []
+    for row in rows:
+        previous = landing.known.get(row.srid)
         if previous is None:
-            inserts.append((source, srid, payload, digest, origin, stamp, run_id, run_id, landing_problem))
-        elif previous != digest:
-            updates.append((payload, digest, origin, landing_problem, stamp, run_id, run_id, None, None, source, srid))
+            inserts.append(row)
+            landing.known[row.srid] = (row.digest, row.clock)
+        elif previous[0] != row.digest:
+            changes.append(row)
         else:
-            touched.append((run_id, source, srid))
-        known[srid] = digest
+            touched.append(row.srid)
+    applied, stale = _split_changes(conn, landing, batch, changes, bool(inserts))
+    stamp = now.strftime(store.sql_timestamp_text(conn, aware=True))
     if inserts:
         store.bulk_insert(conn, store.raw_records, ("source", "source_record_id", "payload", "content_hash", "origin",
-                                                    "fetched_at", "run_id", "seen_run", "landing_problem"), inserts)
-    if updates:
-        store.bulk_update(conn, store.raw_records, ("payload", "content_hash", "origin", "landing_problem",
-                                                    "fetched_at", "run_id", "seen_run", "outcome", "reason"),
-                          ("source", "source_record_id"), updates)
+                                                    "fetched_at", "run_id", "seen_run", "landing_problem", "clock"),
+                          [(landing.source, r.srid, r.payload, r.digest, r.origin, stamp, landing.run_id,
+                            landing.run_id, r.problem, r.clock) for r in inserts])
+    if applied:
+        _apply_changes(conn, landing, applied, stamp)
+    if stale:
+        _keep_stale(conn, landing, stale, stamp)
+        touched += [row.srid for row in stale]
     if touched:
-        store.bulk_update(conn, store.raw_records, ("seen_run",), ("source", "source_record_id"), touched)
-    counts.new, counts.changed, counts.unchanged = len(inserts), len(updates), len(touched)
-    if save:
-        save_state(conn, source, batch.state)
+        store.bulk_update(conn, store.raw_records, ("seen_run",), ("source", "source_record_id"),
+                          [(landing.run_id, landing.source, srid) for srid in touched])
+    counts.new, counts.changed, counts.stale = len(inserts), len(applied), len(stale)
+    counts.unchanged = len(touched) - len(stale)
+    if landing.save:
+        save_state(conn, landing.source, batch.state)
     return counts
+
+
+def _apply_changes(conn: Connection, landing: Landing, applied: list[_Row], stamp: str) -> None:
+    """Move the stored contents to the history (superseded by this run), then store the newer ones.
+
+    An id appears once per batch (a repeat lands under a synthetic id), so each record changes once here."""
+    r, v = store.raw_records.c, store.record_versions
+    for part in _chunks([row.srid for row in applied]):
+        current = (sa.select(r.id, r.payload, r.content_hash, r.clock, r.origin, r.fetched_at, r.run_id,
+                             sa.literal("superseded"), sa.literal(landing.run_id))
+                   .where(r.source == landing.source, r.source_record_id.in_(part)))
+        conn.execute(v.insert().from_select(["raw_id", "payload", "content_hash", "clock", "origin", "fetched_at",
+                                             "run_id", "status", "replaced_run"], current))
+    store.bulk_update(conn, store.raw_records, ("payload", "content_hash", "origin", "landing_problem", "clock",
+                                                "fetched_at", "run_id", "seen_run", "outcome", "reason"),
+                      ("source", "source_record_id"),
+                      [(row.payload, row.digest, row.origin, row.problem, row.clock, stamp, landing.run_id,
+                        landing.run_id, None, None, landing.source, row.srid) for row in applied])
+    for row in applied:
+        landing.known[row.srid] = (row.digest, row.clock)
+
+
+def _keep_stale(conn: Connection, landing: Landing, stale: list[_Row], stamp: str) -> None:
+    """Keep the older contents in the history (once per run that brings them), beside the newer stored ones they
+    did not replace."""
+    r, v = store.raw_records.c, store.record_versions.c
+    ids: dict[str, int] = {}
+    for part in _chunks(sorted({row.srid for row in stale})):
+        ids.update(conn.execute(sa.select(r.source_record_id, r.id)
+                                .where(r.source == landing.source, r.source_record_id.in_(part))).tuples().all())
+    mine = set(ids.values())
+    kept: set[tuple[int, str]] = set()
+    for part in _chunks(sorted({row.digest for row in stale})):
+        kept.update(key for key in conn.execute(sa.select(v.raw_id, v.content_hash)
+                                                .where(v.content_hash.in_(part), v.run_id == landing.run_id))
+                    .tuples() if key[0] in mine)
+    fresh = []
+    for row in stale:
+        key = (ids[row.srid], row.digest)
+        if key not in kept:
+            kept.add(key)
+            fresh.append((key[0], row.payload, row.digest, row.clock, row.origin, stamp, landing.run_id, "stale"))
+    if fresh:
+        store.bulk_insert(conn, store.record_versions, ("raw_id", "payload", "content_hash", "clock", "origin",
+                                                        "fetched_at", "run_id", "status"), fresh)

@@ -1,24 +1,22 @@
 """Reconciliation: what was counted against the quotas, and where the sources disagree.
 
 Everything is computed from the store as of a date (the org tree on that date, see
-:mod:`sangkien.rollup`), vectorized per unit rather than per record, in two sections:
+:mod:`sangkien.reference.tree`), vectorized per unit rather than per record, in two sections:
 
 * **quotas** (:func:`quota_rows`, :func:`target_flags`): per unit and phase, the target,
   its basis, the count on that basis, completion, shortfall, and a projection of the
   phase-end figure from the nightly trend in ``count_history`` (:func:`project`);
   targets whose children's targets do not add up are flagged, never changed.
 * **sources** (:func:`source_coverage`): per unit (its whole subtree) and phase, the
-  initiatives each source holds, the overlap, and by name the initiatives a source
-  lacks although they sit within the part of the tree it covers.
+  initiatives each source holds, the overlap, and the initiatives a source lacks
+  although they sit within the part of the tree it covers (:func:`missing` names them).
 
-:func:`discrepancies` flattens both into one row shape for a spreadsheet or a page;
-each section contributes through :data:`DISCREPANCY_SECTIONS`. The method is in
-docs/reconcile.md.
+:mod:`sangkien.pipeline.worklist` turns both, and what child nodes pushed, into one ranked
+list of discrepancies. The method is in docs/reconcile.md.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypedDict
 
@@ -37,7 +35,7 @@ from sangkien.reference.quotas import BASIS_COLUMN
 
 TREND_DAYS = 28  # the projection's pace is fitted over the nightly points of the last four weeks
 SCOPE_SHARE = 0.10  # a source covers a top-tier unit when it holds at least this share of its initiatives
-DETAIL_ITEMS = 10  # initiatives named in one discrepancy row's detail
+DETAIL_ITEMS = 10  # children named in a target flag's detail
 PORTAL_KIND = "portal"
 
 QUOTA_COLUMNS = ("unit_code", "unit_name", "phase", "basis", "target", "counted", "completion", "shortfall",
@@ -47,8 +45,7 @@ FLAG_COLUMNS = ("unit_code", "unit_name", "phase", "basis", "target", "children_
 COVERAGE_COLUMNS = ("unit_code", "unit_name", "phase", "initiatives", "in_two_or_more", "in_one", "source",
                     "held", "expected", "lacking")
 MISSING_COLUMNS = ("lacking_source", "initiative_id", "title", "unit_code", "unit_name", "phase", "status", "held_by")
-DISCREPANCY_COLUMNS = ("kind", "unit_code", "unit_name", "phase", "measure", "expected", "actual", "difference",
-                       "cause", "detail")
+LACKING_COLUMNS = ("initiative_id", "unit_code", "phase", "status", "lacking_source")
 
 
 class _Computed(TypedDict, total=False):
@@ -113,10 +110,12 @@ def open_scope(conn: Connection, unit: str | None = None, phase: int | None = No
 
 # --- against quotas ----------------------------------------------------------------------
 
-def _quotas(conn: Connection) -> pd.DataFrame:
+def quotas_frame(conn: Connection) -> pd.DataFrame:
+    """Every quota: unit_code, phase, target, basis."""
     q = store.quotas.c
-    return store.read_frame(conn, sa.select(q.unit_code, q.phase, q.target, q.basis),
-                            ["unit_code", "phase", "target", "basis"])
+    quotas = store.read_frame(conn, sa.select(q.unit_code, q.phase, q.target, q.basis),
+                              ["unit_code", "phase", "target", "basis"])
+    return quotas.astype({"phase": np.int64, "target": np.int64}) if not quotas.empty else quotas
 
 
 def _vietnam_days(stamps: pd.Series) -> pd.Series:
@@ -185,17 +184,25 @@ def _history(conn: Connection, scope: Scope) -> pd.DataFrame:
     return out.dropna(subset=["value"])
 
 
+def unit_counts(conn: Connection, scope: Scope) -> pd.DataFrame:
+    """Counts per (unit, phase) on the scope's date: the last roll-up's per-unit counts (or, when none
+    were kept, counted again from the records) summed over the scope's closure."""
+    return rollup.counts_over(rollup.kept_per_unit_counts(conn), scope.closure)
+
+
 def quota_rows(conn: Connection, scope: Scope, counts: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per quota in scope: target, counted on its basis, completion, shortfall, projection (QUOTA_COLUMNS)."""
     if "quotas" in scope.computed:
         return scope.computed["quotas"]
-    if counts is None:
-        counts = rollup.counts_over(rollup.per_unit_counts(conn), scope.closure)
-    quotas = _quotas(conn)
+    quotas = quotas_frame(conn)
     if scope.unit is not None:  # the unit's subtree, merged units that now count inside it included
         quotas = quotas[quotas["unit_code"].isin(scope.within())]
     if scope.phase is not None:
         quotas = quotas[quotas["phase"] == scope.phase]
+    if quotas.empty:
+        scope.computed["quotas"] = pd.DataFrame(columns=list(QUOTA_COLUMNS))
+        return scope.computed["quotas"]
+    counts = unit_counts(conn, scope) if counts is None else counts
     frame = quotas.merge(counts, on=["unit_code", "phase"], how="left")
     counted = np.select([frame["basis"] == b for b in BASIS_COLUMN], [frame[c] for c in BASIS_COLUMN.values()],
                         default=np.nan)
@@ -225,7 +232,7 @@ def quota_rows(conn: Connection, scope: Scope, counts: pd.DataFrame | None = Non
 
 def target_flags(conn: Connection, scope: Scope) -> pd.DataFrame:
     """Quotas whose direct children's targets (same phase and basis) do not add up to them (FLAG_COLUMNS)."""
-    quotas = _quotas(conn)
+    quotas = quotas_frame(conn)
     if scope.phase is not None:
         quotas = quotas[quotas["phase"] == scope.phase]
     children = scope.edges.merge(quotas, left_on="code", right_on="unit_code")
@@ -254,24 +261,46 @@ def target_flags(conn: Connection, scope: Scope) -> pd.DataFrame:
 
 @dataclass
 class SourceCoverage:
-    coverage: pd.DataFrame  # COVERAGE_COLUMNS: per unit subtree, phase and source
-    missing: pd.DataFrame  # MISSING_COLUMNS: one row per (initiative, source that lacks it)
+    """Per unit subtree, phase and source, what the source holds and lacks; and the lacking initiatives."""
+
+    coverage: pd.DataFrame  # COVERAGE_COLUMNS, plus held_valid, lacking_valid
+    lacking: pd.DataFrame  # LACKING_COLUMNS: one row per (initiative, source that lacks it), in scope
+    holders: pd.DataFrame  # unit_code, phase, source, holder, initiatives: lacking in source, held by holder
     kinds: dict[str, str]  # source -> connector kind
 
+    def is_portal(self, source: str) -> bool:
+        return self.kinds.get(source) == PORTAL_KIND or source == PORTAL_KIND
 
-def _members(conn: Connection) -> pd.DataFrame:
-    m, r = store.initiative_members.c, store.records.c
-    return store.read_frame(conn, sa.select(m.initiative_id, r.source, r.source_record_id)
-                            .join(store.records, r.raw_id == m.raw_id),
-                            ["initiative_id", "source", "source_record_id"])
+
+STATUSES = ("valid", "pending", "rejected")
 
 
 def _initiatives(conn: Connection) -> pd.DataFrame:
+    """Every initiative with a phase, by id: initiative_id, unit_code, phase, status_code (index in STATUSES;
+    3 for any other). The status travels as a small number: two million strings cost seconds to read."""
     i = store.initiatives.c
-    inits = store.read_frame(conn, sa.select(i.id, i.unit_code, i.phase, i.status, i.title),
-                             ["initiative_id", "unit_code", "phase", "status", "title"]).dropna(subset=["phase"])
-    inits["phase"] = inits["phase"].astype(np.int64)
-    return inits.reset_index(drop=True)
+    status = sa.case({name: n for n, name in enumerate(STATUSES)}, value=i.status, else_=len(STATUSES))
+    inits = store.read_frame(conn, sa.select(i.id, i.unit_code, i.phase, status).where(i.phase.is_not(None))
+                             .order_by(i.id), ["initiative_id", "unit_code", "phase", "status_code"])
+    return inits.astype({"phase": np.int64, "initiative_id": np.int64, "status_code": np.int8})
+
+
+def _held_pairs(conn: Connection) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """(initiative ids, source numbers, sources): one pair per record of an initiative, the source as a number.
+
+    Each source's initiative ids arrive as one comma-joined text (group_concat / string_agg) parsed by
+    numpy: a row per source instead of millions of rows through the driver."""
+    r, m = store.raw_records.c, store.initiative_members.c
+    joined = sa.func.aggregate_strings(sa.cast(m.initiative_id, sa.String), ",")
+    found = conn.execute(sa.select(r.source, joined).join(store.initiative_members, m.raw_id == r.id)
+                         .group_by(r.source)
+                         .order_by(r.source)).all()
+    sources = pd.Index([source for source, _ in found])
+    ids = [np.array(text.split(","), dtype=np.int64) if text else np.zeros(0, dtype=np.int64) for _, text in found]
+    numbers = [np.full(len(part), n, dtype=np.int64) for n, part in enumerate(ids)]
+    if not ids:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), sources
+    return np.concatenate(ids), np.concatenate(numbers), sources
 
 
 def join_groups(keys: pd.DataFrame | pd.Series, values: pd.Series, sep: str, limit: int | None = None) -> pd.Series:
@@ -296,8 +325,9 @@ def join_groups(keys: pd.DataFrame | pd.Series, values: pd.Series, sep: str, lim
     return joined
 
 
-def source_scopes(scope: Scope, unit_codes: pd.Series, held: np.ndarray) -> np.ndarray:
-    """(units, sources) boolean: which units each source is expected to cover.
+def source_scopes(scope: Scope, position: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """(units, sources) boolean: which units each source is expected to cover (``position``: each initiative's
+    unit as its row in ``scope.units``, -1 for none; ``held``: (initiatives, sources)).
 
     The top tier is the children of the roots (provinces and national sectors at the
     national node). A source covers a top-tier unit when, among that unit's
@@ -318,7 +348,8 @@ def source_scopes(scope: Scope, unit_codes: pd.Series, held: np.ndarray) -> np.n
     # a unit under a top-tier unit is not also "under" the root for this purpose
     has_top = member[:, :len(tops) - len(roots)].any(axis=1)
     member[has_top, len(tops) - len(roots):] = False
-    position = unit_index.get_indexer(unit_codes)
+    known = position >= 0
+    position, held = position[known], held[known]
     total = np.bincount(position, minlength=len(codes)).astype(float)
     covered = np.zeros((len(codes), held.shape[1]), dtype=bool)
     for s in range(held.shape[1]):  # per source, per top-tier unit: a few hundred steps on unit-level arrays
@@ -332,164 +363,150 @@ def source_scopes(scope: Scope, unit_codes: pd.Series, held: np.ndarray) -> np.n
     return covered
 
 
-def source_coverage(conn: Connection, scope: Scope, missing_limit: int | None = None) -> SourceCoverage:
-    """Per unit subtree, phase and source: held, expected, lacking; and the lacking initiatives by name."""
-    if "sources" in scope.computed and missing_limit is None:
+class _Roller:
+    """Sums per-initiative columns up the tree: per (own unit, phase) first, then over each ancestor's distinct
+    descendants (the closure), with bincounts on unit-level arrays rather than joins of millions of rows."""
+
+    def __init__(self, scope: Scope, position: np.ndarray, phases: np.ndarray):
+        """``position``: each initiative's unit as its row in ``scope.units`` (-1: not in the tree)."""
+        self.codes = pd.Index(scope.units["code"])
+        self.ok = position >= 0  # initiatives of a unit missing from the tree count nowhere
+        self.phases = np.unique(phases[self.ok]) if self.ok.any() else np.array([], dtype=np.int64)
+        width = len(self.phases)
+        self.slots = len(self.codes) * width
+        self.full_key = np.where(self.ok, position * width + np.searchsorted(self.phases, phases), -1)
+        self.key = self.full_key[self.ok]
+        below = self.codes.get_indexer(scope.closure["unit_code"])
+        above = self.codes.get_indexer(scope.closure["ancestor"])
+        offsets = np.arange(width)
+        self.source = (below[:, None] * width + offsets).ravel()
+        self.target = (above[:, None] * width + offsets).ravel()
+
+    def roll(self, values: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
+        """Per (ancestor, phase) slot: the sum of ``values`` (one per initiative) over its subtree; with
+        ``among`` (positions of initiatives), ``values`` are those initiatives' only."""
+        if among is None:
+            per_unit = np.bincount(self.key, weights=values[self.ok], minlength=self.slots)
+        else:
+            keep = self.ok[among]
+            per_unit = np.bincount(self.full_key[among[keep]], weights=values[keep], minlength=self.slots)
+        return np.bincount(self.target, weights=per_unit[self.source], minlength=self.slots)
+
+    def slot_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """The (unit code, phase) of each slot."""
+        width = max(len(self.phases), 1)
+        slots = np.arange(self.slots)
+        return self.codes.to_numpy()[slots // width], self.phases[slots % width] if len(self.phases) else slots
+
+
+def source_coverage(conn: Connection, scope: Scope) -> SourceCoverage:
+    """Per unit subtree, phase and source: held, expected, lacking; the lacking initiatives; who holds them."""
+    if "sources" in scope.computed:
         return scope.computed["sources"]
     c = store.connectors.c
     kinds: dict[str, str] = dict(conn.execute(sa.select(c.name, c.kind)).tuples().all())
     inits = _initiatives(conn)
-    members = _members(conn)
-    sources = pd.Index(sorted(members["source"].unique()))
+    ids, numbers, sources = _held_pairs(conn)
     held = np.zeros((len(inits), len(sources)), dtype=bool)
-    row = pd.Index(inits["initiative_id"]).get_indexer(members["initiative_id"])
-    ok = row >= 0
-    held[row[ok], sources.get_indexer(members.loc[ok, "source"])] = True
-    covered = source_scopes(scope, inits["unit_code"], held)
-    expected = covered[pd.Index(scope.units["code"]).get_indexer(inits["unit_code"])] | held
+    known_ids = inits["initiative_id"].to_numpy()
+    row = np.searchsorted(known_ids, ids)  # initiatives are read in id order
+    found = row < len(known_ids)
+    found[found] = known_ids[row[found]] == ids[found]  # a record of an initiative without a phase: nowhere
+    held[row[found], numbers[found]] = True
+    expected = held.copy()  # a source is expected to hold what it holds, and everything in the part it covers
+    position = pd.Index(scope.units["code"]).get_indexer(inits["unit_code"])
+    known = position >= 0
+    if known.any():
+        expected[known] |= source_scopes(scope, position, held)[position[known]]
     lacking = expected & ~held
-    per = pd.DataFrame({"unit_code": inits["unit_code"], "phase": inits["phase"], "initiatives": 1,
-                        "in_two_or_more": held.sum(axis=1) >= 2, "in_one": held.sum(axis=1) == 1})
-    for s, name in enumerate(sources):
-        per[("held", name)] = held[:, s]
-        per[("expected", name)] = expected[:, s]
-        per[("lacking", name)] = lacking[:, s]
-    per_unit = per.groupby(["unit_code", "phase"]).sum()
-    rolled = per_unit.reset_index().merge(scope.closure, on="unit_code").drop(columns="unit_code") \
-        .groupby(["ancestor", "phase"]).sum()
-    totals = rolled[["initiatives", "in_two_or_more", "in_one"]]
-    long = pd.concat({m: rolled[[(m, s) for s in sources]].set_axis(sources, axis=1).stack()
-                      for m in ("held", "expected", "lacking")}, axis=1)
-    long.index.names = ["unit_code", "phase", "source"]
-    long = long.reset_index()
-    long = long[long["expected"] > 0]
-    coverage = long.merge(totals.reset_index().rename(columns={"ancestor": "unit_code"}), on=["unit_code", "phase"])
-    coverage = scope.keep(coverage)
-    coverage["unit_name"] = coverage["unit_code"].map(scope.names())
-    coverage = _ordered(coverage, scope, extra=["source"])[list(COVERAGE_COLUMNS)]
-    missing = _missing(conn, scope, inits, members, sources, lacking, missing_limit)
-    result = SourceCoverage(coverage.reset_index(drop=True), missing, kinds)
-    if missing_limit is None:
-        scope.computed["sources"] = result
+    roller = _Roller(scope, position, inits["phase"].to_numpy())
+    valid = (inits["status_code"] == 0).to_numpy()
+    coverage, holders = _coverage_frames(scope, roller, sources, held, expected, lacking, valid)
+    result = SourceCoverage(coverage, _lacking(scope, inits, position, sources, lacking),
+                            scope.keep(holders).reset_index(drop=True), kinds)
+    scope.computed["sources"] = result
     return result
 
 
-def _missing(conn: Connection, scope: Scope, inits: pd.DataFrame, members: pd.DataFrame, sources: pd.Index,
-             lacking: np.ndarray, limit: int | None) -> pd.DataFrame:
+def _lacking(scope: Scope, inits: pd.DataFrame, position: np.ndarray, sources: pd.Index,
+             lacking: np.ndarray) -> pd.DataFrame:
+    """One row per (initiative, source that lacks it) in scope (LACKING_COLUMNS), in initiative order."""
     rows, cols = np.nonzero(lacking)
-    out = inits.iloc[rows][["initiative_id", "title", "unit_code", "phase", "status"]].reset_index(drop=True)
-    out["lacking_source"] = sources[cols]
-    inside = out["unit_code"].isin(scope.within())
-    out = out[inside & ((out["phase"] == scope.phase) if scope.phase is not None else True)]
-    out = out.sort_values(["lacking_source", "unit_code", "initiative_id"], ignore_index=True)
-    if limit is not None:
-        out = out.head(limit)
-    ids = out["initiative_id"].unique()
-    holders = members[members["initiative_id"].isin(ids)].sort_values(["initiative_id", "source", "source_record_id"])
-    out["held_by"] = out["initiative_id"].map(
-        join_groups(holders["initiative_id"], holders["source"] + ":" + holders["source_record_id"], "; "))
-    out["unit_name"] = out["unit_code"].map(scope.names())
-    return out[list(MISSING_COLUMNS)]
+    keep = np.ones(len(rows), dtype=bool)
+    if scope.unit is not None:
+        inside = np.zeros(len(scope.units) + 1, dtype=bool)  # the last slot: a unit missing from the tree
+        inside[pd.Index(scope.units["code"]).get_indexer(scope.within())] = True
+        keep &= inside[position[rows]]
+    if scope.phase is not None:
+        keep &= inits["phase"].to_numpy()[rows] == scope.phase
+    rows, cols = rows[keep], cols[keep]
+    return pd.DataFrame({"initiative_id": inits["initiative_id"].to_numpy()[rows],
+                         "unit_code": inits["unit_code"].to_numpy()[rows], "phase": inits["phase"].to_numpy()[rows],
+                         "status": np.array([*STATUSES, None], dtype=object)[inits["status_code"].to_numpy()[rows]],
+                         "lacking_source": sources.to_numpy()[cols]})
 
 
-# --- flat rows for a spreadsheet or a page -----------------------------------------------
-
-def _quota_discrepancies(conn: Connection, scope: Scope) -> pd.DataFrame:
-    quotas = quota_rows(conn, scope)
-    short = quotas[(quotas["shortfall"] > 0) | (quotas["note"] != "")].copy()
-    projected = short["projected"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
-    ended = short["ends_on"].astype(str) < scope.as_of.isoformat()
-    cause = np.select(
-        [short["note"] != "", short["trend_points"] >= 2, ended],
-        [short["note"], "short of target; projected " + projected + " by " + short["ends_on"].astype(str),
-         "phase ended short of target"],
-        "short of target; no projection yet (fewer than 2 nightly runs in the last 4 weeks)")
-    rows = pd.DataFrame({
-        "kind": "quota", "unit_code": short["unit_code"], "unit_name": short["unit_name"], "phase": short["phase"],
-        "measure": short["basis"], "expected": short["target"], "actual": short["counted"],
-        "difference": short["counted"] - short["target"], "cause": cause,
-        "detail": "completion " + (short["completion"] * 100).round(1).astype(str) + "%, shortfall "
-                  + short["shortfall"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}")})
-    flags = target_flags(conn, scope)
-    flagged = pd.DataFrame({
-        "kind": "quota", "unit_code": flags["unit_code"], "unit_name": flags["unit_name"], "phase": flags["phase"],
-        "measure": "children's targets (" + flags["basis"] + ")", "expected": flags["target"],
-        "actual": flags["children_target"], "difference": flags["difference"],
-        "cause": "children's targets do not add up to the parent's (flagged, not changed)",
-        "detail": flags["children_detail"]})
-    return pd.concat([rows, flagged], ignore_index=True)
-
-
-def _source_discrepancies(conn: Connection, scope: Scope) -> pd.DataFrame:
-    result = source_coverage(conn, scope)
-    gaps = result.coverage[result.coverage["lacking"] > 0]
-    # an ancestor's first items (by id) are among its units' first items: trim before joining the closure
-    missing = result.missing.sort_values(["lacking_source", "phase", "initiative_id"])
-    missing = missing[missing.groupby(["unit_code", "phase", "lacking_source"]).cumcount() < DETAIL_ITEMS]
-    missing = missing.rename(columns={"unit_code": "own"}).merge(
-        scope.closure.rename(columns={"unit_code": "own", "ancestor": "unit_code"}), on="own")
-    missing = missing.sort_values(["unit_code", "phase", "lacking_source", "initiative_id"])
-    item = "#" + missing["initiative_id"].astype(str) + " " + missing["title"] + " (" + missing["held_by"] + ")"
-    named = join_groups(missing[["unit_code", "phase", "lacking_source"]], item, "; ", DETAIL_ITEMS)
-    keys = pd.MultiIndex.from_frame(gaps[["unit_code", "phase", "source"]])
-    detail = named.reindex(keys).fillna("").to_numpy() if len(named) else np.full(len(gaps), "", dtype=object)
-    more = gaps["lacking"].to_numpy() - DETAIL_ITEMS
-    detail = np.where(more > 0, detail + "; … and " + more.astype(str) + " more", detail)
-    is_portal = gaps["source"].isin([s for s, k in result.kinds.items() if k == PORTAL_KIND] + [PORTAL_KIND])
-    cause = np.where(is_portal, "not yet on the portal: held by other sources",
-                     "not in " + gaps["source"] + ": held by other sources within its part of the tree")
-    return pd.DataFrame({
-        "kind": "sources", "unit_code": gaps["unit_code"], "unit_name": gaps["unit_name"], "phase": gaps["phase"],
-        "measure": "initiatives on " + gaps["source"], "expected": gaps["expected"], "actual": gaps["held"],
-        "difference": gaps["held"] - gaps["expected"], "cause": cause, "detail": detail})
+def _coverage_frames(scope: Scope, roller: _Roller, sources: pd.Index, held: np.ndarray, expected: np.ndarray,
+                     lacking: np.ndarray, valid: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The per-initiative matrices rolled up the tree: coverage rows, and who holds what each source lacks."""
+    units, phases = roller.slot_keys()
+    sources_per = held.sum(axis=1)
+    per_slot = {"initiatives": roller.roll(np.ones(len(held))),
+                "in_two_or_more": roller.roll((sources_per >= 2).astype(float)),
+                "in_one": roller.roll((sources_per == 1).astype(float))}
+    coverage_parts, holder_parts = [], []
+    for s, name in enumerate(sources):
+        figures = {m: roller.roll(v.astype(float)) for m, v in (
+            ("held", held[:, s]), ("expected", expected[:, s]), ("lacking", lacking[:, s]),
+            ("held_valid", held[:, s] & valid), ("lacking_valid", lacking[:, s] & valid))}
+        keep = figures["expected"] > 0
+        coverage_parts.append(pd.DataFrame({"unit_code": units[keep], "phase": phases[keep], "source": name,
+                                            **{k: v[keep] for k, v in (per_slot | figures).items()}}))
+        gaps = figures["lacking"] > 0
+        among = np.flatnonzero(lacking[:, s])  # who holds what this source lacks: only those initiatives
+        for t, holder in enumerate(sources):
+            if t != s and len(among):
+                n = roller.roll(held[among, t].astype(float), among)
+                hit = gaps & (n > 0)
+                holder_parts.append(pd.DataFrame({"unit_code": units[hit], "phase": phases[hit], "source": name,
+                                                  "holder": holder, "initiatives": n[hit].astype(np.int64)}))
+    holders = pd.concat(holder_parts, ignore_index=True) if holder_parts else \
+        pd.DataFrame(columns=["unit_code", "phase", "source", "holder", "initiatives"])
+    return _finish_coverage(scope, coverage_parts), holders
 
 
-def _pushed_discrepancies(conn: Connection, scope: Scope) -> pd.DataFrame:
-    """At an upper node: what each child pushed vs what this node's sources hold for its subtree
-    (sangkien.pipeline.tiers)."""
-    from sangkien.pipeline.tiers import against_pushes
-
-    if "pushed" not in scope.computed:
-        rows = pd.DataFrame(against_pushes(conn, phase=scope.phase), columns=list(DISCREPANCY_COLUMNS))
-        scope.computed["pushed"] = rows[rows["unit_code"].isin(scope.subtree)].reset_index(drop=True)
-    return scope.computed["pushed"]
-
-
-# Each section turns a scope into rows of DISCREPANCY_COLUMNS.
-DISCREPANCY_SECTIONS: list[tuple[str, Callable[[Connection, Scope], pd.DataFrame]]] = [
-    ("quota", _quota_discrepancies),
-    ("sources", _source_discrepancies),
-    ("pushed", _pushed_discrepancies),
-]
+def _finish_coverage(scope: Scope, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    columns = [*COVERAGE_COLUMNS, "held_valid", "lacking_valid"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    coverage = scope.keep(pd.concat(parts, ignore_index=True))
+    counts = ["initiatives", "in_two_or_more", "in_one", "held", "expected", "lacking", "held_valid", "lacking_valid"]
+    coverage = coverage.astype({c: np.int64 for c in counts} | {"phase": np.int64})
+    coverage["unit_name"] = coverage["unit_code"].map(scope.names())
+    return _ordered(coverage, scope, extra=["source"])[columns].reset_index(drop=True)
 
 
-def discrepancies(conn: Connection, unit: str | None = None, phase: int | None = None, *,
-                  as_of: dt.date | None = None, kinds: tuple[str, ...] | None = None) -> list[dict]:
-    """Every discrepancy in scope as flat rows with exactly DISCREPANCY_COLUMNS as keys.
-
-    ``unit`` keeps that unit and the units below it; ``kinds`` limits the sections.
-    Numbers are ints (or None when they cannot be counted); text never None.
-    """
-    return discrepancy_rows(conn, open_scope(conn, unit, phase, as_of), kinds)
-
-
-def discrepancy_rows(conn: Connection, scope: Scope, kinds: tuple[str, ...] | None = None) -> list[dict]:
-    """:func:`discrepancies` for a scope already open."""
-    frames = [section(conn, scope) for kind, section in DISCREPANCY_SECTIONS if kinds is None or kind in kinds]
-    frames = [f for f in frames if not f.empty]
-    if not frames:
-        return []
-    flat = pd.concat(frames, ignore_index=True)
-    rows = []
-    for rec in flat.to_dict("records"):
-        row = {name: rec.get(name) for name in DISCREPANCY_COLUMNS}
-        for name in ("phase", "expected", "actual", "difference"):
-            row[name] = None if row[name] is None or pd.isna(row[name]) else int(row[name])
-        for name in ("unit_name", "measure", "cause", "detail"):
-            row[name] = "" if row[name] is None or (isinstance(row[name], float) and pd.isna(row[name])) \
-                else str(row[name])
-        rows.append(row)
-    return rows
+def missing(conn: Connection, scope: Scope, limit: int | None = None) -> pd.DataFrame:
+    """The initiatives a source lacks, by name (MISSING_COLUMNS): title, unit, and the records that hold them."""
+    lacking = source_coverage(conn, scope).lacking
+    # by source, unit and id: sorted on numbers (codes of the sorted names), not on a million strings
+    order = np.lexsort((lacking["initiative_id"].to_numpy(), pd.factorize(lacking["unit_code"], sort=True)[0],
+                        pd.factorize(lacking["lacking_source"], sort=True)[0]))
+    lacking = lacking.iloc[order if limit is None else order[:limit]]
+    ids = lacking["initiative_id"].unique()
+    i, m, r = store.initiatives.c, store.initiative_members.c, store.records.c
+    with_ids = store.id_set(conn, "reconcile_ids", ids.tolist())
+    titles = dict(conn.execute(sa.select(i.id, i.title).where(i.id.in_(sa.select(with_ids.c.id)))).tuples().all())
+    holders = store.read_frame(conn, sa.select(m.initiative_id, r.source, r.source_record_id)
+                               .join(store.records, r.raw_id == m.raw_id)
+                               .where(m.initiative_id.in_(sa.select(with_ids.c.id))),
+                               ["initiative_id", "source", "source_record_id"])
+    holders = holders.sort_values(["initiative_id", "source", "source_record_id"])
+    out = lacking.assign(title=lacking["initiative_id"].map(titles),
+                         held_by=lacking["initiative_id"].map(join_groups(
+                             holders["initiative_id"], holders["source"] + ":" + holders["source_record_id"], "; ")),
+                         unit_name=lacking["unit_code"].map(scope.names()))
+    return out[list(MISSING_COLUMNS)].reset_index(drop=True)
 
 
 def _ordered(frame: pd.DataFrame, scope: Scope, extra: list[str] | None = None) -> pd.DataFrame:

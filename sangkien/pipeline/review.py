@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from sangkien import store
 from sangkien.errors import UserError
+from sangkien.pipeline.history import record_history
 
 _RECORD_FIELDS = ("raw_id", "source", "source_record_id", "portal_id", "title", "authors", "unit_code", "unit_text",
                   "applied_on", "recognized_on", "submitted_at", "status")
@@ -62,6 +63,7 @@ def explain(conn: Connection, initiative_id: int) -> dict[str, Any]:
                     for rid, a, b, w, s, mm in reviews],
         "status_conflict": len(statuses) > 1,
         "model": _model_line(conn),
+        "history": record_history(conn, raw_ids),  # raw id → every content it has had, with the runs
     }
 
 

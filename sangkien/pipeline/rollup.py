@@ -31,6 +31,8 @@ from sangkien.pipeline import tiers
 from sangkien.reference.tree import ancestor_pairs
 
 COUNT_COLUMNS = ("records", "initiatives", "valid", "pending", "rejected", "ineligible", "registrants", "benefit_vnd")
+
+
 def _initiative_counts(inits: pd.DataFrame) -> pd.DataFrame:
     """Per (unit, phase): initiatives, valid, pending, rejected and the benefit sum of ``inits``."""
     status = inits["status"]
@@ -70,12 +72,23 @@ def per_unit_counts(conn: Connection) -> pd.DataFrame:
     return pd.concat(parts, axis=1).fillna(0).reset_index()
 
 
+def node_per_unit_counts(conn: Connection) -> pd.DataFrame:
+    """Counts per (own unit, phase) at this node: at a node with children (submissions received), its own
+    initiatives and theirs counted once together."""
+    return combined_per_unit_counts(conn) if tiers.has_submissions(conn) else per_unit_counts(conn)
+
+
+def kept_per_unit_counts(conn: Connection) -> pd.DataFrame:
+    """The per-unit counts the last roll-up kept (``unit_own_counts``); counted now when none were kept."""
+    own = store.read_frame(conn, sa.select(store.unit_own_counts), [c.name for c in store.unit_own_counts.columns])
+    return own if not own.empty else node_per_unit_counts(conn)
+
+
 def compute_unit_counts(conn: Connection, as_of: dt.date | None = None) -> pd.DataFrame:
     """Counts per (unit, phase) as of ``as_of`` (default today) for every reported unit with anything to count.
 
     At a node with children (submissions received), its own initiatives and theirs are counted once together."""
-    per_unit = combined_per_unit_counts(conn) if tiers.has_submissions(conn) else per_unit_counts(conn)
-    return counts_over(per_unit, ancestor_pairs(conn, as_of))
+    return counts_over(node_per_unit_counts(conn), ancestor_pairs(conn, as_of))
 
 
 def counts_over(per_unit: pd.DataFrame, closure: pd.DataFrame) -> pd.DataFrame:
@@ -126,8 +139,15 @@ def roll_up(engine: Engine, run_id: int | None, as_of: dt.date | None = None) ->
     """Recompute the per-unit counts as of ``as_of`` (default today), store them, and append them to
     ``count_history`` (the trend projections are drawn from); returns the number of (unit, phase) rows."""
     with engine.begin() as conn:
-        counts = compute_unit_counts(conn, as_of)
+        own = node_per_unit_counts(conn)
+        counts = counts_over(own, ancestor_pairs(conn, as_of))
         conn.execute(store.unit_counts.delete())
+        conn.execute(store.unit_own_counts.delete())  # kept for reconciling as of another date without recounting
+        if not own.empty:
+            columns = ["unit_code", "phase", *COUNT_COLUMNS]
+            kept = own.reindex(columns=columns, fill_value=0).astype({c: np.int64 for c in columns[1:]}
+                                                                        | {"benefit_vnd": float})
+            store.bulk_insert(conn, store.unit_own_counts, columns, store.frame_rows(kept))
         if not counts.empty:
             counts["run_id"] = run_id
             counts["as_of"] = dt.datetime.now(dt.UTC)

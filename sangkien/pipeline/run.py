@@ -21,12 +21,13 @@ from sqlalchemy.engine import Engine
 from connectors.base import ConnectorError, ErrorType
 from sangkien import store
 from sangkien.errors import ControlTotalError, UserError
-from sangkien.pipeline import progress, verdict
-from sangkien.pipeline.land import LandCounts, existing_records, land_batch
+from sangkien.pipeline import progress, summary, verdict
+from sangkien.pipeline.land import LandCounts, Landing, existing_records, land_batch
 from sangkien.pipeline.pullmode import PullMode
 from sangkien.pipeline.resolve import ResolveCounts, resolve_initiatives
 from sangkien.pipeline.rollup import roll_up
 from sangkien.pipeline.validate import ValidationCounts, validate_source
+from sangkien.store import lock
 from sangkien.store.registry import build_connector, get_connector_row, list_connectors, source_mapping
 
 
@@ -40,6 +41,7 @@ class SourceResult:
     validation: ValidationCounts = field(default_factory=ValidationCounts)
     errors: list[str] = field(default_factory=list)
     error_type: str | None = None
+    notes: list[str] = field(default_factory=list)  # not errors: re-dropped files, rows adopted from a killed run
     seconds: float = 0.0
     # outcomes of the rows received in this run (control totals), set by check_control_totals
     accepted: int = 0
@@ -54,7 +56,8 @@ class SourceResult:
         return {"source": self.source, "files": self.files, **asdict(self.land),
                 "accepted": self.accepted, "ineligible": self.ineligible, "quarantined": self.quarantined,
                 "unknown_field_labels": self.validation.unknown_field_labels,
-                "errors": self.errors, "error_type": self.error_type, "seconds": round(self.seconds, 2)}
+                "errors": self.errors, "notes": self.notes, "error_type": self.error_type,
+                "seconds": round(self.seconds, 2)}
 
 
 def _now() -> dt.datetime:
@@ -149,11 +152,12 @@ def pull_source(engine: Engine, name: str, run_id: int, mode: PullMode = PullMod
     with engine.connect() as conn:
         row = get_connector_row(conn, name)
         known = existing_records(conn, name)
-    received: set[str] = set()
     progress.report(progress.PULL, name)
     try:
         connector = build_connector(row)
-        id_column = connector.columns.get("source_record_id")
+        landing = Landing(name, run_id, known, connector.columns.get("source_record_id"),
+                          clock_column=connector.clock_column, date_format=connector.date_format,
+                          save=not mode.keeps_state, notes=result.notes)
         for batch in connector.read(mode.initial_state(connector, row["state"])):
             if batch.problem is not None:
                 result.errors.append(str(batch.problem))
@@ -161,8 +165,7 @@ def pull_source(engine: Engine, name: str, run_id: int, mode: PullMode = PullMod
                 continue
             batch = mode.select(connector, batch)
             with engine.begin() as conn:
-                result.land.add(land_batch(conn, name, batch, id_column, run_id, known, received,
-                                           save=not mode.keeps_state))
+                result.land.add(land_batch(conn, landing, batch))
             result.files += 1
             progress.report(progress.PULL, name, result.received)
     except ConnectorError as exc:
@@ -187,6 +190,7 @@ def validate_pulled(engine: Engine, result: SourceResult, run_id: int) -> Source
         result.errors.append(str(exc))
         result.error_type = ErrorType.CONFIGURATION
     else:
+        adopt_uncounted(engine, result, run_id)
         result.validation = validate_source(engine, result.source, mapping, run_id)
     result.seconds += time.perf_counter() - started
     check_control_totals(engine, result, run_id)
@@ -211,6 +215,27 @@ def flag_mostly_quarantined(engine: Engine, result: SourceResult, run_id: int) -
                      .values(error_type=result.error_type, error="\n".join(result.errors)))
 
 
+def adopt_uncounted(engine: Engine, result: SourceResult, run_id: int) -> None:
+    """Count in this run the source's undecided rows landed by a run that never counted them (killed mid-pull, or
+    its pull's flow run crashed): this run validates them, so it counts them as received (new, or changed when
+    their landing replaced a content), and the received rows over all runs add up to the rows landed."""
+    t, s, v = store.raw_records.c, store.sync_run_sources.c, store.record_versions.c
+    counted = sa.select(s.run_id).where(s.source == result.source)
+    uncounted = sa.and_(t.source == result.source, t.outcome.is_(None),
+                        sa.or_(t.seen_run.is_(None), sa.and_(t.seen_run != run_id, t.seen_run.not_in(counted))))
+    replaced = sa.exists().where(v.raw_id == t.id, v.status == "superseded", v.replaced_run == t.seen_run)
+    with engine.begin() as conn:
+        total, changed = conn.execute(sa.select(sa.func.count(), sa.func.count().filter(replaced))
+                                      .where(uncounted)).one()
+        if not total:
+            return
+        runs = sorted(r for r in conn.scalars(sa.select(t.seen_run).where(uncounted).distinct()) if r is not None)
+        conn.execute(store.raw_records.update().where(uncounted).values(seen_run=run_id))
+    result.land.add(LandCounts(received=total, new=total - changed, changed=changed))
+    result.notes.append(f"counted {total:,} row(s) landed by run {', '.join(map(str, runs)) or '(unknown)'}, "
+                        "which ended before counting them")
+
+
 def check_control_totals(engine: Engine, result: SourceResult, run_id: int) -> None:
     """received = accepted + ineligible + quarantined over this run's rows, or ControlTotalError."""
     t = store.raw_records
@@ -223,9 +248,9 @@ def check_control_totals(engine: Engine, result: SourceResult, run_id: int) -> N
                                              for k in ("accepted", "ineligible", "quarantined"))
         conn.execute(store.sync_run_sources.insert().values(
             run_id=run_id, source=result.source, received=result.received, new=result.land.new,
-            changed=result.land.changed, unchanged=result.land.unchanged, accepted=accepted, ineligible=ineligible,
-            quarantined=quarantined, files=result.files, error_type=result.error_type,
-            error="\n".join(result.errors) or None, seconds=result.seconds))
+            changed=result.land.changed, unchanged=result.land.unchanged, stale=result.land.stale, accepted=accepted,
+            ineligible=ineligible, quarantined=quarantined, files=result.files, error_type=result.error_type,
+            error="\n".join(result.errors) or None, notes="\n".join(result.notes) or None, seconds=result.seconds))
     result.accepted, result.ineligible, result.quarantined = accepted, ineligible, quarantined
     undecided = int(by_outcome.get(None, 0))
     if result.received != accepted + ineligible + quarantined or undecided:
@@ -237,11 +262,14 @@ def check_control_totals(engine: Engine, result: SourceResult, run_id: int) -> N
 def resolve_and_roll_up(engine: Engine, run_id: int, full: bool = False,
                         refit: bool = False) -> tuple[ResolveCounts, int]:
     """Resolve initiatives across every source (only the night's delta unless ``full``; ``refit``: a full
-    run that learns the match weights again), then recompute the per-unit counts."""
+    run that learns the match weights again), then recompute the per-unit counts and what people read from them
+    (sangkien.pipeline.summary)."""
     progress.report(progress.RESOLVE)
     counts = resolve_initiatives(engine, run_id, full=full or refit, refit=refit)
     progress.report(progress.ROLL_UP, rows=counts.initiatives)
-    return counts, roll_up(engine, run_id)
+    unit_rows = roll_up(engine, run_id)
+    summary.refresh(engine, run_id)  # what the dashboard, the API and the workbook read
+    return counts, unit_rows
 
 
 def finish_run(engine: Engine, run_id: int, results: list[SourceResult], error: str | None = None,
@@ -289,27 +317,43 @@ class Run:
     status: str = "running"
 
     @classmethod
-    def start(cls, engine: Engine, flow_run_id: str | None = None, mode: str | None = None) -> Run:
-        """Open a run; ``mode`` says what kind (PullMode.describe(), "resolution", "quarantine release")."""
-        return cls(engine, start_run(engine, flow_run_id, mode))
+    def start(cls, engine: Engine, flow_run_id: str | None = None, wait: bool = False,
+              mode: str | None = None) -> Run:
+        """Hold the store (store/lock.py: StoreBusy when another process holds it, or wait for it), then open
+        the run; the lock is let go when the run closes. ``mode`` says what kind of run (PullMode.describe(),
+        "resolution", "quarantine release")."""
+        lock.acquire(engine, wait=wait)
+        try:
+            run = cls(engine, start_run(engine, flow_run_id, mode))
+            lock.set_run(engine, run.run_id)
+        except BaseException:
+            lock.release(engine)
+            raise
+        return run
 
     def __enter__(self) -> Run:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _tb: object) -> None:
-        if exc is not None:
-            self.status = finish_run(self.engine, self.run_id, self.results, error=f"{type(exc).__name__}: {exc}")
-        else:
-            self.status = finish_run(self.engine, self.run_id, self.results, note=self.note)
+        try:
+            if exc is not None:
+                self.status = finish_run(self.engine, self.run_id, self.results,
+                                         error=f"{type(exc).__name__}: {exc}")
+            else:
+                self.status = finish_run(self.engine, self.run_id, self.results, note=self.note)
+        finally:
+            lock.release(self.engine)
 
     def summary(self, resolved: ResolveCounts | None) -> RunSummary:
         return RunSummary(self.run_id, self.results, resolved, self.status)
 
 
-def run_sync(engine: Engine, only: list[str] | None = None, mode: PullMode = PullMode()) -> RunSummary:
-    """The whole sync in this process, stage by stage (the flow does the same under Prefect)."""
+def run_sync(engine: Engine, only: list[str] | None = None, mode: PullMode = PullMode(),
+             wait: bool = False) -> RunSummary:
+    """The whole sync in this process, stage by stage (the flow does the same under Prefect); ``wait``: for
+    another process's sync to end rather than refuse to start (StoreBusy)."""
     names = source_names(engine, only)
-    with Run.start(engine, mode=mode.describe()) as run:
+    with Run.start(engine, wait=wait, mode=mode.describe()) as run:
         run.results = [validate_pulled(engine, pull_source(engine, name, run.run_id, mode), run.run_id)
                        for name in names]
         resolved, _ = resolve_and_roll_up(engine, run.run_id, full=mode.full_refresh)
@@ -322,8 +366,9 @@ def run_results(engine: Engine, run_id: int) -> list[SourceResult]:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(s).where(s.c.run_id == run_id).order_by(s.c.source)).mappings().all()
     return [SourceResult(r["source"], files=r["files"],
-                         land=LandCounts(r["received"], r["new"], r["changed"], r["unchanged"]),
+                         land=LandCounts(r["received"], r["new"], r["changed"], r["unchanged"], r["stale"]),
                          errors=r["error"].split("\n") if r["error"] else [], error_type=r["error_type"],
+                         notes=r["notes"].split("\n") if r["notes"] else [],
                          seconds=r["seconds"] or 0.0, accepted=r["accepted"], ineligible=r["ineligible"],
                          quarantined=r["quarantined"]) for r in rows]
 

@@ -226,75 +226,104 @@ def combined(conn: Connection) -> Combined:
     return combine(own, child_entries(conn, offset), get_setting(conn, "status_priority"))
 
 
+@dataclass
+class _PushContext:
+    """What comparing one child's push needs from the whole node: names, titles, who pushed what."""
+
+    names: dict[str, str]
+    titles: dict[int, str]
+    own_unit: dict[int, str]
+    pushed_by: pd.Series  # initiative id -> the children that pushed it
+    held: int  # records held in quarantine here
+
+    def others(self, cid: int, child: str) -> list[str]:
+        return [o for o in self.pushed_by.get(cid, []) if o != child]
+
+
 def against_pushes(conn: Connection, unit: str | None = None, phase: int | None = None) -> list[dict]:
     """For each child: what it pushed against what this node computes for the child's subtree from its own
     sources, per phase, then every initiative that differs with its likely cause.
 
-    Rows have the keys of ``reconcile.discrepancies`` (kind ``pushed``); ``unit_code`` is the child's code."""
+    Rows have kind ``pushed``, unit_code (the child's code), unit_name, phase, measure, expected, actual,
+    difference, cause and detail in words, and ``cause_code`` (``pushed_count``, ``pushed_elsewhere_here``,
+    ``pushed_not_here``, ``pushed_by_other``, ``pushed_missing``, ``pushed_twice``); a row about one initiative
+    also has ``initiative_id``, ``initiative_unit`` and ``initiative_status`` (sangkien.pipeline.worklist groups
+    them)."""
     latest = latest_submissions(conn)
     if latest.empty:
         return []
-    comb = combined(conn)
-    members = comb.members
+    members = combined(conn).members
     closure = tree.ancestor_pairs(conn)
-    names: dict[str, str] = dict(conn.execute(sa.select(store.org_units.c.code, store.org_units.c.name))
-                                 .tuples().all())
-    titles: dict[int, str] = dict(conn.execute(sa.select(store.initiatives.c.id, store.initiatives.c.title))
-                                  .tuples().all())
     own = members[members["origin"] == SELF]
-    own_unit = own.drop_duplicates("id").set_index("id")["unit_code"].to_dict()
-    pushed_by = members[members["origin"] != SELF].groupby("id")["origin"].agg(lambda o: sorted(set(o)))
     q = store.quarantine.c
-    held = int(conn.execute(sa.select(sa.func.count(sa.distinct(q.raw_id)))).scalar_one())
+    context = _PushContext(
+        names=dict(conn.execute(sa.select(store.org_units.c.code, store.org_units.c.name)).tuples().all()),
+        titles=dict(conn.execute(sa.select(store.initiatives.c.id, store.initiatives.c.title)).tuples().all()),
+        own_unit=own.drop_duplicates("id").set_index("id")["unit_code"].to_dict(),
+        pushed_by=members[members["origin"] != SELF].groupby("id")["origin"].agg(lambda o: sorted(set(o))),
+        held=int(conn.execute(sa.select(sa.func.count(sa.distinct(q.raw_id)))).scalar_one()))
     rows: list[dict] = []
     for child in sorted(latest["node"]):
         if unit is not None and unit != child:
             continue
-        subtree = tree.subtree(closure, child)
-        mine = own[own["unit_code"].isin(subtree)]
+        mine = own[own["unit_code"].isin(tree.subtree(closure, child))]
         theirs = members[members["origin"] == child]
         for ph in sorted(set(mine["phase"]) | set(theirs["phase"])):
-            if phase is not None and ph != phase:
-                continue
-            m_ph, t_ph = mine[mine["phase"] == ph], theirs[theirs["phase"] == ph]
-            base = {"kind": "pushed", "unit_code": child, "unit_name": names.get(child), "phase": int(ph)}
-            for measure, mask_m, mask_t in (("initiatives", None, None), ("valid", "valid", "valid")):
-                expected = len(m_ph) if mask_m is None else int((m_ph["status"] == mask_m).sum())
-                actual = len(t_ph) if mask_t is None else int((t_ph["status"] == mask_t).sum())
-                if expected != actual:
-                    rows.append({**base, "measure": measure, "expected": expected, "actual": actual,
-                                 "difference": actual - expected,
-                                 "cause": f"{child} pushed {actual:,}; this node's own sources hold {expected:,} "
-                                          f"for {child}'s subtree",
-                                 "detail": "the initiatives that differ are listed below"})
-            ids_mine, ids_theirs = set(m_ph["id"]), set(t_ph["id"])
-            entries = t_ph.drop_duplicates("id").set_index("id")[["unit_code", "status"]].to_dict("index")
-            for cid in sorted(ids_theirs - ids_mine):
-                entry = entries[cid]
-                others = [o for o in pushed_by.get(cid, []) if o != child]
-                if cid in own_unit:
-                    where = own_unit[cid]
-                    cause = f"counted under another parent here: this node's sources place it in {where}"
-                    detail = f"initiative {cid}: {titles.get(cid, '')}"
-                else:
-                    cause = ("not in this node's sources (e.g. not yet on the portal"
-                             + (f", or among the {held:,} records held in quarantine here" if held else "") + ")")
-                    detail = f"{child}'s initiative in unit {entry['unit_code']}, status {entry['status']}"
-                if others:
-                    cause += f"; also pushed by {', '.join(others)} (a duplicate across two parents, counted once)"
-                rows.append({**base, "measure": "initiative", "expected": 0, "actual": 1, "difference": 1,
-                             "cause": cause, "detail": detail})
-            for cid in sorted(ids_mine - ids_theirs):
-                others = [o for o in pushed_by.get(cid, []) if o != child]
-                cause = (f"reported by {', '.join(others)} instead: counted under another parent" if others else
-                         f"missing from {child}'s push (not in its sources, or quarantined there)")
-                rows.append({**base, "measure": "initiative", "expected": 1, "actual": 0, "difference": -1,
-                             "cause": cause, "detail": f"initiative {cid}: {titles.get(cid, '')}"})
-            for cid in sorted(ids_mine & ids_theirs):
-                others = [o for o in pushed_by.get(cid, []) if o != child]
-                if others:
-                    rows.append({**base, "measure": "initiative", "expected": 1, "actual": 1, "difference": 0,
-                                 "cause": f"duplicate across two parents: also pushed by {', '.join(others)}; "
-                                          "counted once here",
-                                 "detail": f"initiative {cid}: {titles.get(cid, '')}"})
+            if phase is None or ph == phase:
+                rows += _push_differences(context, child, int(ph), mine[mine["phase"] == ph],
+                                          theirs[theirs["phase"] == ph])
+    return rows
+
+
+def _push_differences(context: _PushContext, child: str, phase: int, mine: pd.DataFrame,
+                      theirs: pd.DataFrame) -> list[dict]:
+    """One child's push against this node's own initiatives for its subtree, in one phase."""
+    base = {"kind": "pushed", "unit_code": child, "unit_name": context.names.get(child), "phase": phase}
+    rows: list[dict] = []
+    for measure, status in (("initiatives", None), ("valid", "valid")):
+        expected = len(mine) if status is None else int((mine["status"] == status).sum())
+        actual = len(theirs) if status is None else int((theirs["status"] == status).sum())
+        if expected != actual:
+            rows.append({**base, "measure": measure, "expected": expected, "actual": actual,
+                         "difference": actual - expected, "cause_code": "pushed_count",
+                         "cause": f"{child} pushed {actual:,}; this node's own sources hold {expected:,} "
+                                  f"for {child}'s subtree",
+                         "detail": "the initiatives that differ are listed below"})
+    ids_mine, ids_theirs = set(mine["id"]), set(theirs["id"])
+    entries = theirs.drop_duplicates("id").set_index("id")[["unit_code", "status"]].to_dict("index")
+    for cid in sorted(ids_theirs - ids_mine):
+        entry, others = entries[cid], context.others(cid, child)
+        one = {"initiative_id": int(cid), "initiative_unit": entry["unit_code"], "initiative_status": entry["status"]}
+        if cid in context.own_unit:
+            one["cause_code"] = "pushed_elsewhere_here"
+            cause = f"counted under another parent here: this node's sources place it in {context.own_unit[cid]}"
+            detail = f"initiative {cid}: {context.titles.get(cid, '')}"
+        else:
+            one["cause_code"] = "pushed_not_here"
+            cause = ("not in this node's sources (e.g. not yet on the portal"
+                     + (f", or among the {context.held:,} records held in quarantine here" if context.held else "")
+                     + ")")
+            detail = f"{child}'s initiative in unit {entry['unit_code']}, status {entry['status']}"
+        if others:
+            cause += f"; also pushed by {', '.join(others)} (a duplicate across two parents, counted once)"
+        rows.append({**base, "measure": "initiative", "expected": 0, "actual": 1, "difference": 1,
+                     "cause": cause, "detail": detail, **one})
+    status_here = mine.drop_duplicates("id").set_index("id")["status"].to_dict()
+    for cid in sorted(ids_mine - ids_theirs):
+        others = context.others(cid, child)
+        cause = (f"reported by {', '.join(others)} instead: counted under another parent" if others else
+                 f"missing from {child}'s push (not in its sources, or quarantined there)")
+        rows.append({**base, "measure": "initiative", "expected": 1, "actual": 0, "difference": -1, "cause": cause,
+                     "detail": f"initiative {cid}: {context.titles.get(cid, '')}",
+                     "cause_code": "pushed_by_other" if others else "pushed_missing", "initiative_id": int(cid),
+                     "initiative_unit": context.own_unit.get(cid), "initiative_status": status_here.get(cid)})
+    for cid in sorted(ids_mine & ids_theirs):
+        others = context.others(cid, child)
+        if others:
+            rows.append({**base, "measure": "initiative", "expected": 1, "actual": 1, "difference": 0,
+                         "cause": f"duplicate across two parents: also pushed by {', '.join(others)}; "
+                                  "counted once here",
+                         "detail": f"initiative {cid}: {context.titles.get(cid, '')}", "cause_code": "pushed_twice",
+                         "initiative_id": int(cid), "initiative_unit": context.own_unit.get(cid),
+                         "initiative_status": status_here.get(cid)})
     return rows

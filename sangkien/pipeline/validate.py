@@ -265,7 +265,10 @@ def validate_frame(mapped: pd.DataFrame, ctx: ValidationContext) -> FrameResult:
 
 def _eligibility(applied: pd.Series, submitted: pd.Series, recognized: pd.Series,
                  phases: list[Phase]) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(phase, eligible, reason) per row: the phase from the submission date, then the program window."""
+    """(phase, eligible, reason) per row: the phase from the submission date, then the program window.
+
+    Phases are whole days: a submission at 15:29 on a phase's last day is inside it."""
+    submitted, applied = submitted.dt.normalize(), applied.dt.normalize()
     phase = pd.Series(pd.NA, index=submitted.index, dtype="Int64")
     counts_from = pd.Series(pd.NaT, index=submitted.index, dtype=applied.dtype)
     ends_on = pd.Series(pd.NaT, index=submitted.index, dtype=applied.dtype)

@@ -1,4 +1,7 @@
-"""`sangkien reconcile` output: a terminal table, CSV for a spreadsheet, or JSON with every section."""
+"""`sangkien reconcile` output: a terminal table, CSV for a spreadsheet, or JSON with every section.
+
+The discrepancies are the ranked worklist (sangkien.pipeline.worklist), each row with its
+explanation and its effect on the target in words (``lang``: en by default, or vi)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,11 +12,15 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from sangkien.pipeline import reconcile
+from sangkien.pipeline import reconcile, worklist
+from sangkien.present.board import portals
+from sangkien.present.explain import Explainer
 from sangkien.present.report import csv_text
 
 SECTIONS = ("quotas", "sources", "all")
 TABLE_MISSING = 50  # initiatives listed in the terminal; csv and json list them all
+TABLE_WORKLIST = 20  # worklist rows in the terminal
+WORKLIST_CSV = (*[c for c in worklist.WORKLIST_COLUMNS if c != "params"], "explanation", "effect_text")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -62,7 +69,7 @@ def _quota_table(quotas: pd.DataFrame, flags: pd.DataFrame) -> list[str]:
     return out
 
 
-def _sources_table(scope: reconcile.Scope, coverage: reconcile.SourceCoverage) -> list[str]:
+def _sources_table(scope: reconcile.Scope, coverage: reconcile.SourceCoverage, missing: pd.DataFrame) -> list[str]:
     shown = {scope.unit} if scope.unit else set(scope.subtree) - set(scope.edges["code"])
     shown |= set(scope.edges.loc[scope.edges["up"].isin(shown), "code"])  # and the units right below
     cov = coverage.coverage[coverage.coverage["unit_code"].isin(shown)]
@@ -78,56 +85,67 @@ def _sources_table(scope: reconcile.Scope, coverage: reconcile.SourceCoverage) -
         lines = [(str(r["unit_code"]), str(r["phase"]), _num(r["initiatives"]), _num(r["in_two_or_more"]),
                   *(str(r.get(s)) if isinstance(r.get(s), str) else "" for s in sources)) for _, r in grid.iterrows()]
         out += _table(("unit", "ph", "initiatives", "in 2+", *sources), lines, set(range(1, 4 + len(sources))))
-    missing = coverage.missing
-    out += ["", f"Initiatives a source lacks ({len(missing):,}"
-                + (f"; first {TABLE_MISSING}, --format csv for all)" if len(missing) > TABLE_MISSING else ")")]
-    lines = [(r.lacking_source, str(r.initiative_id), str(r.title)[:48], r.unit_code, str(r.phase), r.status,
+    lacking = len(coverage.lacking)
+    out += ["", f"Initiatives a source lacks ({lacking:,}"
+                + (f"; first {TABLE_MISSING}, --section sources --format csv for all)" if lacking > TABLE_MISSING
+                   else ")")]
+    lines = [(r.lacking_source, str(r.initiative_id), str(r.title)[:48], r.unit_code, str(r.phase), str(r.status),
               str(r.held_by)) for r in missing.head(TABLE_MISSING).itertuples()]
     out += _table(("lacks", "id", "title", "unit", "ph", "status", "held by"), lines, {1, 4}) if lines else ["(none)"]
     return out
 
 
+def _explained(rows: list[dict[str, Any]], explainer: Explainer) -> list[dict[str, Any]]:
+    return [explainer.shown(r) for r in rows]
+
+
+def _worklist_table(rows: list[dict[str, Any]], total: int) -> list[str]:
+    out = [f"Discrepancies, ranked by effect on the target ({total:,}"
+           + (f"; first {TABLE_WORKLIST}, --format csv for all)" if total > TABLE_WORKLIST else ")")]
+    lines = [(str(r["rank"]), r["unit_code"], str(r["phase"]), r["kind"], r["cause"], r["source"] or "",
+              _num(r["items"]), r["explanation"][:90], r["effect_text"][:60]) for r in rows[:TABLE_WORKLIST]]
+    return out + (_table(("#", "unit", "ph", "kind", "cause", "source", "items", "explanation", "on the target"),
+                         lines, {0, 2, 6}) if lines else ["(none)"])
+
+
 def render_reconciliation(conn: Connection, fmt: str = "table", section: str = "all", unit: str | None = None,
-                          phase: int | None = None, as_of: dt.date | None = None) -> str:
-    """The reconciliation in ``fmt``: table, csv (quotas rows, lacking initiatives, or the flat
-    discrepancies for ``all``), or json (every section asked for)."""
+                          phase: int | None = None, as_of: dt.date | None = None, lang: str = "en") -> str:
+    """The reconciliation in ``fmt``: table, csv (quotas rows, lacking initiatives, or the ranked discrepancies
+    for ``all`` and ``pushes``), or json (every section asked for)."""
     scope = reconcile.open_scope(conn, unit, phase, as_of)
+    explainer = Explainer(lang, portals(conn))
     if fmt == "csv":  # UTF-8 with a BOM, as every CSV people open
         if section == "quotas":
             return csv_text(reconcile.QUOTA_COLUMNS, _records(reconcile.quota_rows(conn, scope)))
         if section == "sources":
-            return csv_text(reconcile.MISSING_COLUMNS, _records(reconcile.source_coverage(conn, scope).missing))
-        if section == "pushes":
-            return csv_text(reconcile.DISCREPANCY_COLUMNS, reconcile.discrepancy_rows(conn, scope, ("pushed",)))
-        return csv_text(reconcile.DISCREPANCY_COLUMNS, reconcile.discrepancy_rows(conn, scope))
+            return csv_text(reconcile.MISSING_COLUMNS, _records(reconcile.missing(conn, scope)))
+        kinds = ("pushed",) if section == "pushes" else None
+        rows = _explained(worklist.records(worklist.build(conn, scope, kinds).rows), explainer)
+        return csv_text(WORKLIST_CSV, rows)
     parts: dict[str, Any] = {"as_of": scope.as_of.isoformat(), "unit": unit, "phase": phase}
     quotas = flags = coverage = None
     if section in ("quotas", "all"):
         quotas, flags = reconcile.quota_rows(conn, scope), reconcile.target_flags(conn, scope)
     if section in ("sources", "all"):
         coverage = reconcile.source_coverage(conn, scope)
-    pushes = reconcile.discrepancy_rows(conn, scope, ("pushed",)) if section in ("pushes", "all") else None
+    kinds = {"quotas": ("quota",), "sources": ("sources",), "pushes": ("pushed",)}.get(section)
+    every = worklist.build(conn, scope, kinds).rows
+    # the terminal shows the first rows: only those are put in words
+    ranked = _explained(worklist.records(every if fmt == "json" else every.head(TABLE_WORKLIST)), explainer)
     if fmt == "json":
         if quotas is not None and flags is not None:
             parts["quotas"] = _records(quotas)
             parts["target_flags"] = _records(flags)
         if coverage is not None:
-            parts["sources"] = {"coverage": _records(coverage.coverage), "missing": _records(coverage.missing)}
-        if pushes is not None:
-            parts["pushes"] = pushes
-        if section == "all":
-            parts["discrepancies"] = reconcile.discrepancy_rows(conn, scope)
+            parts["sources"] = {"coverage": _records(coverage.coverage[list(reconcile.COVERAGE_COLUMNS)]),
+                                "missing": _records(reconcile.missing(conn, scope))}
+        parts["discrepancies"] = ranked
         return json.dumps(parts, ensure_ascii=False, indent=1)
     where = f"unit {unit} and below" if unit else "every unit"
     out = [f"Reconciliation as of {scope.as_of} ({where}{f', phase {phase}' if phase else ''})", ""]
     if quotas is not None and flags is not None:
         out += [*_quota_table(quotas, flags), ""]
     if coverage is not None:
-        out += _sources_table(scope, coverage)
-    if pushes:
-        out += ["", f"Pushed by child nodes vs computed here ({len(pushes):,} differences"
-                + (f"; first {TABLE_MISSING}, --format csv for all)" if len(pushes) > TABLE_MISSING else ")")]
-        lines = [(r["unit_code"], str(r["phase"]), r["measure"], str(r["expected"]), str(r["actual"]),
-                  r["cause"][:70], r["detail"][:50]) for r in pushes[:TABLE_MISSING]]
-        out += _table(("child", "ph", "measure", "here", "pushed", "likely cause", "detail"), lines, {1, 3, 4})
+        out += [*_sources_table(scope, coverage, reconcile.missing(conn, scope, TABLE_MISSING)), ""]
+    out += _worklist_table(ranked, len(every))
     return "\n".join(out).rstrip()

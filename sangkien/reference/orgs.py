@@ -143,6 +143,7 @@ def load_orgs(engine: Engine, path: Path) -> int:
                                            "keep the unit or reload quotas without it first" for item in lost])
         conn.execute(store.org_aliases.delete())
         conn.execute(store.org_units.delete())
+        conn.execute(store.summary_state.delete())  # what people read is worked out again on the new tree
         conn.execute(store.org_units.insert(), [
             {"code": u.code, "name": u.name, "kind": u.kind, "parent_code": u.parent_code,
              "sector_parent_code": u.sector_parent_code, "valid_from": u.valid_from, "valid_to": u.valid_to,

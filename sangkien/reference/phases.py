@@ -72,6 +72,7 @@ def load_phases(engine: Engine, path: Path) -> int:
     with engine.begin() as conn:
         conn.execute(store.phases.delete())
         conn.execute(store.phases.insert(), [p.__dict__ for p in parsed])
+        conn.execute(store.summary_state.delete())  # what people read is worked out again with the new phases
     return len(parsed)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,6 +17,16 @@ from sangkien.reference.phases import get_phases
 BASIS_COLUMN = {"valid": "valid", "submissions": "records", "registrants": "registrants"}
 QUOTA_BASES = ("valid", "submissions", "registrants", "share_of_members")
 QUOTA_COLUMNS = ("unit_code", "phase", "target", "basis")
+_WHOLE = re.compile(r"\d+|\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+")
+
+
+def whole_number(text: str) -> int | None:
+    """A target as a whole number: digits, or digits grouped by thousands ("1.500", "1,500", "1 500");
+    None for anything else, a fraction such as "1.5" or "2,5" included."""
+    text = text.strip()
+    return int(re.sub(r"[., ]", "", text)) if _WHOLE.fullmatch(text) else None
+
+
 def load_quotas(engine: Engine, path: Path) -> int:
     """Replace the quotas with ``path`` atomically; returns the number of quotas."""
     problems: list[str] = []
@@ -43,12 +54,10 @@ def load_quotas(engine: Engine, path: Path) -> int:
             continue
         if phase not in phase_numbers:
             problems.append(f"{where}: unknown phase {phase}; known phases: {sorted(phase_numbers)}")
-        try:
-            target = int(row["target"].replace(".", "").replace(",", "").replace(" ", ""))
-            if target < 0:
-                raise ValueError
-        except ValueError:
-            problems.append(f"{where}: target {row['target']!r} is not a whole number ≥ 0")
+        target = whole_number(row["target"])
+        if target is None:
+            problems.append(f"{where}: target {row['target']!r} is not a whole number ≥ 0 "
+                            "(write 1500, or 1.500 with thousands separators)")
             continue
         basis = row.get("basis") or "valid"
         if basis not in QUOTA_BASES:
@@ -65,4 +74,5 @@ def load_quotas(engine: Engine, path: Path) -> int:
     with engine.begin() as conn:
         conn.execute(store.quotas.delete())
         conn.execute(store.quotas.insert(), quotas)
+        conn.execute(store.summary_state.delete())  # what people read is worked out again from the new targets
     return len(quotas)

@@ -25,6 +25,59 @@ def database_url(cli_value: str | None = None) -> str:
     return cli_value or os.environ.get("SANGKIEN_DB_URL") or DEFAULT_URL
 
 
+PASSWORD_VARIABLE = "SANGKIEN_DB_PASSWORD"
+
+
+def store_reference(url: str) -> str:
+    """What may travel as a parameter (to a flow, a task, a child flow run): ``url`` without its password.
+
+    ``resolve_store`` puts the password back from the environment where the flow runs."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return url
+    # URL.set() ignores None, so the tuple's own _replace clears the password
+    return parsed._replace(password=None).render_as_string(hide_password=False) if parsed.password else url
+
+
+def _password(url: str) -> str | None:
+    try:
+        return sa.engine.make_url(url).password
+    except sa.exc.ArgumentError:
+        return None
+
+
+def resolve_store(reference: str | None) -> str:
+    """The store's URL from a reference that carries no password.
+
+    - none: ``$SANGKIEN_DB_URL`` (else ``sqlite:///sangkien.db``);
+    - ``env:VARIABLE``: the URL in that environment variable;
+    - a URL without a password: the password comes from ``$SANGKIEN_DB_PASSWORD``, else from
+      ``$SANGKIEN_DB_URL`` when that names the same store, else none (the driver may still find one:
+      ``PGPASSWORD``, ``~/.pgpass``).
+    A URL that carries a password is refused: a parameter is stored (Prefect's database, its UI), a secret
+    must not be.
+    """
+    if not reference:
+        return database_url(None)
+    if reference.startswith("env:"):
+        name = reference[4:]
+        if not os.environ.get(name):
+            raise UserError(f"the store reference {reference} names an environment variable that is not set")
+        return os.environ[name]
+    if _password(reference):
+        raise UserError(f"the store URL {store_reference(reference)} was given with its password, which must not "
+                        f"travel as a parameter: give it without the password and set ${PASSWORD_VARIABLE} where "
+                        "the flow runs, or give env:VARIABLE")
+    password = os.environ.get(PASSWORD_VARIABLE)
+    configured = os.environ.get("SANGKIEN_DB_URL") or ""
+    if not password and configured and store_reference(configured) == reference:
+        password = _password(configured)
+    if not password:
+        return reference
+    return sa.engine.make_url(reference).set(password=password).render_as_string(hide_password=False)
+
+
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -93,6 +93,7 @@ sync_run_sources = sa.Table(
     sa.Column("new", sa.Integer, nullable=False, server_default="0"),
     sa.Column("changed", sa.Integer, nullable=False, server_default="0"),
     sa.Column("unchanged", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("stale", sa.Integer, nullable=False, server_default="0"),  # older than the stored version: kept aside
     sa.Column("accepted", sa.Integer, nullable=False, server_default="0"),
     sa.Column("ineligible", sa.Integer, nullable=False, server_default="0"),
     sa.Column("quarantined", sa.Integer, nullable=False, server_default="0"),
@@ -100,6 +101,7 @@ sync_run_sources = sa.Table(
     sa.Column("error_type", sa.String(32), nullable=True),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("seconds", sa.Float, nullable=True),
+    sa.Column("notes", sa.Text, nullable=True),  # what the operator should know that is not an error (re-drops)
 )
 
 raw_records = sa.Table(
@@ -116,7 +118,32 @@ raw_records = sa.Table(
     sa.Column("landing_problem", sa.Text, nullable=True),  # "column|check|message" when it could not be landed cleanly
     sa.Column("outcome", sa.String(16), nullable=True),  # accepted, ineligible, quarantined
     sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("clock", sa.Text, nullable=True),  # the source's change time of this content (pipeline/clock.py)
     sa.UniqueConstraint("source", "source_record_id", name="uq_raw_source_record"),
+)
+
+record_versions = sa.Table(  # append-only: every content of a record that is not (or no longer) its current one
+    "record_versions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("raw_id", sa.Integer, sa.ForeignKey("raw_records.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False, index=True),
+    sa.Column("clock", sa.Text, nullable=True),
+    sa.Column("origin", sa.Text, nullable=True),
+    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.Integer, nullable=True),  # the run that brought this content
+    sa.Column("status", sa.String(16), nullable=False),  # superseded (was current), stale (older: never current)
+    sa.Column("replaced_run", sa.Integer, nullable=True),  # superseded: the run whose newer content replaced it
+)
+
+store_lock = sa.Table(  # one writer at a time (store/lock.py): who holds the store, since when
+    "store_lock", metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("run_id", sa.Integer, nullable=True),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("process_start", sa.String(96), nullable=False),  # boot id and start tick: a reused pid is not it
+    sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 records = sa.Table(
@@ -263,6 +290,7 @@ unit_counts = sa.Table(
     sa.Column("benefit_vnd", sa.Float, nullable=False),
     sa.Column("run_id", sa.Integer, nullable=True),
     sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_unit_counts_as_of", "as_of"),  # the last roll-up's time, read at every dashboard request
 )
 
 
@@ -281,6 +309,76 @@ count_history = sa.Table(  # unit_counts of every roll-up, kept: the trend a pro
     sa.Column("phase", sa.Integer, nullable=False),
     *_count_columns(),
     sa.Index("ix_count_history_unit_phase", "unit_code", "phase", "as_of"),
+)
+
+# --- what the last roll-up worked out for people to read (sangkien/pipeline/summary.py) ------------
+# Rewritten whole at every roll-up, so the dashboard, the API and the workbook answer from here.
+
+unit_own_counts = sa.Table(  # counts per (own unit, phase) before any roll-up: additive up the tree
+    "unit_own_counts", metadata,
+    sa.Column("unit_code", sa.String(64), primary_key=True),
+    sa.Column("phase", sa.Integer, primary_key=True),
+    *_count_columns(),
+)
+
+unit_figures = sa.Table(  # per (unit, phase): the counts, the target and its basis, counted on it, completion
+    "unit_figures", metadata,
+    sa.Column("unit_code", sa.String(64), primary_key=True),
+    sa.Column("phase", sa.Integer, primary_key=True),
+    *[sa.Column(name, sa.Integer, nullable=False)
+      for name in ("records", "initiatives", "valid", "pending", "rejected", "registrants")],
+    sa.Column("basis", sa.String(32), nullable=True),
+    sa.Column("target", sa.BigInteger, nullable=True),
+    sa.Column("counted", sa.Integer, nullable=False),  # on the quota's basis (valid when there is no quota)
+    sa.Column("completion", sa.Float, nullable=True),
+)
+
+unit_closure = sa.Table(  # (unit, ancestor) on the roll-up's date, both parent links, the unit itself included
+    "unit_closure", metadata,
+    sa.Column("ancestor", sa.String(64), primary_key=True),
+    sa.Column("unit_code", sa.String(64), primary_key=True),
+)
+
+worklist = sa.Table(  # the discrepancies, one row per unit, phase, cause (and source), ranked
+    "worklist", metadata,
+    sa.Column("rank", sa.Integer, primary_key=True, autoincrement=False),  # 1 = what to fix first
+    sa.Column("kind", sa.String(16), nullable=False),  # quota, sources, pushed
+    sa.Column("cause", sa.String(32), nullable=False),
+    sa.Column("unit_code", sa.String(64), nullable=False),
+    sa.Column("phase", sa.Integer, nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),  # "" when the cause names no source
+    sa.Column("items", sa.Integer, nullable=False),  # initiatives behind the row (in worklist_items)
+    sa.Column("expected", sa.BigInteger, nullable=True),
+    sa.Column("actual", sa.BigInteger, nullable=True),
+    sa.Column("basis", sa.String(32), nullable=True),  # the unit's quota in this phase
+    sa.Column("target", sa.BigInteger, nullable=True),
+    sa.Column("standing", sa.BigInteger, nullable=True),  # the unit's count on the basis, as the row's view has it
+    sa.Column("effect", sa.BigInteger, nullable=False),  # what resolving the row adds to that count
+    sa.Column("crosses", sa.Boolean, nullable=False),  # ... and whether that carries the unit over its target
+    sa.Column("params", sa.Text, nullable=False),  # JSON: what the explanation names (holders, projection, ...)
+    sa.Index("ix_worklist_unit_phase_kind_rank", "unit_code", "phase", "kind", "rank"),
+)
+
+worklist_items = sa.Table(  # the initiatives behind the worklist's rows, each under its own unit
+    "worklist_items", metadata,
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("cause", sa.String(32), nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("phase", sa.Integer, nullable=False),
+    sa.Column("unit_code", sa.String(64), nullable=False),
+    sa.Column("initiative_id", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=True),
+    sa.Index("ix_worklist_items_row", "kind", "cause", "source", "phase", "unit_code", "initiative_id"),
+)
+
+summary_state = sa.Table(  # one row: which roll-up the tables above were worked out from
+    "summary_state", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("run_id", sa.Integer, nullable=True),
+    sa.Column("tree_date", sa.Date, nullable=False),  # the org tree's date (Vietnam)
+    sa.Column("counts_as_of", sa.DateTime(timezone=True), nullable=True),  # unit_counts' as_of it matches
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("seconds", sa.Float, nullable=True),
 )
 
 child_nodes = sa.Table(  # at an upper node: the nodes below allowed to push here, with their token's hash

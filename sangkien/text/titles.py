@@ -17,6 +17,7 @@ of punctuation one space), so quotes of any kind and a trailing full stop are al
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -73,9 +74,15 @@ def load_abbreviations(path: str | os.PathLike[str] | None = None) -> dict[str, 
     raises ``ValueError`` naming the file and line.
     """
     path = path or os.environ.get("SANGKIEN_TITLE_ABBREVIATIONS")
-    table = dict(ABBREVIATIONS)
     if not path:
-        return table
+        return ABBREVIATIONS
+    return dict(_read_abbreviations(str(path), Path(path).stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=8)
+def _read_abbreviations(path: str, mtime_ns: int) -> dict[str, str]:
+    """:data:`ABBREVIATIONS` extended by the file at ``path`` (read again when it changes)."""
+    table = dict(ABBREVIATIONS)
     with Path(path).open(encoding="utf-8-sig", newline="") as fh:
         for number, row in enumerate(csv.reader(fh), start=1):
             if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
@@ -84,6 +91,74 @@ def load_abbreviations(path: str | os.PathLike[str] | None = None) -> dict[str, 
                 raise ValueError(f"{path}, line {number}: expected 'abbreviation,expansion'")
             table[fold(row[0]) or ""] = fold(row[1]) or ""
     return table
+
+
+_SYLLABLE = re.compile(r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]+(?:ch|ng|nh|[cmnpt])?$")
+#: Words that do not open or close what an abbreviation spells ("phap luat cho" is no "plc").
+_EDGE_WORDS = frozenset({"cho", "va", "cua", "trong", "voi", "cac", "nhung", "de", "khi", "the", "la", "duoc", "theo",
+                         "ve", "tren", "den", "nay", "mot"})
+
+
+def _typo_like(word: str) -> bool:
+    """Whether a vowel put back or two neighbours swapped make ``word`` a syllable ("tuhc", "snh")."""
+    return any(_SYLLABLE.match(word[:k] + v + word[k:]) for k in range(len(word) + 1) for v in "aeiouy") or \
+        any(_SYLLABLE.match(word[:k] + word[k + 1] + word[k] + word[k + 2:]) for k in range(len(word) - 1))
+
+
+def learn_abbreviations(folded: np.ndarray | list[str], known: dict[str, str] | None = None,
+                        sample: int = 40_000, min_titles: int = 3, dominance: float = 3.0,
+                        share: float = 0.5, seed: int = 16) -> dict[str, str]:
+    """Abbreviations the store's own titles spell out elsewhere: ``{"ksnk": "kiem soat nhiem khuan"}``.
+
+    A candidate is a token of 2 to 6 letters that is no Vietnamese syllable ("ksnk", "nb", "hsba"),
+    nor a syllable typed with a vowel lost or two letters swapped ("tuhc", "snh"), and not in
+    ``known``, held by ``min_titles`` titles or more. Runs that open or close on a function
+    word ("cho", "va", "tai", ...) are not read as expansions. Its expansion is the run of as
+    many words whose initials spell it that most titles hold, taken only when ``min_titles``
+    titles hold it, it is ``dominance`` times as common as the next run with the same
+    initials ("kh": "khach hang" against "ke hoach" stays unexpanded when neither dominates),
+    and it is written out at least ``share`` times as often as abbreviated (an abbreviation
+    that is a name of its own, "qr" or "plc", is not the spelling of a rare run "qua ren").
+    Deterministic: a seeded sample of at most ``sample`` distinct titles.
+    """
+    known = ABBREVIATIONS if known is None else known
+    titles = pd.unique(pd.Series(folded, dtype=object).dropna())
+    if len(titles) > sample:
+        titles = titles[np.random.default_rng(seed).choice(len(titles), sample, replace=False)]
+    held: dict[str, int] = {}
+    split = [t.split() for t in titles.tolist() if t]
+    for words in split:
+        for w in set(words):
+            if 2 <= len(w) <= 6 and w.isalpha() and w.isascii() and w not in known and not _SYLLABLE.match(w):
+                held[w] = held.get(w, 0) + 1
+    held = {w: c for w, c in held.items() if c >= min_titles and not _typo_like(w)}  # a typo is no abbreviation
+    wanted = set(held)
+    if not wanted:
+        return {}
+    by_length = [re.compile("(?=({}))".format("|".join(sorted(w for w in wanted if len(w) == n))))
+                 for n in sorted({len(w) for w in wanted})]
+    runs: dict[str, dict[str, int]] = {}
+    for words in split:
+        initials = "".join(w[0] for w in words)
+        seen = set()
+        for pattern in by_length:
+            for found in pattern.finditer(initials):
+                head, k = found.group(1), found.start()
+                part = words[k:k + len(head)]
+                run = " ".join(part)
+                if run not in seen and part[0] not in _EDGE_WORDS and part[-1] not in _EDGE_WORDS \
+                        and all(_SYLLABLE.match(w) for w in part):
+                    seen.add(run)
+                    counts = runs.setdefault(head, {})
+                    counts[run] = counts.get(run, 0) + 1
+    out = {}
+    for abbreviation, counts in runs.items():
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        best, count = ranked[0]
+        second = ranked[1][1] if len(ranked) > 1 else 0
+        if count >= min_titles and count >= dominance * second and count >= share * held[abbreviation]:
+            out[abbreviation] = best
+    return dict(sorted(out.items()))
 
 
 def clean_title(folded: str, abbreviations: dict[str, str] | None = None) -> str:

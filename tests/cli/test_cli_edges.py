@@ -125,7 +125,8 @@ def test_connectors_list_shows_where_a_rest_source_resumes(tmp_path):
     with engine.begin() as conn:
         save_state(conn, "hanoi-api", {"since": "2023-09-01T08:00:00"})
     out = run_cli("--db", f"sqlite:///{tmp_path / 's.db'}", "connectors", "list", cwd=tmp_path).stdout
-    assert "synced up to 2023-09-01T08:00:00" in out and "not synced yet" not in out
+    assert "hanoi-api  rest  http://127.0.0.1:9" in out
+    assert "synced up to 01/09/2023" in out and "not synced yet" not in out  # the source's cursor, in Vietnam time
 
 
 def test_runs_says_a_backfill_and_its_window(tmp_path, world):

@@ -23,7 +23,7 @@ def test_demo_ends_with_the_report_and_where_the_files_are_without_noise(tmp_pat
     assert "Traceback" not in result.stderr and "WARNING" not in result.stderr.upper()
     assert (tmp_path / "demo" / "sangkien.db").exists()
     workbook = tmp_path / "demo" / "sangkien-report.xlsx"
-    assert f"workbook (overview, a sheet per phase, discrepancies, quarantine): {workbook}" in out
+    assert f"workbook (overview, a sheet per phase, where the sources disagree, rows held back): {workbook}" in out
     assert workbook.stat().st_size > 0
     assert "open http://127.0.0.1:8700/" in out.splitlines()[-2]  # the page's address, at the end
 

@@ -73,7 +73,10 @@ def test_a_sync_killed_mid_pull_and_rerun_matches_an_uninterrupted_one(tmp_path)
         assert rerun.wait(timeout=300) == 0, rerun.stderr
     with killed.connect() as conn:
         statuses = list(conn.scalars(sa.select(store.sync_runs.c.status).order_by(store.sync_runs.c.id)))
+        received = conn.scalar(sa.select(sa.func.sum(store.sync_run_sources.c.received)))
+        stored = conn.scalar(sa.select(sa.func.count()).select_from(store.raw_records))
     killed.dispose()
+    assert received == stored  # the rows the killed run landed are counted by the run that finished them
     whole.dispose()
     assert statuses == ["abandoned", "completed"]  # the killed run is not left "running"
     assert snapshot(store.open_store(killed_url)) == snapshot(store.open_store(whole_url))

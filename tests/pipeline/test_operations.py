@@ -68,6 +68,10 @@ def test_reconciliation_names_units_furthest_behind_and_the_discrepancies(engine
     assert "| P34-YTE |" in page and "| VGCL |" in page
     assert "source `gone` failed (configuration error)" in page
     assert "row(s) of `hanoi` quarantined on applied_on / date_format" in page
+    # what the run lost or held back is not "the sources disagree": two sections, named apart
+    held, disagree = page.index("## Rows this run lost or held back"), page.index("## Where the sources disagree")
+    assert held < page.index("source `gone` failed") < page.index("quarantined on applied_on") < disagree
+    assert "Nothing: the sources hold the same initiatives." in page[disagree:]
 
 
 def _portal(engine: sa.Engine, url: str) -> None:

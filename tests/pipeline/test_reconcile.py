@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from sangkien import store
 from sangkien.cli.main import main
 from sangkien.errors import RejectedFile
-from sangkien.pipeline import reconcile
+from sangkien.pipeline import reconcile, worklist
 from sangkien.pipeline.rollup import compute_unit_counts, roll_up
 from sangkien.pipeline.run import run_sync
+from sangkien.present.reconcile_render import WORKLIST_CSV
 from sangkien.reference.orgs import load_orgs
 from sangkien.reference.quotas import load_quotas
 from sangkien.store.registry import add_connector, read_config_file
@@ -156,14 +157,15 @@ def test_children_targets_that_do_not_add_up_are_flagged_not_changed(engine, wor
     sync_world(engine, world, {"hanoi": [row("HN-1", "Sáng kiến một")]})
     with engine.connect() as conn:
         flags = reconcile.target_flags(conn, reconcile.open_scope(conn))
-        rows = reconcile.discrepancies(conn, phase=1)
+        rows = worklist.discrepancies(conn, phase=1)
         targets = dict(conn.execute(sa.select(store.quotas.c.unit_code, store.quotas.c.target)
                                     .where(store.quotas.c.phase == 1)).all())
     vgcl = flags.set_index("unit_code").loc["VGCL"]
     assert (vgcl["target"], vgcl["children_target"], vgcl["difference"]) == (10, 6, -4)
     assert vgcl["children_detail"] == "P01 4, NGANHANG 2"
-    flagged = [r for r in rows if r["kind"] == "quota" and r["measure"].startswith("children's targets")]
+    flagged = [r for r in rows if r["cause"] == "targets_differ"]
     assert [(r["unit_code"], r["expected"], r["actual"]) for r in flagged] == [("VGCL", 10, 6)]
+    assert flagged[0]["params"]["children_target"] == 6 and flagged[0]["kind"] == "quota"
     assert targets == {"VGCL": 10, "P01": 4, "NGANHANG": 2, "P34-YTE": 1}
 
 
@@ -185,9 +187,10 @@ def planted_world(engine, world) -> None:  # type: ignore[no-untyped-def]
 def test_sources_listing_names_the_initiatives_the_portal_lacks(engine, world):
     planted_world(engine, world)
     with engine.connect() as conn:
-        result = reconcile.source_coverage(conn, reconcile.open_scope(conn))
-        rows = reconcile.discrepancies(conn, unit="P01", phase=1)
-    missing = result.missing
+        scope = reconcile.open_scope(conn)
+        result = reconcile.source_coverage(conn, scope)
+        missing = reconcile.missing(conn, scope)
+        rows = worklist.discrepancies(conn, unit="P01", phase=1)
     assert sorted(missing["title"]) == sorted(PLANTED)
     assert set(missing["lacking_source"]) == {"portal"}  # Thái Bình is outside Hà Nội's system: not "lacking"
     assert set(missing["held_by"]) == {"hanoi:HN-2", "hanoi:HN-3", "hanoi:HN-4"}
@@ -195,17 +198,47 @@ def test_sources_listing_names_the_initiatives_the_portal_lacks(engine, world):
     assert tuple(cov.loc[("P01", "portal"), ["held", "expected", "lacking"]]) == (1, 4, 3)
     assert tuple(cov.loc[("VGCL", "portal"), ["initiatives", "in_two_or_more", "held", "lacking"]]) == (5, 1, 2, 3)
     p01 = [r for r in rows if r["kind"] == "sources" and r["unit_code"] == "P01"]
-    assert len(p01) == 1 and p01[0]["difference"] == -3 and "portal" in p01[0]["cause"]
-    assert all(title in p01[0]["detail"] for title in PLANTED)
+    assert len(p01) == 1 and p01[0]["difference"] == -3 and p01[0]["items"] == 3
+    assert (p01[0]["cause"], p01[0]["source"], p01[0]["params"]["holders"]) == ("not_on_portal", "portal", ["hanoi"])
     assert {r["unit_code"] for r in rows} <= {"P01", "P01-D01", "G001", "G002"}  # the unit and below only
+
+
+def test_the_initiatives_behind_a_row_are_the_ones_the_source_lacks(engine, world):
+    planted_world(engine, world)
+    with engine.connect() as conn:
+        found = worklist.build(conn, reconcile.open_scope(conn))
+        titles = dict(conn.execute(sa.select(store.initiatives.c.id, store.initiatives.c.title)).tuples().all())
+    items = found.items[(found.items["source"] == "portal") & (found.items["cause"] == "not_on_portal")]
+    assert sorted(titles[i] for i in items["initiative_id"]) == sorted(PLANTED)
+    assert set(items["unit_code"]) == {"G001", "G002"}  # each under its own unit, not once per ancestor
+
+
+def test_what_carries_a_unit_over_its_target_comes_first(engine, world):
+    """Hà Nội (target 4) has 1 initiative on the portal and 3 only in its own system: uploading them meets its
+    target on the portal. The same 3 leave the confederation (target 10) short, and Ba Đình has no target."""
+    planted_world(engine, world)
+    with engine.connect() as conn:
+        rows = [r for r in worklist.discrepancies(conn, phase=1, kinds=("sources",)) if r["source"] == "portal"]
+    by_unit = {r["unit_code"]: r for r in rows}
+    assert (by_unit["P01"]["target"], by_unit["P01"]["standing"], by_unit["P01"]["effect"]) == (4, 1, 3)
+    assert by_unit["P01"]["crosses"] and not by_unit["VGCL"]["crosses"] and not by_unit["P01-D01"]["crosses"]
+    assert by_unit["P01"]["items"] == by_unit["VGCL"]["items"] == 3  # the same initiatives, a different effect
+    assert by_unit["P01"]["rank"] < by_unit["VGCL"]["rank"] < by_unit["P01-D01"]["rank"]
+    assert [r["rank"] for r in rows] == sorted(r["rank"] for r in rows)
 
 
 def test_discrepancy_rows_have_exactly_the_agreed_keys(engine, world):
     planted_world(engine, world)
     with engine.connect() as conn:
-        rows = reconcile.discrepancies(conn)
+        rows = worklist.discrepancies(conn)
     assert rows and {r["kind"] for r in rows} == {"quota", "sources"}
-    assert all(tuple(r) == reconcile.DISCREPANCY_COLUMNS for r in rows)
+    assert all(tuple(r) == worklist.WORKLIST_COLUMNS for r in rows)
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+
+
+def test_a_store_without_an_org_tree_has_nothing_to_reconcile(engine):
+    with engine.connect() as conn:
+        assert worklist.discrepancies(conn) == []
 
 
 # --- the command --------------------------------------------------------------------------
@@ -216,7 +249,7 @@ def test_reconcile_json_parses_and_csv_has_the_header(engine, world, db_url, cap
     parsed = json.loads(capsys.readouterr().out)
     assert {m["title"] for m in parsed["sources"]["missing"]} == set(PLANTED)
     assert {"quotas", "target_flags", "discrepancies"} <= set(parsed)
-    for section, columns in (("all", reconcile.DISCREPANCY_COLUMNS), ("quotas", reconcile.QUOTA_COLUMNS),
+    for section, columns in (("all", WORKLIST_CSV), ("quotas", reconcile.QUOTA_COLUMNS),
                              ("sources", reconcile.MISSING_COLUMNS)):
         assert main(["--db", db_url, "reconcile", "--format", "csv", "--section", section]) == 0
         table = list(csv.reader(io.StringIO(capsys.readouterr().out)))

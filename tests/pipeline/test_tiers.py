@@ -109,7 +109,7 @@ def three_tiers(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
                                         lambda u: not any(under(u, c) for c in children)))
     bank.source("nganhang", world / "sources" / "nganhang.yaml")
     with serve_in_thread(create_app(hanoi.engine)) as hanoi_url, \
-            serve_in_thread(create_app(national.engine)) as national_url, \
+            serve_in_thread(create_app(national.engine, public_reads=True)) as national_url, \
             serve("portal", world, token="portal-token") as portal:
         for code, node in lower.items():
             node.upstream(hanoi_url, hanoi.child(code), monkeypatch)

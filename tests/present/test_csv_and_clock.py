@@ -61,7 +61,7 @@ def test_the_terminal_gets_csv_without_the_mark(synced_fixture, capsys):  # noqa
     for command in (("report", "--format", "csv"), ("reconcile", "--format", "csv")):
         code, out, err = cli(capsys, "--db", synced_fixture, *command)
         assert code == 0, err
-        assert not out.startswith("\ufeff") and out.split(",")[0] in ("unit_code", "kind")
+        assert not out.startswith("\ufeff") and out.split(",")[0] in ("unit_code", "rank")
 
 
 def test_terminal_tables_show_vietnam_time_json_keeps_iso(synced_fixture, capsys):  # noqa: F811
@@ -75,6 +75,19 @@ def test_terminal_tables_show_vietnam_time_json_keeps_iso(synced_fixture, capsys
     as_of = json.loads(out)["as_of"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", as_of)
     assert abs(dt.datetime.fromisoformat(as_of) - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=10)
+
+
+def test_quarantine_show_and_the_nodes_list_show_vietnam_time(synced_fixture, capsys):  # noqa: F811
+    code, out, err = cli(capsys, "--db", synced_fixture, "quarantine", "list")
+    assert code == 0, err
+    first_id = re.search(r"^hanoi\s+\S+\s+\S+\s+\d+\s+(\d+)", out, re.M)
+    assert first_id, out
+    code, out, err = cli(capsys, "--db", synced_fixture, "quarantine", "show", first_id.group(1))
+    assert code == 0 and re.search(rf", landed {SHOWN}, outcome quarantined", out), out
+    assert cli(capsys, "--db", synced_fixture, "nodes", "add", "P01")[0] == 0
+    assert cli(capsys, "--db", synced_fixture, "nodes", "revoke", "P01")[0] == 0
+    code, out, err = cli(capsys, "--db", synced_fixture, "nodes", "list")
+    assert code == 0 and re.search(rf"^P01\s+revoked {SHOWN}", out, re.M), out
 
 
 @pytest.mark.parametrize("lang, sheet", [("vi", "Tổng quan"), ("en", "Overview")])

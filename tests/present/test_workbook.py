@@ -13,12 +13,20 @@ import sqlalchemy as sa
 from sangkien import store
 from sangkien.cli.main import main
 from sangkien.pipeline.run import run_sync
-from sangkien.present.workbook.book import DISCREPANCY_KEYS, write_workbook
-from sangkien.present.workbook.labels import LABELS
+from sangkien.present.catalogue import texts
+from sangkien.present.workbook.book import workbook_labels, write_workbook
+from sangkien.present.workbook.sheets import DETAIL_KEYS, SUMMARY_KEYS
 from sangkien.store import open_store
 from sangkien.store.registry import add_connector, read_config_file
 from tests.conftest import ORGS_CSV, QUOTAS_CSV
+from tests.pipeline.test_reconcile import PLANTED, planted_world
 from tests.pipeline.test_sync_store import BAD_DATE_ROW, BANK_ROW, SCHOOL_ROW, setup_store
+
+LABELS = {lang: workbook_labels(lang) for lang in ("vi", "en")}
+# the phases' configured names (the program's defaults) as sheet names: Excel forbids "/" in them
+PHASE_SHEETS = {1: "Giai đoạn 1 (đến 31-5-2022)", 2: "Giai đoạn 2 (6-2022 – 9-2023)"}
+SHEETS_VI = ["Tổng quan", PHASE_SHEETS[1], PHASE_SHEETS[2], "Nguồn chưa khớp", "Nguồn chưa khớp - chi tiết",
+             "Dòng bị giữ lại"]
 
 COUNTS = ("records", "initiatives", "valid", "pending", "rejected", "registrants")
 PHASE_HEADERS_VI = ["Mã đơn vị", "Tên đơn vị", "Loại đơn vị", "Đơn vị cấp trên", "Lượt gửi (bản ghi)", "Sáng kiến",
@@ -87,9 +95,9 @@ def table(ws: Any, header_row: int = 1) -> tuple[list[Any], list[list[Any]]]:
 def test_sheets_headers_and_totals_agree_with_report_json(synced: str, tmp_path: Path, capsys) -> None:
     report = report_json(synced, capsys)
     wb = workbook_via_cli(synced, tmp_path / "report.xlsx", capsys)
-    assert wb.sheetnames == ["Tổng quan", "Đợt 1", "Đợt 2", "Chênh lệch", "Cách ly"]
+    assert wb.sheetnames == SHEETS_VI
     for phase in (1, 2):
-        header, body = table(wb[f"Đợt {phase}"])
+        header, body = table(wb[PHASE_SHEETS[phase]])
         assert header == PHASE_HEADERS_VI
         col = {key: header.index(LABELS["vi"]["columns"][key]) for key in (*COUNTS, "unit_code", "target",
                                                                             "completion")}
@@ -125,26 +133,29 @@ def test_units_directly_under_the_confederation_are_on_the_overview(synced: str,
     assert overview.auto_filter.ref.startswith(f"A{header_row}:")
     hanoi = next(row for row in body if row[0].value == "P01")
     p01 = next(r for r in report["rows"] if r["unit_code"] == "P01" and r["phase"] == 1)
-    assert hanoi[header.index("Đợt 1: Hợp lệ")].value == p01["valid"]
-    assert hanoi[header.index("Đợt 1: Tỷ lệ hoàn thành")].value == p01["completion"]
+    phase1 = "Giai đoạn 1 (đến 31/5/2022)"  # the phase's configured name, as on the page
+    assert hanoi[header.index(f"{phase1}: Hợp lệ")].value == p01["valid"]
+    assert hanoi[header.index(f"{phase1}: Tỷ lệ hoàn thành")].value == p01["completion"]
     assert {row[0].value for row in body} <= {"P01", "P34", "NGANHANG"}
 
 
 def test_english_headers_with_lang_en(synced: str, tmp_path: Path, capsys) -> None:
     wb = workbook_via_cli(synced, tmp_path / "report.xlsx", capsys, "--lang", "en")
-    assert wb.sheetnames == ["Overview", "Phase 1", "Phase 2", "Discrepancies", "Quarantine"]
-    assert table(wb["Phase 1"])[0] == PHASE_HEADERS_EN
-    assert table(wb["Discrepancies"])[0] == ["Kind", "Unit code", "Unit name", "Phase", "Measure", "Expected",
-                                             "Actual", "Difference", "Cause", "Detail"]
-    assert table(wb["Quarantine"])[0][:4] == ["Source", "Column", "Failed check", "Rows held"]
+    # the phases keep their configured names in every language
+    assert wb.sheetnames == ["Overview", PHASE_SHEETS[1], PHASE_SHEETS[2], "Sources disagree",
+                             "Sources disagree - detail", "Rows held back"]
+    assert table(wb[PHASE_SHEETS[1]])[0] == PHASE_HEADERS_EN
+    assert table(wb["Sources disagree"])[0] == [LABELS["en"]["worklist_columns"][k] for k in SUMMARY_KEYS]
+    assert table(wb["Sources disagree - detail"])[0][:4] == ["Province / sector", "Unit code", "Unit name", "Phase"]
+    assert table(wb["Rows held back"])[0][:4] == ["Source", "Column", "Failed check", "Rows held"]
 
 
 def test_header_is_frozen_and_filtered_and_columns_are_sized(synced: str, tmp_path: Path, capsys) -> None:
     wb = workbook_via_cli(synced, tmp_path / "report.xlsx", capsys)
-    for name in ("Đợt 1", "Đợt 2", "Chênh lệch", "Cách ly"):
+    for name in SHEETS_VI[1:]:
         assert wb[name].freeze_panes == "A2", name
         assert wb[name].auto_filter.ref.startswith("A1:"), name
-    ws = wb["Đợt 1"]
+    ws = wb[PHASE_SHEETS[1]]
     widths = {letter: dim.width for letter, dim in ws.column_dimensions.items()}
     longest_name = max(len(r[1].value) for r in table(ws)[1])
     assert widths["B"] == min(longest_name + 2, 60)
@@ -164,44 +175,56 @@ def test_dates_are_dates(synced: str, tmp_path: Path, capsys) -> None:
 
 
 def test_names_that_look_like_formulas_stay_text(synced: str, tmp_path: Path) -> None:
-    rows = [{**dict.fromkeys(DISCREPANCY_KEYS), "kind": "source", "unit_name": "=HYPERLINK(\"http://x\",\"y\")",
-             "detail": "+cmd|' /C calc'!A0", "expected": 1, "actual": 2, "difference": 1}]
     with open_store(synced).connect() as conn:
-        write_workbook(conn, tmp_path / "report.xlsx", discrepancies=rows)
+        write_workbook(conn, tmp_path / "report.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "report.xlsx")
-    names = {row[0].value: row[1] for row in table(wb["Đợt 1"])[1]}
+    names = {row[0].value: row[1] for row in table(wb[PHASE_SHEETS[1]])[1]}
     for code, name in (("G004", "=1+2"), ("G005", "@SUM(A1:A9)"), ("G006", "-2+3 Trường")):
         assert names[code].data_type == "s" and names[code].value == "'" + name
-    _, body = table(wb["Chênh lệch"])
-    assert [c.data_type for c in body[0][2:3] + body[0][9:10]] == ["s", "s"]
-    assert body[0][2].value.startswith("'=") and body[0][9].value.startswith("'+")
 
 
-def test_discrepancy_sheet_holds_the_given_rows(synced: str, tmp_path: Path) -> None:
-    rows = [
-        {"kind": "push", "unit_code": "P01", "unit_name": "LĐLĐ thành phố Hà Nội", "phase": 1, "measure": "valid",
-         "expected": 201129, "actual": 200950, "difference": -179, "cause": "late_records",
-         "detail": "pushed before the last sync"},
-        {"kind": "source", "unit_code": "NGANHANG", "unit_name": "Công đoàn Ngân hàng Việt Nam", "phase": 2,
-         "measure": "records", "expected": 12, "actual": 15, "difference": 3, "cause": "duplicates", "detail": ""},
-    ]
-    with open_store(synced).connect() as conn:
-        summary = write_workbook(conn, tmp_path / "report.xlsx", discrepancies=rows)
-    assert summary.rows["Chênh lệch"] == 2
-    header, body = table(openpyxl.load_workbook(tmp_path / "report.xlsx")["Chênh lệch"])
-    assert header == [LABELS["vi"]["discrepancy_columns"][k] for k in DISCREPANCY_KEYS]
-    got = [[c.value if c.value is not None else "" for c in row] for row in body]
-    assert got == [[r[k] for k in DISCREPANCY_KEYS] for r in rows]
-    assert all(isinstance(row[i].value, int) for row in body for i in (3, 5, 6, 7))
+@pytest.fixture
+def planted(db_url: str, world) -> str:  # type: ignore[no-untyped-def]
+    """Hà Nội's system holds four initiatives, the portal one of them: three are not yet on the portal."""
+    planted_world(open_store(db_url), world)
+    return db_url
 
 
-def test_without_discrepancies_the_sheet_is_empty_and_the_overview_says_why(synced: str, tmp_path: Path) -> None:
-    with open_store(synced).connect() as conn:
+def test_where_sources_disagree_is_a_ranked_summary_and_one_detail_sheet(planted: str, tmp_path: Path) -> None:
+    with open_store(planted).connect() as conn:
         summary = write_workbook(conn, tmp_path / "report.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "report.xlsx")
-    assert summary.rows["Chênh lệch"] == 0 and table(wb["Chênh lệch"])[1] == []
-    texts = [c.value for row in wb["Tổng quan"].iter_rows() for c in row if isinstance(c.value, str)]
-    assert LABELS["vi"]["note_no_discrepancies"] in texts
+    header, body = table(wb["Nguồn chưa khớp"])
+    assert header == [LABELS["vi"]["worklist_columns"][k] for k in SUMMARY_KEYS]
+    col = {k: header.index(LABELS["vi"]["worklist_columns"][k]) for k in SUMMARY_KEYS}
+    rows = [{k: row[i].value for k, i in col.items()} for row in body]
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    hanoi = next(r for r in rows if r["unit_code"] == "P01" and r["phase"] == "Giai đoạn 1 (đến 31/5/2022)")
+    assert (hanoi["cause"], hanoi["source"], hanoi["items"], hanoi["crosses"]) == ("Chưa có trên Cổng", "Cổng", 3, "Có")
+    assert hanoi["explanation"] == "3 sáng kiến có trên hanoi nhưng chưa có trên Cổng: đề nghị đơn vị cập nhật lên Cổng."
+    assert hanoi["effect"] == "Bổ sung đủ: số trên Cổng đạt 4/4, đạt chỉ tiêu."
+    assert rows.index(hanoi) < next(i for i, r in enumerate(rows) if r["unit_code"] == "VGCL")  # it meets its target
+    detail = wb["Nguồn chưa khớp - chi tiết"]
+    header, body = table(detail)
+    assert header == [LABELS["vi"]["detail_columns"][k] for k in DETAIL_KEYS]
+    assert detail.auto_filter.ref == f"A1:J{len(body) + 1}" and detail.freeze_panes == "A2"
+    titles = [row[DETAIL_KEYS.index("title")].value for row in body]
+    assert sorted(titles) == sorted(PLANTED)  # one initiative a row, never a cell of titles
+    tops = {row[1].value: row[0].value for row in body}  # the province (and sector) to filter by
+    assert tops == {"G001": "Công đoàn Ngân hàng Việt Nam; LĐLĐ thành phố Hà Nội", "G002": "LĐLĐ thành phố Hà Nội"}
+    assert {row[DETAIL_KEYS.index("status")].value for row in body} == {"Hợp lệ"}
+    assert all(row[DETAIL_KEYS.index("held_by")].value.startswith("hanoi: HN-") for row in body)
+    assert summary.rows["Nguồn chưa khớp - chi tiết"] == 3
+
+
+def test_without_the_worklist_its_sheets_are_empty_and_the_overview_says_why(synced: str, tmp_path: Path) -> None:
+    with open_store(synced).connect() as conn:
+        summary = write_workbook(conn, tmp_path / "report.xlsx", worklist=False)
+    wb = openpyxl.load_workbook(tmp_path / "report.xlsx")
+    assert summary.rows["Nguồn chưa khớp"] == 0 and table(wb["Nguồn chưa khớp"])[1] == []
+    assert table(wb["Nguồn chưa khớp - chi tiết"])[1] == []
+    notes = [c.value for row in wb["Tổng quan"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert LABELS["vi"]["note_no_worklist"] in notes
 
 
 def test_quarantine_sheet_counts_held_rows_by_source_and_check(synced: str, tmp_path: Path) -> None:
@@ -216,9 +239,11 @@ def test_quarantine_sheet_counts_held_rows_by_source_and_check(synced: str, tmp_
             sa.select(q.c.source, q.c.column, q.c.check, sa.func.count(sa.distinct(q.c.raw_id)))
             .group_by(q.c.source, q.c.column, q.c.check)).all()}
     assert held == {"hanoi": 1, "nganhang": 1}
-    ws = openpyxl.load_workbook(tmp_path / "report.xlsx")["Cách ly"]
+    ws = openpyxl.load_workbook(tmp_path / "report.xlsx")["Dòng bị giữ lại"]
     _, detail = table(ws)
-    assert {(row[0].value, row[1].value, row[2].value): row[3].value for row in detail} == checks
+    vi = texts("vi")  # columns and checks in words, never identifiers such as applied_on / date_format
+    assert {(row[0].value, row[1].value, row[2].value): row[3].value for row in detail} == {
+        (s, vi["fields"][c], vi["checks"][k]): n for (s, c, k), n in checks.items()}
     by_source_header = next(c.row for c in ws["A"] if c.value == "Theo nguồn") + 1
     _, by_source = table(ws, header_row=by_source_header)
     assert {row[0].value: row[1].value for row in by_source} == held
@@ -227,7 +252,7 @@ def test_quarantine_sheet_counts_held_rows_by_source_and_check(synced: str, tmp_
 def test_rank_is_within_siblings_of_the_same_kind(synced: str, tmp_path: Path) -> None:
     with open_store(synced).connect() as conn:
         write_workbook(conn, tmp_path / "report.xlsx")
-    header, body = table(openpyxl.load_workbook(tmp_path / "report.xlsx")["Đợt 1"])
+    header, body = table(openpyxl.load_workbook(tmp_path / "report.xlsx")[PHASE_SHEETS[1]])
     rank, size = header.index("Hạng trong nhóm"), header.index("Số đơn vị trong nhóm")
     ranks = {row[0].value: (row[rank].value, row[size].value) for row in body}
     # P01 (1 valid of 4) and NGANHANG (1 of 2) are both under VGCL but of different kinds

@@ -73,6 +73,28 @@ def test_quota_file_with_unknown_unit_or_phase_is_rejected_whole(engine, tmp_pat
         assert conn.scalar(sa.select(sa.func.count()).select_from(store.quotas)) == 0
 
 
+def test_a_quota_target_that_is_not_a_whole_number_is_refused_in_one_line(engine, tmp_path):
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text(ORGS_CSV, encoding="utf-8")
+    load_orgs(engine, orgs)
+    quotas = tmp_path / "quotas.csv"
+    quotas.write_text('unit_code,phase,target\nVGCL,1,1.5\nP01,1,"2,5"\nVGCL,2,1.500\nP01,2,-3\n', encoding="utf-8")
+    with pytest.raises(RejectedFile) as caught:
+        load_quotas(engine, quotas)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "line 2 (VGCL): target '1.5' is not a whole number" in message
+    assert "line 3 (P01): target '2,5' is not a whole number" in message
+    assert "line 5 (P01): target '-3' is not a whole number" in message
+    assert "line 4" not in message  # 1.500: one thousand five hundred, in Vietnamese grouping
+    quotas.write_text('unit_code,phase,target\nVGCL,1,"300.000"\nVGCL,2,"700,000"\nP01,1,60 000\n', encoding="utf-8")
+    load_quotas(engine, quotas)
+    with engine.connect() as conn:
+        targets = dict(conn.execute(sa.select(store.quotas.c.unit_code + ":" + sa.cast(store.quotas.c.phase, sa.String),
+                                              store.quotas.c.target)).all())
+    assert targets == {"VGCL:1": 300_000, "VGCL:2": 700_000, "P01:1": 60_000}
+
+
 def test_quota_basis_defaults_to_valid(engine, tmp_path):
     orgs = tmp_path / "orgs.csv"
     orgs.write_text(ORGS_CSV, encoding="utf-8")

@@ -177,10 +177,39 @@ def test_a_submission_over_the_size_limit_is_413(upper) -> None:  # type: ignore
     assert _stored(upper["engine"]) == (0, 0)
 
 
-def test_reading_from_loopback_needs_no_token(upper) -> None:  # type: ignore[no-untyped-def]
-    assert requests.get(upper["url"] + "/api/v1/totals", timeout=30).status_code == 200
+READS = ("/api/v1/totals", "/api/v1/reconciliation", "/api/v1/dashboard", "/")
+
+
+def test_reading_needs_a_token_even_from_loopback_whatever_the_proxy_headers_say(upper) -> None:  # type: ignore[no-untyped-def]
+    local = {"Forwarded": "for=127.0.0.1;proto=http", "X-Forwarded-For": "127.0.0.1", "X-Real-IP": "127.0.0.1"}
+    for path in READS:
+        assert requests.get(upper["url"] + path, timeout=30).status_code == 401, path
+        assert requests.get(upper["url"] + path, headers=local, timeout=30).status_code == 401, path
+        assert requests.get(upper["url"] + path, headers={"Authorization": "Bearer not-a-token"},
+                            timeout=30).status_code == 401, path
+        token = {"Authorization": f"Bearer {upper['token']}"}
+        assert requests.get(upper["url"] + path, headers=token, timeout=30).status_code == 200, path
     spec = requests.get(upper["url"] + "/openapi.json", timeout=30).json()
     assert "/api/v1/submissions" in spec["paths"] and "Submission" in str(spec)
+
+
+def test_the_operator_may_open_reads_to_anyone(engine, world) -> None:  # type: ignore[no-untyped-def]
+    load_orgs(engine, world.root / "orgs.csv")
+    with serve_in_thread(create_app(engine, public_reads=True)) as url:
+        for path in READS:
+            assert requests.get(url + path, timeout=30).status_code == 200, path
+        assert requests.post(url + "/api/v1/submissions", json=payload(), timeout=30).status_code == 401
+
+
+def test_the_spec_lists_every_status_a_read_answers(upper) -> None:  # type: ignore[no-untyped-def]
+    paths = requests.get(upper["url"] + "/openapi.json", timeout=30).json()["paths"]
+    assert requests.get(upper["url"] + "/api/v1/totals", params={"unit": "NOPE"},
+                        headers={"Authorization": f"Bearer {upper['token']}"}, timeout=30).status_code == 404
+    assert requests.get(upper["url"] + "/api/v1/dashboard/units/NOPE",
+                        headers={"Authorization": f"Bearer {upper['token']}"}, timeout=30).status_code == 404
+    assert {"200", "401", "404", "422"} <= set(paths["/api/v1/totals"]["get"]["responses"])
+    assert {"200", "401", "404"} <= set(paths["/api/v1/dashboard/units/{code}"]["get"]["responses"])
+    assert "401" in paths["/api/v1/dashboard"]["get"]["responses"]
 
 
 class _DropFirstReply:
@@ -253,3 +282,44 @@ def test_a_push_whose_receipt_is_lost_is_retried_and_counted_once(upper, world, 
     assert _stored(upper["engine"])[0] == 1
     with child.connect() as conn:
         assert conn.scalar(sa.select(store.pushes.c.status)) == "replayed"
+
+
+RACE_ROUNDS = 8
+RACE_BODIES = 20
+
+
+def test_concurrent_pushes_under_one_key_never_replay_a_different_body(upper) -> None:  # type: ignore[no-untyped-def]
+    """20 pushes at once under one key, each with another body: one is stored, the other 19 are refused (409);
+    none is told "replayed" for content that was never stored."""
+    from schemas.push import Submission, content_hash
+
+    outcomes = []
+    for round_no in range(RACE_ROUNDS):
+        key = f"P01:race-{round_no:02d}-00000000000"
+        bodies = [payload(key=key, entries=[_entry("G001", f"{n:02x}" * 16)]) for n in range(RACE_BODIES)]
+        start = threading.Barrier(RACE_BODIES)
+        replies: list[requests.Response | None] = [None] * RACE_BODIES
+
+        def push_one(n: int, bodies: list[dict] = bodies, start: threading.Barrier = start,
+                     replies: list[requests.Response | None] = replies) -> None:
+            with requests.Session() as session:
+                session.get(upper["url"] + "/openapi.json", timeout=30)  # connected before the start line
+                start.wait()
+                replies[n] = session.post(upper["url"] + "/api/v1/submissions", json=bodies[n], timeout=60,
+                                          headers={"Authorization": f"Bearer {upper['token']}"})
+
+        threads = [threading.Thread(target=push_one, args=(n,)) for n in range(RACE_BODIES)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        codes = [r.status_code for r in replies if r is not None]
+        outcomes.append(codes)
+        for n, reply in enumerate(replies):
+            assert reply is not None
+            if reply.status_code in (200, 201):  # whoever is told "stored" or "replayed" has its own body stored
+                sub = Submission.model_validate(bodies[n])
+                assert reply.json()["content_hash"] == content_hash(sub.units, sub.initiatives, sub.ineligible), \
+                    f"round {round_no}: body {n} answered {reply.status_code} for another body's content"
+        assert sorted(codes) == [201] + [409] * (RACE_BODIES - 1), f"round {round_no}: {sorted(codes)}"
+    assert _stored(upper["engine"]) == (RACE_ROUNDS, RACE_ROUNDS)

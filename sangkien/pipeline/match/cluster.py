@@ -121,8 +121,10 @@ def resolve_frame(frame: pd.DataFrame, model: MatchModel = DEFAULT_MODEL,
     ``learn``: the weights are first learned from these records and their candidate pairs
     (:func:`sangkien.pipeline.match.learn.fit_model`, ``model``'s weights as priors).
     """
-    from sangkien.pipeline.match.learn import fit_model
+    from sangkien.pipeline.match.learn import fit_model, learn_title_abbreviations
 
+    if learn:
+        model = learn_title_abbreviations(frame["title_folded"], model)
     prep = prepare(frame, parents, model)
     i, j = candidate_pairs(prep, model)
     if learn:

@@ -52,8 +52,8 @@ SEGMENT_ROWS = 500_000  # base segments stay well below the 1 GB a blob or bytea
 COMPACT_SHARE = 0.25  # an incremental run rewrites the index whole once its appended rows pass this share
 
 _DAY32_MISSING = np.iinfo(np.int32).min
-_ROW_ARRAYS = ("raw_id", "initiative", "unit", "title_code", "head", "tail", "portal", "author_set", "days",
-               "n_authors")
+_ROW_ARRAYS = ("raw_id", "initiative", "unit", "title_code", "head", "tail", "portal", "author_set", "parents",
+               "days", "n_authors")
 
 
 @dataclass
@@ -68,6 +68,7 @@ class Rows:
     tail: np.ndarray
     portal: np.ndarray
     author_set: np.ndarray    # code of the record's whole author set (match.Prepared.author_set)
+    parents: np.ndarray       # (n, 2) codes of the unit's parents when the row was written (blocking reads them)
     days: np.ndarray          # (n, 3) int32 day numbers in match.DATE_COLUMNS order
     n_authors: np.ndarray     # int8
     authors: np.ndarray       # flat int64 codes, n_authors per row in row order
@@ -87,7 +88,8 @@ class Rows:
         title_bytes = np.frombuffer(b"".join(encoded), dtype=np.uint8)
         ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
         return cls(np.asarray(raw_id, dtype=np.int64), np.asarray(initiative, dtype=np.int64), prep.unit,
-                   prep.title_code, prep.head, prep.tail, prep.portal, prep.author_set, days,
+                   prep.title_code, prep.head, prep.tail, prep.portal, prep.author_set,
+                   _parents_or_none(prep.unit_parents, len(raw_id)), days,
                    (prep.authors >= 0).sum(axis=1).astype(np.int8), prep.authors[prep.authors >= 0],
                    title_bytes, ends)
 
@@ -96,7 +98,8 @@ class Rows:
         n = len(raw_ids)
         nothing = np.full(n, -1, dtype=np.int64)
         return cls(np.asarray(raw_ids, dtype=np.int64), nothing, nothing, nothing, nothing, nothing, nothing, nothing,
-                   np.full((n, 3), _DAY32_MISSING, dtype=np.int32), np.zeros(n, dtype=np.int8),
+                   np.full((n, 2), -1, dtype=np.int64), np.full((n, 3), _DAY32_MISSING, dtype=np.int32),
+                   np.zeros(n, dtype=np.int8),
                    np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint8), np.zeros(n, dtype=np.int64))
 
     def slice(self, start: int, stop: int) -> Rows:
@@ -170,14 +173,21 @@ def _author_matrix(r: Rows, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return authors, count
 
 
+def _parents_or_none(parents: np.ndarray, n: int) -> np.ndarray:
+    """``parents`` as an (n, 2) int64 array (-1 where a prepared frame has none)."""
+    if parents.ndim == 2 and parents.shape == (n, 2):
+        return parents.astype(np.int64, copy=False)
+    return np.full((n, 2), -1, dtype=np.int64)
+
+
 def _blocking_view(r: Rows) -> match.Prepared:
-    """What blocking reads of a segment's rows (titles and parents left empty)."""
+    """What blocking reads of a segment's rows (titles left empty)."""
     n = r.n
     authors, count = _author_matrix(r, np.arange(n))
     applied = r.days[:, 0].astype(np.int64)
     applied[applied == _DAY32_MISSING] = NO_DAY
     empty = np.empty(0, dtype=np.int64)
-    return match.Prepared(n, r.unit, empty, np.empty(0, dtype=object), empty, r.head, r.tail,
+    return match.Prepared(n, r.unit, r.parents, np.empty(0, dtype=object), empty, r.head, r.tail,
                           authors, count, {"applied_on": applied}, r.portal, r.author_set)
 
 

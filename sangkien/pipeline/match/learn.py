@@ -30,7 +30,7 @@ from sangkien.pipeline.match.model import (
     MatchModel,
     Prepared,
 )
-from sangkien.text.titles import TitleWeights
+from sangkien.text.titles import TitleWeights, learn_abbreviations, load_abbreviations
 
 EM_PAIRS = 300_000       # blocked pairs the EM runs on, at most (a seeded sample)
 RANDOM_PAIRS = 200_000   # random pairs u starts from
@@ -48,6 +48,14 @@ def random_pairs(n: int, size: int, rng: np.random.Generator) -> tuple[np.ndarra
     i, j = rng.integers(0, n, size), rng.integers(0, n, size)
     keep = i != j
     return i[keep], j[keep]
+
+
+def learn_title_abbreviations(folded_titles: object, base: MatchModel = DEFAULT_MODEL) -> MatchModel:
+    """``base`` with the abbreviations its store's titles spell out elsewhere ("ksnk" ->
+    "kiem soat nhiem khuan"), beside the built-in and the user's tables
+    (:func:`sangkien.text.titles.learn_abbreviations`)."""
+    learned = learn_abbreviations(np.asarray(folded_titles, dtype=object), load_abbreviations())
+    return replace(base, abbreviations=learned or None)
 
 
 def fit_model(prep: Prepared, i: np.ndarray, j: np.ndarray, base: MatchModel = DEFAULT_MODEL,
@@ -85,6 +93,7 @@ def model_to_json(model: MatchModel) -> str:
         "weights": {f: list(model.weights[f]) for f in FEATURES}, "prior": model.prior,
         "fitted": model.fitted or {},
         "title_tokens": {"titles": tw.titles, "counts": tw.counts} if tw is not None else None,
+        "abbreviations": model.abbreviations or {},
     }, ensure_ascii=False)
 
 
@@ -97,7 +106,8 @@ def model_from_json(text: str, base: MatchModel = DEFAULT_MODEL) -> MatchModel |
     tokens = data.get("title_tokens")
     tw = TitleWeights({str(k): int(v) for k, v in tokens["counts"].items()}, int(tokens["titles"])) if tokens else None
     return replace(base, weights={f: tuple(float(w) for w in data["weights"][f]) for f in FEATURES},
-                   prior=float(data["prior"]), title_weights=tw, fitted=data.get("fitted") or None)
+                   prior=float(data["prior"]), title_weights=tw, fitted=data.get("fitted") or None,
+                   abbreviations={str(k): str(v) for k, v in (data.get("abbreviations") or {}).items()} or None)
 
 
 def describe(model: MatchModel) -> str:
@@ -124,4 +134,7 @@ def describe(model: MatchModel) -> str:
     if model.title_weights is not None:
         lines.append(f"title tokens: {len(model.title_weights.counts):,} counted over "
                      f"{model.title_weights.titles:,} titles")
+    if model.abbreviations:
+        lines.append(f"abbreviations learned from the titles ({len(model.abbreviations)}): "
+                     + ", ".join(f"{k} = {v}" for k, v in model.abbreviations.items()))
     return "\n".join(lines)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sangkien.text.persons import family_given
-from sangkien.text.titles import TitleWeights, clean_titles
+from sangkien.text.titles import TitleWeights, clean_titles, load_abbreviations
 
 # Feature levels, in order; each level's weight is log2(m/u) from calibration.
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -46,12 +46,16 @@ DEFAULT_WEIGHTS: dict[str, tuple[float, ...]] = {
 DEFAULT_PRIOR = -4.4
 
 # Levels that say "a different initiative": a second one by the same people, filed months
-# later, has its own dates. Their learned weight is never above the prior's: where such second
-# initiatives are common, EM takes them for copies (they agree on title, authors and unit)
-# and would learn the contradiction as weak; the data may sharpen it, never excuse it.
-# (Title "numbers differ" is learned freely: copies too gain a year or a unit's name with a
-# number in it, "... năm 2023", "... - Trung tâm 115"; the dates tell them apart.)
+# later, has its own dates; another initiative of the same people, recognized in the same
+# batch, has its own title; an unrelated unit is another office. Their learned weight is never
+# above the prior's: where such pairs are common, EM takes them for copies (they agree on
+# the other features: authors, unit, a batch's dates) and would learn the contradiction as
+# weak; the data may sharpen it, never excuse it. (Title "numbers differ" is learned freely:
+# copies too gain a year or a unit's name with a number in it, "... năm 2023", "... - Trung
+# tâm 115"; the dates tell them apart. No author level is capped: names are typed too many ways.)
 CONTRADICTIONS: dict[str, tuple[str, ...]] = {
+    "title": ("different",),
+    "unit": ("different",),
     "dates": ("two or more over 31 days apart",),
 }
 
@@ -69,6 +73,7 @@ class MatchModel:
     max_block: int = 300
     title_chars: int = 24        # blocking on the first / last characters of the folded title
     title_weights: TitleWeights | None = None  # token rarity in the store (None: every token alike)
+    abbreviations: dict[str, str] | None = None  # learned from the store's titles, beside the built-in table
     fitted: dict[str, Any] | None = None       # how the weights were learned (None: the priors)
 
     def level_weights(self, name: str) -> np.ndarray:
@@ -141,8 +146,8 @@ def hash_codes(values: object) -> np.ndarray:
     return np.r_[hashed, -1][codes]  # code -1 (missing) takes the -1 appended
 
 
-# v2: parsed names, cleaned titles; v3: author-set blocking
-CODE_SCHEME = f"siphash-pandas-{pd.__version__.split('.')[0]}-v3"
+# v2: parsed names, cleaned titles; v3: author-set blocking; v4: the unit's parents kept for blocking
+CODE_SCHEME = f"siphash-pandas-{pd.__version__.split('.')[0]}-v4"
 
 
 def _days(values: pd.Series) -> np.ndarray:
@@ -215,7 +220,10 @@ def prepare(frame: pd.DataFrame, parents: dict[str, tuple[str | None, str | None
     frame = frame.reset_index(drop=True)  # rows are positions from here on
     n = len(frame)
     units = frame["unit_code"].astype(object)
-    title = clean_titles(frame["title_folded"].fillna("").astype(object).to_numpy())
+    table = load_abbreviations()  # built in, and the user's file ($SANGKIEN_TITLE_ABBREVIATIONS)
+    if model.abbreviations:
+        table = {**model.abbreviations, **table}  # what a person wrote wins over what was learned
+    title = clean_titles(frame["title_folded"].fillna("").astype(object).to_numpy(), table)
     authors, n_authors, author_set = author_codes(frame["author_keys"])
     head, tail = title_ends(title, model)
     days = {name: _days(frame[name]) for name in DATE_COLUMNS}

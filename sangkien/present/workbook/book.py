@@ -1,9 +1,13 @@
-"""The national office's Excel workbook: an overview, a sheet per phase, discrepancies, quarantine.
+"""The national office's Excel workbook: an overview, a sheet per phase, where the sources disagree (a ranked
+summary and a detail sheet), and the rows the syncs held back.
 
 Figures come from the same place as `sangkien report` (``report_rows``) so the workbook
-and the JSON report agree. Numbers are written as numbers, dates as dates, every text
-cell through ``safe_cell``. Sheets are planned here (blocks of rows, titles, notes) and
-streamed by ``sangkien.present.workbook.xlsx``, so the national tree (~25,000 units x 2 phases) takes seconds.
+and the JSON report agree; the worklist from what the last roll-up kept. Every word comes
+from the catalogue of the language asked for (sangkien.present.catalogue); phases are
+called by their configured names, on the tabs too. Numbers are written as numbers, dates
+as dates, every text cell through ``safe_cell``. Sheets are planned here and in sheets.py
+(blocks of rows, titles, notes) and streamed by ``sangkien.present.workbook.xlsx``, so the
+national tree (~25,000 units x 2 phases) takes seconds.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import math
 import os
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,23 +28,22 @@ from sqlalchemy.engine import Connection
 
 from sangkien import store
 from sangkien.errors import UserError
+from sangkien.present import board, catalogue
 from sangkien.present.clock import EXCEL_DATETIME_FORMAT, VIETNAM, shown, vietnam_wall
+from sangkien.present.explain import Explainer
 from sangkien.present.report import report_rows, safe_cell
-from sangkien.present.workbook.labels import LABELS
-from sangkien.present.workbook.xlsx import Cell, ColorScale, PageSetup, SheetSpec, XlsxWriter
+from sangkien.present.workbook import sheets
+from sangkien.present.workbook.plan import Block, Heading, Line, SheetPlan, sheet_title
+from sangkien.present.workbook.xlsx import Cell, ColorScale, SheetSpec, XlsxWriter
 from sangkien.reference.orgs import KIND_ORDER
 from sangkien.reference.phases import Phase, get_phases
 
-DISCREPANCY_KEYS = ("kind", "unit_code", "unit_name", "phase", "measure", "expected", "actual", "difference",
-                    "cause", "detail")
 PHASE_KEYS = ("unit_code", "unit_name", "kind", "parent_code", "records", "initiatives", "valid", "pending",
               "rejected", "ineligible", "registrants", "benefit_vnd", "target", "basis", "completion", "rank",
               "group_size")
 NATIONAL_KEYS = ("phase", "phase_name", "starts_on", "ends_on", "records", "initiatives", "valid", "pending",
                  "rejected", "registrants", "target", "completion")
 CHILD_MEASURES = ("records", "initiatives", "valid", "target", "completion")
-QUARANTINE_KEYS = ("source", "column", "check", "rows", "example", "first_id")
-QUARANTINE_SOURCE_KEYS = ("source", "held", "failures")
 MIN_WIDTH, MAX_WIDTH, MAX_HEADER_WIDTH = 6, 60, 24
 FIXED_WIDTH = {"percent": 7, "date": 10, "datetime": 16}  # characters shown by those number formats
 DATE_FORMAT = {"vi": "dd/mm/yyyy", "en": "yyyy-mm-dd"}
@@ -56,49 +59,6 @@ class WorkbookSummary:
     path: Path
     sheets: list[str]
     rows: dict[str, int]
-
-
-@dataclass
-class _Block:
-    """A table on a sheet: column keys (for formats), header labels and rows of values."""
-
-    keys: Sequence[str]
-    headers: Sequence[str]
-    rows: list[list[Any]]
-    filtered: bool = False  # the block the autofilter and the frozen header belong to
-    cells: list[list[Cell]] | None = None  # rows as (value, style), prepared once for widths and writing
-
-
-@dataclass
-class _Line:
-    """One row outside a table: a title, a note, or labels each followed by its value."""
-
-    cells: Sequence[Any]
-    style: str = "note"  # title, note, label (cells alternate label, value)
-
-
-@dataclass
-class _SheetPlan:
-    title: str
-    parts: list[_Block | _Line] = field(default_factory=list)
-    data_rows: int = 0
-    pages_tall: int = 0  # printed: as many pages as the rows need (the overview asks for at most two)
-
-
-@dataclass(frozen=True)
-class _Heading:
-    """What every printed page says: the workbook's title, the as-of time, and the page number."""
-
-    title: str
-    as_of: str
-    page: str
-
-    def page_setup(self, plan: _SheetPlan, title_row: int | None) -> PageSetup:
-        def code(text: str) -> str:
-            return text.replace("&", "&&")
-
-        return PageSetup(header=(code(self.title), "&A", code(self.as_of)), footer=("", self.page, ""),
-                         title_rows=(title_row, title_row) if title_row else None, pages_tall=plan.pages_tall)
 
 
 # --- reading the store ------------------------------------------------------------------------
@@ -169,42 +129,30 @@ def _top_units(conn: Connection) -> tuple[list[str], list[str]]:
     return sorted(national), [code for _, code in sorted(under)]
 
 
-def _quarantine_groups(conn: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Held rows by source, column and check; and per source the distinct held rows and failures."""
-    from sangkien.pipeline.quarantine import groups
-
-    q, r = store.quarantine, store.raw_records
-    held = (sa.select(q.c.source, sa.func.count(sa.distinct(q.c.raw_id)), sa.func.count())
-            .join(r, r.c.id == q.c.raw_id).where(r.c.outcome == "quarantined")
-            .group_by(q.c.source).order_by(q.c.source))
-    per_source = [{"source": s, "held": int(n), "failures": int(f)} for s, n, f in conn.execute(held)]
-    return groups(conn), per_source
-
-
 # --- building the sheets -------------------------------------------------------------------------
 
 def _overview(labels: dict[str, Any], phases: Sequence[Phase | _UnnamedPhase],
               by_phase: dict[int, list[dict[str, Any]]],
               national: list[str], children: list[str], as_of: dt.datetime | None,
-              discrepancies: list[dict[str, Any]] | None) -> _SheetPlan:
-    plan = _SheetPlan(labels["sheet_overview"], pages_tall=2)
+              notes: Sequence[str]) -> SheetPlan:
+    plan = SheetPlan(labels["sheet_overview"], pages_tall=2)
     lookup = {(r["unit_code"], p): r for p, rows in by_phase.items() for r in rows}
     written_at = _local(dt.datetime.now(dt.UTC))
-    plan.parts += [_Line([labels["overview_title"]], style="title"),
-                   _Line([labels["as_of"], as_of or labels["never_synced"], labels["written_at"], written_at],
-                         style="label")]
+    plan.parts += [Line([labels["overview_title"]], style="title"),
+                   Line([labels["as_of"], as_of or labels["never_synced"], labels["written_at"], written_at],
+                        style="label")]
     national_rows = []
     for phase in phases:
         for code in national:
             r = lookup.get((code, phase.phase), {})  # no row: nothing counted and no target in that phase
             national_rows.append([phase.phase, phase.name, phase.starts_on, phase.ends_on,
                                   *(r.get(k, None if k in ("target", "completion") else 0) for k in NATIONAL_KEYS[4:])])
-    plan.parts.append(_Block(NATIONAL_KEYS, [labels["columns"][k] for k in NATIONAL_KEYS], national_rows))
+    plan.parts.append(Block(NATIONAL_KEYS, [labels["columns"][k] for k in NATIONAL_KEYS], national_rows))
     keys = ["unit_code", "unit_name", "kind"]
     headers = [labels["columns"][k] for k in keys]
     for phase in phases:
         keys += [f"{m}:{phase.phase}" for m in CHILD_MEASURES]
-        headers += [f"{labels['phase']} {phase.phase}: {labels['columns'][m]}" for m in CHILD_MEASURES]
+        headers += [f"{phase.name}: {labels['columns'][m]}" for m in CHILD_MEASURES]
     child_rows = []
     for code in children:
         known = [lookup[(code, p.phase)] for p in phases if (code, p.phase) in lookup]
@@ -215,40 +163,18 @@ def _overview(labels: dict[str, Any], phases: Sequence[Phase | _UnnamedPhase],
             r = lookup.get((code, phase.phase), {})
             row += [r.get(m, None if m in ("target", "completion") else 0) for m in CHILD_MEASURES]
         child_rows.append(row)
-    plan.parts += [_Line([labels["children_title"]], style="title"), _Block(keys, headers, child_rows, filtered=True),
-                   _Line([labels["notes_title"]], style="title"), *(_Line([note]) for note in labels["notes"])]
-    if discrepancies is None:
-        plan.parts.append(_Line([labels["note_no_discrepancies"]]))
+    plan.parts += [Line([labels["children_title"]], style="title"), Block(keys, headers, child_rows, filtered=True),
+                   Line([labels["notes_title"]], style="title"), *(Line([note]) for note in [*labels["notes"], *notes])]
     plan.data_rows = len(national_rows) + len(child_rows)
     return plan
 
 
-def _phase_sheet(labels: dict[str, Any], phase: int, rows: list[dict[str, Any]]) -> _SheetPlan:
+def _phase_sheet(labels: dict[str, Any], title: str, rows: list[dict[str, Any]]) -> SheetPlan:
     kinds, bases = labels["kinds"], labels["bases"]
     values = [[kinds.get(r[k], r[k]) if k == "kind" else bases.get(r[k], r[k]) if k == "basis" else r[k]
                for k in PHASE_KEYS] for r in rows]
-    block = _Block(PHASE_KEYS, [labels["columns"][k] for k in PHASE_KEYS], values, filtered=True)
-    return _SheetPlan(f"{labels['phase']} {phase}", [block], len(values))
-
-
-def _discrepancy_sheet(labels: dict[str, Any], discrepancies: list[dict[str, Any]] | None) -> _SheetPlan:
-    values = [[row.get(k) for k in DISCREPANCY_KEYS] for row in discrepancies or []]
-    block = _Block(DISCREPANCY_KEYS, [labels["discrepancy_columns"][k] for k in DISCREPANCY_KEYS], values,
-                   filtered=True)
-    return _SheetPlan(labels["sheet_discrepancies"], [block], len(values))
-
-
-def _quarantine_sheet(labels: dict[str, Any], detail: list[dict[str, Any]],
-                      per_source: list[dict[str, Any]]) -> _SheetPlan:
-    cols = labels["quarantine_columns"]
-    plan = _SheetPlan(labels["sheet_quarantine"])
-    plan.parts.append(_Block(QUARANTINE_KEYS, [cols[k] for k in QUARANTINE_KEYS],
-                             [[g[k] for k in QUARANTINE_KEYS] for g in detail], filtered=True))
-    plan.parts.append(_Line([labels["quarantine_by_source"]], style="title"))
-    plan.parts.append(_Block(QUARANTINE_SOURCE_KEYS, [cols[k] for k in QUARANTINE_SOURCE_KEYS],
-                             [[s[k] for k in QUARANTINE_SOURCE_KEYS] for s in per_source]))
-    plan.data_rows = len(detail)
-    return plan
+    block = Block(PHASE_KEYS, [labels["columns"][k] for k in PHASE_KEYS], values, filtered=True)
+    return SheetPlan(title, [block], len(values))
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -285,7 +211,7 @@ def _style(key: str, value: Any) -> str:
         return "default"
     if key.startswith("completion"):
         return "percent"
-    if key in ("rank", "group_size", "phase", "first_id"):
+    if key in ("rank", "group_size", "phase", "first_id", "initiative_id"):
         return "default"
     return "integer"
 
@@ -325,24 +251,24 @@ def _shown_width(cells: list[Cell]) -> int:
     return width
 
 
-def _widths(plan: _SheetPlan) -> list[int]:
+def _widths(plan: SheetPlan) -> list[int]:
     """Column widths from the widest value shown in each column, bounded; notes run on to the right."""
     widths: list[int] = []
     for part in plan.parts:
-        if isinstance(part, _Line) and part.style != "label":
+        if isinstance(part, Line) and part.style != "label":
             continue
-        rows = _line_cells(part) if isinstance(part, _Line) else _block_cells(part)
-        columns = max([len(part.keys) if isinstance(part, _Block) else 0, *(len(r) for r in rows)])
+        rows = _line_cells(part) if isinstance(part, Line) else _block_cells(part)
+        columns = max([len(part.keys) if isinstance(part, Block) else 0, *(len(r) for r in rows)])
         widths += [MIN_WIDTH] * (columns - len(widths))
         for i in range(columns):
             widths[i] = max(widths[i], _shown_width([r[i] for r in rows if i < len(r)]) + 2)
-        if isinstance(part, _Block):
+        if isinstance(part, Block):
             for i, header in enumerate(part.headers):
                 widths[i] = max(widths[i], min(len(header), MAX_HEADER_WIDTH) + 2)
     return [min(w, MAX_WIDTH) for w in widths]
 
 
-def _line_cells(line: _Line) -> list[list[Cell]]:
+def _line_cells(line: Line) -> list[list[Cell]]:
     row: list[Cell] = []
     for i, raw in enumerate(line.cells):
         value = _plain(raw)
@@ -351,27 +277,27 @@ def _line_cells(line: _Line) -> list[list[Cell]]:
     return [row]
 
 
-def _block_cells(block: _Block) -> list[list[Cell]]:
+def _block_cells(block: Block) -> list[list[Cell]]:
     if block.cells is None:
         block.cells = _prepared(block.keys, block.rows)
     return block.cells
 
 
-def _layout(plan: _SheetPlan) -> list[int]:
+def _layout(plan: SheetPlan) -> list[int]:
     """The first row of each part: a line takes one row, a block its header, rows and a blank row."""
     starts, row = [], 1
     for part in plan.parts:
         starts.append(row)
-        row += 1 if isinstance(part, _Line) else len(part.rows) + 2
+        row += 1 if isinstance(part, Line) else len(part.rows) + 2
     return starts
 
 
-def _spec(plan: _SheetPlan, heading: _Heading) -> SheetSpec:
+def _spec(plan: SheetPlan, heading: Heading) -> SheetSpec:
     """Widths, the frozen header (of the filtered block), its autofilter, the completion colour scales,
     and the page setup: the filtered block's header row is repeated on every printed page."""
     spec = SheetSpec(plan.title, _widths(plan))
     for part, start in zip(plan.parts, _layout(plan), strict=False):
-        if not isinstance(part, _Block):
+        if not isinstance(part, Block):
             continue
         first, last = start + 1, start + len(part.rows)
         if part.filtered:
@@ -385,9 +311,9 @@ def _spec(plan: _SheetPlan, heading: _Heading) -> SheetSpec:
     return spec
 
 
-def _cells(plan: _SheetPlan) -> Iterator[list[Cell]]:
+def _cells(plan: SheetPlan) -> Iterator[list[Cell]]:
     for part in plan.parts:
-        if isinstance(part, _Line):
+        if isinstance(part, Line):
             yield from _line_cells(part)
             continue
         yield [(_plain(h), "header") for h in part.headers]
@@ -395,7 +321,7 @@ def _cells(plan: _SheetPlan) -> Iterator[list[Cell]]:
         yield []
 
 
-def _save(plans: list[_SheetPlan], out: Path, lang: str, heading: _Heading) -> None:
+def _save(plans: list[SheetPlan], out: Path, lang: str, heading: Heading) -> None:
     """Write next to ``out`` and rename, so a failed write never leaves half a workbook behind."""
     partial = out.with_name(out.name + ".part")
     try:
@@ -411,31 +337,46 @@ def _save(plans: list[_SheetPlan], out: Path, lang: str, heading: _Heading) -> N
                         "give a writable path with --out FILE.xlsx") from None
 
 
-def write_workbook(conn: Connection, out: Path, *, lang: str = "vi",
-                   discrepancies: list[dict[str, Any]] | None = None) -> WorkbookSummary:
-    """Write the workbook to ``out``: overview, one sheet per phase, discrepancies, quarantine.
+def workbook_labels(lang: str) -> dict[str, Any]:
+    """The workbook's words in ``lang``: its own labels with the catalogue's shared groups beside them."""
+    texts = catalogue.texts(lang)
+    return {**texts["workbook"], **{group: texts[group] for group in ("kinds", "bases", "statuses", "checks",
+                                                                       "fields", "causes")}}
 
-    ``discrepancies`` are rows with the keys in DISCREPANCY_KEYS; None means they were not
-    computed (the sheet stays empty and the overview says so). Raises UserError for an
-    unknown ``lang`` or a path that cannot be written.
+
+def write_workbook(conn: Connection, out: Path, *, lang: str = "vi", worklist: bool = True) -> WorkbookSummary:
+    """Write the workbook to ``out``: overview, one sheet per phase, where the sources disagree (summary and
+    detail, from the summary the last roll-up kept), and the rows held back.
+
+    ``worklist=False`` leaves the two worklist sheets empty and says so on the overview, as does a
+    store with no kept summary. Raises UserError for an unknown ``lang`` or a path that cannot be written.
     """
-    if lang not in LABELS:
-        raise UserError(f"unknown language {lang!r}; choose one of {', '.join(sorted(LABELS))}")
-    labels = LABELS[lang]
+    labels = workbook_labels(lang)
     by_phase = _phase_rows(conn)
     configured = get_phases(conn)
     known = {p.phase for p in configured}
     phases: list[Phase | _UnnamedPhase] = [*configured,
                                            *(_UnnamedPhase(p, str(p)) for p in sorted(set(by_phase) - known))]
+    names = {p.phase: p.name for p in phases}
     national, children = _top_units(conn)
-    detail, per_source = _quarantine_groups(conn)
     as_of = _as_of(conn)
     shown_as_of = f"{labels['print_as_of']} {shown(as_of.replace(tzinfo=VIETNAM))}" if as_of else labels["never_synced"]
-    heading = _Heading(labels["print_title"], shown_as_of, labels["print_page"])
-    plans = [_overview(labels, phases, by_phase, national, children, as_of, discrepancies),
-             *(_phase_sheet(labels, p.phase, by_phase.get(p.phase, [])) for p in phases),
-             _discrepancy_sheet(labels, discrepancies),
-             _quarantine_sheet(labels, detail, per_source)]
+    heading = Heading(labels["print_title"], shown_as_of, labels["print_page"])
+    explainer = Explainer(lang, board.portals(conn))
+    notes: list[str] = []
+    if worklist and conn.execute(sa.select(store.summary_state.c.id)).first() is not None:
+        summary_sheet = sheets.worklist_sheet(conn, labels, explainer, names)
+        detail, total = sheets.detail_sheet(conn, labels, explainer, labels["statuses"], labels["causes"], names)
+        if total > detail.data_rows:
+            notes.append(labels["note_detail_cut"].format(shown=catalogue.number(lang, detail.data_rows),
+                                                          total=catalogue.number(lang, total)))
+    else:
+        notes.append(labels["note_no_worklist"])
+        summary_sheet, detail = sheets.empty_worklist(labels)
+    taken = {labels["sheet_overview"], summary_sheet.title, detail.title, labels["sheet_held"]}
+    plans = [_overview(labels, phases, by_phase, national, children, as_of, notes),
+             *(_phase_sheet(labels, sheet_title(p.name, taken), by_phase.get(p.phase, [])) for p in phases),
+             summary_sheet, detail, sheets.held_sheet(conn, labels, labels["checks"], labels["fields"])]
     out = Path(out)
     _save(plans, out, lang, heading)
     return WorkbookSummary(path=out, sheets=[p.title for p in plans], rows={p.title: p.data_rows for p in plans})

@@ -1,20 +1,18 @@
-// The dashboard page: fetches /api/v1/dashboard (and a unit's children on a drill-down)
-// and renders it with DOM nodes only. Every text from the data goes through textContent,
-// never innerHTML, so a unit or source name cannot inject markup.
+// The dashboard page: fetches /api/v1/dashboard (and a unit's view on a drill-down), and the
+// initiatives behind a worklist row when it is opened; renders with DOM nodes only. Every text
+// from the data goes through textContent, never innerHTML, so a name cannot inject markup.
+// Every word comes from the labels the server embeds (the catalogue of the page's language).
 (function () {
   "use strict";
 
   var L = JSON.parse(document.getElementById("labels").textContent);
   var SVG = "http://www.w3.org/2000/svg";
-  var PAGE = 200; // rows drawn before "show all": a sector union can have thousands of units
+  var PAGE = 20; // units drawn before "show all": a sector union can have thousands of units
+  var ITEMS = 25; // initiatives per page of a worklist row's list
   var numbers = new Intl.NumberFormat(L.locale);
   var percent = new Intl.NumberFormat(L.locale, { style: "percent", maximumFractionDigits: 1 });
-  var moment = new Intl.DateTimeFormat(L.locale, {
-    dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Ho_Chi_Minh"
-  });
-  var day = new Intl.DateTimeFormat(L.locale, { day: "2-digit", month: "2-digit", year: "numeric",
-    timeZone: "Asia/Ho_Chi_Minh" });
-  var state = { phase: null, view: null, showAll: false, summary: null };
+  var VIETNAM = 7 * 3600 * 1000; // every time shown is Vietnam time (UTC+7, no daylight saving)
+  var state = { phase: null, view: null, showAll: false, summary: null, items: null };
   var main = document.getElementById("dashboard");
 
   // --- small DOM helpers ------------------------------------------------------------
@@ -49,11 +47,28 @@
 
   function num(value) { return value === null || value === undefined ? "–" : numbers.format(value); }
   function pct(value) { return value === null || value === undefined ? "–" : percent.format(value); }
-  function when(text) { return text ? moment.format(new Date(text)) : "–"; }
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  // "04/12/2026 01:30 (UTC+7)": the one format people read times in, on the page as in the terminal
+  function vnDate(ms) {
+    var d = new Date(ms + VIETNAM);
+    return two(d.getUTCDate()) + "/" + two(d.getUTCMonth() + 1) + "/" + d.getUTCFullYear();
+  }
+  function when(text) {
+    if (!text) return "–";
+    var ms = Date.parse(text), d = new Date(ms + VIETNAM);
+    return vnDate(ms) + " " + two(d.getUTCHours()) + ":" + two(d.getUTCMinutes()) + " (UTC+7)";
+  }
   function label(group, key) { return (L[group] && L[group][key]) || key || ""; }
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, k) { return values[k] === undefined ? "" : values[k]; });
+  }
 
+  // the phases' configured names, the same on the page, in the workbook and in the terminal
   function phaseName(p) {
-    return L.locale.indexOf("vi") === 0 && p.name ? p.name : L.phase + " " + p.phase;
+    if (p.name) return p.name;
+    var known = (state.view || state.summary || { phases: [] }).phases;
+    for (var i = 0; i < known.length; i++) if (known[i].phase === p.phase && known[i].name) return known[i].name;
+    return String(p.phase);
   }
 
   function figures(unit, phase) {
@@ -104,11 +119,12 @@
     var tabs = clear(document.getElementById("phase-tabs"));
     view.phases.forEach(function (p) {
       var button = el("button", { type: "button", "data-phase": String(p.phase),
-        "aria-pressed": String(p.phase === state.phase), text: L.phase + " " + p.phase });
+        "aria-pressed": String(p.phase === state.phase), text: phaseName(p) });
       button.addEventListener("click", function () {
         state.phase = p.phase;
         renderTabs(state.view);
         renderUnits(state.view);
+        renderWorklist(state.view);
         renderTrend(state.view);
       });
       tabs.appendChild(button);
@@ -193,9 +209,8 @@
       chart.appendChild(svg("text", { x: left - 6, y: y(v) + 4, class: "axis", "text-anchor": "end" },
         numbers.format(v)));
     }
-    chart.appendChild(svg("text", { x: left, y: H - 8, class: "axis" }, day.format(new Date(t0))));
-    chart.appendChild(svg("text", { x: W - right, y: H - 8, class: "axis", "text-anchor": "end" },
-      day.format(new Date(t1))));
+    chart.appendChild(svg("text", { x: left, y: H - 8, class: "axis" }, vnDate(t0)));
+    chart.appendChild(svg("text", { x: W - right, y: H - 8, class: "axis", "text-anchor": "end" }, vnDate(t1)));
     if (target !== null) {
       chart.appendChild(svg("line", { x1: left, x2: W - right, y1: y(target), y2: y(target), class: "target" }));
       chart.appendChild(svg("text", { x: W - right, y: y(target) - 6, class: "target-label", "text-anchor": "end" },
@@ -230,27 +245,128 @@
       var tr = el("tr");
       columns.forEach(function (c) {
         var value = c.value(row);
-        tr.appendChild(el("td", { class: (c.num ? "num " : "") + (c.cls ? c.cls(row) : "") },
-          value === null || value === undefined ? "" : String(value)));
+        var cell = el("td", { class: (c.num ? "num " : "") + (c.cls ? c.cls(row) : "") },
+          value === null || value === undefined ? "" : String(value));
+        if (c.tip && c.tip(row)) cell.setAttribute("title", c.tip(row));
+        tr.appendChild(cell);
       });
       body.appendChild(tr);
     });
     return el("table", { class: "plain" }, el("thead", null, head), body);
   }
 
-  function renderDiscrepancies(list) {
-    var box = clear(document.getElementById("discrepancies"));
+  // --- the worklist: where the sources disagree, for the unit on screen and the units under it ---
+  function renderWorklist(view) {
+    var box = clear(document.getElementById("worklist"));
+    var count = clear(document.getElementById("worklist-count"));
+    document.getElementById("worklist-unit").textContent = L.worklist_of + " " + view.unit.name;
+    var page = view.worklist && view.worklist.phases[String(state.phase)];
+    var rows = page ? page.rows : [];
+    if (!rows.length) { box.appendChild(el("p", { class: "muted", text: L.no_worklist })); return; }
+    var list = el("ol", { class: "work", start: String(1) });
+    rows.forEach(function (row, i) {
+      var open = row.items > 0 ? el("button", { type: "button", class: "open", "data-rank": String(row.rank),
+        text: L.open_list + " (" + num(row.items) + ")" }) : null;
+      if (open) open.addEventListener("click", function () { openItems(row); });
+      var where = el("p", { class: "where" }, el("strong", { text: row.unit_name || row.unit_code }),
+        row.source_label ? el("span", { class: "muted", text: " · " + row.source_label }) : null);
+      var last = row.effect_text ? el("p", { class: "effect" }, el("span", { text: row.effect_text + " " }), open)
+        : el("p", { class: "effect" }, open);
+      var item = el("li", { class: "row" + (row.crosses ? " crosses" : ""), "data-rank": String(row.rank),
+                            "data-items": String(row.items),
+                            "data-unit": row.unit_code, "data-cause": row.cause, title: row.cause_label },
+        el("span", { class: "n", text: String(i + 1) }),
+        el("div", { class: "body" }, where, el("p", { class: "explain", text: row.explanation }), last));
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    count.textContent = fill(L.worklist_shown, { shown: num(rows.length), total: num(page.total) });
+  }
+
+  // --- the initiatives behind a worklist row: paged, filtered on the server ---
+  function itemsUrl() {
+    var it = state.items, r = it.row, f = it.filter;
+    var q = ["unit=" + encodeURIComponent(r.unit_code), "phase=" + r.phase, "kind=" + encodeURIComponent(r.kind),
+      "cause=" + encodeURIComponent(r.cause), "source=" + encodeURIComponent(r.source || ""),
+      "offset=" + it.offset, "limit=" + ITEMS];
+    Object.keys(f).forEach(function (k) { if (f[k]) q.push(k + "=" + encodeURIComponent(f[k])); });
+    return "api/v1/worklist/initiatives?" + q.join("&");
+  }
+
+  function openItems(row) {
+    state.items = { row: row, offset: 0, filter: {} };
+    var panel = document.getElementById("items");
+    panel.hidden = false;
+    document.getElementById("items-about").textContent = (row.unit_name || row.unit_code) + " · " +
+      row.cause_label + (row.source_label ? " · " + row.source_label : "") + " · " + phaseName({ phase: row.phase });
+    document.getElementById("items-filter").reset();
+    loadItems();
+    panel.scrollIntoView();
+  }
+
+  function closeItems() {
+    state.items = null;
+    document.getElementById("items").hidden = true;
+  }
+
+  function loadItems() {
+    var it = state.items;
+    if (!it) return;
+    var panel = document.getElementById("items");
+    panel.setAttribute("data-state", "loading");
+    fetchJSON(itemsUrl()).then(function (page) {
+      if (state.items !== it) return; // another row was opened meanwhile
+      renderItems(page);
+      panel.setAttribute("data-state", "ready");
+    }).catch(fail);
+  }
+
+  function renderItems(page) {
+    var box = clear(document.getElementById("items-table"));
     box.appendChild(table([
-      { title: L.kind, value: function (r) { return r.kind; } },
-      { title: L.unit, value: function (r) { return (r.unit_name || "") + (r.unit_code ? " (" + r.unit_code + ")" : ""); } },
-      { title: L.phase, value: function (r) { return r.phase; }, num: true },
-      { title: L.measure, value: function (r) { return r.measure; } },
-      { title: L.expected, value: function (r) { return typeof r.expected === "number" ? num(r.expected) : r.expected; }, num: true },
-      { title: L.actual, value: function (r) { return typeof r.actual === "number" ? num(r.actual) : r.actual; }, num: true },
-      { title: L.difference, value: function (r) { return typeof r.difference === "number" ? num(r.difference) : r.difference; }, num: true },
-      { title: L.cause, value: function (r) { return r.cause; } },
-      { title: L.detail, value: function (r) { return r.detail; } }
-    ], list, L.no_discrepancies));
+      { title: L.id, value: function (r) { return r.initiative_id; }, num: true },
+      { title: L.initiative_title, value: function (r) { return r.title || "–"; } },
+      { title: L.unit, value: function (r) { return (r.unit_name || "") + " (" + r.unit_code + ")"; } },
+      { title: L.status, value: function (r) { return label("statuses", r.status); } },
+      { title: L.held_by, value: function (r) {
+        return r.held_by.map(function (h) { return h.source + ": " + h.record; }).join("; ");
+      } }
+    ], page.rows, L.no_items));
+    var at = Math.floor(page.offset / page.limit) + 1;
+    // filtered, the server does not count every match (a national row has hundreds of thousands): page on
+    var caption = page.total === null ? fill(L.page_only, { page: num(at) })
+      : fill(L.page_of, { page: num(at), pages: num(Math.max(1, Math.ceil(page.total / page.limit))),
+                          total: num(page.total) });
+    document.getElementById("items-page").textContent = caption;
+    document.getElementById("items-prev").disabled = page.offset === 0;
+    document.getElementById("items-next").disabled = !page.more;
+  }
+
+  function wireItems() {
+    var status = document.querySelector("#items-filter select[name=status]");
+    status.appendChild(el("option", { value: "", text: L.filter_all }));
+    ["valid", "pending", "rejected"].forEach(function (s) {
+      status.appendChild(el("option", { value: s, text: label("statuses", s) }));
+    });
+    document.getElementById("items-filter").addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!state.items) return;
+      var form = event.target;
+      state.items.filter = { status: form.status.value, in_unit: form.in_unit.value.trim(), q: form.q.value.trim() };
+      state.items.offset = 0;
+      loadItems();
+    });
+    document.getElementById("items-prev").addEventListener("click", function () {
+      if (!state.items) return;
+      state.items.offset = Math.max(0, state.items.offset - ITEMS);
+      loadItems();
+    });
+    document.getElementById("items-next").addEventListener("click", function () {
+      if (!state.items) return;
+      state.items.offset += ITEMS;
+      loadItems();
+    });
+    document.getElementById("items-close").addEventListener("click", closeItems);
   }
 
   function renderSources(list) {
@@ -258,12 +374,14 @@
     box.appendChild(table([
       { title: L.source, value: function (r) { return r.source; } },
       { title: L.last_sync, value: function (r) { return when(r.last_sync_at); } },
-      { title: L.status, value: function (r) { return label("statuses", r.status) + (r.error ? ": " + r.error : ""); },
-        cls: function (r) { return "status-" + r.status; } },
+      // the kind of error in the page's language; the source's own message (often English) on hover
+      { title: L.sync_status, value: function (r) {
+        return label("sync_statuses", r.status) + (r.error_type ? ": " + label("error_types", r.error_type) : "");
+      }, cls: function (r) { return "status-" + r.status; }, tip: function (r) { return r.error || ""; } },
       { title: L.last_ok, value: function (r) { return when(r.last_ok_at); } },
       { title: L.received, value: function (r) { return num(r.received); }, num: true },
       { title: L.accepted, value: function (r) { return num(r.accepted); }, num: true },
-      { title: L.quarantined, value: function (r) { return num(r.quarantined); }, num: true }
+      { title: L.held, value: function (r) { return num(r.quarantined); }, num: true }
     ], list, L.no_sources));
   }
 
@@ -271,9 +389,11 @@
   function showView(view) {
     state.view = view;
     state.showAll = false;
+    closeItems();
     renderTabs(view);
     renderCrumbs(view);
     renderUnits(view);
+    renderWorklist(view);
     renderTrend(view);
   }
 
@@ -299,17 +419,17 @@
       ready();
       return;
     }
-    fetchJSON("api/v1/dashboard/units/" + match[1] + (state.phase === null ? "" : "?phase=" + state.phase))
+    fetchJSON("api/v1/dashboard/units/" + match[1] + "?lang=" + L.lang + (state.phase === null ? "" : "&phase=" + state.phase))
       .then(function (view) { showView(view); ready(); document.getElementById("h-units").scrollIntoView(); })
       .catch(fail);
   }
 
-  fetchJSON("api/v1/dashboard").then(function (summary) {
+  wireItems();
+  fetchJSON("api/v1/dashboard?lang=" + L.lang).then(function (summary) {
     state.summary = summary;
     document.getElementById("as-of").textContent = summary.as_of ? when(summary.as_of) : L.never_synced;
     if (summary.as_of) document.getElementById("as-of").setAttribute("datetime", summary.as_of);
     renderNational(summary);
-    renderDiscrepancies(summary.discrepancies);
     renderSources(summary.sources);
     state.phase = summary.rank_phase;
     if (!summary.unit) { ready(); return; }

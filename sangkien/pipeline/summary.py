@@ -1,0 +1,147 @@
+"""What a roll-up works out for people to read, kept in the store so that reading it is a lookup.
+
+:func:`refresh` runs after every roll-up (sangkien.pipeline.run.resolve_and_roll_up) and
+after the org tree, the quotas or the phases are loaded from the command line. It writes,
+whole, in one transaction:
+
+* ``unit_figures``: per unit and phase the counts, the target, its basis, the count on that
+  basis and completion (what ``sangkien report`` computes), so the dashboard ranks units by a
+  stored column;
+* ``unit_closure``: each unit's ancestors on the roll-up's date, so "this unit and below" is a join;
+* ``worklist`` and ``worklist_items``: the ranked discrepancies (sangkien.pipeline.worklist) and
+  the initiatives behind each row;
+* ``summary_state``: the roll-up it matches (the ``as_of`` of ``unit_counts``).
+
+Loading the org tree, quotas or phases clears ``summary_state``; a reader that finds it
+missing or behind ``unit_counts`` refreshes before answering (:func:`ensure_current`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from sangkien import store
+from sangkien.pipeline import reconcile, worklist
+from sangkien.reference.quotas import BASIS_COLUMN
+
+FIGURE_COUNTS = ("records", "initiatives", "valid", "pending", "rejected", "registrants")
+FIGURE_COLUMNS = ("unit_code", "phase", *FIGURE_COUNTS, "basis", "target", "counted", "completion")
+WORKLIST_STORED = ("rank", "kind", "cause", "unit_code", "phase", "source", "items", "expected", "actual", "basis",
+                   "target", "standing", "effect", "crosses", "params")
+_refreshing: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_guard = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    figures: int
+    worklist: int
+    items: int
+    seconds: float
+
+
+def figures_frame(conn: Connection) -> pd.DataFrame:
+    """Per (unit, phase) with counts or a quota: the counts, basis, target, counted on the basis, completion.
+
+    Completion is counted / target where the basis can be counted and the target is positive
+    (as in ``sangkien report``); without a quota the count shown is the valid initiatives.
+    """
+    c = store.unit_counts.c
+    counts = store.read_frame(conn, sa.select(c.unit_code, c.phase, *(c[n] for n in FIGURE_COUNTS)),
+                              ["unit_code", "phase", *FIGURE_COUNTS])
+    frame = counts.merge(reconcile.quotas_frame(conn), on=["unit_code", "phase"], how="outer")
+    if frame.empty:
+        return pd.DataFrame(columns=list(FIGURE_COLUMNS))
+    for name in FIGURE_COUNTS:
+        frame[name] = frame[name].fillna(0).astype(np.int64)
+    on_basis = np.select([frame["basis"] == b for b in BASIS_COLUMN], [frame[col] for col in BASIS_COLUMN.values()],
+                         default=frame["valid"])
+    frame["counted"] = on_basis.astype(np.int64)
+    countable = frame["basis"].isin(list(BASIS_COLUMN)) & (frame["target"] > 0)
+    frame["completion"] = (frame["counted"] / frame["target"].where(countable)).round(4)
+    frame["phase"] = frame["phase"].astype(np.int64)
+    frame["target"] = frame["target"].astype("Int64")  # no quota: NULL, not NaN (PostgreSQL's COPY takes no "2.0")
+    return frame[list(FIGURE_COLUMNS)]
+
+
+def _counts_as_of(conn: Connection) -> dt.datetime | None:
+    return _utc(conn.scalar(sa.select(sa.func.max(store.unit_counts.c.as_of))))
+
+
+def _utc(stamp: Any) -> dt.datetime | None:
+    """A stored timestamp as naive UTC (SQLite hands back naive datetimes, PostgreSQL aware ones)."""
+    if stamp is None:
+        return None
+    if isinstance(stamp, str):
+        stamp = dt.datetime.fromisoformat(stamp)
+    return stamp.astimezone(dt.UTC).replace(tzinfo=None) if stamp.tzinfo else stamp
+
+
+def refresh(engine: Engine, run_id: int | None = None, as_of: dt.date | None = None) -> Refreshed:
+    """Work out the figures, the closure and the ranked worklist from the store, and keep them (see the module)."""
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        counts_as_of = _counts_as_of(conn)
+        figures = figures_frame(conn)
+        scope = reconcile.open_scope(conn, as_of=as_of)
+        found = worklist.build(conn, scope)
+    rows = found.rows.assign(params=[json.dumps(p, ensure_ascii=False, default=_plain) for p in found.rows["params"]],
+                             source=found.rows["source"].fillna(""))
+    for name in ("rank", "phase", "items", "expected", "actual", "target", "standing", "effect"):
+        rows[name] = pd.to_numeric(rows[name]).round().astype("Int64")  # whole numbers, NULL where none
+    tables = [store.unit_figures, store.unit_closure, store.worklist, store.worklist_items, store.summary_state]
+    with store.rewriting(engine, tables) as conn:
+        store.bulk_insert(conn, store.unit_figures, FIGURE_COLUMNS, store.frame_rows(figures))
+        closure = scope.closure[["ancestor", "unit_code"]].drop_duplicates()
+        store.bulk_insert(conn, store.unit_closure, ("ancestor", "unit_code"), store.frame_rows(closure))
+        store.bulk_insert(conn, store.worklist, WORKLIST_STORED, store.frame_rows(
+            rows[list(WORKLIST_STORED)].astype({"crosses": bool})))
+        store.bulk_insert(conn, store.worklist_items, worklist.ITEM_COLUMNS, store.frame_rows(found.items))
+        seconds = time.perf_counter() - started
+        conn.execute(store.summary_state.insert().values(
+            id=1, run_id=run_id, tree_date=scope.as_of, counts_as_of=counts_as_of,
+            computed_at=dt.datetime.now(dt.UTC), seconds=round(seconds, 3)))
+    return Refreshed(len(figures), len(rows), len(found.items), time.perf_counter() - started)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars in a row's params, as JSON numbers."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def state(conn: Connection) -> dict[str, Any] | None:
+    """The kept summary's state (run_id, tree_date, counts_as_of, computed_at, seconds), None when there is none."""
+    row = conn.execute(sa.select(store.summary_state).where(store.summary_state.c.id == 1)).mappings().first()
+    return dict(row) if row else None
+
+
+def is_current(conn: Connection) -> bool:
+    """Whether the kept summary matches the last roll-up and nothing it reads was loaded again since."""
+    kept = state(conn)
+    return kept is not None and _utc(kept["counts_as_of"]) == _counts_as_of(conn)
+
+
+def ensure_current(engine: Engine) -> None:
+    """Refresh the kept summary when it is missing or behind (one refresh at a time per engine)."""
+    with engine.connect() as conn:
+        if is_current(conn):
+            return
+    with _guard:
+        lock = _refreshing.setdefault(engine, threading.Lock())
+    with lock:
+        with engine.connect() as conn:
+            if is_current(conn):  # another thread refreshed it meanwhile
+                return
+        refresh(engine)
