@@ -30,12 +30,12 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _pip(*args: str, log: Path) -> None:
+def _pip(step: str, *args: str) -> None:
+    """Run pip in .venv, its own progress on the terminal, after a line saying what it installs."""
+    print(f"dev.py: {step}", flush=True)
     cmd = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", *args]
-    with log.open("a") as out:
-        result = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
-    if result.returncode != 0:
-        sys.exit(f"dev.py: installing dependencies failed; see {log}")
+    if subprocess.run(cmd, cwd=ROOT).returncode != 0:
+        sys.exit(f"dev.py: {step.rstrip(' .')} failed (pip's messages are above); fix the cause and run it again")
 
 
 def ensure_env() -> None:
@@ -45,14 +45,17 @@ def ensure_env() -> None:
     want = _fingerprint()
     if STAMP.exists() and STAMP.read_text() == want:
         return
-    print("Setting up .venv from requirements.lock (first run takes a minute) ...", flush=True)
+    print("dev.py: setting up .venv from requirements.lock: the first time this downloads and installs about "
+          "135 packages (a few minutes; pip shows its progress), afterwards it is a no-op", flush=True)
     if not (BIN / "python").exists():
+        print("dev.py: 1/3 creating the virtual environment .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    log = VENV / "install.log"
-    log.write_text("")
-    _pip("install", "-q", "-r", "requirements.lock", log=log)
-    _pip("install", "-q", "--no-deps", "--no-build-isolation", "-e", ".", log=log)
+    _pip("2/3 installing the locked dependencies (requirements.lock) ...", "install", "--progress-bar", "on",
+         "-r", "requirements.lock")
+    _pip("3/3 installing sangkien-sync itself (editable) ...", "install", "-q", "--no-deps",
+         "--no-build-isolation", "-e", ".")
     STAMP.write_text(want)
+    print("dev.py: .venv is ready", flush=True)
 
 
 def main(argv: list[str]) -> int:

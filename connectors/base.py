@@ -14,7 +14,7 @@ import difflib
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -159,6 +159,35 @@ class Connector(ABC):
     def read(self, state: dict[str, Any]) -> Iterator[Batch]:
         """Yield batches not yet delivered according to ``state``."""
 
+    def sample(self, rows: int) -> Iterator[Batch]:
+        """A few rows to judge the mapping by, read from scratch and landing nothing (``connectors check``,
+        ``preview`` and ``discover``).
+
+        The default takes the first ``rows`` rows ``read({})`` delivers (an API's first page, a database's first
+        batch). A kind whose source has several parts overrides it to show some rows of each (a folder's files).
+        """
+        left = rows
+        batches = self.read({})
+        try:
+            for batch in batches:
+                if batch.problem is None and batch.rows is not None:
+                    if len(batch.rows) > left:
+                        batch = replace(batch, rows=batch.rows.iloc[:left].reset_index(drop=True))
+                    left -= len(batch.rows)
+                yield batch
+                if left <= 0:
+                    return
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+
+    def discover(self, rows: int) -> Iterator[Batch]:
+        """Rows showing every column or field the source offers, whatever the mapping says (``connectors
+        discover``; the mapping may be a placeholder). The default is ``sample``; a kind whose reading checks the
+        mapped columns overrides it."""
+        return self.sample(rows)
+
     def backfill_state(self, start: dt.date) -> dict[str, Any]:
         """The state from which ``read`` delivers the records changed since ``start`` (a backfill).
 
@@ -201,10 +230,17 @@ def batch_from_records(label: str, records: list[dict[str, Any]], state: dict[st
     return Batch(label, rows=frame, headers=headers, state=state)
 
 
-def format_validation_error(exc: ValidationError) -> str:
-    """Field-level messages from a pydantic error, in one line."""
+def format_validation_error(exc: ValidationError, model: type[BaseModel] | None = None) -> str:
+    """Field-level messages from a pydantic error, in one line; a setting ``model`` does not know is named with
+    the closest known one and the list of known settings (not pydantic's "Extra inputs are not permitted")."""
     parts = []
+    known = list(model.model_fields) if model is not None else []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "settings"
-        parts.append(f"{where}: {err['msg']}")
+        if err["type"] == "extra_forbidden" and known and len(err["loc"]) == 1:
+            close = difflib.get_close_matches(where, known, 1, 0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            parts.append(f"unknown setting {where!r}{hint}; the settings are {', '.join(known)}")
+        else:
+            parts.append(f"{where}: {err['msg']}")
     return "; ".join(parts)

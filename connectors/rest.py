@@ -99,6 +99,13 @@ class RestConnector(Connector):
                                  f"they have {', '.join(map(repr, records[0]))}", ErrorType.CONFIGURATION)
         return f"{self._url()} answers with records" + (" carrying every mapped field" if records else " (none yet)")
 
+    def discover(self, rows: int) -> Iterator[Batch]:
+        """The first page, every field of its records (no mapped field is required)."""
+        client, query = self._client(attempts=2)
+        paginator = PAGINATORS[self.settings.pagination](min(self.settings.page_size, rows), **self._names())
+        body, _ = client.get_json(self._url(), {**paginator.first(), **query})
+        yield batch_from_records("page 1", self._records(body)[:rows], {})
+
     def _names(self) -> dict[str, str]:
         s = self.settings
         return {"page_param": s.page_param, "page_size_param": s.page_size_param, "offset_param": s.offset_param,

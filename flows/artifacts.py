@@ -18,6 +18,7 @@ from prefect.artifacts import (
 )
 from sqlalchemy.engine import Engine
 
+from sangkien.pipeline import progress as stages
 from sangkien.present import runreport
 
 SOURCES_KEY = "sangkien-sources"
@@ -33,14 +34,16 @@ def publish_run(engine: Engine, run_id: int) -> None:
             page = runreport.reconciliation_markdown(conn, run_id)
         create_table_artifact(rows or [dict.fromkeys(runreport.SOURCE_COLUMNS)], key=SOURCES_KEY,
                               description=f"Sync run {run_id}: per source, received = accepted + ineligible + "
-                                          "quarantined; pushed stays empty until pushing upward exists")
+                                          "quarantined; pushed is empty per source (a push carries the whole "
+                                          "node's counts: `sangkien runs` lists pushes)")
         create_markdown_artifact(page, key=RECONCILIATION_KEY, description=f"Sync run {run_id}: reconciliation")
     except Exception as exc:  # reporting must not turn a synced run into a failed one
         get_run_logger().warning("could not write the run's artifacts: %s: %s", type(exc).__name__, exc)
 
 
 class Progress:
-    """A progress artifact advanced as each source's pull ends."""
+    """A progress artifact advanced as each source's pull ends, its description following the stages (validating
+    a source, resolving, rolling up) when it listens to them (sangkien.pipeline.progress)."""
 
     def __init__(self, names: list[str]):
         self.total, self.done = len(names), 0
@@ -54,10 +57,22 @@ class Progress:
 
     def source_done(self, name: str) -> None:
         self.done += 1
+        self._show(f"sources pulled: {self.done} of {self.total} (last: {name})")
+
+    def __call__(self, event: stages.Progress) -> None:
+        """The stages the CLI's bars show, as the artifact's description (not every batch: each is an API call)."""
+        if event.stage == stages.VALIDATE:
+            self._show(f"sources pulled: {self.done} of {self.total}; validating {event.source} "
+                       f"({event.rows:,} rows)")
+        elif event.stage in (stages.RESOLVE, stages.ROLL_UP):
+            what = "resolving initiatives" if event.stage == stages.RESOLVE else "rolling up the counts"
+            self._show(f"sources pulled: {self.done} of {self.total}; {what}")
+
+    def _show(self, description: str) -> None:
         if self.artifact_id is None:
             return
         try:
             update_progress_artifact(self.artifact_id, 100.0 * self.done / max(self.total, 1),
-                                     description=f"sources pulled: {self.done} of {self.total} (last: {name})")
+                                     description=description)
         except Exception as exc:  # an artifact is never fatal
             get_run_logger().warning("could not update the progress artifact: %s", exc)

@@ -21,6 +21,7 @@ from prefect.runtime import flow_run
 from flows import artifacts
 from flows.push import push_task, upstream_configured
 from sangkien.errors import ControlTotalError, UserError
+from sangkien.pipeline import progress as stages
 from sangkien.pipeline import run as sync
 from sangkien.pipeline.pullmode import BackfillWindow, PullMode
 from sangkien.pipeline.resolve import ResolveCounts
@@ -126,11 +127,11 @@ def nightly_sync(db_url: str | None = None, connectors: list[str] | None = None,
     mode = PullMode(full_refresh=full_refresh, window=window)
     engine = open_store(url)
     names = sync.source_names(engine, connectors)
-    run = sync.Run.start(engine, flow_run_id=str(flow_run.get_id() or ""))
+    run = sync.Run.start(engine, flow_run_id=str(flow_run.get_id() or ""), mode=mode.describe())
     logger.info("sync run %d (%s) of %d source(s): %s", run.run_id, mode.describe(), len(names), ", ".join(names))
     progress = artifacts.Progress(names)
     try:
-        with run:
+        with run, stages.listening(progress):
             if fan_out:
                 run.results = _pull_everywhere(ref, names, run.run_id, mode, progress)
             else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
+from prefect.states import Completed
 
 from sangkien.pipeline import push as core
 from sangkien.store import open_store, resolve_store, store_reference
@@ -26,8 +28,17 @@ def upstream_configured(url: str) -> bool:
         return bool(get_setting(conn, "upstream_url"))
 
 
+NO_UPSTREAM = "no upstream configured, nothing to push (`sangkien node set upstream_url=...` pushes to the node above)"
+
+
 @flow(name="sangkien-push-upward")
-def push_upward(db_url: str | None = None, force: bool = False) -> dict[str, object]:
-    """Push this node's counts from the last roll-up to its upstream node (no upstream configured: the run fails
-    saying so). Unchanged counts are not sent again unless ``force``."""
-    return push_task(store_reference(resolve_store(db_url)), force=force)
+def push_upward(db_url: str | None = None, force: bool = False) -> State:
+    """Push this node's counts from the last roll-up to its upstream node. Unchanged counts are not sent again
+    unless ``force``. A node without an upstream (the national office, or one not yet linked) sends nothing and
+    the run completes saying so: a nightly push must not raise the failure alert where there is nowhere to push."""
+    url = resolve_store(db_url)
+    if not upstream_configured(url):
+        get_run_logger().info(NO_UPSTREAM)
+        return Completed(message=NO_UPSTREAM, data={"status": "skipped", "note": NO_UPSTREAM})
+    result = push_task(store_reference(url), force=force)
+    return Completed(message=f"push to {result['upstream']}: {result['status']}", data=result)

@@ -21,8 +21,10 @@ import pandas as pd
 
 from connectors.tabular.dialect import choose_delimiter, find_header, head_sample, raise_csv_limit
 from connectors.tabular.table import (
+    ANY_HEADER,
     LINE_COLUMN,
     FileFormatError,
+    HeaderRule,
     RowError,
     Table,
     check_header_fits,
@@ -31,11 +33,12 @@ from connectors.tabular.table import (
 )
 
 
-def read_csv_text(path: Path, data: bytes, encoding: str, delimiter: str) -> Table:
-    """Parse NFC UTF-8 ``data`` into a Table (header from a sample, body fast or slow)."""
+def read_csv_text(path: Path, data: bytes, encoding: str, delimiter: str,
+                  rule: HeaderRule = ANY_HEADER) -> Table:
+    """Parse NFC UTF-8 ``data`` into a Table (header from a sample, found by ``rule``; body fast or slow)."""
     sample, whole = head_sample(data)
     delim = choose_delimiter(path.name, sample, whole, delimiter)
-    header, header_end = find_header(path.name, data, delim)
+    header, header_end = find_header(path.name, data, delim, rule)
     headers = clean_headers(path.name, header)
     parsed = parse_fast(data, delim, headers, header_end)
     if parsed is None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections import Counter
 from collections.abc import Iterator
 
-from connectors.tabular.table import FileFormatError, is_auto
+from connectors.tabular.table import ANY_HEADER, HEADER_SEARCH, FileFormatError, HeaderRule, is_auto, pick_header
 
 DELIMITERS = (",", ";", "\t", "|")
 _SAMPLE = 1 << 16           # bytes looked at to find the header and delimiter
@@ -55,42 +56,50 @@ def _is_blank(fields: list[str]) -> bool:
     return not any(cell.strip() for cell in fields)
 
 
-def _field_counts(text: str, whole: bool, delim: str) -> list[int]:
-    """Field counts of the first non-blank records of the sample with ``delim``."""
+def _field_counts(text: str, whole: bool, delim: str) -> tuple[list[int], int, int]:
+    """Field counts of the first non-blank records of the sample with ``delim`` from the header on, how many
+    title records above the header were left out (see pick_header), and the first record's field count."""
     raise_csv_limit()
-    return [len(fields) for _, fields in _records(text, whole, delim, _SNIFF_RECORDS)]
+    records = list(_records(text, whole, delim, _SNIFF_RECORDS))
+    start = pick_header("", records[:HEADER_SEARCH], ANY_HEADER) if records else 0
+    return [len(fields) for _, fields in records[start:]], start, len(records[0][1]) if records else 0
 
 
 def choose_delimiter(name: str, sample: str, whole: bool, requested: str) -> str:
     """Return the delimiter: sniffed among DELIMITERS for 'auto', else the requested one (checked)."""
-    counts = {d: _field_counts(sample, whole, d) for d in DELIMITERS}
+    found = {d: _field_counts(sample, whole, d) for d in DELIMITERS}
+    counts = {d: found[d][0] for d in DELIMITERS}
     if is_auto(requested):
-        best = max(DELIMITERS, key=lambda d: _delimiter_score(counts[d]))
+        # fewer title rows to skip first: a header cut by the wrong delimiter looks like a title
+        best = max(DELIMITERS, key=lambda d: _delimiter_score(counts[d], found[d][1]))
         if counts[best] and counts[best][0] < 2:
             _check_no_title_line(name, counts)
         return best
     delim = _delimiter_char(name, requested)
-    mine = counts.get(delim) or _field_counts(sample, whole, delim)
-    if mine and mine[0] == 1:
-        others = [d for d in DELIMITERS if d != delim and counts[d] and counts[d][0] > 1]
+    mine, skipped, first = found.get(delim) or _field_counts(sample, whole, delim)
+    if mine and (mine[0] == 1 or skipped):
+        # a header the wrong delimiter cannot split, while another splits it with no title row to skip
+        others = [d for d in DELIMITERS if d != delim and counts[d] and counts[d][0] > 1
+                  and (mine[0] == 1 or found[d][1] < skipped)]
         if others:
-            best = max(others, key=lambda d: _delimiter_score(counts[d]))
+            best = max(others, key=lambda d: _delimiter_score(counts[d], found[d][1]))
             raise FileFormatError(
-                f"{name}: the header has 1 column with delimiter {delim!r} but {counts[best][0]} "
-                f"with {best!r}; set delimiter: {best!r}"
+                f"{name}: the header has {first} column{'' if first == 1 else 's'} with delimiter {delim!r} but "
+                f"{counts[best][0]} with {best!r}; set delimiter: {best!r}"
             )
     return delim
 
 
-def _delimiter_score(counts: list[int]) -> tuple[int, float, int]:
-    """Rank a candidate: header splits into >1 fields, share of rows agreeing, field count."""
+def _delimiter_score(counts: list[int], skipped: int = 0) -> tuple[int, int, float, int]:
+    """Rank a candidate: header splits into >1 fields, fewer title rows skipped, share of rows agreeing,
+    field count."""
     if not counts:
-        return (0, 0.0, 0)
+        return (0, 0, 0.0, 0)
     header, rows = counts[0], counts[1:]
     if header < 2:
-        return (0, -sum(c > 1 for c in rows) / max(len(rows), 1), 0)
+        return (0, -skipped, -sum(c > 1 for c in rows) / max(len(rows), 1), 0)
     agreeing = sum(c == header for c in rows) / len(rows) if rows else 1.0
-    return (1, agreeing, header)
+    return (1, -skipped, agreeing, header)
 
 
 def _check_no_title_line(name: str, counts: dict[str, list[int]]) -> None:
@@ -118,14 +127,19 @@ def _delimiter_char(name: str, requested: str) -> str:
     return delim
 
 
-def find_header(name: str, data: bytes, delim: str) -> tuple[list[str], int]:
-    """Return (header fields, last physical line of the header record); raise if the file is empty."""
+def find_header(name: str, data: bytes, delim: str, rule: HeaderRule = ANY_HEADER) -> tuple[list[str], int]:
+    """Return (header fields, last physical line of the header record); raise if the file is empty.
+
+    The header is picked among the first non-blank records by ``rule`` (pick_header): the lines above it
+    (titles, blank lines) are not part of the table.
+    """
     size = _SAMPLE
+    wanted = max(HEADER_SEARCH, rule.row or 0)
     while True:
         text, whole = head_sample(data, size)
-        first = next(_records(text, whole, delim), None)
-        if first is not None:
-            end_line, fields = first
+        records = list(itertools.islice(_records(text, whole, delim), wanted))
+        if records and (whole or len(records) >= wanted):
+            end_line, fields = records[pick_header(name, records, rule)]
             return fields, end_line
         if whole:
             raise FileFormatError(f"{name} is empty (it has only blank lines); export the table again")

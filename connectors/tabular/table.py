@@ -35,11 +35,47 @@ class Table:
     encoding: str
     delimiter: str | None
     row_errors: list[RowError] = field(default_factory=list)
+    sheet: str | None = None  # the worksheet it came from, when a workbook's sheets were named or all read
 
 
 def is_auto(setting: str) -> bool:
     """Whether a configured encoding/delimiter asks for detection."""
     return setting.strip().lower() == "auto"
+
+
+HEADER_SEARCH = 30  # non-blank rows looked at to find the header under title rows
+
+
+@dataclass(frozen=True)
+class HeaderRule:
+    """How to find the header row: ``row`` (1-based line or sheet row) when the source says, else the row holding
+    the most of ``names`` (the mapped column names), else the first row filled at least half as wide as the
+    widest row near the top: title rows ("BÁO CÁO SÁNG KIẾN QUÝ 3/2022") and blank rows above it are skipped."""
+
+    row: int | None = None
+    names: frozenset[str] = frozenset()
+
+
+ANY_HEADER = HeaderRule()  # no header_row, no mapped names: the first row filled about as wide as those below
+
+
+def pick_header(name: str, records: list[tuple[int, list[str]]], rule: HeaderRule) -> int:
+    """The index in ``records`` ((line, cells) of the first non-blank rows) of the header row."""
+    if rule.row is not None:
+        for i, (line, _) in enumerate(records):
+            if line == rule.row:
+                return i
+        raise FileFormatError(f"{name}: header_row {rule.row} is blank or beyond the rows looked at "
+                              f"(the first non-blank rows are {', '.join(str(line) for line, _ in records[:5])}); "
+                              "fix header_row, or leave it out to find the header by the column names")
+    if rule.names:
+        hits = [sum(unicodedata.normalize("NFC", c).strip() in rule.names for c in cells) for _, cells in records]
+        if hits and max(hits) > 0:
+            return hits.index(max(hits))
+    filled = [sum(bool(c.strip()) for c in cells) for _, cells in records]
+    widest = max(filled, default=0)
+    enough = max(2, (widest + 1) // 2)
+    return next((i for i, n in enumerate(filled) if n >= enough), 0)
 
 
 def clean_headers(name: str, fields: list[str]) -> list[str]:

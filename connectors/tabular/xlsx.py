@@ -1,35 +1,73 @@
-"""Reading an XLSX workbook: openpyxl, read-only, cached formula values; first non-empty sheet, first
-non-empty row as the header; cells rendered as the text a CSV export would hold."""
+"""Reading an XLSX workbook: openpyxl, read-only, cached formula values; the first non-empty sheet, its header
+found under any title rows (table.pick_header); cells rendered as the text a CSV export would hold."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
+import re
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
-from connectors.tabular.table import ZIP, FileFormatError, RowError, Table, check_header_fits, clean_headers, frame_of
+from connectors.tabular.merged import header_names, merged_ranges
+from connectors.tabular.table import (
+    ANY_HEADER,
+    HEADER_SEARCH,
+    ZIP,
+    FileFormatError,
+    HeaderRule,
+    RowError,
+    Table,
+    check_header_fits,
+    clean_headers,
+    frame_of,
+    pick_header,
+)
 
 
-def read_xlsx(path: Path, head: bytes, date_format: str) -> Table:
-    """Read the first non-empty sheet of a workbook into a Table (encoding 'xlsx')."""
+def read_xlsx(path: Path, head: bytes, date_format: str, rule: HeaderRule = ANY_HEADER,
+              date_columns: frozenset[str] = frozenset(), sheets: Sequence[str] | None = None) -> list[Table]:
+    """Read a workbook's sheets into Tables (encoding 'xlsx'), each header found by ``rule``; numbers in
+    ``date_columns`` are Excel date serials (a date column formatted as General), rendered as dates.
+
+    ``sheets``: None, the first non-empty sheet; ``["*"]``, every non-empty sheet; else the sheets named, in
+    that order (a name the workbook lacks is a FileFormatError listing the sheets it has)."""
+    tables = []
     with open(path, "rb") as handle:  # a handle, so openpyxl does not insist on the file's extension
         workbook = _open_workbook(path, handle, head)
         try:
-            for sheet in workbook.worksheets:
-                table = _read_sheet(path, sheet, date_format)
+            for sheet in _chosen_sheets(path, workbook, sheets):
+                table = _read_sheet(path, sheet, date_format, rule, date_columns)
                 if table is not None:
-                    return table
+                    table.sheet = sheet.title if sheets else None
+                    tables.append(table)
+                    if not sheets:
+                        break
         finally:
             workbook.close()
-    raise FileFormatError(f"{path.name} is empty: no sheet has any data; export the table again")
+    if not tables:
+        raise FileFormatError(f"{path.name} is empty: no sheet {'named ' if sheets and sheets != ['*'] else ''}"
+                              "has any data; export the table again")
+    return tables
+
+
+def _chosen_sheets(path: Path, workbook: Any, sheets: Sequence[str] | None) -> list[Any]:
+    if not sheets or list(sheets) == ["*"]:
+        return list(workbook.worksheets)
+    by_title = {unicodedata.normalize("NFC", s.title).strip(): s for s in workbook.worksheets}
+    missing = [n for n in sheets if unicodedata.normalize("NFC", n).strip() not in by_title]
+    if missing:
+        raise FileFormatError(f"{path.name} has no sheet {', '.join(map(repr, missing))}; its sheets are "
+                              f"{', '.join(map(repr, by_title))}; fix `sheets`")
+    return [by_title[unicodedata.normalize("NFC", n).strip()] for n in sheets]
 
 
 def _open_workbook(path: Path, handle: IO[bytes], head: bytes) -> Any:
@@ -55,18 +93,23 @@ def _open_workbook(path: Path, handle: IO[bytes], head: bytes) -> Any:
         ) from None
 
 
-def _read_sheet(path: Path, sheet: Any, date_format: str) -> Table | None:
-    """Read one worksheet (header = first non-empty row); None if it has no non-empty row."""
+def _read_sheet(path: Path, sheet: Any, date_format: str, rule: HeaderRule,
+                date_columns: frozenset[str] = frozenset()) -> Table | None:
+    """Read one worksheet (the header found by ``rule`` among its first non-empty rows, title rows above it
+    skipped); None if it has no non-empty row."""
     if hasattr(sheet, "reset_dimensions"):
         sheet.reset_dimensions()  # exporters often write a wrong <dimension>
     rows = _sheet_rows(sheet, date_format)
-    first = next(rows, None)
-    if first is None:
+    top = list(itertools.islice(rows, max(HEADER_SEARCH, rule.row or 0)))
+    if not top:
         return None
-    header_row, header_cells = first
-    headers = clean_headers(path.name, header_cells)
+    at = pick_header(path.name, top, rule)
+    header_row, header_cells = top[at]
+    below = top[at + 1] if at + 1 < len(top) else None
+    names, two_rows = header_names(header_row, header_cells, below, merged_ranges(sheet))
+    headers = clean_headers(path.name, names)
     width, kept, lines, errors = len(headers), [], [], []
-    for number, cells in rows:
+    for number, cells in itertools.chain(top[at + 1 + two_rows:], rows):
         if len(cells) > width:
             message = f"row {number} has {len(cells)} cells, the header has {width}"
             errors.append(RowError(number, message, "\t".join(cells)))
@@ -74,7 +117,22 @@ def _read_sheet(path: Path, sheet: Any, date_format: str) -> Table | None:
             kept.append(cells + [""] * (width - len(cells)))
             lines.append(number)
     check_header_fits(path.name, f"row {header_row}", headers, len(kept), errors)
+    for i in (i for i, h in enumerate(headers) if h in date_columns):
+        for cells in kept:
+            cells[i] = _serial_date(cells[i], date_format)
     return Table(path, headers, frame_of(headers, kept, lines), "xlsx", None, errors)
+
+
+_SERIAL = re.compile(r"\d{5}(\.\d+)?")  # 10000..99999: 1927-05-18..2173-10-14
+
+
+def _serial_date(text: str, date_format: str) -> str:
+    """An Excel date serial (44805, 44805.5) as a date in ``date_format``; any other text as it is."""
+    if not _SERIAL.fullmatch(text):
+        return text
+    from openpyxl.utils.datetime import from_excel
+
+    return _cell_text(from_excel(float(text)), date_format)
 
 
 def _sheet_rows(sheet: Any, date_format: str) -> Iterator[tuple[int, list[str]]]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from sangkien.cli import watch
 from sangkien.cli.common import print_run, quiet_prefect
 from sangkien.cli.reference import TOP_KINDS
 from sangkien.errors import UserError
@@ -58,7 +59,7 @@ def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> i
         stale.unlink(missing_ok=True)
     folder.mkdir(parents=True, exist_ok=True)
     url = db_url or f"sqlite:///{db_file}"
-    print(f"1. generating a world of {initiatives:,} initiatives in {world}")
+    print(f"1. generating a world of {initiatives:,} initiatives in {world}", flush=True)
     generate_world(world, initiatives, seed=seed, noise="none")
     engine = open_store(url)
     print(f"2. loading {load_orgs(engine, world / 'orgs.csv'):,} org units and "
@@ -78,8 +79,10 @@ def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> i
             add_connector(engine, config.stem, "files", read_config_file(config))
         print(f"3. registered sources: portal (simulated portal at {portal.url}), hanoi (REST at {hanoi.url}), "
               f"hcm (SQL database), and file drops {', '.join(c.stem for c in drops)}")
-        print("4. running the nightly sync (Prefect flow) ...")
-        summary = nightly_sync(db_url=url)
+        print("4. running the nightly sync (Prefect flow; starting Prefect's local server takes a few seconds) ...",
+              flush=True)
+        with watch.watching():
+            summary = nightly_sync(db_url=url)
     print_run(summary.sources)
     if summary.resolved is not None:
         print(f"   {summary.resolved.records:,} accepted records resolved into "
@@ -102,8 +105,9 @@ def _report(engine: Engine, folder: Path) -> Path:
     import sqlalchemy as sa
 
     from sangkien import store
+    from sangkien.cli.reports import print_report_table
     from sangkien.pipeline.summary import ensure_current
-    from sangkien.present.report import format_table, report_rows
+    from sangkien.present.report import report_rows
     from sangkien.present.workbook.book import write_workbook
 
     with engine.connect() as conn:
@@ -111,7 +115,7 @@ def _report(engine: Engine, folder: Path) -> Path:
         top = {code for code, kind in conn.execute(sa.select(store.org_units.c.code, store.org_units.c.kind))
                if kind in TOP_KINDS}
     print("5. report (national, provinces and sector unions; `sangkien report` shows every unit):\n")
-    print(format_table([r for r in rows if r["unit_code"] in top and (r["records"] or r["target"])], as_of))
+    print_report_table([r for r in rows if r["unit_code"] in top and (r["records"] or r["target"])], as_of)
     workbook = folder / "sangkien-report.xlsx"
     ensure_current(engine)
     with engine.connect() as conn:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sangkien.cli.common import Subparsers, quiet_prefect
+from sangkien.cli.common import Subparsers, add_command, quiet_prefect
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
@@ -25,8 +25,9 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def register(sub: Subparsers) -> None:
-    p = sub.add_parser("deploy", help="create the work pool if missing and deploy the flows to the Prefect server")
-    p.add_argument("--prefect-file", help="default: deployments/prefect.yaml of this installation")
+    p = add_command(sub, "deploy", cmd_deploy,
+                    "create the work pool if missing and deploy the flows to the Prefect server (PREFECT_API_URL)",
+                    examples=("sangkien deploy", "sangkien deploy --notify-webhook https://chat.example.vn/hooks/ops"))
+    p.add_argument("--prefect-file", metavar="FILE", help="default: deployments/prefect.yaml of this installation")
     p.add_argument("--pool", default="sangkien", help="process work pool (created if missing; default sangkien)")
     p.add_argument("--notify-webhook", metavar="URL", help="also post to this webhook when a run fails")
-    p.set_defaults(func=cmd_deploy)

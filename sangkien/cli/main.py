@@ -27,8 +27,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return common.run(args)
+    try:
+        args = build_parser().parse_args(argv)  # --help and --version print here
+    except BrokenPipeError:  # `sangkien --help | head`
+        return common.closed_pipe()
+    code = common.run(args)
+    try:
+        sys.stdout.flush()  # a pipe closed after the last write fails here, not in the interpreter's exit
+    except BrokenPipeError:
+        return common.closed_pipe()
+    return code
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from sangkien.cli.common import Subparsers, add_group, open_engine
+from sangkien.cli.common import Subparsers, add_command, add_group, open_engine
 
 
 def cmd_match_model(args: argparse.Namespace) -> int:
@@ -48,9 +48,10 @@ def cmd_match_versions(args: argparse.Namespace) -> int:
 
 def register(sub: Subparsers) -> None:
     """``match model`` and ``match versions``."""
-    group = add_group(sub, "match", "the match model: the weights learned from this store's records")
-    p = group.add_parser("model", help="the levels, m, u and weights of the store's latest match model")
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.set_defaults(func=cmd_match_model)
-    p = group.add_parser("versions", help="every match model the store learned, newest first")
-    p.set_defaults(func=cmd_match_versions)
+    group = add_group(sub, "match", "the match model: the weights learned from this store's records",
+                      examples=("sangkien match model", "sangkien match versions"))
+    p = add_command(group, "model", cmd_match_model, "the levels, m, u and weights of the store's latest match model",
+                    examples=("sangkien match model", "sangkien match model --format json"))
+    p.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
+    add_command(group, "versions", cmd_match_versions, "every match model the store learned, newest first",
+                examples=("sangkien match versions",))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from sangkien.cli.common import Subparsers, add_group, open_engine
+from sangkien.cli.common import Subparsers, add_command, add_group, open_engine
 from sangkien.errors import UserError
 
 
@@ -69,29 +69,32 @@ def cmd_review_conflicts(args: argparse.Namespace) -> int:
 
 
 def _add_explain(sub: Subparsers) -> None:
-    p = sub.add_parser("explain", help="an initiative's records, their sources, and why they were joined")
-    p.add_argument("initiative_id", type=int)
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.set_defaults(func=cmd_explain)
+    p = add_command(sub, "explain", cmd_explain, "an initiative's records, their sources, and why they were joined",
+                    examples=("sangkien explain 1234", "sangkien explain 1234 --format json"))
+    p.add_argument("initiative_id", type=int, help="the initiative's id (`sangkien export links` lists them)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
 
 
 def _add_review(sub: Subparsers) -> None:
-    rev = add_group(sub, "review", "pairs the matcher was unsure of, and reviewers' decisions")
-    p = rev.add_parser("list", help="pairs waiting for a decision (or --status accepted|rejected|all)")
-    p.add_argument("--status", choices=("open", "accepted", "rejected", "all"), default="open")
-    p.add_argument("--limit", type=int, default=50)
-    p.set_defaults(func=cmd_review_list)
+    rev = add_group(sub, "review", "pairs the matcher was unsure of, and reviewers' decisions",
+                    examples=("sangkien review list", "sangkien review accept 17"))
+    p = add_command(rev, "list", cmd_review_list, "pairs waiting for a decision (or --status accepted|rejected|all)",
+                    examples=("sangkien review list", "sangkien review list --status all --limit 200"))
+    p.add_argument("--status", choices=("open", "accepted", "rejected", "all"), default="open",
+                   help="which pairs (default open: waiting for a decision)")
+    p.add_argument("--limit", type=int, default=50, help="at most this many pairs (default 50)")
     for action, text in (("accept", "these two records are one initiative"),
                          ("reject", "these two records are different initiatives")):
-        p = rev.add_parser(action, help=text)
+        p = add_command(rev, action, cmd_review_decide, text,
+                        examples=(f"sangkien review {action} 17",
+                                  f"sangkien review {action} --records hanoi:HN-2022-000017 portal:1000042"))
         p.add_argument("id", type=int, nargs="?", help="the pair's number in `review list`")
         p.add_argument("--records", nargs=2, metavar="SOURCE:RECORD_ID", help="or any two records, by source and id")
         p.add_argument("--by", help="who decides (default $USER)")
-        p.add_argument("--note")
-        p.set_defaults(func=cmd_review_decide)
-    p = rev.add_parser("conflicts", help="initiatives whose records disagree on status")
-    p.add_argument("--limit", type=int, default=50)
-    p.set_defaults(func=cmd_review_conflicts)
+        p.add_argument("--note", help="why, for whoever reads the decision later")
+    p = add_command(rev, "conflicts", cmd_review_conflicts, "initiatives whose records disagree on status",
+                    examples=("sangkien review conflicts",))
+    p.add_argument("--limit", type=int, default=50, help="at most this many initiatives (default 50)")
 
 
 def register(sub: Subparsers) -> None:

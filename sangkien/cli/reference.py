@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sangkien.cli.common import Subparsers, add_group, open_engine
+from sangkien.cli.common import Subparsers, add_command, add_group, open_engine
 
 TOP_KINDS = ("national", "province", "national_sector", "corporation")
 
@@ -84,19 +84,21 @@ def cmd_phases_list(args: argparse.Namespace) -> int:
 
 
 def register(sub: Subparsers) -> None:
-    orgs = add_group(sub, "orgs", "the union org tree")
-    p = orgs.add_parser("load", help="replace the org tree with a CSV file")
-    p.add_argument("file")
-    p.set_defaults(func=cmd_orgs_load)
-    orgs.add_parser("list", help="counts by kind and the top-level units").set_defaults(func=cmd_orgs_list)
+    orgs = add_group(sub, "orgs", "the union org tree", examples=("sangkien orgs load orgs.csv", "sangkien orgs list"))
+    p = add_command(orgs, "load", cmd_orgs_load,
+                    "replace the org tree with a CSV file (rejected whole if a line is bad)",
+                    examples=("sangkien orgs load orgs.csv",))
+    p.add_argument("file", help="code,name,kind,parent_code,sector_parent_code,valid_from,valid_to,aliases"
+                                "[,successor_code]")
+    add_command(orgs, "list", cmd_orgs_list, "counts by kind and the top-level units", examples=("sangkien orgs list",))
 
-    quotas = add_group(sub, "quotas", "targets per unit and phase")
-    p = quotas.add_parser("load", help="replace the quotas with a CSV file")
-    p.add_argument("file")
-    p.set_defaults(func=cmd_quotas_load)
+    quotas = add_group(sub, "quotas", "targets per unit and phase", examples=("sangkien quotas load quotas.csv",))
+    p = add_command(quotas, "load", cmd_quotas_load, "replace the quotas with a CSV file",
+                    examples=("sangkien quotas load quotas.csv",))
+    p.add_argument("file", help="unit_code,phase,target,basis (basis defaults to valid)")
 
-    phases = add_group(sub, "phases", "the program's phases")
-    p = phases.add_parser("load", help="replace the phases with a CSV file")
-    p.add_argument("file")
-    p.set_defaults(func=cmd_phases_load)
-    phases.add_parser("list", help="show the phases in force").set_defaults(func=cmd_phases_list)
+    phases = add_group(sub, "phases", "the program's phases", examples=("sangkien phases list",))
+    p = add_command(phases, "load", cmd_phases_load, "replace the phases with a CSV file",
+                    examples=("sangkien phases load phases.csv",))
+    p.add_argument("file", help="phase,name,starts_on,ends_on,counts_from")
+    add_command(phases, "list", cmd_phases_list, "show the phases in force", examples=("sangkien phases list",))

@@ -7,8 +7,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
-from sangkien.cli.common import Subparsers, add_group, open_engine, print_or_write
+from sangkien.cli import console
+from sangkien.cli.common import Subparsers, add_command, add_group, open_engine, print_or_write
 from sangkien.errors import UserError
 
 
@@ -32,13 +34,33 @@ def _report_workbook(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from sangkien.present.report import render_report
+    from sangkien.present.report import format_runs, render_report, report_rows
 
     if args.format == "xlsx":
         return _report_workbook(args)
     with open_engine(args).connect() as conn:
+        if args.format == "table" and not args.out:  # on the terminal: fitted to its width
+            as_of, rows = report_rows(conn, args.phase, args.unit)
+            print_report_table(rows, as_of)
+            print("\n" + format_runs(conn, last=1))
+            return 0
         text = render_report(conn, args.format, args.phase, args.unit)
     return print_or_write(text, args.out)
+
+
+def print_report_table(rows: list[dict[str, Any]], as_of: str | None) -> None:
+    """The report's rows as a table fitted to the terminal (unit names cut with an ellipsis when narrow)."""
+    from sangkien.present.clock import shown
+
+    print(f"As of {shown(as_of, 'never (run `sangkien sync`)')}")
+    numbers = ("records", "initiatives", "valid", "pending", "rejected", "registrants", "target", "done")
+    console.table(("unit", "name", "ph", *numbers),
+                  [(r["unit_code"], r["unit_name"] or "", r["phase"], r["records"], r["initiatives"], r["valid"],
+                    r["pending"], r["rejected"], r["registrants"], r["target"],
+                    "" if r["completion"] is None else f"{r['completion'] * 100:.1f}%") for r in rows],
+                  numeric=("ph", *numbers), wide=("name",))
+    if not rows:
+        print("(no rows)")
 
 
 def _iso_date(text: str) -> dt.date:
@@ -66,25 +88,32 @@ def cmd_export_links(args: argparse.Namespace) -> int:
 
 
 def register(sub: Subparsers) -> None:
-    p = sub.add_parser("report", help="per-unit totals against quotas")
-    p.add_argument("--phase", type=int)
-    p.add_argument("--unit")
-    p.add_argument("--format", choices=("table", "csv", "json", "xlsx"), default="table")
-    p.add_argument("--out", help="write to this file (required for xlsx)")
+    p = add_command(sub, "report", cmd_report,
+                    "per-unit totals against quotas: a table, CSV, JSON or the Excel workbook",
+                    examples=("sangkien report", "sangkien report --unit P01 --phase 1",
+                              "sangkien report --format csv --out report.csv",
+                              "sangkien report --format xlsx --out report.xlsx --lang en"))
+    p.add_argument("--phase", type=int, help="only this phase (1, 2, ...; `sangkien phases list`)")
+    p.add_argument("--unit", help="only this unit, by code (e.g. P01)")
+    p.add_argument("--format", choices=("table", "csv", "json", "xlsx"), default="table",
+                   help="table (default), csv, json, or xlsx (the workbook; needs --out)")
+    p.add_argument("--out", metavar="FILE", help="write to this file (required for xlsx)")
     p.add_argument("--lang", choices=("vi", "en"), default="vi", help="xlsx: the workbook's language (default vi)")
-    p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("reconcile", help="counts against quotas, and where sources disagree (by initiative)")
+    p = add_command(sub, "reconcile", cmd_reconcile,
+                    "counts against quotas, and where sources disagree (by initiative)",
+                    examples=("sangkien reconcile", "sangkien reconcile --unit P01 --phase 1",
+                              "sangkien reconcile --section sources --format csv --out lacking.csv"))
     p.add_argument("--unit", help="this unit and the units below it (default: every unit)")
-    p.add_argument("--phase", type=int)
+    p.add_argument("--phase", type=int, help="only this phase")
     p.add_argument("--as-of", type=_iso_date, metavar="YYYY-MM-DD", help="the org tree on this date (default today)")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    p.add_argument("--section", choices=("quotas", "sources", "pushes", "all"), default="all")
-    p.add_argument("--out", help="write to this file instead of the terminal")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="table (default), csv or json")
+    p.add_argument("--section", choices=("quotas", "sources", "pushes", "all"), default="all",
+                   help="against quotas, between sources, pushed figures, or all (default)")
+    p.add_argument("--out", metavar="FILE", help="write to this file instead of the terminal")
     p.add_argument("--lang", choices=("en", "vi"), default="en", help="the explanations' language (default en)")
-    p.set_defaults(func=cmd_reconcile)
 
-    export = add_group(sub, "export", "export data")
-    p = export.add_parser("links", help="one row per landed record: its initiative and outcome")
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=cmd_export_links)
+    export = add_group(sub, "export", "export data", examples=("sangkien export links --out links.csv",))
+    p = add_command(export, "links", cmd_export_links, "one row per landed record: its initiative and outcome",
+                    examples=("sangkien export links --out links.csv",))
+    p.add_argument("--out", required=True, metavar="FILE.csv", help="the CSV file to write (UTF-8 with a BOM)")

@@ -8,7 +8,8 @@ import argparse
 import json
 from pathlib import Path
 
-from sangkien.cli.common import Subparsers, add_group, open_engine
+from sangkien.cli import console
+from sangkien.cli.common import Subparsers, add_command, add_group, open_engine
 
 
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
@@ -19,10 +20,9 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
     if not rows:
         print("nothing is held in quarantine" + (" for that filter" if args.source or args.reason else ""))
         return 0
-    print(f"{'source':16} {'column':16} {'check':18} {'rows':>8}  {'first id':>8}  example value")
-    for r in rows:
-        example = (r["example"] or "")[:40]
-        print(f"{r['source']:16} {r['column']:16} {r['check']:18} {r['rows']:>8,}  {r['first_id']:>8}  {example!r}")
+    console.table(("source", "column", "check", "rows", "first id", "example value"),
+                  [(r["source"], r["column"], r["check"], r["rows"], str(r["first_id"]), repr(r["example"] or ""))
+                   for r in rows], numeric=("rows", "first id"), wide=("example value",))
     print(f"{sum(r['rows'] for r in rows):,} failure(s) in all; `sangkien quarantine show ID` shows a row")
     return 0
 
@@ -74,21 +74,24 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def register(sub: Subparsers) -> None:
-    held = add_group(sub, "quarantine", "rows held back, and why")
+    held = add_group(sub, "quarantine", "rows held back, and why",
+                     examples=("sangkien quarantine list", "sangkien quarantine release --reason unit_known"))
     for action, func, text in (("list", cmd_quarantine_list, "held rows counted by source, column and check"),
                                ("export", cmd_quarantine_export, "every failure of every held row, as CSV"),
                                ("release", cmd_quarantine_release,
                                 "re-validate held rows after fixing a mapping or the org tree (no new pull)")):
-        p = held.add_parser(action, help=text)
+        out = " --out held.csv" if action == "export" else ""
+        p = add_command(held, action, func, text,
+                        examples=(f"sangkien quarantine {action}{out}",
+                                  f"sangkien quarantine {action} --source hanoi --reason unit_known{out}"))
         p.add_argument("--source", help="only this connector's rows")
         p.add_argument("--reason", help="only rows failing this check or column (e.g. unit_known, applied_on)")
         if action == "export":
-            p.add_argument("--out", required=True)
-        p.set_defaults(func=func)
-    p = held.add_parser("show", help="one held row: its payload as received and every failure")
+            p.add_argument("--out", required=True, metavar="FILE.csv", help="the CSV file to write")
+    p = add_command(held, "show", cmd_quarantine_show, "one held row: its payload as received and every failure",
+                    examples=("sangkien quarantine show 1234",))
     p.add_argument("id", type=int, help="the row id shown by `quarantine list`")
-    p.set_defaults(func=cmd_quarantine_show)
 
-    p = sub.add_parser("runs", help="recent sync runs with per-source control totals")
+    p = add_command(sub, "runs", cmd_runs, "recent runs (nightly, full refresh, backfill, release) with per-source "
+                    "control totals, and recent pushes", examples=("sangkien runs", "sangkien runs --last 20"))
     p.add_argument("--last", type=int, default=5, help="how many runs (default 5)")
-    p.set_defaults(func=cmd_runs)

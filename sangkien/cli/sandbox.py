@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sangkien.cli.common import Subparsers, add_group
+from sangkien.cli.common import Subparsers, add_command, add_group
 from sangkien.cli.demo import run_demo
 from sangkien.errors import UserError
 
@@ -42,17 +42,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _add_sandbox(sub: Subparsers) -> None:
-    sandbox = add_group(sub, "sandbox", "the simulated world")
-    p = sandbox.add_parser("generate", help="write a simulated world (org tree, quotas, sources, truth)")
-    p.add_argument("--out", required=True)
-    p.add_argument("--initiatives", type=int, default=2000)
-    p.add_argument("--seed", type=int, default=0)
+    sandbox = add_group(sub, "sandbox", "the simulated world",
+                        examples=("sangkien sandbox generate --out world --initiatives 5000",
+                                  "sangkien sandbox serve portal --world world"))
+    p = add_command(sandbox, "generate", cmd_sandbox_generate,
+                    "write a simulated world (org tree, quotas, sources, truth)",
+                    examples=("sangkien sandbox generate --out world --initiatives 5000 --seed 1 --noise light",))
+    p.add_argument("--out", required=True, metavar="FOLDER", help="where to write the world")
+    p.add_argument("--initiatives", type=int, default=2000, help="how many distinct initiatives (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same world (default 0)")
     p.add_argument("--noise", default="none",
                    help="none, light, hard, real, or real:KIND (one kind of sandbox/generate/realnoise.py)")
-    p.set_defaults(func=cmd_sandbox_generate)
 
-    p = sandbox.add_parser("serve", help="serve a world's portal or a provincial REST system on 127.0.0.1")
-    p.add_argument("kind", choices=("portal", "rest"))
+    p = add_command(sandbox, "serve", cmd_sandbox_serve, "serve a world's portal or a provincial REST system on "
+                    "127.0.0.1", examples=("sangkien sandbox serve portal --world world",
+                                           "sangkien sandbox serve rest --world world --style cursor "
+                                           "--faults 5xx=0.05,429=0.05"))
+    p.add_argument("kind", choices=("portal", "rest"), help="portal, or rest (a provincial system)")
     p.add_argument("--world", required=True, help="a folder written by `sandbox generate`")
     p.add_argument("--port", type=int, default=0, help="default: any free port (printed)")
     p.add_argument("--faults",
@@ -60,13 +66,12 @@ def _add_sandbox(sub: Subparsers) -> None:
     p.add_argument("--token", default="demo-token", help="the token / API key clients must send")
     p.add_argument("--style", choices=("page", "offset", "cursor", "link"), default="page", help="rest paging style")
     p.add_argument("--source", help="rest: which world source to serve (default hanoi)")
-    p.set_defaults(func=cmd_sandbox_serve)
 
 
 def register(sub: Subparsers) -> None:
     _add_sandbox(sub)
-    p = sub.add_parser("demo", help="generate a small world, sync it, print the report")
+    p = add_command(sub, "demo", cmd_demo, "generate a small world, sync it through Prefect, print the report",
+                    examples=("sangkien demo", "sangkien demo --dir /tmp/demo --initiatives 500"))
     p.add_argument("--dir", default="sangkien-demo", help="work folder (default ./sangkien-demo)")
-    p.add_argument("--initiatives", type=int, default=3000)
-    p.add_argument("--seed", type=int, default=2022)
-    p.set_defaults(func=cmd_demo)
+    p.add_argument("--initiatives", type=int, default=3000, help="the world's size (default 3000)")
+    p.add_argument("--seed", type=int, default=2022, help="the same seed gives the same world (default 2022)")

@@ -8,10 +8,12 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from sangkien.cli.common import Subparsers, open_engine, print_run, quiet_prefect
+from sangkien.cli import watch
+from sangkien.cli.common import Subparsers, add_command, open_engine, print_run, quiet_prefect
 from sangkien.errors import UserError
 
 if TYPE_CHECKING:
+    from sangkien.pipeline.pullmode import BackfillWindow
     from sangkien.pipeline.run import RunSummary
     from sangkien.store.lock import Holder
 
@@ -23,7 +25,11 @@ def _tell_waiting(holder: Holder | None) -> None:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from sangkien.store import lock
+    from sangkien.store.registry import get_connector_row
 
+    with open_engine(args).connect() as conn:  # fail early, in one line: the store, a mistyped --only name
+        for name in args.only or []:
+            get_connector_row(conn, name)
     # one writer at a time: held from here, before Prefect starts, to the end (the flow's run re-enters it)
     with lock.holding(open_engine(args), wait=args.wait, on_wait=_tell_waiting):
         summary = _sync(args)
@@ -39,6 +45,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _sync(args: argparse.Namespace) -> RunSummary:
+    """The sync in this process (--in-process), or the nightly flow run here; Prefect's local server is started
+    for it unless PREFECT_API_URL names one."""
     import os
 
     import sqlalchemy as sa
@@ -48,10 +56,16 @@ def _sync(args: argparse.Namespace) -> RunSummary:
 
     url = database_url(args.db)
     if args.in_process:
+        from sangkien.pipeline.pullmode import PullMode
         from sangkien.pipeline.run import run_sync
 
-        return run_sync(open_engine(args), args.only or None)
+        with watch.watching(not args.quiet):
+            return run_sync(open_engine(args), args.only or None,
+                            PullMode(full_refresh=args.full_refresh, window=args.backfill))
     quiet_prefect()
+    watch.announce("loading Prefect ...")
+    from prefect.settings import PREFECT_API_URL
+
     from flows.nightly import SourcesFailed, nightly_sync
 
     # the flow gets the store's URL without the password (parameters are stored by Prefect); it runs in this
@@ -59,8 +73,14 @@ def _sync(args: argparse.Namespace) -> RunSummary:
     password = sa.engine.make_url(url).password
     if password:
         os.environ[PASSWORD_VARIABLE] = str(password)
+    api = PREFECT_API_URL.value()
+    watch.announce(f"running the nightly flow on Prefect's server at {api}" if api else
+                   "starting Prefect's local server (a few seconds; `prefect server start` and PREFECT_API_URL "
+                   "keep one running) ...")
     try:
-        return nightly_sync(db_url=store_reference(url), connectors=args.only or None)
+        with watch.watching(not args.quiet):
+            return nightly_sync(db_url=store_reference(url), connectors=args.only or None,
+                                full_refresh=args.full_refresh, window=args.backfill)
     except SourcesFailed as exc:
         if exc.summary:
             print_run(exc.summary.sources)
@@ -77,16 +97,39 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _window(text: str) -> BackfillWindow:
+    """A backfill window typed as START..END."""
+    from pydantic import ValidationError
+
+    from sangkien.pipeline.pullmode import BackfillWindow
+
+    start, sep, end = text.partition("..")
+    try:
+        if not sep:
+            raise ValueError
+        return BackfillWindow(start=start.strip(), end=end.strip())  # type: ignore[arg-type]  # pydantic parses
+    except (ValueError, ValidationError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a window START..END such as 2022-06-01..2022-06-30, "
+                                         "start on or before end") from None
+
+
 def register(sub: Subparsers) -> None:
-    p = sub.add_parser("sync", help="run the nightly sync now (the Prefect flow)")
+    p = add_command(sub, "sync", cmd_sync, "run the nightly sync now (the Prefect flow): pull, validate, resolve, "
+                    "roll up", examples=("sangkien sync", "sangkien sync --only hanoi --only portal",
+                                         "sangkien sync --backfill 2022-06-01..2022-06-30",
+                                         "sangkien sync --db postgresql+psycopg://sk@db/sk"))
     p.add_argument("--only", action="append", metavar="NAME", help="sync only this connector (repeatable)")
+    p.add_argument("--full-refresh", action="store_true", help="read every source again from scratch")
+    p.add_argument("--backfill", type=_window, metavar="START..END",
+                   help="read again the records changed in this window (YYYY-MM-DD..YYYY-MM-DD, inclusive); the "
+                        "incremental state is left as it is")
     p.add_argument("--in-process", action="store_true", help="run the stages without Prefect (for debugging)")
     p.add_argument("--wait", action="store_true",
                    help="when another sync holds the store, wait for it to end (else: exit saying who holds it)")
-    p.set_defaults(func=cmd_sync)
+    p.add_argument("--quiet", action="store_true", help="no progress while it runs, only the final table")
 
-    p = sub.add_parser("resolve", help="re-run matching and the roll-up on what is stored (no pull)")
+    p = add_command(sub, "resolve", cmd_resolve, "re-run matching and the roll-up on what is stored (no pull)",
+                    examples=("sangkien resolve", "sangkien resolve --full", "sangkien resolve --refit"))
     p.add_argument("--full", action="store_true", help="re-match every record, not only what changed")
     p.add_argument("--refit", action="store_true",
                    help="learn the match weights again from the records (implies --full)")
-    p.set_defaults(func=cmd_resolve)

@@ -10,7 +10,7 @@ import logging
 import threading
 from pathlib import Path
 
-from sangkien.cli.common import Subparsers, add_group, open_engine
+from sangkien.cli.common import Subparsers, add_command, add_group, check_port_free, open_engine
 from sangkien.errors import UserError
 
 
@@ -106,8 +106,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from sangkien.serve.api import create_app
     from sangkien.serve.dashboard import warm
 
+    engine = open_engine(args)  # before logging is set up: the store's upgrade has nothing to tell the operator
+    check_port_free(args.host, args.port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    engine = open_engine(args)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     app = create_app(engine, max_bytes=args.max_bytes, public_reads=args.public_reads)
     threading.Thread(target=warm, args=(engine,), daemon=True).start()  # the first viewer need not wait
     reads = ("reads are open to anyone who can reach this address (--public-reads)" if args.public_reads else
@@ -119,39 +121,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _add_node(sub: Subparsers) -> None:
-    node = add_group(sub, "node", "this node's settings")
-    node.add_parser("show", help="every setting and its value").set_defaults(func=cmd_node_show)
-    p = node.add_parser("set", help="change a setting, e.g. status_priority=portal,hanoi")
-    p.add_argument("assignment", metavar="KEY=VALUE")
-    p.set_defaults(func=cmd_node_set)
+    node = add_group(sub, "node", "this node's settings", examples=("sangkien node show", "sangkien node set code=P01"))
+    add_command(node, "show", cmd_node_show, "every setting, its value and what it does",
+                examples=("sangkien node show",))
+    p = add_command(node, "set", cmd_node_set, "change a setting (`sangkien node show` lists them)",
+                    examples=("sangkien node set code=P01", "sangkien node set status_priority=portal,hanoi",
+                              "sangkien node set quarantine_limit=30%"))
+    p.add_argument("assignment", metavar="KEY=VALUE", help="a setting and its value")
 
 
 def _add_nodes(sub: Subparsers) -> None:
-    nodes = add_group(sub, "nodes", "at an upper node: the child nodes allowed to push here")
-    p = nodes.add_parser("add", help="issue a token for a child node (shown once)")
+    nodes = add_group(sub, "nodes", "at an upper node: the child nodes allowed to push here",
+                      examples=("sangkien nodes add P01", "sangkien nodes list"))
+    p = add_command(nodes, "add", cmd_nodes_add, "issue a token for a child node (shown once)",
+                    examples=("sangkien nodes add P01",))
     p.add_argument("code", help="the child's org unit code")
-    p.set_defaults(func=cmd_nodes_add)
-    nodes.add_parser("list", help="child nodes, their token state and their latest push").set_defaults(
-        func=cmd_nodes_list)
-    p = nodes.add_parser("revoke", help="stop a child's token from working")
-    p.add_argument("code")
-    p.set_defaults(func=cmd_nodes_revoke)
+    add_command(nodes, "list", cmd_nodes_list, "child nodes, their token state and their latest push",
+                examples=("sangkien nodes list",))
+    p = add_command(nodes, "revoke", cmd_nodes_revoke, "stop a child's token from working",
+                    examples=("sangkien nodes revoke P01",))
+    p.add_argument("code", help="the child's org unit code")
 
 
 def _add_push_and_serve(sub: Subparsers) -> None:
-    p = sub.add_parser("push", help="push this node's counts to the node above (upstream_url)")
+    p = add_command(sub, "push", cmd_push, "push this node's counts to the node above (upstream_url)",
+                    examples=("sangkien push", "sangkien push --dry-run --out payload.json"))
     p.add_argument("--dry-run", action="store_true", help="build the payload and say what would be sent")
-    p.add_argument("--out", help="with --dry-run: write the payload (JSON) here")
+    p.add_argument("--out", metavar="FILE.json", help="with --dry-run: write the payload (JSON) here")
     p.add_argument("--force", action="store_true", help="send even when nothing changed since the last push")
-    p.set_defaults(func=cmd_push)
 
-    p = sub.add_parser("serve", help="serve the intake API for child nodes, the totals and the reconciliation")
+    p = add_command(sub, "serve", cmd_serve, "serve the dashboard, the intake API for child nodes and the totals",
+                    examples=("sangkien serve", "sangkien serve --host 0.0.0.0 --port 8700"))
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8700)
+    p.add_argument("--port", type=int, default=8700, help="port to listen on (default 8700)")
     p.add_argument("--max-bytes", type=int, help="largest submission accepted (default: intake_max_bytes, 64M)")
     p.add_argument("--public-reads", action="store_true",
                    help="the totals, the reconciliation and the dashboard need no token (default: a node token)")
-    p.set_defaults(func=cmd_serve)
 
 
 def register(sub: Subparsers) -> None:

@@ -120,6 +120,25 @@ def _rows(batch: Batch, landing: Landing) -> list[_Row]:
             for srid, payload, origin, problem, clock in zip(ids, payloads, origins, problems, stamps, strict=True)]
 
 
+
+@dataclass
+class LandingRows:
+    """A batch as it lands: per row its record id, verbatim JSON payload, origin, and landing problem
+    (``column|check|message``, or None), the rows that could not be split into columns included."""
+
+    ids: list[str]
+    payloads: list[str]
+    origins: list[str]
+    problems: list[str | None]
+
+
+def landing_rows(batch: Batch, id_column: str | None) -> LandingRows:
+    """What ``land_batch`` would land for ``batch``, without writing it (``connectors check`` and ``preview``):
+    the same ids, payloads and landing problems (see ``_rows``)."""
+    rows = _rows(batch, Landing(source="", run_id=0, known={}, id_column=id_column))
+    return LandingRows([r.srid for r in rows], [r.payload for r in rows], [r.origin for r in rows],
+                       [r.problem for r in rows])
+
 def _chunks(items: list[str]) -> Iterable[list[str]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start:start + _CHUNK]

@@ -86,7 +86,7 @@ def release(engine: Engine, source: str | None = None, reason: str | None = None
     sources = [s for s in sources if s in connectors]
     if not sources:
         return result
-    with Run.start(engine) as run:
+    with Run.start(engine, mode="quarantine release") as run:
         for name in sources:
             result.released += _unhold(engine, name, reason)
             counts = validate_source(engine, name, source_mapping(connectors[name]), run.run_id)

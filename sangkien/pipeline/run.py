@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from connectors.base import ConnectorError, ErrorType
 from sangkien import store
 from sangkien.errors import ControlTotalError, UserError
-from sangkien.pipeline import summary
+from sangkien.pipeline import progress, summary, verdict
 from sangkien.pipeline.land import LandCounts, Landing, existing_records, land_batch
 from sangkien.pipeline.pullmode import PullMode
 from sangkien.pipeline.resolve import ResolveCounts, resolve_initiatives
@@ -72,7 +72,7 @@ _OWNER = re.compile(r"^running in pid (\d+) on (\S+)$")
 STALE_AFTER = dt.timedelta(hours=24)
 
 
-def start_run(engine: Engine, flow_run_id: str | None = None) -> int:
+def start_run(engine: Engine, flow_run_id: str | None = None, mode: str | None = None) -> int:
     """Open a sync run and return its id; runs left ``running`` by a killed process are marked abandoned first.
 
     While it runs, the run's message names its process ("running in pid N on HOST") so a later
@@ -81,7 +81,8 @@ def start_run(engine: Engine, flow_run_id: str | None = None) -> int:
     mark_abandoned_runs(engine)
     with engine.begin() as conn:
         return int(conn.execute(store.sync_runs.insert().values(
-            started_at=_now(), status="running", flow_run_id=flow_run_id, message=f"running in {_owner()}")
+            started_at=_now(), status="running", flow_run_id=flow_run_id, message=f"running in {_owner()}",
+            mode=mode)
             .returning(store.sync_runs.c.id)).scalar_one())
 
 
@@ -151,6 +152,7 @@ def pull_source(engine: Engine, name: str, run_id: int, mode: PullMode = PullMod
     with engine.connect() as conn:
         row = get_connector_row(conn, name)
         known = existing_records(conn, name)
+    progress.report(progress.PULL, name)
     try:
         connector = build_connector(row)
         landing = Landing(name, run_id, known, connector.columns.get("source_record_id"),
@@ -165,6 +167,7 @@ def pull_source(engine: Engine, name: str, run_id: int, mode: PullMode = PullMod
             with engine.begin() as conn:
                 result.land.add(land_batch(conn, landing, batch))
             result.files += 1
+            progress.report(progress.PULL, name, result.received)
     except ConnectorError as exc:
         result.errors.append(str(exc))
         result.error_type = exc.error_type
@@ -178,6 +181,7 @@ def pull_source(engine: Engine, name: str, run_id: int, mode: PullMode = PullMod
 def validate_pulled(engine: Engine, result: SourceResult, run_id: int) -> SourceResult:
     """Validate every undecided row of the source, then check and store its control totals."""
     started = time.perf_counter()
+    progress.report(progress.VALIDATE, result.source, result.received)
     with engine.connect() as conn:
         row = get_connector_row(conn, result.source)
     try:
@@ -190,7 +194,25 @@ def validate_pulled(engine: Engine, result: SourceResult, run_id: int) -> Source
         result.validation = validate_source(engine, result.source, mapping, run_id)
     result.seconds += time.perf_counter() - started
     check_control_totals(engine, result, run_id)
+    flag_mostly_quarantined(engine, result, run_id)
+    progress.report(progress.DONE, result.source, result.received, failed=bool(result.errors))
     return result
+
+
+def flag_mostly_quarantined(engine: Engine, result: SourceResult, run_id: int) -> None:
+    """Fail a source whose rows this run are quarantined above the node's ``quarantine_limit`` (a wrong mapping
+    lands every row and quarantines it): its error names the top reason. The rows stay held for a release."""
+    with engine.begin() as conn:
+        why = verdict.verdict(result.quarantined, result.received, verdict.run_reasons(conn, result.source, run_id),
+                              verdict.quarantine_limit(conn))
+        if why is None:
+            return
+        result.errors.append(f"{why}; fix the mapping (`sangkien connectors check {result.source}`), then "
+                             f"`sangkien quarantine release --source {result.source}`")
+        result.error_type = result.error_type or ErrorType.CONFIGURATION
+        s = store.sync_run_sources
+        conn.execute(s.update().where(s.c.run_id == run_id, s.c.source == result.source)
+                     .values(error_type=result.error_type, error="\n".join(result.errors)))
 
 
 def adopt_uncounted(engine: Engine, result: SourceResult, run_id: int) -> None:
@@ -242,7 +264,9 @@ def resolve_and_roll_up(engine: Engine, run_id: int, full: bool = False,
     """Resolve initiatives across every source (only the night's delta unless ``full``; ``refit``: a full
     run that learns the match weights again), then recompute the per-unit counts and what people read from them
     (sangkien.pipeline.summary)."""
+    progress.report(progress.RESOLVE)
     counts = resolve_initiatives(engine, run_id, full=full or refit, refit=refit)
+    progress.report(progress.ROLL_UP, rows=counts.initiatives)
     unit_rows = roll_up(engine, run_id)
     summary.refresh(engine, run_id)  # what the dashboard, the API and the workbook read
     return counts, unit_rows
@@ -293,12 +317,14 @@ class Run:
     status: str = "running"
 
     @classmethod
-    def start(cls, engine: Engine, flow_run_id: str | None = None, wait: bool = False) -> Run:
+    def start(cls, engine: Engine, flow_run_id: str | None = None, wait: bool = False,
+              mode: str | None = None) -> Run:
         """Hold the store (store/lock.py: StoreBusy when another process holds it, or wait for it), then open
-        the run; the lock is let go when the run closes."""
+        the run; the lock is let go when the run closes. ``mode`` says what kind of run (PullMode.describe(),
+        "resolution", "quarantine release")."""
         lock.acquire(engine, wait=wait)
         try:
-            run = cls(engine, start_run(engine, flow_run_id))
+            run = cls(engine, start_run(engine, flow_run_id, mode))
             lock.set_run(engine, run.run_id)
         except BaseException:
             lock.release(engine)
@@ -327,7 +353,7 @@ def run_sync(engine: Engine, only: list[str] | None = None, mode: PullMode = Pul
     """The whole sync in this process, stage by stage (the flow does the same under Prefect); ``wait``: for
     another process's sync to end rather than refuse to start (StoreBusy)."""
     names = source_names(engine, only)
-    with Run.start(engine, wait=wait) as run:
+    with Run.start(engine, wait=wait, mode=mode.describe()) as run:
         run.results = [validate_pulled(engine, pull_source(engine, name, run.run_id, mode), run.run_id)
                        for name in names]
         resolved, _ = resolve_and_roll_up(engine, run.run_id, full=mode.full_refresh)
@@ -349,7 +375,7 @@ def run_results(engine: Engine, run_id: int) -> list[SourceResult]:
 
 def run_resolution(engine: Engine, full: bool = False, refit: bool = False) -> tuple[int, ResolveCounts]:
     """Matching and the roll-up alone, on what is stored (no pull), recorded as a run."""
-    with Run.start(engine) as run:
+    with Run.start(engine, mode="resolution" + (" (refit)" if refit else " (full)" if full else "")) as run:
         counts, _ = resolve_and_roll_up(engine, run.run_id, full=full, refit=refit)
         run.note = f"resolution only ({counts.mode})"
     return run.run_id, counts

@@ -340,16 +340,21 @@ def _insert_records(conn: Connection, frame: pd.DataFrame) -> None:
     store.bulk_insert(conn, store.records, list(out.columns), store.frame_rows(out))
 
 
+def validation_context(conn: Connection, mapping: SourceMapping,
+                       sync_date: dt.date | None = None) -> ValidationContext:
+    """What validating a source's rows reads of the store: the org tree's units by name, the phases."""
+    # the program's date, in Vietnam: after 17:00 UTC it is already tomorrow there
+    return ValidationContext(mapping.date_format, mapping.authors_separator, sync_date or tree.today(),
+                             UnitResolver.from_store(conn), get_phases(conn))
+
+
 def validate_source(engine: Engine, source: str, mapping: SourceMapping, run_id: int | None,
                     sync_date: dt.date | None = None, chunk_rows: int = CHUNK_ROWS) -> ValidationCounts:
     """Decide the outcome of every undecided landed row of ``source``, read through its ``mapping``
     (columns, date format, authors separator); returns the counts."""
-    # the program's date, in Vietnam: after 17:00 UTC it is already tomorrow there
-    sync_date = sync_date or tree.today()
     totals = ValidationCounts()
     with engine.connect() as conn:
-        ctx = ValidationContext(mapping.date_format, mapping.authors_separator, sync_date,
-                                UnitResolver.from_store(conn), get_phases(conn))
+        ctx = validation_context(conn, mapping, sync_date)
     last_id = 0
     while True:
         with engine.begin() as conn:
@@ -368,17 +373,25 @@ def validate_source(engine: Engine, source: str, mapping: SourceMapping, run_id:
             totals.add(counts)
 
 
-def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, mapping: SourceMapping,
-                    run_id: int | None, ctx: ValidationContext) -> ValidationCounts:
-    counts = ValidationCounts()
-    # the chunk is every undecided row of the source within its id range (a subquery, not a
-    # parameter list: PostgreSQL takes at most 65,535 parameters); changed rows lose their old results
-    t = store.raw_records
-    chunk = sa.select(t.c.id).where(t.c.source == source, t.c.outcome.is_(None),
-                                    t.c.id.between(int(raw["id"].min()), int(raw["id"].max())))
-    conn.execute(store.records.delete().where(store.records.c.raw_id.in_(chunk)))
-    conn.execute(store.quarantine.delete().where(store.quarantine.c.raw_id.in_(chunk)))
+@dataclass
+class Judged:
+    """The outcome of a chunk of landed rows, decided in memory (``judge_rows``).
 
+    ``accepted``: canonical records of the rows that passed (eligible or not), with ``raw_id``;
+    ``quarantine``: one dict per failure (raw_id, column, check, value, message);
+    ``outcomes``: (outcome, reason, raw_id) for every row."""
+
+    accepted: pd.DataFrame
+    quarantine: list[dict[str, Any]]
+    outcomes: list[tuple[Any, ...]]
+    counts: ValidationCounts
+
+
+def judge_rows(raw: pd.DataFrame, source: str, mapping: SourceMapping, ctx: ValidationContext) -> Judged:
+    """Decide every row of ``raw`` (columns id, source_record_id, payload, landing_problem): accepted,
+    ineligible with a reason, or quarantined with every failure. Writes nothing: the sync stores the result,
+    ``connectors check`` and ``preview`` only show it."""
+    counts = ValidationCounts()
     landing_failed = raw["landing_problem"].notna()
     quarantine = [_landing_failure(int(r.id), r.source_record_id, r.landing_problem)
                   for r in raw[landing_failed].itertuples()]
@@ -395,25 +408,38 @@ def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, mapping: S
             accepted = result.canonical.assign(raw_id=kept["id"].astype(np.int64), source=source,
                                                source_record_id=kept["source_record_id"].astype(str))
             CANONICAL_SCHEMA.validate(accepted, lazy=True)
-
-    outcomes: list[tuple[object, ...]] = []
+    outcomes: list[tuple[Any, ...]] = []
     if not accepted.empty:
-        _insert_records(conn, accepted)
         outcome = np.where(accepted["eligible"], "accepted", "ineligible").tolist()
         reason = accepted["ineligible_reason"].astype(object).where(accepted["ineligible_reason"].notna(), None)
         outcomes += list(zip(outcome, reason.tolist(), accepted["raw_id"].astype(int).tolist(), strict=False))
         counts.accepted = int(accepted["eligible"].sum())
         counts.ineligible = len(accepted) - counts.accepted
-    if quarantine:
+    reasons: dict[int, list[str]] = {}
+    for row in quarantine:
+        reasons.setdefault(int(row["raw_id"]), []).append(str(row["message"]))
+    outcomes += [("quarantined", "; ".join(why), rid) for rid, why in reasons.items()]
+    counts.quarantined = len(reasons)
+    return Judged(accepted, quarantine, outcomes, counts)
+
+
+def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, mapping: SourceMapping,
+                    run_id: int | None, ctx: ValidationContext) -> ValidationCounts:
+    # the chunk is every undecided row of the source within its id range (a subquery, not a
+    # parameter list: PostgreSQL takes at most 65,535 parameters); changed rows lose their old results
+    t = store.raw_records
+    chunk = sa.select(t.c.id).where(t.c.source == source, t.c.outcome.is_(None),
+                                    t.c.id.between(int(raw["id"].min()), int(raw["id"].max())))
+    conn.execute(store.records.delete().where(store.records.c.raw_id.in_(chunk)))
+    conn.execute(store.quarantine.delete().where(store.quarantine.c.raw_id.in_(chunk)))
+    judged = judge_rows(raw, source, mapping, ctx)
+    if not judged.accepted.empty:
+        _insert_records(conn, judged.accepted)
+    if judged.quarantine:
         columns = ("raw_id", "column", "check", "value", "message")
         store.bulk_insert(conn, store.quarantine, (*columns, "source", "run_id"),
-                          [(*(row[c] for c in columns), source, run_id) for row in quarantine])
-        reasons: dict[int, list[str]] = {}
-        for row in quarantine:
-            reasons.setdefault(int(row["raw_id"]), []).append(str(row["message"]))
-        outcomes += [("quarantined", "; ".join(why), rid) for rid, why in reasons.items()]
-        counts.quarantined = len(reasons)
-    store.bulk_update(conn, store.raw_records, ("outcome", "reason"), ("id",), outcomes)
+                          [(*(row[c] for c in columns), source, run_id) for row in judged.quarantine])
+    store.bulk_update(conn, store.raw_records, ("outcome", "reason"), ("id",), judged.outcomes)
     # the next resolution takes these up: new or changed records join, records no longer accepted leave
-    store.bulk_insert(conn, store.resolve_queue, ("raw_id",), [(row[-1],) for row in outcomes])
-    return counts
+    store.bulk_insert(conn, store.resolve_queue, ("raw_id",), [(row[-1],) for row in judged.outcomes])
+    return judged.counts

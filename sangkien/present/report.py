@@ -127,15 +127,20 @@ def format_table(rows: list[dict[str, Any]], as_of: str | None) -> str:
     return "\n".join(out)
 
 
+MODE_NAMES = {"incremental": "nightly, incremental"}  # what PullMode.describe() says, as people call it
+
+
 def format_runs(conn: Connection, last: int = 5) -> str:
-    """Recent runs and, per source, received = accepted + ineligible + quarantined."""
+    """Recent runs (what kind: nightly, full refresh, a backfill and its window, a release) and, per source,
+    received = accepted + ineligible + quarantined; then the recent pushes upward, if any."""
     runs = conn.execute(sa.select(store.sync_runs).order_by(store.sync_runs.c.id.desc()).limit(last)).mappings().all()
     if not runs:
         return "no sync has run yet; `sangkien sync` runs one"
     lines = []
     for run in runs:
-        lines.append(f"run {run['id']}: {run['status']}, started {shown(run['started_at'])}"
-                     + (f" ({run['message']})" if run["message"] else ""))
+        mode = MODE_NAMES.get(run["mode"], run["mode"]) if run["mode"] else None
+        lines.append(f"run {run['id']}" + (f" ({mode})" if mode else "") + f": {run['status']}, started "
+                     f"{shown(run['started_at'])}" + (f" ({run['message']})" if run["message"] else ""))
         sources = conn.execute(sa.select(store.sync_run_sources).where(store.sync_run_sources.c.run_id == run["id"])
                                .order_by(store.sync_run_sources.c.source)).mappings()
         for s in sources:
@@ -146,6 +151,12 @@ def format_runs(conn: Connection, last: int = 5) -> str:
                          f"{s['ineligible']:,} + quarantined {s['quarantined']:,} [{ok}]  new {s['new']:,}, "
                          f"changed {s['changed']:,}{stale}{error}")
             lines += [f"  {'':16} note: {note}" for note in (s["notes"] or "").splitlines() if note]
+    p = store.pushes
+    pushes = conn.execute(sa.select(p).order_by(p.c.id.desc()).limit(last)).mappings().all()
+    for push in pushes:
+        after = f" after run {push['run_id']}" if push["run_id"] else ""
+        lines.append(f"push {push['id']}{after}: {push['status']}, {shown(push['attempted_at'])} to {push['upstream']}"
+                     + (f" ({push['error']})" if push["error"] else ""))
     return "\n".join(lines)
 
 

@@ -42,7 +42,8 @@ def _merged_by_source(conn: Connection, run_id: int) -> dict[str, int]:
 def source_rows(conn: Connection, run_id: int) -> list[dict[str, Any]]:
     """One row per source of run ``run_id``, in SOURCE_COLUMNS order.
 
-    ``pushed`` stays empty: pushing counts upward is not built yet.
+    ``pushed`` stays empty: a push carries the whole node's counts, not a source's; it is made after the run's
+    artifacts are written, and `sangkien runs` lists it.
     """
     s = store.sync_run_sources
     merged = _merged_by_source(conn, run_id)

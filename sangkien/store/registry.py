@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from connectors.base import Connector, format_validation_error
 from connectors.kinds import connector_kinds
 from sangkien import store
 from sangkien.errors import UserError
-from schemas.fields import SourceMapping
+from schemas.fields import REQUIRED_FIELDS, SourceMapping
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -87,7 +88,8 @@ def validate_settings(kind: str, config: dict[str, Any]) -> BaseModel:
     try:
         return kinds[kind].Settings.model_validate(config)
     except ValidationError as exc:
-        raise UserError(f"invalid settings for a {kind} connector: {format_validation_error(exc)}") from None
+        raise UserError(f"invalid settings for a {kind} connector: "
+                        f"{format_validation_error(exc, kinds[kind].Settings)}") from None
 
 
 def add_connector(engine: Engine, name: str, kind: str, config: dict[str, Any]) -> None:
@@ -113,10 +115,13 @@ def list_connectors(conn: Connection) -> list[dict[str, Any]]:
 
 
 def get_connector_row(conn: Connection, name: str) -> dict[str, Any]:
-    for row in list_connectors(conn):
+    rows = list_connectors(conn)
+    for row in rows:
         if row["name"] == name:
             return row
-    raise UserError(f"no connector named {name!r}; `sangkien connectors list` shows the registered ones")
+    close = difflib.get_close_matches(name, [r["name"] for r in rows], 1, 0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise UserError(f"no connector named {name!r}; {hint}`sangkien connectors list` shows the registered ones")
 
 
 def remove_connector(engine: Engine, name: str) -> None:
@@ -131,6 +136,16 @@ def build_connector(row: dict[str, Any]) -> Connector:
     """A live connector from a registered row."""
     settings = validate_settings(row["kind"], row["config"])
     return connector_kinds()[row["kind"]](row["name"], settings)
+
+
+def connector_for_discovery(name: str, kind: str, config: dict[str, Any]) -> Connector:
+    """A connector to discover a source's columns with, before its mapping is known: a kind that takes
+    ``columns`` gets a placeholder mapping when none is given (discovery reads no column by name)."""
+    kinds = connector_kinds()
+    if kind in kinds and "columns" in kinds[kind].Settings.model_fields and not config.get("columns"):
+        config = {**config, "columns": {f: f"<{f}>" for f in REQUIRED_FIELDS}}
+    settings = validate_settings(kind, config)  # an unknown kind: a one-line error naming the installed ones
+    return kinds[kind](name, settings)
 
 
 def source_mapping(row: dict[str, Any]) -> SourceMapping:

@@ -60,6 +60,18 @@ def _size(text: str) -> int:
     return value
 
 
+def _share(text: str) -> float:
+    value = text.strip()
+    try:
+        share = float(value[:-1]) / 100 if value.endswith("%") else float(value)
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 1:
+        raise UserError(f"quarantine_limit must be a share such as 50% or 0.5 (100% never fails a source), "
+                        f"got {text!r}")
+    return share
+
+
 # key -> (parser of the typed text, description)
 KNOWN: dict[str, tuple[Callable[[str], Any], str]] = {
     "code": (_unit_code, "this node's org unit (e.g. P01 for Hà Nội, VGCL for the national office); "
@@ -72,6 +84,9 @@ KNOWN: dict[str, tuple[Callable[[str], Any], str]] = {
                     "the program's shared key for hashing match keys (env:VAR or prefect-secret:block); every node "
                     "of a program uses the same key, so an initiative reaching the top twice is counted once"),
     "intake_max_bytes": (_size, "the largest submission `sangkien serve` accepts (default 64M); larger gets 413"),
+    "quarantine_limit": (_share, "the share of a source's rows that may be quarantined before the sync counts "
+                                 "the source as failed (default 50%; 100% never fails one); `connectors check` "
+                                 "uses it too"),
     "status_priority": (_source_list,
                         "sources whose status wins when an initiative's copies disagree, most trusted first "
                         "(comma-separated connector names; unlisted sources come after, and among equals "

@@ -81,6 +81,8 @@ sync_runs = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),  # running, completed, failed
     sa.Column("flow_run_id", sa.String(64), nullable=True),
     sa.Column("message", sa.Text, nullable=True),
+    # what kind of run: incremental, full refresh, backfill 2022-06-01..2022-06-30, resolution, quarantine release
+    sa.Column("mode", sa.String(64), nullable=True),
 )
 
 sync_run_sources = sa.Table(

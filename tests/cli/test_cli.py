@@ -14,8 +14,11 @@ from tests.conftest import one_line_error, run_cli
     (["connectors", "show", "nobody"], "no connector named 'nobody'"),
     (["connectors", "add", "x", "--kind", "ftp", "--config", "c.yaml"], "c.yaml: no such file"),
     (["report", "--unit", "P99"], "unknown unit 'P99'"),
-    (["report", "--format", "pdf"], "invalid choice"),
-    (["nonsense"], "invalid choice"),
+    (["report", "--format", "pdf"], "unknown value for --format 'pdf'; one of table, csv, json, xlsx"),
+    (["nonsense"], "unknown command 'nonsense'; one of orgs, quotas"),
+    (["sycn"], "unknown command 'sycn'; did you mean 'sync'?"),
+    (["connectors", "chek", "hanoi"], "unknown command 'chek'; did you mean 'check'?"),
+    (["connectors", "check", "hanio"], "no connector named 'hanio'"),
     (["--db", "mysql+nothing://x/y", "report"], "database URL"),
     (["--db", "postgresql+psycopg://nobody@127.0.0.1:1/none", "report"], "cannot open the database"),
 ])

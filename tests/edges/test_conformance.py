@@ -224,3 +224,15 @@ def test_a_secret_setting_never_appears_in_a_repr_a_stored_setting_or_a_message(
         secrets.append(source.wrong_secret)
     leaked = [(secret, text) for secret in secrets for text in texts if secret in text]
     assert not leaked
+
+
+def test_sample_reads_a_few_rows_from_scratch_and_discover_shows_every_mapped_column(kind: str, source: Source):
+    """What `connectors check`, `preview` and `discover` read: a few rows of each part, no state needed."""
+    connector = build(kind, source.config)
+    sampled = list(connector.sample(5))
+    assert sampled and all(b.problem is None for b in sampled)
+    assert all(len(b.rows) <= 5 for b in sampled)
+    ids = [str(v) for b in sampled for v in b.rows[connector.columns["source_record_id"]]]
+    assert ids and set(ids) <= source.ids
+    discovered = [b for b in build(kind, source.config).discover(5) if b.problem is None]
+    assert set(connector.columns.values()) <= {h for b in discovered for h in b.headers}

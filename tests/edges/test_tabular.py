@@ -286,10 +286,36 @@ def test_header_only_file_gives_a_table_with_zero_rows(tmp_path: Path) -> None:
     assert list(table.frame.columns) == ["a", "b", "c", "_line"]
 
 
-def test_title_line_above_the_header_is_a_file_format_error(tmp_path: Path) -> None:
-    text = "DANH SÁCH SÁNG KIẾN NĂM 2024\nMã;Tên;Tỉnh\nSK1;A;HB\nSK2;B;HN\n"
-    with pytest.raises(FileFormatError, match="the first line has 1 column but the lines after it have 3"):
-        read_table(write_text(tmp_path, text))
+def test_title_and_blank_lines_above_the_header_are_skipped(tmp_path: Path) -> None:
+    text = "DANH SÁCH SÁNG KIẾN NĂM 2024\n\nMã;Tên;Tỉnh\nSK1;A;HB\nSK2;B;HN\n"
+    table = read_table(write_text(tmp_path, text))
+    assert table.headers == ["Mã", "Tên", "Tỉnh"] and table.delimiter == ";"
+    assert rows(table) == [["SK1", "A", "HB"], ["SK2", "B", "HN"]]
+    assert lines(table) == [4, 5]
+
+
+def test_excel_csv_title_padded_with_delimiters_is_skipped(tmp_path: Path) -> None:
+    text = "BÁO CÁO SÁNG KIẾN QUÝ 3/2022,,\nĐơn vị: LĐLĐ Hà Nội,,\n,,\nMã,Tên,Tỉnh\nSK1,A,HB\n"
+    table = read_table(write_text(tmp_path, text))
+    assert table.headers == ["Mã", "Tên", "Tỉnh"]
+    assert rows(table) == [["SK1", "A", "HB"]] and lines(table) == [5]
+
+
+def test_header_is_the_row_holding_the_mapped_column_names(tmp_path: Path) -> None:
+    text = "Người lập: A;Ngày lập: 01/10/2022;\nMã;Tên;Tỉnh\nSK1;A;HB\n"
+    table = read_table(write_text(tmp_path, text), header_names=["Mã", "Tên"])
+    assert table.headers == ["Mã", "Tên", "Tỉnh"] and lines(table) == [3]
+
+
+def test_header_row_setting_names_the_header_line(tmp_path: Path) -> None:
+    text = "Mục lục;Trang;Ghi chú\n1;2;3\nMã;Tên;Tỉnh\nSK1;A;HB\n"
+    table = read_table(write_text(tmp_path, text), header_row=3)
+    assert table.headers == ["Mã", "Tên", "Tỉnh"] and rows(table) == [["SK1", "A", "HB"]]
+
+
+def test_header_row_on_a_blank_line_is_a_file_format_error(tmp_path: Path) -> None:
+    with pytest.raises(FileFormatError, match="header_row 2 is blank"):
+        read_table(write_text(tmp_path, "Mã;Tên\n\nSK1;A\n"), header_row=2)
 
 
 # --------------------------------------------------------------------------- whole-file errors
@@ -371,12 +397,32 @@ def test_xlsx_header_is_first_non_empty_row_and_lines_are_sheet_rows(tmp_path: P
     assert table.row_errors == [RowError(6, "row 6 has 3 cells, the header has 2", "SK3\tC\tthừa")]
 
 
-def test_xlsx_title_row_above_the_header_is_a_file_format_error(tmp_path: Path) -> None:
-    path = make_xlsx(tmp_path / "data.xlsx", {"S": [
-        ["DANH SÁCH SÁNG KIẾN"], [], ["Mã", "Tên"], ["SK1", "A"], ["SK2", "B"],
-    ]})
-    with pytest.raises(FileFormatError, match=r"'DANH SÁCH SÁNG KIẾN' \(row 1\) has 1 column"):
-        read_table(path)
+def test_xlsx_title_rows_blank_row_and_merged_header_cells_are_read(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in (["BÁO CÁO SÁNG KIẾN QUÝ 3/2022"], ["LĐLĐ thành phố Hà Nội"], [],
+                ["Mã hồ sơ", "Ngày", None, "Trạng thái"], [None, "nộp", "công nhận", None],
+                ["SK1", dt.date(2022, 9, 1), dt.date(2022, 8, 1), "Hợp lệ"],
+                ["SK2", dt.date(2022, 9, 2), dt.date(2022, 8, 2), "Chờ duyệt"]):
+        sheet.append(row)
+    sheet.merge_cells("A1:D1")  # the title spans the table, as offices lay it out
+    sheet.merge_cells("B4:C4")  # "Ngày" over "nộp" and "công nhận"
+    sheet.merge_cells("A4:A5")  # single-level names merged down over both header rows
+    sheet.merge_cells("D4:D5")
+    workbook.save(tmp_path / "data.xlsx")
+    table = read_table(tmp_path / "data.xlsx")
+    assert table.headers == ["Mã hồ sơ", "Ngày nộp", "Ngày công nhận", "Trạng thái"]
+    assert rows(table) == [["SK1", "01/09/2022", "01/08/2022", "Hợp lệ"], ["SK2", "02/09/2022", "02/08/2022", "Chờ duyệt"]]
+    assert lines(table) == [6, 7]
+
+
+def test_xlsx_group_header_without_names_under_it_leaves_the_spanned_column_unnamed(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    for row in (["Mã", "Ghi chú", None], ["SK1", "a", "b"]):
+        workbook.active.append(row)
+    workbook.active.merge_cells("B1:C1")
+    workbook.save(tmp_path / "data.xlsx")
+    assert read_table(tmp_path / "data.xlsx").headers == ["Mã", "Ghi chú", "column_3"]
 
 
 def test_xlsx_first_non_empty_sheet_is_read(tmp_path: Path) -> None:
@@ -402,3 +448,23 @@ def test_file_digest_is_sha256_of_the_bytes(tmp_path: Path) -> None:
     content = b"a,b\n" * 300_000
     path = write(tmp_path, "data.csv", content)
     assert file_digest(path) == hashlib.sha256(content).hexdigest()
+
+
+def test_xlsx_date_serials_in_date_columns_are_read_as_dates(tmp_path: Path) -> None:
+    path = make_xlsx(tmp_path / "data.xlsx", {"S": [["Mã", "Ngày nộp", "Giá trị"], ["SK1", 44805, 44805],
+                                                    ["SK2", "05/09/2022", 12]]})
+    table = read_table(path, date_columns=["Ngày nộp"])
+    assert rows(table) == [["SK1", "01/09/2022", "44805"], ["SK2", "05/09/2022", "12"]]
+
+
+def test_every_sheet_or_the_sheets_named_are_read(tmp_path: Path) -> None:
+    from connectors.tabular import read_tables
+
+    path = make_xlsx(tmp_path / "data.xlsx", {"Quý 3": [["Mã", "Tên"], ["SK1", "A"]], "Ghi chú": [],
+                                              "Quý 4": [["Mã", "Tên"], ["SK2", "B"]]})
+    assert [(t.sheet, rows(t)) for t in read_tables(path, sheets=["*"])] == [("Quý 3", [["SK1", "A"]]),
+                                                                            ("Quý 4", [["SK2", "B"]])]
+    assert [t.sheet for t in read_tables(path, sheets=["Quý 4"])] == ["Quý 4"]
+    assert [t.sheet for t in read_tables(path)] == [None]  # the first sheet with data, as before
+    with pytest.raises(FileFormatError, match=r"data.xlsx has no sheet 'Quý 5'; its sheets are 'Quý 3', 'Ghi chú'"):
+        read_tables(path, sheets=["Quý 5"])

@@ -54,6 +54,30 @@ def test_flow_run_fails_naming_the_failed_source_while_the_others_are_synced(pre
     assert per_source["hanoi"].accepted == 2 and per_source["broken"].error_type == "source"
 
 
+def test_a_wrong_mapping_fails_the_prefect_run_naming_the_source_and_the_reason(prefect_harness, db_url, engine,
+                                                                               synced_world):
+    """Every row lands and is quarantined: the run is Failed, so the failure alert fires."""
+    from flows.nightly import SourcesFailed
+    from flows.nightly import nightly_sync as flow
+    from sangkien.store.registry import edit_connector
+
+    edit_connector(engine, "hanoi", {"date_format": "%Y-%m-%d"})
+    state = flow(db_url=db_url, return_state=True)
+    assert state.is_failed()
+    with pytest.raises(SourcesFailed, match=r"hanoi \(configuration error\): 2 of 2 rows quarantined .*date_format"):
+        state.result()
+    with engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(store.quarantine)) > 0  # held, not lost
+
+
+def test_the_push_flow_without_an_upstream_completes_saying_nothing_was_pushed(prefect_harness, db_url, engine):
+    from flows.push import push_upward
+
+    state = push_upward(db_url=db_url, return_state=True)
+    assert state.is_completed() and "no upstream configured, nothing to push" in state.message
+    assert state.result()["status"] == "skipped"
+
+
 def test_prefect_api_answers_the_filters_its_own_client_sends(prefect_harness):
     """Guards the fastapi pin: from fastapi 0.151 the server answers 422 to a null limit."""
     import asyncio

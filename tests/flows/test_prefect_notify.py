@@ -46,12 +46,12 @@ def test_a_failed_run_posts_to_the_ops_webhook(tmp_path, webhook):
         assert "automation 'sangkien: a sync run failed'" in result.stdout
         assert "hook-s3cret" not in result.stdout + result.stderr
         with Worker(server, "w-hook", env={"SANGKIEN_DB_URL": f"sqlite:///{tmp_path / 'node.db'}"}):
-            for api in prefect_api(server):
-                failed = run_deployment_and_wait(api, "sangkien-push-upward/push")
+            for api in prefect_api(server):  # a source that is not registered: the run fails
+                failed = run_deployment_and_wait(api, "sangkien-nightly-sync/nightly", {"connectors": ["nobody"]})
         assert failed.state.is_failed()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not _Hook.received:
             time.sleep(0.5)
     assert _Hook.received, "the automation did not post to the webhook"
     text = _Hook.received[0]["text"]
-    assert "sangkien-push-upward" in text and "Failed" in text and "no upstream configured" in text
+    assert "sangkien-nightly-sync" in text and "Failed" in text and "no connector named nobody" in text

@@ -263,7 +263,7 @@ def test_reconcile_json_parses_and_csv_has_the_header(engine, world, db_url, cap
     (["--unit", "P99"], "unknown unit 'P99'"),
     (["--phase", "9"], "unknown phase 9"),
     (["--as-of", "31/05/2022"], "'31/05/2022' is not a date"),
-    (["--section", "push"], "invalid choice"),
+    (["--section", "push"], "unknown value for --section 'push'; did you mean 'pushes'?"),
 ])
 def test_reconcile_bad_input_is_one_line(tmp_path, args, expected):
     line = one_line_error(run_cli("--db", f"sqlite:///{tmp_path / 's.db'}", "reconcile", *args, cwd=tmp_path))

@@ -68,7 +68,7 @@ def test_terminal_tables_show_vietnam_time_json_keeps_iso(synced_fixture, capsys
     code, out, err = cli(capsys, "--db", synced_fixture, "report")
     assert code == 0, err
     assert re.search(rf"^As of {SHOWN}$", out, re.M), out[:200]
-    assert re.search(rf"^run \d+: completed, started {SHOWN}", out, re.M)
+    assert re.search(rf"^run \d+ \(nightly, incremental\): completed, started {SHOWN}", out, re.M)
     code, out, err = cli(capsys, "--db", synced_fixture, "runs")
     assert code == 0 and re.search(rf"started {SHOWN}", out)
     code, out, err = cli(capsys, "--db", synced_fixture, "report", "--format", "json")
