@@ -239,3 +239,20 @@ def test_sync_not_on_a_terminal_prints_plain_lines(tmp_path, world):
     assert "hanoi: pulling" in result.stdout and "hanoi: done (3 rows)" in result.stdout
     assert "all sources: resolving initiatives" in result.stdout
     assert not CONTROL.search(result.stdout + result.stderr)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_sync_of_a_20000_initiative_world_on_a_terminal_shows_the_pull_advancing(tmp_path):
+    from sandbox.generate import generate_world
+
+    generated = generate_world(tmp_path / "world", initiatives=20_000, seed=7)
+    db = ["--db", f"sqlite:///{tmp_path / 's.db'}"]
+    assert run_cli(*db, "orgs", "load", str(generated.orgs_path), cwd=tmp_path).returncode == 0
+    for config in sorted((generated.out_dir / "sources").glob("*.yaml")):
+        added = run_cli(*db, "connectors", "add", config.stem, "--kind", "files", "--config", str(config), cwd=tmp_path)
+        assert added.returncode == 0, added.stderr
+    code, out = _on_a_terminal([*db, "sync", "--in-process"], tmp_path)
+    assert code == 0, out[-2000:]
+    pulled = [int(n.replace(",", "")) for n in re.findall(r"portal: pulling\s+([\d,]+) rows", out)]
+    assert len(set(pulled)) >= 2 and max(pulled) > min(pulled), out[-2000:]  # the bar moved during the pull
+    assert "\x1b[" in out and "all sources: resolved and rolled up" in out
