@@ -16,6 +16,7 @@ from sangkien.text.series import (
     _as_text,
     _distinct,
     _factorize,
+    _flags,
     _gc_paused,
     _is_missing,
     _on_texts,
@@ -126,10 +127,14 @@ def mark_line_breaks(s: pd.Series) -> pd.Series:
 
 def _breaks_split(texts: list[str], sep: str) -> list[str]:
     """``texts`` with every line break (or :data:`LINE_BREAK`) turned into ``sep``."""
-    if not any("\n" in t or "\r" in t or LINE_BREAK in t for t in texts):
+    broken = _flags(str.__contains__, texts, "\n") | _flags(str.__contains__, texts, "\r") \
+        | _flags(str.__contains__, texts, LINE_BREAK)
+    if not broken.any():
         return texts
-    return [sep.join(p for part in t.split(sep) for p in _BREAKS.split(part))  # a sep may hold a line break
-            if ("\n" in t or "\r" in t or LINE_BREAK in t) else t for t in texts]
+    texts = list(texts)
+    for k in np.flatnonzero(broken).tolist():  # a sep may hold a line break: split on it first
+        texts[k] = sep.join(p for part in texts[k].split(sep) for p in _BREAKS.split(part))
+    return texts
 
 
 #: Candidate joints for splitting many texts at once: the first not in the separator is used.

@@ -93,9 +93,7 @@ def _family_author_keys(prep: Prepared, a_rows: np.ndarray, a_codes: np.ndarray,
     title's start) of every record. ``also`` keeps a district's blocks small: siblings sharing a
     common name rarely share a month or a title's start too (without it, 2 M records made 66 M
     candidate pairs instead of 17 M)."""
-    parents = prep.unit_parents if prep.unit_parents.ndim == 2 and len(prep.unit_parents) == prep.n \
-        else np.full((prep.n, 2), -1, dtype=np.int64)
-    family = np.concatenate([prep.unit[:, None], parents], axis=1)
+    family = np.concatenate([prep.unit[:, None], prep.parent_matrix()], axis=1)
     keys = [_mix(7, family[a_rows, k], a_codes, also[a_rows]) for k in range(family.shape[1])]
     return np.concatenate(keys), np.tile(a_rows, family.shape[1])
 

@@ -89,7 +89,7 @@ class Rows:
         ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
         return cls(np.asarray(raw_id, dtype=np.int64), np.asarray(initiative, dtype=np.int64), prep.unit,
                    prep.title_code, prep.head, prep.tail, prep.portal, prep.author_set,
-                   _parents_or_none(prep.unit_parents, len(raw_id)), days,
+                   prep.parent_matrix(), days,
                    (prep.authors >= 0).sum(axis=1).astype(np.int8), prep.authors[prep.authors >= 0],
                    title_bytes, ends)
 
@@ -171,13 +171,6 @@ def _author_matrix(r: Rows, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         has = np.flatnonzero(count > k)
         authors[has, k] = r.authors[starts[rows[has]] + k]
     return authors, count
-
-
-def _parents_or_none(parents: np.ndarray, n: int) -> np.ndarray:
-    """``parents`` as an (n, 2) int64 array (-1 where a prepared frame has none)."""
-    if parents.ndim == 2 and parents.shape == (n, 2):
-        return parents.astype(np.int64, copy=False)
-    return np.full((n, 2), -1, dtype=np.int64)
 
 
 def _blocking_view(r: Rows) -> match.Prepared:

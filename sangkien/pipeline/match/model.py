@@ -106,6 +106,12 @@ class Prepared:
     portal: np.ndarray          # codes, -1 when missing
     author_set: np.ndarray | None = None  # code of the whole author set (full names), -1 if none
 
+    def parent_matrix(self) -> np.ndarray:
+        """``unit_parents`` as an (n, 2) int64 array; all -1 where this frame was prepared without them."""
+        if self.unit_parents.ndim == 2 and self.unit_parents.shape == (self.n, 2):
+            return self.unit_parents.astype(np.int64, copy=False)
+        return np.full((self.n, 2), -1, dtype=np.int64)
+
     def take(self, rows: np.ndarray) -> Prepared:
         """The prepared arrays of ``rows`` only."""
         return Prepared(len(rows), self.unit[rows], self.unit_parents[rows], self.title[rows], self.title_code[rows],
