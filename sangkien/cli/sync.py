@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from sangkien.cli import watch
@@ -64,27 +66,52 @@ def _sync(args: argparse.Namespace) -> RunSummary:
                             PullMode(full_refresh=args.full_refresh, window=args.backfill))
     quiet_prefect()
     watch.announce("loading Prefect ...")
-    from prefect.settings import PREFECT_API_URL
+    with _prefect_api():
+        from flows.nightly import SourcesFailed, nightly_sync
 
-    from flows.nightly import SourcesFailed, nightly_sync
+        # the flow gets the store's URL without the password (parameters are stored by Prefect); it runs in this
+        # process and takes the password from this process's environment
+        password = sa.engine.make_url(url).password
+        if password:
+            os.environ[PASSWORD_VARIABLE] = str(password)
+        try:
+            with watch.watching(not args.quiet):
+                return nightly_sync(db_url=store_reference(url), connectors=args.only or None,
+                                    full_refresh=args.full_refresh, window=args.backfill)
+        except SourcesFailed as exc:
+            if exc.summary:
+                print_run(exc.summary.sources)
+            raise UserError(f"sync failed: {exc}; the other sources were synced and counted") from None
 
-    # the flow gets the store's URL without the password (parameters are stored by Prefect); it runs in this
-    # process and takes the password from this process's environment
-    password = sa.engine.make_url(url).password
-    if password:
-        os.environ[PASSWORD_VARIABLE] = str(password)
+
+@contextmanager
+def _prefect_api() -> Iterator[None]:
+    """Prefect's server for the flow run: the one PREFECT_API_URL names, else a local one started here (see
+    sangkien.cli.prefect_server: a startup allowance that fits a loaded machine, more tries, and it dies with
+    this process). It starts while the flows are imported."""
+    import os
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     api = PREFECT_API_URL.value()
-    watch.announce(f"running the nightly flow on Prefect's server at {api}" if api else
-                   "starting Prefect's local server (a few seconds; `prefect server start` and PREFECT_API_URL "
+    if api:
+        watch.announce(f"running the nightly flow on Prefect's server at {api}")
+        yield
+        return
+    from sangkien.cli.prefect_server import LocalServer
+
+    server = LocalServer()
+    watch.announce("starting Prefect's local server (a few seconds; `prefect server start` and PREFECT_API_URL "
                    "keep one running) ...")
-    try:
-        with watch.watching(not args.quiet):
-            return nightly_sync(db_url=store_reference(url), connectors=args.only or None,
-                                full_refresh=args.full_refresh, window=args.backfill)
-    except SourcesFailed as exc:
-        if exc.summary:
-            print_run(exc.summary.sources)
-        raise UserError(f"sync failed: {exc}; the other sources were synced and counted") from None
+    server.start()
+    import flows.nightly  # noqa: F401  # imported while the server starts
+
+    started = server.wait()
+    watch.announce(f"Prefect's local server answered after {started.seconds:.1f} s"
+                   + (f" (try {started.tries} of {server.tries})" if started.tries > 1 else ""))
+    os.environ["PREFECT_API_URL"] = started.url  # for anything this process starts
+    with temporary_settings({PREFECT_API_URL: started.url}):
+        yield
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
