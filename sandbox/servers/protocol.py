@@ -18,6 +18,18 @@ class Headers(Protocol):
     def get(self, name: str, /) -> str | None: ...
 
 
+class Answering(Protocol):
+    """What a loopback server serves: a simulated system, the fault proxy, or a test's little JSON source."""
+
+    @property
+    def data_path(self) -> str: ...
+
+    @property
+    def slow_delay(self) -> float: ...
+
+    def handle(self, path: str, query: str, headers: Headers, host: str) -> Reply: ...
+
+
 class _BadParam(Exception):
     def __init__(self, name: str, why: str) -> None:
         super().__init__(f"bad parameter {name}: {why}")

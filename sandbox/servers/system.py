@@ -53,6 +53,11 @@ class SimulatedSystem:
     def __len__(self) -> int:
         return len(self._records)
 
+    @property
+    def slow_delay(self) -> float:
+        """Seconds a "slow" answer waits (the transport reads it)."""
+        return self.faults.slow_delay
+
     def ids(self) -> set[str]:
         """The ids of every record held (what a full sync must end with)."""
         with self.lock:

@@ -10,8 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from sandbox.servers.protocol import Reply
-from sandbox.servers.system import SimulatedSystem
+from sandbox.servers.protocol import Answering, Reply
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -41,7 +40,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _send(self, reply: Reply) -> None:
-        if reply.transport == "slow" and self.server.stopping.wait(self.server.system.faults.slow_delay):
+        if reply.transport == "slow" and self.server.stopping.wait(self.server.system.slow_delay):
             self.close_connection = True
             return
         body = reply.body
@@ -68,7 +67,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, port: int, system: SimulatedSystem, verbose: bool = False) -> None:
+    def __init__(self, port: int, system: Answering, verbose: bool = False) -> None:
         self.system, self.verbose = system, verbose
         self.stopping = threading.Event()
         self._connections: set[socket.socket] = set()

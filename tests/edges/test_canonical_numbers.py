@@ -2,14 +2,12 @@
 (or sync) to the next does not make its record "changed"."""
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from connectors.base import batch_from_records, cell_text
+from sandbox.servers.proxy import serve_json
 from sangkien.pipeline.run import run_sync
 from sangkien.reference.orgs import load_orgs
 from sangkien.store.registry import add_connector
@@ -27,30 +25,15 @@ class JsonSource:
 
     def __init__(self) -> None:
         self.records: list[dict[str, object]] = []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = json.dumps(owner.records, ensure_ascii=False).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve_json(lambda path, query: self.records)
+        self.url = self.server.url
 
 
 @pytest.fixture
 def json_source() -> Iterator[JsonSource]:
     source = JsonSource()
     yield source
-    source.server.shutdown()
+    source.server.stop()
 
 
 def test_an_unchanged_record_on_a_page_with_a_missing_number_is_not_changed(engine, world, json_source):

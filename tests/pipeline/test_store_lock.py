@@ -2,7 +2,6 @@
 taken over. Real `sangkien sync` processes against one store (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -11,11 +10,11 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sqlalchemy as sa
 
+from sandbox.servers.proxy import serve_json
 from sangkien import store
 from sangkien.store import lock
 from sangkien.store.registry import add_connector
@@ -36,29 +35,17 @@ class GatedSource:
     def __init__(self) -> None:
         self.gate = threading.Event()
         self.asked = threading.Event()
-        gate, asked = self.gate, self.asked
+        self.server = serve_json(self._answer)
+        self.url = self.server.url
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                asked.set()
-                gate.wait(timeout=240)
-                body = json.dumps([RECORD]).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _answer(self, path: str, query: str) -> list[dict[str, str]]:
+        self.asked.set()
+        self.gate.wait(timeout=240)
+        return [RECORD]
 
     def close(self) -> None:
         self.gate.set()
-        self.server.shutdown()
+        self.server.stop()
 
 
 @pytest.fixture
