@@ -10,6 +10,7 @@ import tempfile
 import textwrap
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,16 +56,34 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
-    admin = request.getfixturevalue("pg_admin")
+    with _pg_database(request.getfixturevalue("pg_admin")) as url:
+        yield url
+
+
+@pytest.fixture
+def second_db_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Another fresh, empty store on db_url's backend (e.g. to compare two runs)."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'second-store.db'}"
+        return
+    with _pg_database(request.getfixturevalue("pg_admin")) as url:
+        yield url
+
+
+@contextmanager
+def _pg_database(admin: sa.Engine) -> Iterator[str]:
+    """A new PostgreSQL database's URL, dropped when the block ends."""
     name = f"sangkien_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = admin.url.set(database=name).render_as_string(hide_password=False)
-    yield url
-    open_store(url).dispose()
-    open_store.cache_clear()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    try:
+        yield url
+    finally:
+        open_store(url).dispose()
+        open_store.cache_clear()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")

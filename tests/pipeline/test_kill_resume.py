@@ -1,4 +1,5 @@
-"""A sync killed with SIGKILL mid-pull and run again ends where an uninterrupted one does."""
+"""A sync killed with SIGKILL mid-pull and run again ends where an uninterrupted one does (SQLite and
+PostgreSQL)."""
 from __future__ import annotations
 
 import os
@@ -45,16 +46,17 @@ def snapshot(engine: sa.Engine) -> dict[str, object]:
     return {"raw": raw, "state": state, "initiatives": initiatives, "counts": counts}
 
 
-def test_a_sync_killed_mid_pull_and_rerun_matches_an_uninterrupted_one(tmp_path):
+def test_a_sync_killed_mid_pull_and_rerun_matches_an_uninterrupted_one(db_url, second_db_url, tmp_path):
+    """On SQLite and on PostgreSQL."""
     world = tmp_path / "world"
     generate_world(world, 500, seed=9, noise="none")
     with serve("portal", world, faults=SLOW, token=TOKEN) as server:
-        whole_url = f"sqlite:///{tmp_path / 'whole.db'}"
+        whole_url = second_db_url
         whole = prepare(whole_url, world, server.url)
         done = sync(whole_url)
         assert done.wait(timeout=300) == 0, done.stderr
 
-        killed_url = f"sqlite:///{tmp_path / 'killed.db'}"
+        killed_url = db_url
         killed = prepare(killed_url, world, server.url)
         victim = sync(killed_url)
         landed = 0
