@@ -106,6 +106,7 @@ class SqlConnector(Connector):
         pk, wm = quote(s.primary_key), quote(s.watermark) if s.watermark else None
         order = f"{wm}, {pk}" if wm else pk
         after = state.get("after")  # [watermark, key] of the last row landed
+        read = 0
         try:
             while True:
                 if after is None:
@@ -128,9 +129,20 @@ class SqlConnector(Connector):
                                      dtype=object)
                 frame["_origin"] = [f"{s.table or 'query'}:{_text(r._mapping[s.primary_key], '%Y-%m-%d')}"
                                     for r in rows]
+                read += len(rows)
                 yield Batch(f"rows after {after}", rows=frame, headers=names, state={"after": after})
                 if len(rows) < s.batch_size:
                     return
+        except sa.exc.DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise self._fail(exc) from None
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            where = "from the start" if after is None else \
+                f"after {s.primary_key} {after[1]}" + (f" ({s.watermark} {after[0]})" if s.watermark else "")
+            raise ConnectorError(redact(
+                f"database {s.url}: the connection to the database was lost mid-read ({reason}) after {read:,} "
+                f"row(s) in this sync; those are kept, and the next sync resumes {where}"),
+                ErrorType.TRANSIENT) from None
         except sa.exc.SQLAlchemyError as exc:
             raise self._fail(exc) from None
         finally:
