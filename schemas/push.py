@@ -79,11 +79,13 @@ class Submission(_Strict):
 
     version: Literal[1] = PAYLOAD_VERSION
     node: UnitCode = Field(description="the sending node's org unit")
-    as_of: AwareDatetime = Field(description="when the sender's counts were computed")
+    as_of: AwareDatetime = Field(description="when the sender's counts were computed; at most an hour ahead of the "
+                                             "receiving node's clock (else 422)")
     idempotency_key: str = Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9:._-]+$")
-    units: list[UnitCounts] = Field(max_length=200_000)
+    units: list[UnitCounts] = Field(max_length=200_000, description="one row per unit and phase (else 422)")
     initiatives: list[InitiativeEntry] = Field(max_length=5_000_000)
-    ineligible: list[IneligibleCount] = Field(default_factory=list, max_length=200_000)
+    ineligible: list[IneligibleCount] = Field(default_factory=list, max_length=200_000,
+                                              description="one row per unit and phase (else 422)")
 
     @model_validator(mode="after")
     def _one_row_per_unit_and_phase(self) -> Submission:

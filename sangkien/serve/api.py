@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
@@ -113,7 +114,9 @@ def create_app(engine: Engine, max_bytes: int | None = None, public_reads: bool 
     """The intake app over ``engine``'s store; ``public_reads``: the figures and the dashboard need no token."""
     app = FastAPI(title="sangkien-sync node API", version="1",
                   description="Intake of consolidated counts from child nodes, and the reconciled totals. "
-                              "Payload: schemas/push.py (version 1).")
+                              "Payload: schemas/push.py (version 1). A query parameter is given at most once "
+                              "(`kind` of the worklist excepted) and holds no NUL character, else 422.",
+                  dependencies=[Depends(_plain_parameters)])
     app.state.engine = engine
     if max_bytes is None:
         with engine.connect() as conn:
@@ -128,6 +131,28 @@ def create_app(engine: Engine, max_bytes: int | None = None, public_reads: bool 
     # (the first dashboard answer on the national store: ~220 -> ~70 ms).
     gc.freeze()
     return app
+
+
+REPEATABLE = frozenset({"kind"})  # the worklist's kinds: the only list parameter
+
+
+def _plain_parameters(request: Request) -> None:
+    """Refuse (422, as FastAPI refuses a bad parameter) a query parameter given twice (it would silently keep
+    only its last value) and a NUL character in a parameter (no database stores one in text)."""
+    seen: set[str] = set()
+    for name, value in request.query_params.multi_items():
+        if name in seen and name not in REPEATABLE:
+            _refuse("query", name, f"{name} is given more than once", request.query_params.getlist(name))
+        if "\x00" in value:
+            _refuse("query", name, f"{name} contains a NUL character", value)
+        seen.add(name)
+    for name, value in request.path_params.items():
+        if "\x00" in str(value):
+            _refuse("path", name, f"{name} contains a NUL character", value)
+
+
+def _refuse(where: str, name: str, why: str, value: object) -> None:
+    raise RequestValidationError([{"loc": [where, name], "msg": why, "type": "value_error", "input": value}])
 
 
 def _reader(engine: Engine, public: bool) -> Callable[..., None]:
@@ -228,7 +253,7 @@ def _add_figures(app: FastAPI, engine: Engine, reader: Any) -> None:
              responses={401: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem}})
     def reconciliation(unit: Annotated[str | None, Query(max_length=64)] = None,
                        phase: Annotated[int | None, Query(ge=1, le=99)] = None,
-                       offset: Annotated[int, Query(ge=0)] = 0,
+                       offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
                        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
                        lang: Annotated[str, Query(pattern="^(vi|en)$")] = "en") -> Any:
         """Every discrepancy the last roll-up found, ranked: against quotas, between sources, and between what
@@ -257,6 +282,7 @@ def _openapi(app: FastAPI, public_reads: bool) -> Callable[[], dict[str, Any]]:
             schemas.update(body.pop("$defs", {}))
             schemas["Submission"] = body
             _document_statuses(spec, public_reads)
+            _document_plain_parameters(spec)
             app.openapi_schema = spec
         return app.openapi_schema
 
@@ -280,6 +306,27 @@ def _document_statuses(spec: dict[str, Any], public_reads: bool) -> None:
                 operation.setdefault("responses", {}).setdefault(status, {
                     "description": described[status],
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+
+
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _document_plain_parameters(spec: dict[str, Any]) -> None:
+    """Say in ``spec`` what _plain_parameters refuses: no NUL in a text parameter (a pattern on each string)."""
+
+    def plain(schema: dict[str, Any]) -> None:
+        if schema.get("type") == "string" and not {"pattern", "enum", "const", "format"} & set(schema):
+            schema["pattern"] = NO_NUL
+        for sub in schema.get("anyOf", []):
+            plain(sub)
+        if schema.get("type") == "array":
+            plain(schema.get("items", {}))
+
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") in ("query", "path"):
+                    plain(parameter.setdefault("schema", {}))
 
 
 def _authenticate(engine: Engine, token: str) -> str | None:

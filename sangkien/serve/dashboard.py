@@ -26,7 +26,7 @@ import html
 import json
 from pathlib import Path
 from string import Template
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
@@ -160,8 +160,8 @@ def worklist(engine: StoreEngine,
              unit: Annotated[str | None, Query(max_length=64, description="this unit and those directly under it "
                                                                           "(default: every unit)")] = None,
              phase: Annotated[int | None, Query(ge=1, le=99)] = None,
-             kind: Annotated[list[str] | None, Query(description="quota, sources, pushed (default: sources and "
-                                                                 "pushed)")] = None,
+             kind: Annotated[list[Literal["quota", "sources", "pushed"]] | None,
+                             Query(description="quota, sources, pushed (default: sources and pushed)")] = None,
              cause: Annotated[str | None, Query(max_length=64)] = None,
              source: Annotated[str | None, Query(max_length=64)] = None,
              below: Annotated[bool, Query(description="the unit's whole subtree, not only the units "
