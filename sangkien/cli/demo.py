@@ -19,6 +19,7 @@ import yaml
 
 from sangkien.cli import watch
 from sangkien.cli.common import print_run, quiet_prefect
+from sangkien.cli.prefect_server import prefect_api
 from sangkien.cli.reference import TOP_KINDS
 from sangkien.errors import UserError
 
@@ -79,9 +80,8 @@ def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> i
             add_connector(engine, config.stem, "files", read_config_file(config))
         print(f"3. registered sources: portal (simulated portal at {portal.url}), hanoi (REST at {hanoi.url}), "
               f"hcm (SQL database), and file drops {', '.join(c.stem for c in drops)}")
-        print("4. running the nightly sync (Prefect flow; starting Prefect's local server takes a few seconds) ...",
-              flush=True)
-        with watch.watching():
+        print("4. running the nightly sync (Prefect flow) ...", flush=True)
+        with prefect_api(), watch.watching():
             summary = nightly_sync(db_url=url)
     print_run(summary.sources)
     if summary.resolved is not None:

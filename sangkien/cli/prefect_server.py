@@ -28,10 +28,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sangkien.cli import watch
 from sangkien.errors import UserError
 
 STARTUP_VARIABLE = "SANGKIEN_PREFECT_STARTUP_SECONDS"
@@ -165,3 +167,36 @@ class LocalServer:
                 process.kill()
                 process.wait()
         self.log.unlink(missing_ok=True)
+
+
+@contextmanager
+def prefect_api() -> Iterator[None]:
+    """Prefect's server for the flow run (`sangkien sync`, `sangkien demo`): the one PREFECT_API_URL names, else
+    a LocalServer started here (an allowance that fits a loaded machine, more tries, dies with this process),
+    which starts while the flows are imported."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    api = PREFECT_API_URL.value()
+    if api:
+        watch.announce(f"running the nightly flow on Prefect's server at {api}")
+        yield
+        return
+    server = LocalServer()
+    watch.announce("starting Prefect's local server (a few seconds; `prefect server start` and PREFECT_API_URL "
+                   "keep one running) ...")
+    server.start()
+    import flows.nightly  # noqa: F401  # imported while the server starts
+
+    started = server.wait()
+    watch.announce(f"Prefect's local server answered after {started.seconds:.1f} s"
+                   + (f" (try {started.tries} of {server.tries})" if started.tries > 1 else ""))
+    before = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = started.url  # also for what this process starts meanwhile
+    try:
+        with temporary_settings({PREFECT_API_URL: started.url}):
+            yield
+    finally:
+        if before is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = before

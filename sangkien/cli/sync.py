@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from sangkien.cli import watch
 from sangkien.cli.common import Subparsers, add_command, open_engine, print_run, quiet_prefect
+from sangkien.cli.prefect_server import prefect_api
 from sangkien.errors import UserError
 
 if TYPE_CHECKING:
@@ -66,7 +65,7 @@ def _sync(args: argparse.Namespace) -> RunSummary:
                             PullMode(full_refresh=args.full_refresh, window=args.backfill))
     quiet_prefect()
     watch.announce("loading Prefect ...")
-    with _prefect_api():
+    with prefect_api():
         from flows.nightly import SourcesFailed, nightly_sync
 
         # the flow gets the store's URL without the password (parameters are stored by Prefect); it runs in this
@@ -82,36 +81,6 @@ def _sync(args: argparse.Namespace) -> RunSummary:
             if exc.summary:
                 print_run(exc.summary.sources)
             raise UserError(f"sync failed: {exc}; the other sources were synced and counted") from None
-
-
-@contextmanager
-def _prefect_api() -> Iterator[None]:
-    """Prefect's server for the flow run: the one PREFECT_API_URL names, else a local one started here (see
-    sangkien.cli.prefect_server: a startup allowance that fits a loaded machine, more tries, and it dies with
-    this process). It starts while the flows are imported."""
-    import os
-
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    api = PREFECT_API_URL.value()
-    if api:
-        watch.announce(f"running the nightly flow on Prefect's server at {api}")
-        yield
-        return
-    from sangkien.cli.prefect_server import LocalServer
-
-    server = LocalServer()
-    watch.announce("starting Prefect's local server (a few seconds; `prefect server start` and PREFECT_API_URL "
-                   "keep one running) ...")
-    server.start()
-    import flows.nightly  # noqa: F401  # imported while the server starts
-
-    started = server.wait()
-    watch.announce(f"Prefect's local server answered after {started.seconds:.1f} s"
-                   + (f" (try {started.tries} of {server.tries})" if started.tries > 1 else ""))
-    os.environ["PREFECT_API_URL"] = started.url  # for anything this process starts
-    with temporary_settings({PREFECT_API_URL: started.url}):
-        yield
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
