@@ -8,9 +8,10 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sandbox.servers.rest import AUTH_MODES, STYLES
-from sandbox.servers.running import KINDS, serve
+from sandbox.servers.running import KINDS, RunningServer, serve
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +45,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     system = running.system
     print(f"{args.kind} simulator at {running.url} (GET {system.data_path}): {len(system)} records, "
           f"faults: {system.faults}; Ctrl-C to stop", flush=True)
+    return _until_stopped(running)
+
+
+def proxy_main(upstream: str, faults: str, port: int = 0) -> int:
+    """Run the fault proxy in front of ``upstream`` until Ctrl-C or SIGTERM: its URL first, its counts last."""
+    from sandbox.servers.proxy import fault_proxy
+
+    try:
+        running = fault_proxy(upstream, faults, port)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"fault proxy at {running.url} in front of {upstream}, faults: {running.system.faults}; Ctrl-C to stop",
+          flush=True)
+    status = _until_stopped(running)
+    counts = ", ".join(f"{name} {n}" for name, n in sorted(running.system.fault_counts.items())) or "none"
+    print(f"{running.system.requests} request(s), {running.system.faults_injected} fault(s): {counts}", flush=True)
+    return status
+
+
+def _until_stopped(running: RunningServer[Any]) -> int:
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

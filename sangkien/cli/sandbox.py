@@ -37,6 +37,12 @@ def cmd_sandbox_serve(args: argparse.Namespace) -> int:
     return serve_main(argv)
 
 
+def cmd_sandbox_proxy(args: argparse.Namespace) -> int:
+    from sandbox.servers.cli import proxy_main
+
+    return proxy_main(args.upstream, args.faults, args.port)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.dir), args.initiatives, args.seed, args.db)
 
@@ -66,6 +72,14 @@ def _add_sandbox(sub: Subparsers) -> None:
     p.add_argument("--token", default="demo-token", help="the token / API key clients must send")
     p.add_argument("--style", choices=("page", "offset", "cursor", "link"), default="page", help="rest paging style")
     p.add_argument("--source", help="rest: which world source to serve (default hanoi)")
+
+    p = add_command(sandbox, "proxy", cmd_sandbox_proxy, "put any HTTP source behind injected faults on 127.0.0.1 "
+                    "(5xx, 429, slow, truncated and dropped answers)",
+                    examples=("sangkien sandbox proxy http://127.0.0.1:8001 --faults 5xx=0.1,429=0.05,drop=0.05",))
+    p.add_argument("upstream", help="the source's base URL; every GET is forwarded there (path, query, headers)")
+    p.add_argument("--faults", default="5xx=0.06,429=0.03,slow=0.02,truncated=0.05,drop=0.04",
+                   help="as for serve, without shift and update (default: 20%% of requests, mixed)")
+    p.add_argument("--port", type=int, default=0, help="default: any free port (printed)")
 
 
 def register(sub: Subparsers) -> None:

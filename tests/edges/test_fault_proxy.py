@@ -2,6 +2,9 @@
 through 20% transport faults (5xx, 429, slow, truncated, dropped) and land every record once."""
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,3 +76,22 @@ def test_every_http_kind_lands_each_record_once_through_the_fault_proxy(kind, st
     assert system.faults_injected >= 3  # the faults did happen (about one request in five)
     assert lost == 0 and doubled == 0 and set(ids) == held
     assert result.received == len(held) == result.land.new  # each record counted once, none "changed"
+
+
+def test_sangkien_sandbox_proxy_serves_in_the_foreground_and_counts_what_it_did(proxy_world):
+    import requests
+
+    with serve("portal", proxy_world, token=KEY) as source:
+        proxy = subprocess.Popen([sys.executable, "-m", "sangkien.cli.main", "sandbox", "proxy", source.url,
+                                  "--faults", "5xx=1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            first = proxy.stdout.readline() if proxy.stdout else ""
+            url = first.split()[3]
+            answers = [requests.get(url + "/api/v1/initiatives", timeout=10).status_code for _ in range(3)]
+        finally:
+            proxy.send_signal(signal.SIGTERM)
+            out, err = proxy.communicate(timeout=60)
+    assert first.startswith("fault proxy at http://127.0.0.1:") and f"in front of {source.url}" in first
+    assert answers and all(status in (500, 502, 503) for status in answers)
+    assert proxy.returncode == 0, err
+    assert "3 request(s), 3 fault(s): 5xx 3" in out
