@@ -128,7 +128,9 @@ Modules
 ``faults`` (FaultSpec), ``values`` (times, numbers, labels), ``protocol`` (replies, windows,
 cursors), ``source`` (loading a world source), ``system`` (SimulatedSystem), ``portal``
 (PortalServer), ``rest`` (RestServer), ``transport`` (HTTP handler and server), ``running``
-(``serve``, ``build_system``, RunningServer) and ``cli`` (``main``).
+(``serve``, ``build_system``, ``serve_system``, RunningServer), ``proxy`` (``fault_proxy``: any HTTP
+source behind the transport faults; ``serve_json``: a test's little JSON source) and ``cli``
+(``main``, ``proxy_main``).
 """
 
 from sandbox.servers.running import serve
