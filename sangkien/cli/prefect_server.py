@@ -62,9 +62,11 @@ def startup_seconds() -> float:
 def _die_with(parent: int) -> Callable[[], None]:
     """The child's preexec: SIGTERM when the thread that started it dies; exit at once if it already has."""
 
+    prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None  # before fork
+
     def preexec() -> None:
-        if sys.platform.startswith("linux"):
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
         if os.getppid() != parent:  # the parent died between fork and prctl
             os._exit(1)
 
