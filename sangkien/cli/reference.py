@@ -83,6 +83,29 @@ def cmd_phases_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_members_load(args: argparse.Namespace) -> int:
+    from sangkien.reference.members import load_members
+
+    n = load_members(open_engine(args), Path(args.file))
+    print(f"loaded {n} member counts from {args.file} (kept with the earlier ones: a history by date)")
+    _refresh_summary(args)
+    return 0
+
+
+def cmd_members_list(args: argparse.Namespace) -> int:
+    from sangkien.reference.members import member_history
+
+    with open_engine(args).connect() as conn:
+        history = member_history(conn, args.unit)
+    if history.empty:
+        print("no member counts loaded; run `sangkien members load FILE.csv` (unit_code,as_of,members)"
+              if args.unit is None else f"no member count for {args.unit}")
+        return 0
+    for r in history.itertuples():
+        print(f"{r.unit_code:12} {r.as_of}  {int(r.members):>12,}")
+    return 0
+
+
 def register(sub: Subparsers) -> None:
     orgs = add_group(sub, "orgs", "the union org tree", examples=("sangkien orgs load orgs.csv", "sangkien orgs list"))
     p = add_command(orgs, "load", cmd_orgs_load,
@@ -95,7 +118,18 @@ def register(sub: Subparsers) -> None:
     quotas = add_group(sub, "quotas", "targets per unit and phase", examples=("sangkien quotas load quotas.csv",))
     p = add_command(quotas, "load", cmd_quotas_load, "replace the quotas with a CSV file",
                     examples=("sangkien quotas load quotas.csv",))
-    p.add_argument("file", help="unit_code,phase,target,basis (basis defaults to valid)")
+
+    p.add_argument("file", help="unit_code,phase,target[,basis][,assigned_by] (basis defaults to valid, "
+                                "assigned_by to the unit's parent; several assigners may set a unit's target)")
+
+    members = add_group(sub, "members", "member counts per unit, dated",
+                        examples=("sangkien members load members.csv", "sangkien members list --unit P34-YTE"))
+    p = add_command(members, "load", cmd_members_load, "add dated member counts (rejected whole if a line is bad)",
+                    examples=("sangkien members load members.csv",))
+    p.add_argument("file", help="unit_code,as_of,members")
+    p = add_command(members, "list", cmd_members_list, "the member counts kept, by unit and date",
+                    examples=("sangkien members list", "sangkien members list --unit P34-YTE"))
+    p.add_argument("--unit", help="one unit's history")
 
     phases = add_group(sub, "phases", "the program's phases", examples=("sangkien phases list",))
     p = add_command(phases, "load", cmd_phases_load, "replace the phases with a CSV file",

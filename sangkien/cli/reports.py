@@ -51,13 +51,16 @@ def cmd_report(args: argparse.Namespace) -> int:
 def print_report_table(rows: list[dict[str, Any]], as_of: str | None) -> None:
     """The report's rows as a table fitted to the terminal (unit names cut with an ellipsis when narrow)."""
     from sangkien.present.clock import shown
+    from sangkien.present.report import set_by, target_cell
 
     print(f"As of {shown(as_of, 'never (run `sangkien sync`)')}")
     numbers = ("records", "initiatives", "valid", "pending", "rejected", "registrants", "target", "done")
-    console.table(("unit", "name", "ph", *numbers),
+    console.table(("unit", "name", "ph", *numbers, "set by"),
                   [(r["unit_code"], r["unit_name"] or "", r["phase"], r["records"], r["initiatives"], r["valid"],
-                    r["pending"], r["rejected"], r["registrants"], r["target"],
-                    "" if r["completion"] is None else f"{r['completion'] * 100:.1f}%") for r in rows],
+                    r["pending"], r["rejected"], r["registrants"],
+                    r["target"] if r["target"] is None or not str(r["basis"]).startswith("share_of")
+                    else target_cell(r),
+                    "" if r["completion"] is None else f"{r['completion'] * 100:.1f}%", set_by(r)) for r in rows],
                   numeric=("ph", *numbers), wide=("name",))
     if not rows:
         print("(no rows)")

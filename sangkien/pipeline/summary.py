@@ -54,12 +54,14 @@ def figures_frame(conn: Connection) -> pd.DataFrame:
     """Per (unit, phase) with counts or a quota: the counts, basis, target, counted on the basis, completion.
 
     Completion is counted / target where the basis can be counted and the target is positive
-    (as in ``sangkien report``); without a quota the count shown is the valid initiatives.
+    (as in ``sangkien report``); without a quota the count shown is the valid initiatives. A unit
+    with several targets shows its primary one (reconcile.primary_quotas: the one assigned from above).
     """
     c = store.unit_counts.c
     counts = store.read_frame(conn, sa.select(c.unit_code, c.phase, *(c[n] for n in FIGURE_COUNTS)),
                               ["unit_code", "phase", *FIGURE_COUNTS])
-    frame = counts.merge(reconcile.quotas_frame(conn), on=["unit_code", "phase"], how="outer")
+    quotas = reconcile.primary_quotas(reconcile.quotas_frame(conn)).drop(columns="assigned_by", errors="ignore")
+    frame = counts.merge(quotas, on=["unit_code", "phase"], how="outer")
     if frame.empty:
         return pd.DataFrame(columns=list(FIGURE_COLUMNS))
     for name in FIGURE_COUNTS:

@@ -48,13 +48,20 @@ phases = sa.Table(
     sa.Column("counts_from", sa.Date, nullable=False),
 )
 
-quotas = sa.Table(
+quotas = sa.Table(  # a unit and phase may hold several targets: one per assigner and basis
     "quotas", metadata,
     sa.Column("unit_code", sa.String(64), primary_key=True),  # checked against org_units on load
     sa.Column("phase", sa.Integer, primary_key=True),
+    sa.Column("assigned_by", sa.String(64), primary_key=True),  # the unit that set it: the parent unless named
+    sa.Column("basis", sa.String(32), primary_key=True, server_default="valid"),
     sa.Column("target", sa.BigInteger, nullable=False),
-    sa.Column("basis", sa.String(32), nullable=False, server_default="valid"),
-    sa.Column("assigned_by", sa.String(64), nullable=True),
+)
+
+unit_members = sa.Table(  # member counts per unit, dated: a history, the count on a day is the latest before it
+    "unit_members", metadata,
+    sa.Column("unit_code", sa.String(64), primary_key=True),
+    sa.Column("as_of", sa.Date, primary_key=True),
+    sa.Column("members", sa.BigInteger, nullable=False),
 )
 
 connectors = sa.Table(

@@ -40,7 +40,8 @@ TEXTS: dict[str, Any] = {
         "short_projected": "Short of target (projected)",
         "short_no_trend": "Short of target (no projection yet)",
         "ended_short": "Phase ended short of target",
-        "uncountable_basis": "Basis cannot be counted here",
+        "uncountable_basis": "No member count",
+        "no_units": "No units to take a share of",
         "merged": "Unit merged",
         "not_yet_unit": "Not a unit yet",
         "targets_differ": "Children's targets differ from the parent's",
@@ -60,7 +61,9 @@ TEXTS: dict[str, Any] = {
         "short_no_trend": "Counted {counted} of {target}; fewer than 2 nightly runs in the last 4 weeks, so no "
                           "projection yet.",
         "ended_short": "The phase ended at {counted} of {target}.",
-        "uncountable_basis": "The target counts {basis}: there are no member numbers to count it; load them.",
+        "uncountable_basis": "The target is a share of members taking part: {unit} has no member count on or before "
+                             "{on}; load one (sangkien members load).",
+        "no_units": "The target is a share of units taking part: {unit} has no units under it on {on}.",
         "merged": "Merged into {successor}: its initiatives count there.",
         "not_yet_unit": "Not a unit yet on {as_of}: nothing is counted for it.",
         "targets_differ": "The children's targets add up to {children_target}, not the {target} assigned: confirm "

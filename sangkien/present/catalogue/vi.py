@@ -46,7 +46,8 @@ TEXTS: dict[str, Any] = {
         "short_projected": "Chưa đạt chỉ tiêu (có dự báo)",
         "short_no_trend": "Chưa đạt chỉ tiêu (chưa đủ số liệu dự báo)",
         "ended_short": "Kết thúc đợt chưa đạt chỉ tiêu",
-        "uncountable_basis": "Chưa tính được theo cơ sở chỉ tiêu",
+        "uncountable_basis": "Chưa có số đoàn viên",
+        "no_units": "Không có đơn vị để tính tỷ lệ",
         "merged": "Đơn vị đã sáp nhập",
         "not_yet_unit": "Đơn vị chưa thành lập",
         "targets_differ": "Chỉ tiêu cấp dưới khác chỉ tiêu được giao",
@@ -65,7 +66,9 @@ TEXTS: dict[str, Any] = {
                            "vào {ends_on}.",
         "short_no_trend": "Đạt {counted}/{target}; chưa đủ 2 lần đồng bộ trong 4 tuần để dự báo.",
         "ended_short": "Đợt đã kết thúc khi mới đạt {counted}/{target}.",
-        "uncountable_basis": "Chỉ tiêu tính theo {basis}: chưa có số đoàn viên để tính; đề nghị nạp số đoàn viên.",
+        "uncountable_basis": "Chỉ tiêu tính theo tỷ lệ đoàn viên tham gia: {unit} chưa có số đoàn viên đến ngày {on}; "
+                             "đề nghị nạp số đoàn viên (sangkien members load).",
+        "no_units": "Chỉ tiêu tính theo tỷ lệ đơn vị tham gia: {unit} không có đơn vị trực thuộc nào vào ngày {on}.",
         "merged": "Đơn vị đã sáp nhập vào {successor}: số liệu được tính cho đơn vị đó.",
         "not_yet_unit": "Đơn vị chưa thành lập vào ngày {as_of}: chưa tính số liệu.",
         "targets_differ": "Tổng chỉ tiêu của các đơn vị trực thuộc ({children_target}) khác chỉ tiêu được giao "

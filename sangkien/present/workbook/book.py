@@ -79,11 +79,10 @@ def _local(stamp: dt.datetime) -> dt.datetime:
 
 def _phase_rows(conn: Connection) -> dict[int, list[dict[str, Any]]]:
     """report_rows per phase, with ineligible, benefit, basis, kind and parent added."""
-    _, rows = report_rows(conn)
-    c, q, u = store.unit_counts, store.quotas, store.org_units
+    _, rows = report_rows(conn, every_target=False)  # a sheet ranks one target a unit: its primary one
+    c, u = store.unit_counts, store.org_units
     extra = {(code, phase): (ineligible, benefit) for code, phase, ineligible, benefit in
              conn.execute(sa.select(c.c.unit_code, c.c.phase, c.c.ineligible, c.c.benefit_vnd))}
-    basis = {(code, phase): b for code, phase, b in conn.execute(sa.select(q.c.unit_code, q.c.phase, q.c.basis))}
     units = {code: (kind, parent)
              for code, kind, parent in conn.execute(sa.select(u.c.code, u.c.kind, u.c.parent_code))}
     by_phase: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -92,7 +91,7 @@ def _phase_rows(conn: Connection) -> dict[int, list[dict[str, Any]]]:
         ineligible, benefit = extra.get(key, (0, 0.0))
         kind, parent = units.get(row["unit_code"], (None, None))
         by_phase[row["phase"]].append({**row, "ineligible": int(ineligible), "benefit_vnd": float(benefit or 0),
-                                       "basis": basis.get(key), "kind": kind, "parent_code": parent})
+                                       "basis": row["basis"], "kind": kind, "parent_code": parent})
     for phase_rows in by_phase.values():
         _rank_within_group(phase_rows)
     return dict(by_phase)
