@@ -7,15 +7,12 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 
 from sangkien import store
 from sangkien.cli.main import main
 from sangkien.errors import RejectedFile
-from sangkien.reference.members import load_members, members_on
 from sangkien.reference.orgs import load_orgs
 from sangkien.reference.quotas import load_quotas
-from sangkien.store.engine import _alembic_config
 from tests.conftest import ORGS_CSV
 from tests.pipeline.test_reconcile import row, sync_world
 
