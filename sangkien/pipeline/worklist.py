@@ -64,9 +64,9 @@ def _quota_rows(conn: Connection, scope: Scope) -> tuple[pd.DataFrame, pd.DataFr
         params: dict[str, Any] = {"counted": _int(r.counted), "target": _int(r.target),
                                   "assigned_by": r.assigned_by}
         if r.note.startswith("basis share_of_members"):
-            cause, params = "uncountable_basis", {"basis": r.basis, "unit": r.unit_name, "on": r.ends_on}
+            cause, params = "uncountable_basis", {"basis": r.basis, "ends_on": r.ends_on}
         elif r.note.startswith("basis"):
-            cause, params = "no_units", {"basis": r.basis, "unit": r.unit_name, "on": scope.as_of.isoformat()}
+            cause, params = "no_units", {"basis": r.basis, "as_of": scope.as_of.isoformat()}
         elif r.note.startswith("merged"):
             cause, params = "merged", {"successor": effective.get(r.unit_code)}
         elif r.note:
@@ -229,7 +229,7 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         return []
     plain = pd.DataFrame({"crosses": frame["crosses"].astype(bool)})
     for name in ("rank", "phase", "items", "expected", "actual", "difference", "target", "standing", "effect"):
-        values = pd.to_numeric(frame[name], errors="coerce")
+        values = pd.to_numeric(frame[name], errors="coerce").round()  # a share (66.67%) as a whole percent
         plain[name] = values.astype("Int64").astype(object).where(values.notna(), None)
     for name in ("kind", "cause", "unit_code", "unit_name", "source", "basis"):
         plain[name] = frame[name].astype(object).where(frame[name].notna(), "").astype(str)

@@ -3,21 +3,24 @@ members (Thái Bình health, seed 002), a share of units (Public Employees, seed
 assigners existed keeps its figures. On the store (SQLite and PostgreSQL), through the real commands."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from sangkien import store
 from sangkien.cli.main import main
 from sangkien.errors import RejectedFile
+from sangkien.reference.members import load_members, members_on
 from sangkien.reference.orgs import load_orgs
 from sangkien.reference.quotas import load_quotas
+from sangkien.store.engine import _alembic_config
 from tests.conftest import ORGS_CSV
 from tests.pipeline.test_reconcile import row, sync_world
 
 # under Hà Nội (P01): G001 and G002 (district P01-D01); under Thái Bình health (P34-YTE): G003
-PARENT = {"G001": "P01-D01", "G002": "P01-D01", "G003": "P34-YTE"}
 UNDER = {"P01": {"G001", "G002"}, "P01-D01": {"G001", "G002"}, "P34-YTE": {"G003"}, "NGANHANG": {"G001"},
          "VGCL": {"G001", "G002", "G003"}}
 
@@ -122,3 +125,129 @@ def test_a_quota_file_with_an_unknown_assigner_or_a_repeated_target_is_rejected_
         "line 6 (P34-YTE): a share_of_members target is a percentage (0 to 100), not 150"]
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(store.quotas)).scalar_one() == 0
+
+
+# --- members (seed 002: Thái Bình health, "at least 10% of members take part") ---------------------------------
+
+HEALTH_QUOTAS = """\
+unit_code,phase,target,basis,assigned_by
+P34-YTE,1,2,valid,P34
+P34-YTE,1,10,share_of_members,P34-YTE
+NGANHANG,1,10,share_of_members,
+"""
+MEMBERS = "unit_code,as_of,members\nG003,2021-06-01,15\nG003,2022-01-01,20\nG003,2022-07-01,40\n"
+
+
+def test_thai_binh_health_counts_its_initiatives_and_the_share_of_members_taking_part(engine, world, db_url, capsys,
+                                                                                      tmp_path):
+    sync(engine, world, HEALTH_QUOTAS)
+    (tmp_path / "members.csv").write_text(MEMBERS, encoding="utf-8")
+    assert main(["--db", db_url, "members", "load", str(tmp_path / "members.csv")]) == 0
+    capsys.readouterr()
+    quotas = {(q["unit_code"], q["basis"]): q for q in reconcile_json(db_url, capsys, "--phase", "1")["quotas"]}
+    valid = quotas[("P34-YTE", "valid")]
+    assert (valid["target"], valid["counted"], valid["completion"]) == (2, valid_under("P34-YTE"),
+                                                                       valid_under("P34-YTE") / 2)
+    # members on the phase's last day (2022-05-31): the count of 2022-01-01, not the later one
+    share = quotas[("P34-YTE", "share_of_members")]
+    expected = round(100 * authors_under("P34-YTE") / 20, 2)
+    assert (share["taking_part"], share["out_of"], share["counted"]) == (authors_under("P34-YTE"), 20, expected)
+    assert share["completion"] == round(expected / 10, 4) and share["assigned_by"] == "P34-YTE"
+    # a unit without a member count says so by name, and has no share (never 0%)
+    banking = quotas[("NGANHANG", "share_of_members")]
+    assert banking["counted"] is None and banking["completion"] is None
+    assert "no member count for Công đoàn Ngân hàng Việt Nam (NGANHANG) on or before 2022-05-31" in banking["note"]
+    rows = {(r["unit_code"], r["basis"]): r for r in report_json(db_url, capsys, "--phase", "1")["rows"]}
+    assert rows[("P34-YTE", "share_of_members")]["counted"] == expected
+    assert rows[("NGANHANG", "share_of_members")]["completion"] is None
+    assert main(["--db", db_url, "reconcile", "--format", "json", "--as-of", "2022-05-31", "--lang", "vi"]) == 0
+    worklist = json.loads(capsys.readouterr().out)["discrepancies"]
+    [missing] = [r for r in worklist if r["cause"] == "uncountable_basis"]
+    assert "Công đoàn Ngân hàng Việt Nam chưa có số đoàn viên đến ngày 31/05/2022" in missing["explanation"]
+
+
+def test_a_units_own_member_count_stands_for_its_subtree_and_counts_are_kept_as_history(engine, world, db_url,
+                                                                                         capsys, tmp_path):
+    sync(engine, world, HEALTH_QUOTAS)
+    (tmp_path / "members.csv").write_text(MEMBERS, encoding="utf-8")
+    load_members(engine, tmp_path / "members.csv")
+    (tmp_path / "more.csv").write_text("unit_code,as_of,members\nP34-YTE,2022-03-01,50\nG003,2022-01-01,25\n",
+                                       encoding="utf-8")
+    load_members(engine, tmp_path / "more.csv")
+    with engine.connect() as conn:
+        on_day = members_on(conn, dt.date(2022, 5, 31)).set_index("unit_code")["members"].to_dict()
+    assert on_day == {"G003": 25, "P34-YTE": 50}  # the same day loaded again replaces; the others stay
+    share = {(q["unit_code"], q["basis"]): q for q in reconcile_json(db_url, capsys)["quotas"]}[
+        ("P34-YTE", "share_of_members")]
+    assert (share["out_of"], share["counted"]) == (50, round(100 * authors_under("P34-YTE") / 50, 2))
+    assert main(["--db", db_url, "members", "list", "--unit", "G003"]) == 0
+    assert capsys.readouterr().out.count("G003") == 3
+
+
+def test_a_bad_members_file_is_rejected_whole_naming_every_line(engine, tmp_path):
+    orgs, members = tmp_path / "orgs.csv", tmp_path / "members.csv"
+    orgs.write_text(ORGS_CSV, encoding="utf-8")
+    load_orgs(engine, orgs)
+    members.write_text("unit_code,as_of,members\nG003,2022-01-01,20\nG999,2022-01-01,5\nG002,01/01/2022,7\n"
+                       "G001,2022-01-01,1.5\nG003,2022-01-01,21\nG002,,3\n", encoding="utf-8")
+    with pytest.raises(RejectedFile) as rejected:
+        load_members(engine, members)
+    assert rejected.value.problems == [
+        "line 3 (G999): unknown unit 'G999'",
+        "line 4 (G002): as_of '01/01/2022' is not an ISO date (YYYY-MM-DD)",
+        "line 5 (G001): members '1.5' is not a whole number ≥ 0 (write 8500, or 8.500 with thousands separators)",
+        "line 6 (G003): second count for 2022-01-01, first on line 2",
+        "line 7 (G002): as_of is empty; the date the count was taken (YYYY-MM-DD)"]
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(store.unit_members)).scalar_one() == 0
+
+
+# --- units taking part (seed 004: Public Employees, "100% of affiliated unions") ---------------------------------
+
+UNITS_ORGS = ORGS_CSV + "G004,Công đoàn cơ sở Trường Tiểu học Kim Đồng,grassroots,P01-D01,,,,\n"
+UNITS_QUOTAS = """\
+unit_code,phase,target,basis,assigned_by
+VGCL,1,100,share_of_units,
+P01-D01,1,100,share_of_units:grassroots,
+P01,1,100,share_of_units:children,
+"""
+
+
+def test_the_share_of_direct_children_or_of_grassroots_units_taking_part(engine, world, db_url, capsys):
+    (world.root / "quotas.csv").write_text(UNITS_QUOTAS, encoding="utf-8")
+    rows = [row(i, title, unit=unit, author=author, status=status)
+            for (i, unit, author, status), title in zip(initiatives(), TITLES, strict=True)]
+    sync_world(engine, world, {"hanoi": rows}, orgs=UNITS_ORGS)
+    quotas = {q["unit_code"]: q for q in reconcile_json(db_url, capsys, "--phase", "1")["quotas"]}
+    children = {"VGCL": ["P01", "P34", "NGANHANG"], "P01": ["P01-D01"]}
+    for unit, below in children.items():
+        taking = sum(1 for child in below if valid_under({"P34": "P34-YTE"}.get(child, child)) > 0)
+        assert (quotas[unit]["taking_part"], quotas[unit]["out_of"]) == (taking, len(below))
+        assert quotas[unit]["completion"] == round(taking / len(below), 4)
+    grassroots = ["G001", "G002", "G004"]
+    taking = sum(1 for g in grassroots if any(u == g and s == "Hợp lệ" for _, u, _, s in initiatives()))
+    assert (quotas["P01-D01"]["taking_part"], quotas["P01-D01"]["out_of"]) == (taking, 3)
+    assert quotas["P01-D01"]["counted"] == round(100 * taking / 3, 2) and quotas["P01-D01"]["basis"] == \
+        "share_of_units:grassroots"
+
+
+# --- a store made before assigners ------------------------------------------------------------------------------
+
+def test_a_store_made_before_assigners_upgrades_and_reports_the_same_figures(engine, world, db_url, capsys):
+    from tests.conftest import QUOTAS_CSV
+
+    sync(engine, world, QUOTAS_CSV)
+    before = report_json(db_url, capsys)["rows"]
+    quotas_before = reconcile_json(db_url, capsys)["quotas"]
+    config = _alembic_config(engine)
+    command.downgrade(config, "0009")
+    with engine.begin() as conn:  # as the loader wrote quotas then: no assigner
+        conn.execute(sa.text("UPDATE quotas SET assigned_by = NULL"))
+        assert "unit_members" not in sa.inspect(conn).get_table_names()
+    command.upgrade(config, "head")
+    after = report_json(db_url, capsys)["rows"]
+    figures = ("unit_code", "phase", "records", "initiatives", "valid", "pending", "rejected", "registrants",
+               "target", "completion")
+    assert [{k: r[k] for k in figures} for r in after] == [{k: r[k] for k in figures} for r in before]
+    assert reconcile_json(db_url, capsys)["quotas"] == quotas_before
+    assert {r["assigned_by"] for r in after if r["unit_code"] == "P01"} == {"VGCL"}

@@ -14,7 +14,8 @@ TEXTS: dict[str, Any] = {
         "zone": "Industrial-zone union", "grassroots": "Grassroots union",
     },
     "bases": {"valid": "valid initiatives", "submissions": "submissions", "registrants": "registrants",
-              "share_of_members": "share of members"},
+              "share_of_members": "share of members",
+              "share_of_units:children": "share of units directly under", "share_of_units:grassroots": "share of grassroots units"},
     "statuses": {"valid": "Valid", "pending": "Pending", "rejected": "Rejected"},
     "sync_statuses": {"ok": "OK", "failed": "Failed", "never": "Never run"},
     "error_types": {"configuration": "configuration error: fix a setting", "source": "the source's data is bad",
@@ -62,8 +63,8 @@ TEXTS: dict[str, Any] = {
                           "projection yet.",
         "ended_short": "The phase ended at {counted} of {target}.",
         "uncountable_basis": "The target is a share of members taking part: {unit} has no member count on or before "
-                             "{on}; load one (sangkien members load).",
-        "no_units": "The target is a share of units taking part: {unit} has no units under it on {on}.",
+                             "{ends_on}; load one (sangkien members load).",
+        "no_units": "The target is a share of units taking part: {unit} has no units under it on {as_of}.",
         "merged": "Merged into {successor}: its initiatives count there.",
         "not_yet_unit": "Not a unit yet on {as_of}: nothing is counted for it.",
         "targets_differ": "The children's targets add up to {children_target}, not the {target} assigned: confirm "
