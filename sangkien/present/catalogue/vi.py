@@ -19,7 +19,8 @@ TEXTS: dict[str, Any] = {
     },
     "bases": {"valid": "sáng kiến hợp lệ", "submissions": "lượt gửi", "registrants": "người đăng ký",
               "share_of_members": "tỷ lệ đoàn viên",
-              "share_of_units:children": "tỷ lệ đơn vị trực thuộc", "share_of_units:grassroots": "tỷ lệ công đoàn cơ sở"},
+              "share_of_units:children": "tỷ lệ đơn vị trực thuộc",
+              "share_of_units:grassroots": "tỷ lệ công đoàn cơ sở"},
     "statuses": {"valid": "Hợp lệ", "pending": "Chờ duyệt", "rejected": "Không hợp lệ"},
     "sync_statuses": {"ok": "Thành công", "failed": "Lỗi", "never": "Chưa chạy"},
     "error_types": {"configuration": "lỗi cấu hình: sửa thiết lập nguồn", "source": "dữ liệu nguồn bị lỗi",
@@ -67,8 +68,8 @@ TEXTS: dict[str, Any] = {
                            "vào {ends_on}.",
         "short_no_trend": "Đạt {counted}/{target}; chưa đủ 2 lần đồng bộ trong 4 tuần để dự báo.",
         "ended_short": "Đợt đã kết thúc khi mới đạt {counted}/{target}.",
-        "uncountable_basis": "Chỉ tiêu tính theo tỷ lệ đoàn viên tham gia: {unit} chưa có số đoàn viên đến ngày {ends_on}; "
-                             "đề nghị nạp số đoàn viên (sangkien members load).",
+        "uncountable_basis": "Chỉ tiêu tính theo tỷ lệ đoàn viên tham gia: {unit} chưa có số đoàn viên đến ngày "
+                             "{ends_on}; đề nghị nạp số đoàn viên (sangkien members load).",
         "no_units": "Chỉ tiêu tính theo tỷ lệ đơn vị tham gia: {unit} không có đơn vị trực thuộc nào vào ngày {as_of}.",
         "merged": "Đơn vị đã sáp nhập vào {successor}: số liệu được tính cho đơn vị đó.",
         "not_yet_unit": "Đơn vị chưa thành lập vào ngày {as_of}: chưa tính số liệu.",
