@@ -37,14 +37,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     from sangkien.present.report import format_runs, render_report, report_rows
 
     if args.format == "xlsx":
+        if args.program:
+            raise UserError("the workbook is the default program's; --program works with --format table, csv or json")
         return _report_workbook(args)
     with open_engine(args).connect() as conn:
         if args.format == "table" and not args.out:  # on the terminal: fitted to its width
-            as_of, rows = report_rows(conn, args.phase, args.unit)
+            as_of, rows = report_rows(conn, args.phase, args.unit, program=args.program)
             print_report_table(rows, as_of)
             print("\n" + format_runs(conn, last=1))
             return 0
-        text = render_report(conn, args.format, args.phase, args.unit)
+        text = render_report(conn, args.format, args.phase, args.unit, args.program)
     return print_or_write(text, args.out)
 
 
@@ -77,7 +79,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     from sangkien.present.reconcile_render import render_reconciliation
 
     with open_engine(args).connect() as conn:
-        text = render_reconciliation(conn, args.format, args.section, args.unit, args.phase, args.as_of, args.lang)
+        text = render_reconciliation(conn, args.format, args.section, args.unit, args.phase, args.as_of, args.lang,
+                                     args.program)
     return print_or_write(text, args.out)
 
 
@@ -98,6 +101,8 @@ def register(sub: Subparsers) -> None:
                               "sangkien report --format xlsx --out report.xlsx --lang en"))
     p.add_argument("--phase", type=int, help="only this phase (1, 2, ...; `sangkien phases list`)")
     p.add_argument("--unit", help="only this unit, by code (e.g. P01)")
+    p.add_argument("--program", help="whose phases and targets (default: the default program; `sangkien programs "
+                                     "list`); csv, json and the table")
     p.add_argument("--format", choices=("table", "csv", "json", "xlsx"), default="table",
                    help="table (default), csv, json, or xlsx (the workbook; needs --out)")
     p.add_argument("--out", metavar="FILE", help="write to this file (required for xlsx)")
@@ -109,6 +114,8 @@ def register(sub: Subparsers) -> None:
                               "sangkien reconcile --section sources --format csv --out lacking.csv"))
     p.add_argument("--unit", help="this unit and the units below it (default: every unit)")
     p.add_argument("--phase", type=int, help="only this phase")
+    p.add_argument("--program", help="whose phases and targets (default: the default program; another program: "
+                                     "against its quotas only)")
     p.add_argument("--as-of", type=_iso_date, metavar="YYYY-MM-DD", help="the org tree on this date (default today)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="table (default), csv or json")
     p.add_argument("--section", choices=("quotas", "sources", "pushes", "all"), default="all",

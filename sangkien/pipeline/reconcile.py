@@ -31,9 +31,11 @@ from sangkien import store
 from sangkien.errors import UserError
 from sangkien.pipeline import rollup
 from sangkien.pipeline import shares as shares_module
+from sangkien.pipeline.programs import program_counts
 from sangkien.reference import tree
 from sangkien.reference.orgs import KIND_ORDER
 from sangkien.reference.phases import Phase, get_phases
+from sangkien.reference.programs import get_program
 from sangkien.reference.quotas import BASIS_COLUMN
 
 TREND_DAYS = 28  # the projection's pace is fitted over the nightly points of the last four weeks
@@ -73,6 +75,11 @@ class Scope:
     phases: list[Phase]
     subtree: pd.Index  # reported units at or below ``unit`` (every reported unit when unit is None)
     computed: _Computed = field(default_factory=_Computed)  # sections already computed for this scope
+    program: str = store.DEFAULT_PROGRAM  # whose phases and quotas; another than the default is counted on demand
+
+    @property
+    def default_program(self) -> bool:
+        return self.program == store.DEFAULT_PROGRAM
 
     def names(self) -> pd.Series:
         return pd.Series(self.units["name"].to_numpy(), index=self.units["code"].to_numpy())
@@ -90,11 +97,13 @@ class Scope:
 
 
 def open_scope(conn: Connection, unit: str | None = None, phase: int | None = None,
-               as_of: dt.date | None = None) -> Scope:
-    """The scope of a reconciliation; UserError for an unknown unit or phase, or a unit not reported then."""
+               as_of: dt.date | None = None, program: str | None = None) -> Scope:
+    """The scope of a reconciliation; UserError for an unknown unit, phase or program, or a unit not reported
+    then."""
     as_of = as_of or tree.today()
     units = tree.org_frame(conn)
-    phases = get_phases(conn)
+    program = get_program(conn, program).code
+    phases = get_phases(conn, program)
     if phase is not None and phase not in {p.phase for p in phases}:
         raise UserError(f"unknown phase {phase}; known phases: {', '.join(str(p.phase) for p in phases)}")
     closure = tree.ancestor_pairs(conn, as_of, units)
@@ -109,15 +118,18 @@ def open_scope(conn: Connection, unit: str | None = None, phase: int | None = No
         subtree = pd.Index(closure.loc[closure["ancestor"] == unit, "unit_code"]).intersection(reported)
     else:
         subtree = reported
-    return Scope(as_of, unit, phase, units, closure, tree.effective_edges(units, as_of), phases, subtree)
+    return Scope(as_of, unit, phase, units, closure, tree.effective_edges(units, as_of), phases, subtree,
+                 program=program)
 
 
 # --- against quotas ----------------------------------------------------------------------
 
-def quotas_frame(conn: Connection) -> pd.DataFrame:
-    """Every quota: unit_code, phase, target, basis, assigned_by (several per unit and phase may be)."""
+def quotas_frame(conn: Connection, program: str | None = None) -> pd.DataFrame:
+    """Every quota of ``program`` (default: the default program): unit_code, phase, target, basis, assigned_by
+    (several per unit and phase may be)."""
     q = store.quotas.c
     quotas = store.read_frame(conn, sa.select(q.unit_code, q.phase, q.target, q.basis, q.assigned_by)
+                              .where(q.program == (program or store.DEFAULT_PROGRAM))
                               .order_by(q.unit_code, q.phase, q.assigned_by, q.basis),
                               ["unit_code", "phase", "target", "basis", "assigned_by"])
     return quotas.astype({"phase": np.int64, "target": np.int64}) if not quotas.empty else quotas
@@ -180,7 +192,7 @@ def _history(conn: Connection, scope: Scope) -> pd.DataFrame:
     """count_history points for quota (unit, phase) pairs in the projection windows: unit_code, phase, day, value."""
     h, q = store.count_history.c, store.quotas.c
     frames = []
-    for phase in scope.phases:
+    for phase in scope.phases if scope.default_program else []:  # nightly points are the default program's
         if scope.phase is not None and phase.phase != scope.phase:
             continue
         stop = min(scope.as_of, phase.ends_on)
@@ -188,7 +200,8 @@ def _history(conn: Connection, scope: Scope) -> pd.DataFrame:
         until = dt.datetime.combine(stop + dt.timedelta(days=2), dt.time())  # Vietnam is UTC+7: trim by day below
         query = (sa.select(h.unit_code, h.phase, h.as_of, h.valid, h.records, h.registrants, q.basis).distinct()
                  .join(store.quotas, sa.and_(q.unit_code == h.unit_code, q.phase == h.phase))
-                 .where(h.phase == phase.phase, h.as_of >= since, h.as_of < until))
+                 .where(h.phase == phase.phase, h.as_of >= since, h.as_of < until,
+                        q.program == store.DEFAULT_PROGRAM))
         frames.append(store.read_frame(conn, query, ["unit_code", "phase", "as_of", "valid", "records",
                                                      "registrants", "basis"]))
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -203,7 +216,10 @@ def _history(conn: Connection, scope: Scope) -> pd.DataFrame:
 
 def unit_counts(conn: Connection, scope: Scope) -> pd.DataFrame:
     """Counts per (unit, phase) on the scope's date: the last roll-up's per-unit counts (or, when none
-    were kept, counted again from the records) summed over the scope's closure."""
+    were kept, counted again from the records) summed over the scope's closure; for a program other than the
+    default one, counted from the records' dates (sangkien.pipeline.programs)."""
+    if not scope.default_program:
+        return program_counts(conn, get_program(conn, scope.program), scope.closure)
     return rollup.counts_over(rollup.kept_per_unit_counts(conn), scope.closure)
 
 
@@ -212,7 +228,7 @@ def quota_rows(conn: Connection, scope: Scope, counts: pd.DataFrame | None = Non
     projection (QUOTA_COLUMNS)."""
     if "quotas" in scope.computed:
         return scope.computed["quotas"]
-    quotas = quotas_frame(conn)
+    quotas = quotas_frame(conn, scope.program)
     if scope.unit is not None:  # the unit's subtree, merged units that now count inside it included
         quotas = quotas[quotas["unit_code"].isin(scope.within())]
     if scope.phase is not None:
@@ -266,7 +282,7 @@ def _quota_notes(frame: pd.DataFrame, scope: Scope, reported: pd.Series) -> pd.S
 def target_flags(conn: Connection, scope: Scope) -> pd.DataFrame:
     """Units whose targets assigned below (to units directly under them, same phase and basis) do not add up to
     their own target: the one they set themselves when they did, else the one assigned to them (FLAG_COLUMNS)."""
-    quotas = quotas_frame(conn)
+    quotas = quotas_frame(conn, scope.program)
     if scope.phase is not None:
         quotas = quotas[quotas["phase"] == scope.phase]
     assigned = quotas[quotas["assigned_by"] != quotas["unit_code"]]

@@ -28,40 +28,49 @@ BOM = "\ufeff"
 FORMULA_STARTS = frozenset(("=", "+", "-", "@", "\t", "\r"))  # a cell starting so is written as text ('...)
 
 
-def _targets(conn: Connection, counts: pd.DataFrame, every_target: bool) -> pd.DataFrame:
+def _targets(conn: Connection, counts: pd.DataFrame, every_target: bool, program: str) -> pd.DataFrame:
     """The quotas (unit_code, phase, target, basis, assigned_by, share): every one, or one per unit and phase;
     ``share`` is the count of a share basis in percent (sangkien.pipeline.shares), NaN for other bases."""
     from sangkien.pipeline import reconcile, shares
 
-    quotas = reconcile.quotas_frame(conn)
+    quotas = reconcile.quotas_frame(conn, program)
     if not every_target:
         quotas = reconcile.primary_quotas(quotas)
     quotas = quotas.assign(share=float("nan"))
     if quotas.empty or not shares.is_share(quotas["basis"]).any():
         return quotas
     rolled = counts.reindex(columns=["unit_code", "phase", "valid", "registrants"]).fillna(0)
-    found = shares.share_counts(conn, reconcile.open_scope(conn), quotas, rolled)
+    found = shares.share_counts(conn, reconcile.open_scope(conn, program=program), quotas, rolled)
     merged = quotas.drop(columns="share").merge(found[["unit_code", "phase", "basis", "counted"]],
                                                 on=["unit_code", "phase", "basis"], how="left")
     return merged.rename(columns={"counted": "share"})
 
 
 def report_rows(conn: Connection, phase: int | None = None, unit: str | None = None,
-                every_target: bool = True) -> tuple[str | None, list[dict[str, Any]]]:
+                every_target: bool = True, program: str | None = None) -> tuple[str | None, list[dict[str, Any]]]:
     """(as_of, rows) per unit, phase and target: counts from the last sync, joined to targets.
 
     A unit and phase with several targets (from different assigners, or on different bases) has a
     row for each (``every_target``; else only its primary one, reconcile.primary_quotas). Completion
     is the count on the basis (``counted``) over the target (valid / target when the basis is valid,
     the share in percent over the percentage for a share basis); empty where there is no target or
-    the share cannot be worked out (a unit without a member count).
+    the share cannot be worked out (a unit without a member count). ``program``: whose phases and
+    quotas (default: the default program, counted by the last roll-up; another one is counted from
+    the records' dates as of that roll-up, sangkien.pipeline.programs).
     """
+    from sangkien.pipeline import reconcile
+    from sangkien.reference.programs import get_program
+
+    program = get_program(conn, program).code
     o = store.org_units.c
     units = pd.DataFrame(conn.execute(sa.select(o.code, o.name, o.kind)).all(),
                          columns=["unit_code", "unit_name", "kind"])
     if unit is not None and unit not in set(units["unit_code"]):
         raise UserError(f"unknown unit {unit!r}; unit codes are in the org tree (`sangkien orgs list`)")
     counts = pd.DataFrame(conn.execute(sa.select(store.unit_counts)).mappings().all())
+    if program != store.DEFAULT_PROGRAM and not counts.empty:  # the same records, by the program's dates
+        scope = reconcile.open_scope(conn, program=program)
+        counts = reconcile.unit_counts(conn, scope).assign(as_of=counts["as_of"].max())
     as_of = None
     if counts.empty:
         counts = pd.DataFrame(columns=["unit_code", "phase", "records", "initiatives", "valid", "pending",
@@ -69,7 +78,7 @@ def report_rows(conn: Connection, phase: int | None = None, unit: str | None = N
     else:
         stamp = pd.Timestamp(counts["as_of"].max())
         as_of = (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp).isoformat(timespec="seconds")
-    quotas = _targets(conn, counts, every_target)
+    quotas = _targets(conn, counts, every_target, program)
     frame = counts.merge(quotas, on=["unit_code", "phase"], how="outer").merge(units, on="unit_code", how="left")
     if phase is not None:
         frame = frame[frame["phase"] == phase]
@@ -203,8 +212,9 @@ def format_runs(conn: Connection, last: int = 5) -> str:
     return "\n".join(lines)
 
 
-def render_report(conn: Connection, fmt: str, phase: int | None = None, unit: str | None = None) -> str:
-    as_of, rows = report_rows(conn, phase, unit)
+def render_report(conn: Connection, fmt: str, phase: int | None = None, unit: str | None = None,
+                  program: str | None = None) -> str:
+    as_of, rows = report_rows(conn, phase, unit, program=program)
     if fmt == "json":
         return json.dumps({"as_of": as_of, "rows": rows}, ensure_ascii=False, indent=1)
     if fmt == "csv":

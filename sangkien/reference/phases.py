@@ -103,8 +103,9 @@ def _parse_phases(path: Path, problems: list[str]) -> list[tuple[int, Phase]]:
     return parsed
 
 
-def load_phases(engine: Engine, path: Path, window: tuple[dt.date, dt.date] | None = None) -> int:
-    """Replace the phases with ``path`` atomically; returns the number of phases.
+def load_phases(engine: Engine, path: Path, window: tuple[dt.date, dt.date] | None = None,
+                program: str = store.DEFAULT_PROGRAM) -> int:
+    """Replace the phases of ``program`` with ``path`` atomically; returns the number of phases.
 
     A file with a phase that ends before it starts, phases that overlap or are numbered out of
     date order, or (given ``window``) a phase outside it is rejected whole, each line named with
@@ -117,17 +118,20 @@ def load_phases(engine: Engine, path: Path, window: tuple[dt.date, dt.date] | No
     if problems:
         raise RejectedFile(str(path), problems)
     with engine.begin() as conn:
-        conn.execute(store.phases.delete())
-        conn.execute(store.phases.insert(), [p.__dict__ for _, p in parsed])
+        conn.execute(store.phases.delete().where(store.phases.c.program == program))
+        conn.execute(store.phases.insert(), [p.__dict__ | {"program": program} for _, p in parsed])
         conn.execute(store.summary_state.delete())  # what people read is worked out again with the new phases
     return len(parsed)
 
 
-def get_phases(conn: Connection) -> list[Phase]:
-    """The configured phases, or the program's defaults when none were loaded."""
-    rows = conn.execute(sa.select(store.phases).order_by(store.phases.c.starts_on)).all()
+def get_phases(conn: Connection, program: str | None = None) -> list[Phase]:
+    """The phases configured for ``program`` (default: the default program, whose phases are the 2022-2023
+    program's built-in ones until a file is loaded); a program without phases has none."""
+    program = program or store.DEFAULT_PROGRAM
+    rows = conn.execute(sa.select(store.phases).where(store.phases.c.program == program)
+                        .order_by(store.phases.c.starts_on)).all()
     if not rows:
-        return list(DEFAULT_PHASES)
+        return list(DEFAULT_PHASES) if program == store.DEFAULT_PROGRAM else []
     return [Phase(r.phase, r.name, r.starts_on, r.ends_on, r.counts_from) for r in rows]
 
 

@@ -65,14 +65,15 @@ def _quota(row: dict[str, str], where: str, parents: dict[str, str | None], phas
     return {"unit_code": code, "phase": phase, "target": target, "basis": basis, "assigned_by": assigned_by}
 
 
-def load_quotas(engine: Engine, path: Path) -> int:
-    """Replace the quotas with ``path`` atomically; returns the number of quotas."""
+def load_quotas(engine: Engine, path: Path, program: str = store.DEFAULT_PROGRAM) -> int:
+    """Replace the quotas of ``program`` with ``path`` atomically (its phases are the ones a quota may name);
+    returns the number of quotas."""
     problems: list[str] = []
     rows = _read_csv(path, QUOTA_COLUMNS[:3], QUOTA_COLUMNS[3:])
     o = store.org_units.c
     with engine.connect() as conn:
         parents: dict[str, str | None] = dict(conn.execute(sa.select(o.code, o.parent_code)).tuples().all())
-        phase_numbers = {p.phase for p in get_phases(conn)}
+        phase_numbers = {p.phase for p in get_phases(conn, program)}
     if not parents:
         raise UserError("no org tree is loaded; run `sangkien orgs load FILE.csv` before loading quotas")
     quotas: list[dict[str, object]] = []
@@ -85,6 +86,7 @@ def load_quotas(engine: Engine, path: Path) -> int:
         quota = _quota(row, where, parents, phase_numbers, problems)
         if quota is None:
             continue
+        quota["program"] = program
         key = (quota["unit_code"], quota["phase"], quota["assigned_by"], quota["basis"])
         if key in seen:
             problems.append(f"{where}: second {quota['basis']} quota for phase {quota['phase']} assigned by "
@@ -96,7 +98,7 @@ def load_quotas(engine: Engine, path: Path) -> int:
     if problems:
         raise RejectedFile(str(path), problems)
     with engine.begin() as conn:
-        conn.execute(store.quotas.delete())
+        conn.execute(store.quotas.delete().where(store.quotas.c.program == program))
         conn.execute(store.quotas.insert(), quotas)
         conn.execute(store.summary_state.delete())  # what people read is worked out again from the new targets
     return len(quotas)

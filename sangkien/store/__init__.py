@@ -22,6 +22,7 @@ from sangkien.store.engine import (
     store_reference,
 )
 from sangkien.store.tables import (
+    DEFAULT_PROGRAM,
     DEFAULT_URL,
     child_nodes,
     connector_state,
@@ -37,6 +38,7 @@ from sangkien.store.tables import (
     org_aliases,
     org_units,
     phases,
+    programs,
     pushes,
     quarantine,
     quotas,
@@ -63,6 +65,7 @@ from sangkien.store.tables import (
 )
 
 __all__ = [
+    "DEFAULT_PROGRAM",
     "DEFAULT_URL",
     "bulk_insert",
     "bulk_update",
@@ -86,6 +89,7 @@ __all__ = [
     "org_aliases",
     "org_units",
     "phases",
+    "programs",
     "pushes",
     "quarantine",
     "quotas",

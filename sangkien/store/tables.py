@@ -39,8 +39,19 @@ org_aliases = sa.Table(
     sa.Column("alias_folded", sa.Text, nullable=False, index=True),
 )
 
+DEFAULT_PROGRAM = "1trieu"  # the 2022-2023 "01 triệu sáng kiến" program: what the nightly pipeline counts
+
+programs = sa.Table(  # programs as configuration: a code, a name, an eligibility window; phases and quotas per program
+    "programs", metadata,
+    sa.Column("code", sa.String(32), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("starts_on", sa.Date, nullable=False),  # initiatives applied from this day ...
+    sa.Column("ends_on", sa.Date, nullable=False),  # ... to this one count for the program
+)
+
 phases = sa.Table(
     "phases", metadata,
+    sa.Column("program", sa.String(32), primary_key=True, server_default=DEFAULT_PROGRAM),
     sa.Column("phase", sa.Integer, primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("starts_on", sa.Date, nullable=False),
@@ -50,6 +61,7 @@ phases = sa.Table(
 
 quotas = sa.Table(  # a unit and phase may hold several targets: one per assigner and basis
     "quotas", metadata,
+    sa.Column("program", sa.String(32), primary_key=True, server_default=DEFAULT_PROGRAM),
     sa.Column("unit_code", sa.String(64), primary_key=True),  # checked against org_units on load
     sa.Column("phase", sa.Integer, primary_key=True),
     sa.Column("assigned_by", sa.String(64), primary_key=True),  # the unit that set it: the parent unless named
