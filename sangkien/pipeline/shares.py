@@ -13,7 +13,8 @@ The share is in percent (``counted``), like the target (10 means 10%); ``taking_
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -21,9 +22,19 @@ from sqlalchemy.engine import Connection
 
 from sangkien.reference import tree
 from sangkien.reference.members import members_on
+from sangkien.reference.phases import Phase
 
-if TYPE_CHECKING:
-    from sangkien.pipeline.reconcile import Scope
+
+class Scope(Protocol):
+    """What a share is counted over: the org tree as of a date (sangkien.pipeline.reconcile.Scope)."""
+
+    as_of: dt.date
+    units: pd.DataFrame
+    closure: pd.DataFrame
+    edges: pd.DataFrame
+    phases: list[Phase]
+
+    def names(self) -> pd.Series: ...
 
 SHARE_COLUMNS = ("unit_code", "phase", "basis", "taking_part", "out_of", "counted", "note")
 GRASSROOTS = "grassroots"
