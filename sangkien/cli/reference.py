@@ -168,6 +168,29 @@ def cmd_programs_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_clusters_load(args: argparse.Namespace) -> int:
+    from sangkien.reference.clusters import load_clusters
+
+    n = load_clusters(open_engine(args), Path(args.file))
+    print(f"loaded {n} cluster memberships from {args.file}")
+    _refresh_summary(args)
+    return 0
+
+
+def cmd_clusters_list(args: argparse.Namespace) -> int:
+    from sangkien.reference.clusters import clusters_frame
+
+    with open_engine(args).connect() as conn:
+        frame = clusters_frame(conn)
+    if frame.empty:
+        print("no competition clusters loaded; run `sangkien clusters load FILE.csv` "
+              "(cluster_code,name,unit_code,valid_from,valid_to)")
+        return 0
+    for (code, name), group in frame.groupby(["cluster_code", "name"], sort=True):
+        print(f"{code:12} {name}: {', '.join(group['unit_code'])}")
+    return 0
+
+
 def register(sub: Subparsers) -> None:
     orgs = add_group(sub, "orgs", "the union org tree", examples=("sangkien orgs load orgs.csv", "sangkien orgs list"))
     p = add_command(orgs, "load", cmd_orgs_load,
@@ -209,6 +232,13 @@ def register(sub: Subparsers) -> None:
     p = add_command(programs, "show", cmd_programs_show, "one program and its phases",
                     examples=("sangkien programs show 1trieu",))
     p.add_argument("code", nargs="?", help="the program (default: the default program)")
+
+    clusters = add_group(sub, "clusters", "competition clusters and blocks (cụm, khối thi đua)",
+                         examples=("sangkien clusters load clusters.csv", "sangkien clusters list"))
+    p = add_command(clusters, "load", cmd_clusters_load, "replace the clusters with a CSV file (rejected whole if "
+                    "a line is bad)", examples=("sangkien clusters load clusters.csv",))
+    p.add_argument("file", help="cluster_code,name,unit_code[,valid_from][,valid_to]")
+    add_command(clusters, "list", cmd_clusters_list, "each cluster and its units", examples=("sangkien clusters list",))
 
     phases = add_group(sub, "phases", "the program's phases", examples=("sangkien phases list",))
     p = add_command(phases, "load", cmd_phases_load, "replace the phases with a CSV file",

@@ -36,6 +36,8 @@ def _report_workbook(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from sangkien.present.report import format_runs, render_report, report_rows
 
+    if args.by == "cluster":
+        return _report_by_cluster(args)
     if args.format == "xlsx":
         if args.program:
             raise UserError("the workbook is the default program's; --program works with --format table, csv or json")
@@ -47,6 +49,17 @@ def cmd_report(args: argparse.Namespace) -> int:
             print("\n" + format_runs(conn, last=1))
             return 0
         text = render_report(conn, args.format, args.phase, args.unit, args.program)
+    return print_or_write(text, args.out)
+
+
+def _report_by_cluster(args: argparse.Namespace) -> int:
+    from sangkien.present.cluster_ranks import render_cluster_ranks
+
+    if args.format == "xlsx" or args.program or args.unit:
+        raise UserError("--by cluster takes --phase, --format table, csv or json and --out (the workbook has the "
+                        "cluster ranks on its sheet)")
+    with open_engine(args).connect() as conn:
+        text = render_cluster_ranks(conn, args.format, args.phase)
     return print_or_write(text, args.out)
 
 
@@ -105,6 +118,8 @@ def register(sub: Subparsers) -> None:
                                      "list`); csv, json and the table")
     p.add_argument("--format", choices=("table", "csv", "json", "xlsx"), default="table",
                    help="table (default), csv, json, or xlsx (the workbook; needs --out)")
+    p.add_argument("--by", choices=("unit", "cluster"), default="unit",
+                   help="unit (default), or cluster: each competition cluster's ranks per phase and quarter")
     p.add_argument("--out", metavar="FILE", help="write to this file (required for xlsx)")
     p.add_argument("--lang", choices=("vi", "en"), default="vi", help="xlsx: the workbook's language (default vi)")
 

@@ -69,6 +69,15 @@ quotas = sa.Table(  # a unit and phase may hold several targets: one per assigne
     sa.Column("target", sa.BigInteger, nullable=False),
 )
 
+clusters = sa.Table(  # competition clusters and blocks (cụm, khối thi đua): which units rank together, dated
+    "clusters", metadata,
+    sa.Column("cluster_code", sa.String(32), primary_key=True),
+    sa.Column("unit_code", sa.String(64), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=True),
+    sa.Column("valid_to", sa.Date, nullable=True),
+)
+
 unit_members = sa.Table(  # member counts per unit, dated: a history, the count on a day is the latest before it
     "unit_members", metadata,
     sa.Column("unit_code", sa.String(64), primary_key=True),

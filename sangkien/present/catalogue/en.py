@@ -177,14 +177,25 @@ TEXTS: dict[str, Any] = {
             "Completion = the count on the quota's basis (by default: valid initiatives) / the target.",
             "Each initiative counts once for each ancestor and once nationally: "
             "the national figure is not the sum of provinces and sectors.",
-            "Rank within group: the org tree holds no competition clusters or blocks, so a group is "
-            "the units of the same kind under the same parent; rank 1 is the highest completion.",
+            "Rank within group (the phase sheets): a group is the units of the same kind under the same "
+            "parent; rank 1 is the highest completion.",
             "Sheet 'Sources disagree': where the sources hold different initiatives, one row per unit and cause, "
             "ranked by effect on the target; each initiative is on the detail sheet (use its filter).",
             "Sheet 'Rows held back': the rows the sync could not take because of bad data, by source, column "
             "and check.",
         ),
         "note_no_worklist": "Sources disagree: not reconciled in this workbook (those two sheets are empty).",
+        "sheet_clusters": "Cluster ranks",
+        "note_no_clusters": "No competition clusters or blocks are loaded (command: sangkien clusters load): units "
+                            "are ranked only within their group, as above.",
+        "note_clusters": "Sheet 'Cluster ranks': each unit's rank within its competition cluster or block, per "
+                         "phase and per quarter (by completion of the phase target, then valid initiatives).",
+        "cluster_columns": {
+            "cluster_code": "Cluster code", "cluster_name": "Cluster", "phase": "Phase", "quarter": "Quarter",
+            "rank": "Rank", "of": "Units in the cluster", "unit_code": "Unit code", "unit_name": "Unit name",
+            "target": "Phase target", "valid": "Valid", "completion": "Completion",
+        },
+        "whole_phase": "Whole phase",
         "note_detail_cut": "The detail sheet holds {shown} of {total} initiatives (Excel's limit); "
                            "the full list is exported to CSV as docs/reconcile.md describes.",
         "held_by_source": "By source",

@@ -187,8 +187,8 @@ TEXTS: dict[str, Any] = {
             "Tỷ lệ hoàn thành = số đếm theo cơ sở tính của chỉ tiêu (mặc định: số sáng kiến hợp lệ) / chỉ tiêu.",
             "Mỗi sáng kiến được đếm một lần cho mỗi cấp trên, và một lần cho toàn quốc: "
             "số toàn quốc không phải tổng của các tỉnh và các ngành.",
-            "Xếp hạng trong nhóm: dữ liệu tổ chức chưa có cụm, khối thi đua, nên nhóm là các đơn vị "
-            "cùng loại, cùng đơn vị cấp trên; hạng 1 là tỷ lệ hoàn thành cao nhất.",
+            "Hạng trong nhóm (các trang theo đợt): nhóm là các đơn vị cùng loại, cùng đơn vị cấp trên; "
+            "hạng 1 là tỷ lệ hoàn thành cao nhất.",
             "Trang «Nguồn chưa khớp»: nơi các nguồn giữ những sáng kiến khác nhau, mỗi dòng một đơn vị và một "
             "nguyên nhân, xếp theo ảnh hưởng tới chỉ tiêu; từng sáng kiến ở trang chi tiết (dùng bộ lọc).",
             "Trang «Dòng bị giữ lại»: những dòng lần đồng bộ chưa nhận được vì sai dữ liệu, theo nguồn, cột và lỗi.",
@@ -197,6 +197,17 @@ TEXTS: dict[str, Any] = {
         "note_detail_cut": "Trang chi tiết chỉ ghi {shown} trên {total} sáng kiến (giới hạn của Excel); "
                            "đủ danh sách xuất ra tệp CSV theo hướng dẫn tại docs/reconcile.md.",
         "held_by_source": "Theo nguồn",
+        "sheet_clusters": "Xếp hạng cụm, khối",
+        "note_no_clusters": "Chưa nạp cụm, khối thi đua (lệnh: sangkien clusters load): đơn vị chỉ được xếp hạng "
+                            "trong nhóm cùng loại, cùng cấp trên như trên.",
+        "note_clusters": "Trang «Xếp hạng cụm, khối»: hạng của từng đơn vị trong cụm, khối thi đua theo từng đợt "
+                         "và từng quý (theo tỷ lệ hoàn thành chỉ tiêu đợt, rồi số sáng kiến hợp lệ).",
+        "cluster_columns": {
+            "cluster_code": "Mã cụm, khối", "cluster_name": "Tên cụm, khối", "phase": "Đợt", "quarter": "Quý",
+            "rank": "Hạng", "of": "Số đơn vị trong cụm", "unit_code": "Mã đơn vị", "unit_name": "Tên đơn vị",
+            "target": "Chỉ tiêu đợt", "valid": "Hợp lệ", "completion": "Tỷ lệ hoàn thành",
+        },
+        "whole_phase": "Cả đợt",
         "columns": {
             "unit_code": "Mã đơn vị", "unit_name": "Tên đơn vị", "kind": "Loại đơn vị",
             "parent_code": "Đơn vị cấp trên", "records": "Lượt gửi (bản ghi)", "initiatives": "Sáng kiến",

@@ -372,9 +372,13 @@ def write_workbook(conn: Connection, out: Path, *, lang: str = "vi", worklist: b
     else:
         notes.append(labels["note_no_worklist"])
         summary_sheet, detail = sheets.empty_worklist(labels)
-    taken = {labels["sheet_overview"], summary_sheet.title, detail.title, labels["sheet_held"]}
+    clusters = sheets.cluster_sheet(conn, labels, names)
+    notes.append(labels["note_clusters"] if clusters else labels["note_no_clusters"])
+    taken = {labels["sheet_overview"], summary_sheet.title, detail.title, labels["sheet_held"],
+             labels["sheet_clusters"]}
     plans = [_overview(labels, phases, by_phase, national, children, as_of, notes),
              *(_phase_sheet(labels, sheet_title(p.name, taken), by_phase.get(p.phase, [])) for p in phases),
+             *([clusters] if clusters else []),
              summary_sheet, detail, sheets.held_sheet(conn, labels, labels["checks"], labels["fields"])]
     out = Path(out)
     _save(plans, out, lang, heading)

@@ -45,6 +45,26 @@ def worklist_sheet(conn: Connection, labels: dict[str, Any], explainer: Explaine
     return SheetPlan(labels["sheet_worklist"], [block], len(rows))
 
 
+CLUSTER_KEYS = ("cluster_code", "cluster_name", "phase", "quarter", "rank", "of", "unit_code", "unit_name", "target",
+                "valid", "completion")
+
+
+def cluster_sheet(conn: Connection, labels: dict[str, Any], phase_names: dict[int, str]) -> SheetPlan | None:
+    """Each competition cluster's ranks per phase and per quarter ("Xếp hạng cụm, khối"); None without clusters."""
+    from sangkien.pipeline.clusters import cluster_ranks
+
+    ranks = cluster_ranks(conn)
+    if ranks.empty:
+        return None
+    rows = [[r["cluster_code"], r["cluster_name"], phase_names.get(r["phase"], r["phase"]),
+             r["quarter"] if isinstance(r["quarter"], str) else labels["whole_phase"], int(r["rank"]), int(r["of"]),
+             r["unit_code"], r["unit_name"], None if r["target"] != r["target"] else int(r["target"]), int(r["valid"]),
+             None if r["completion"] != r["completion"] else float(r["completion"])]
+            for r in ranks.to_dict("records")]
+    block = Block(CLUSTER_KEYS, [labels["cluster_columns"][k] for k in CLUSTER_KEYS], rows, filtered=True)
+    return SheetPlan(labels["sheet_clusters"], [block], len(rows))
+
+
 def empty_worklist(labels: dict[str, Any]) -> tuple[SheetPlan, SheetPlan]:
     """The two worklist sheets with their headers only (nothing was reconciled for this workbook)."""
     return (SheetPlan(labels["sheet_worklist"], [Block(SUMMARY_KEYS, [labels["worklist_columns"][k]

@@ -4,6 +4,7 @@
   assigner was assigned by the unit's parent (the unit itself at the top of the tree), which
   is what every figure meant before, so the figures stay the same;
 * member counts per unit, dated (``unit_members``);
+* competition clusters and blocks (``clusters``);
 * programs: the store's phases and quotas become those of the default program, the 2022-2023
   "01 triệu sáng kiến" (initiatives applied 2021-09-01 to 2023-09-01), unchanged.
 
@@ -68,9 +69,18 @@ def upgrade() -> None:
     sa.Column('members', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('unit_code', 'as_of')
     )
+    op.create_table('clusters',
+    sa.Column('cluster_code', sa.String(length=32), nullable=False),
+    sa.Column('unit_code', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=True),
+    sa.Column('valid_to', sa.Date(), nullable=True),
+    sa.PrimaryKeyConstraint('cluster_code', 'unit_code')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('clusters')
     op.drop_table('unit_members')
     op.create_table('quotas_single',
     sa.Column('unit_code', sa.String(length=64), nullable=False),
