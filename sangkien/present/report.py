@@ -94,7 +94,9 @@ def report_rows(conn: Connection, phase: int | None = None, unit: str | None = N
     frame.loc[hit, "completion"] = (frame.loc[hit, "counted"] / frame.loc[hit, "target"]).round(4)
     frame["order"] = frame["kind"].map(KIND_ORDER).fillna(9)
     frame["self_set"] = frame["assigned_by"] == frame["unit_code"]
-    frame = frame.sort_values(["order", "unit_code", "phase", "self_set", "assigned_by", "basis"], kind="stable")
+    frame["basis_order"] = frame["basis"].map({"valid": 0, "submissions": 1, "registrants": 2}).fillna(3)
+    frame = frame.sort_values(["order", "unit_code", "phase", "self_set", "assigned_by", "basis_order", "basis"],
+                              kind="stable")
     rows = []
     for rec in frame.to_dict("records"):
         row = {name: rec.get(name) for name in REPORT_COLUMNS}
