@@ -251,3 +251,25 @@ def test_a_store_made_before_assigners_upgrades_and_reports_the_same_figures(eng
     assert [{k: r[k] for k in figures} for r in after] == [{k: r[k] for k in figures} for r in before]
     assert reconcile_json(db_url, capsys)["quotas"] == quotas_before
     assert {r["assigned_by"] for r in after if r["unit_code"] == "P01"} == {"VGCL"}
+
+
+def test_the_workbook_lists_every_target_with_its_assigner_and_the_members_share(engine, world, db_url, capsys,
+                                                                                tmp_path):
+    import openpyxl
+
+    sync(engine, world, HEALTH_QUOTAS.replace("NGANHANG,1,10,share_of_members,\n", "P01,1,4,valid,VGCL\n"
+                                              "P01,1,6,valid,P01\n"))
+    (tmp_path / "members.csv").write_text(MEMBERS, encoding="utf-8")
+    load_members(engine, tmp_path / "members.csv")
+    out = tmp_path / "report.xlsx"
+    assert main(["--db", db_url, "report", "--format", "xlsx", "--out", str(out)]) == 0
+    capsys.readouterr()
+    wb = openpyxl.load_workbook(out)
+    ws = wb["Chỉ tiêu theo nơi giao"]
+    assert [c.value for c in ws[1]] == ["Mã đơn vị", "Tên đơn vị", "Đợt", "Nơi giao", "Cơ sở tính chỉ tiêu",
+                                        "Chỉ tiêu (tỷ lệ: %)", "Số đạt (tỷ lệ: %)", "Tỷ lệ hoàn thành"]
+    rows = {(r[0], r[3], r[4]): r for r in ([c.value for c in row] for row in ws.iter_rows(min_row=2))}
+    assert rows[("P01", "VGCL", "sáng kiến hợp lệ")][5:] == [4, valid_under("P01"), round(valid_under("P01") / 4, 4)]
+    assert rows[("P01", "Tự đặt", "sáng kiến hợp lệ")][5:7] == [6, valid_under("P01")]
+    share = round(100 * authors_under("P34-YTE") / 20, 2)
+    assert rows[("P34-YTE", "Tự đặt", "tỷ lệ đoàn viên")][5:] == [10, share, round(share / 10, 4)]

@@ -196,6 +196,16 @@ TEXTS: dict[str, Any] = {
             "target": "Phase target", "valid": "Valid", "completion": "Completion",
         },
         "whole_phase": "Whole phase",
+        "sheet_targets": "Targets by assigner",
+        "note_targets": "Sheet 'Targets by assigner': every target of each unit, the ones it set itself and the "
+                        "shares (of members, of units taking part) included, with who set it and its completion; "
+                        "the phase sheets use the target assigned from above.",
+        "target_columns": {
+            "unit_code": "Unit code", "unit_name": "Unit name", "phase": "Phase", "assigned_by": "Set by",
+            "basis": "Basis", "target": "Target (shares: %)", "counted": "Counted (shares: %)",
+            "completion": "Completion",
+        },
+        "self_set": "Itself",
         "note_detail_cut": "The detail sheet holds {shown} of {total} initiatives (Excel's limit); "
                            "the full list is exported to CSV as docs/reconcile.md describes.",
         "held_by_source": "By source",

@@ -208,6 +208,16 @@ TEXTS: dict[str, Any] = {
             "target": "Chỉ tiêu đợt", "valid": "Hợp lệ", "completion": "Tỷ lệ hoàn thành",
         },
         "whole_phase": "Cả đợt",
+        "sheet_targets": "Chỉ tiêu theo nơi giao",
+        "note_targets": "Trang «Chỉ tiêu theo nơi giao»: mọi chỉ tiêu của từng đơn vị, kể cả chỉ tiêu đơn vị tự đặt "
+                        "và chỉ tiêu theo tỷ lệ (đoàn viên, đơn vị tham gia), với nơi giao và mức hoàn thành; các "
+                        "trang theo đợt dùng chỉ tiêu cấp trên giao.",
+        "target_columns": {
+            "unit_code": "Mã đơn vị", "unit_name": "Tên đơn vị", "phase": "Đợt", "assigned_by": "Nơi giao",
+            "basis": "Cơ sở tính chỉ tiêu", "target": "Chỉ tiêu (tỷ lệ: %)", "counted": "Số đạt (tỷ lệ: %)",
+            "completion": "Tỷ lệ hoàn thành",
+        },
+        "self_set": "Tự đặt",
         "columns": {
             "unit_code": "Mã đơn vị", "unit_name": "Tên đơn vị", "kind": "Loại đơn vị",
             "parent_code": "Đơn vị cấp trên", "records": "Lượt gửi (bản ghi)", "initiatives": "Sáng kiến",

@@ -210,6 +210,8 @@ def _style(key: str, value: Any) -> str:
         return "default"
     if key.startswith("completion"):
         return "percent"
+    if isinstance(value, float) and key == "counted":  # a share in percent, 10.99: not a whole number
+        return "default"
     if key in ("rank", "group_size", "phase", "first_id", "initiative_id"):
         return "default"
     return "integer"
@@ -372,13 +374,14 @@ def write_workbook(conn: Connection, out: Path, *, lang: str = "vi", worklist: b
     else:
         notes.append(labels["note_no_worklist"])
         summary_sheet, detail = sheets.empty_worklist(labels)
-    clusters = sheets.cluster_sheet(conn, labels, names)
-    notes.append(labels["note_clusters"] if clusters else labels["note_no_clusters"])
+    clusters, targets = sheets.cluster_sheet(conn, labels, names), sheets.targets_sheet(conn, labels, names)
+    notes += [labels["note_clusters"] if clusters else labels["note_no_clusters"],
+              *([labels["note_targets"]] if targets else [])]
     taken = {labels["sheet_overview"], summary_sheet.title, detail.title, labels["sheet_held"],
-             labels["sheet_clusters"]}
+             labels["sheet_clusters"], labels["sheet_targets"]}
     plans = [_overview(labels, phases, by_phase, national, children, as_of, notes),
              *(_phase_sheet(labels, sheet_title(p.name, taken), by_phase.get(p.phase, [])) for p in phases),
-             *([clusters] if clusters else []),
+             *([targets] if targets else []), *([clusters] if clusters else []),
              summary_sheet, detail, sheets.held_sheet(conn, labels, labels["checks"], labels["fields"])]
     out = Path(out)
     _save(plans, out, lang, heading)

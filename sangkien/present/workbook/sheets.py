@@ -65,6 +65,27 @@ def cluster_sheet(conn: Connection, labels: dict[str, Any], phase_names: dict[in
     return SheetPlan(labels["sheet_clusters"], [block], len(rows))
 
 
+TARGET_KEYS = ("unit_code", "unit_name", "phase", "assigned_by", "basis", "target", "counted", "completion")
+
+
+def targets_sheet(conn: Connection, labels: dict[str, Any], phase_names: dict[int, str]) -> SheetPlan | None:
+    """Every target with who set it ("Chỉ tiêu theo nơi giao"), when a unit holds more than one in a phase or a
+    target is a share; None otherwise (the phase sheets hold every target then)."""
+    from sangkien.present.report import report_rows
+
+    _, rows = report_rows(conn, every_target=True)
+    rows = [r for r in rows if r["target"] is not None]
+    keys = [(r["unit_code"], r["phase"]) for r in rows]
+    if len(set(keys)) == len(keys) and not any(str(r["basis"]).startswith("share_of") for r in rows):
+        return None
+    values = [[r["unit_code"], r["unit_name"], phase_names.get(r["phase"], r["phase"]),
+               labels["self_set"] if r["assigned_by"] == r["unit_code"] else r["assigned_by"],
+               labels["bases"].get(r["basis"], r["basis"]), r["target"],
+               r["counted"], r["completion"]] for r in rows]
+    block = Block(TARGET_KEYS, [labels["target_columns"][k] for k in TARGET_KEYS], values, filtered=True)
+    return SheetPlan(labels["sheet_targets"], [block], len(values))
+
+
 def empty_worklist(labels: dict[str, Any]) -> tuple[SheetPlan, SheetPlan]:
     """The two worklist sheets with their headers only (nothing was reconciled for this workbook)."""
     return (SheetPlan(labels["sheet_worklist"], [Block(SUMMARY_KEYS, [labels["worklist_columns"][k]
