@@ -25,6 +25,7 @@ from sangkien.store.tables import (
     DEFAULT_PROGRAM,
     DEFAULT_URL,
     child_nodes,
+    cluster_ranks,
     clusters,
     connector_state,
     connectors,
@@ -61,6 +62,7 @@ from sangkien.store.tables import (
     unit_figures,
     unit_members,
     unit_own_counts,
+    unit_targets,
     worklist,
     worklist_items,
 )
@@ -71,6 +73,7 @@ __all__ = [
     "bulk_insert",
     "bulk_update",
     "child_nodes",
+    "cluster_ranks",
     "clusters",
     "connector_state",
     "connectors",
@@ -119,6 +122,7 @@ __all__ = [
     "unit_figures",
     "unit_members",
     "unit_own_counts",
+    "unit_targets",
     "worklist",
     "worklist_items",
 ]

@@ -399,6 +399,32 @@ worklist_items = sa.Table(  # the initiatives behind the worklist's rows, each u
     sa.Index("ix_worklist_items_row", "kind", "cause", "source", "phase", "unit_code", "initiative_id"),
 )
 
+unit_targets = sa.Table(  # every target (each assigner's, each basis) with its count and completion, for reading
+    "unit_targets", metadata,
+    sa.Column("unit_code", sa.String(64), primary_key=True),
+    sa.Column("phase", sa.Integer, primary_key=True),
+    sa.Column("assigned_by", sa.String(64), primary_key=True),
+    sa.Column("basis", sa.String(32), primary_key=True),
+    sa.Column("target", sa.BigInteger, nullable=False),
+    sa.Column("counted", sa.Float, nullable=True),  # a share: in percent
+    sa.Column("completion", sa.Float, nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+)
+
+cluster_ranks = sa.Table(  # ranks within each competition cluster, per phase ("" quarter) and quarter, for reading
+    "cluster_ranks", metadata,
+    sa.Column("cluster_code", sa.String(32), primary_key=True),
+    sa.Column("phase", sa.Integer, primary_key=True),
+    sa.Column("quarter", sa.String(8), primary_key=True),
+    sa.Column("unit_code", sa.String(64), primary_key=True),
+    sa.Column("cluster_name", sa.Text, nullable=False),
+    sa.Column("rank", sa.Integer, nullable=False),
+    sa.Column("of", sa.Integer, nullable=False),
+    sa.Column("target", sa.BigInteger, nullable=True),
+    sa.Column("valid", sa.Integer, nullable=False),
+    sa.Column("completion", sa.Float, nullable=True),
+)
+
 summary_state = sa.Table(  # one row: which roll-up the tables above were worked out from
     "summary_state", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),

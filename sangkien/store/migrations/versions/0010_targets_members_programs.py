@@ -77,9 +77,35 @@ def upgrade() -> None:
     sa.Column('valid_to', sa.Date(), nullable=True),
     sa.PrimaryKeyConstraint('cluster_code', 'unit_code')
     )
+    op.create_table('unit_targets',
+    sa.Column('unit_code', sa.String(length=64), nullable=False),
+    sa.Column('phase', sa.Integer(), nullable=False),
+    sa.Column('assigned_by', sa.String(length=64), nullable=False),
+    sa.Column('basis', sa.String(length=32), nullable=False),
+    sa.Column('target', sa.BigInteger(), nullable=False),
+    sa.Column('counted', sa.Float(), nullable=True),
+    sa.Column('completion', sa.Float(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('unit_code', 'phase', 'assigned_by', 'basis')
+    )
+    op.create_table('cluster_ranks',
+    sa.Column('cluster_code', sa.String(length=32), nullable=False),
+    sa.Column('phase', sa.Integer(), nullable=False),
+    sa.Column('quarter', sa.String(length=8), nullable=False),
+    sa.Column('unit_code', sa.String(length=64), nullable=False),
+    sa.Column('cluster_name', sa.Text(), nullable=False),
+    sa.Column('rank', sa.Integer(), nullable=False),
+    sa.Column('of', sa.Integer(), nullable=False),
+    sa.Column('target', sa.BigInteger(), nullable=True),
+    sa.Column('valid', sa.Integer(), nullable=False),
+    sa.Column('completion', sa.Float(), nullable=True),
+    sa.PrimaryKeyConstraint('cluster_code', 'phase', 'quarter', 'unit_code')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('cluster_ranks')
+    op.drop_table('unit_targets')
     op.drop_table('clusters')
     op.drop_table('unit_members')
     op.create_table('quotas_single',
