@@ -27,7 +27,7 @@ def _report_workbook(args: argparse.Namespace) -> int:
     engine = open_engine(args)
     ensure_current(engine)  # the worklist the last roll-up kept (worked out again if a load came since)
     with engine.connect() as conn:
-        summary = write_workbook(conn, Path(args.out), lang=args.lang)
+        summary = write_workbook(conn, Path(args.out), lang=args.lang, program=args.program)
     sheets = ", ".join(f"{name} ({summary.rows[name]:,})" for name in summary.sheets)
     print(f"wrote {summary.path}: {sheets}")
     return 0
@@ -39,8 +39,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.by == "cluster":
         return _report_by_cluster(args)
     if args.format == "xlsx":
-        if args.program:
-            raise UserError("the workbook is the default program's; --program works with --format table, csv or json")
         return _report_workbook(args)
     with open_engine(args).connect() as conn:
         if args.format == "table" and not args.out:  # on the terminal: fitted to its width

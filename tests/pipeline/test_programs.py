@@ -112,3 +112,22 @@ def test_a_phase_outside_the_programs_window_and_an_unknown_program_are_refused_
            "did you mean 2022?" in line
     line = one_line_error(run_cli(*db, "report", "--program", "VC-2023"))
     assert "unknown program 'VC-2023'; known programs: 1trieu, VC-2022" in line
+
+
+def test_the_workbook_of_another_program_has_its_rounds_and_says_whose_worklist_it_lacks(two_programs, capsys,
+                                                                                         tmp_path):
+    import openpyxl
+
+    out = tmp_path / "vc.xlsx"
+    assert main([*two_programs, "report", "--format", "xlsx", "--out", str(out), "--program", "VC-2022"]) == 0
+    capsys.readouterr()
+    wb = openpyxl.load_workbook(out)
+    assert {"Đợt 1", "Đợt 2"} <= set(wb.sheetnames) and "Xếp hạng cụm, khối" not in wb.sheetnames
+    window = (dt.date(2022, 1, 1), dt.date(2022, 12, 31))
+    for phase in (1, 2):
+        ws = wb[f"Đợt {phase}"]
+        header = [c.value for c in ws[1]]
+        rows = {r[header.index("Mã đơn vị")]: r for r in ([c.value for c in row] for row in ws.iter_rows(min_row=2))}
+        assert rows["P01"][header.index("Hợp lệ")] == valid_in(ROUNDS, phase, window, UNDER_P01)
+    notes = [c.value for row in wb["Tổng quan"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert any(n.startswith("Chương trình VC-2022:") for n in notes)

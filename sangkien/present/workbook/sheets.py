@@ -68,12 +68,13 @@ def cluster_sheet(conn: Connection, labels: dict[str, Any], phase_names: dict[in
 TARGET_KEYS = ("unit_code", "unit_name", "phase", "assigned_by", "basis", "target", "counted", "completion")
 
 
-def targets_sheet(conn: Connection, labels: dict[str, Any], phase_names: dict[int, str]) -> SheetPlan | None:
+def targets_sheet(conn: Connection, labels: dict[str, Any], phase_names: dict[int, str],
+                  program: str | None = None) -> SheetPlan | None:
     """Every target with who set it ("Chỉ tiêu theo nơi giao"), when a unit holds more than one in a phase or a
     target is a share; None otherwise (the phase sheets hold every target then)."""
     from sangkien.present.report import report_rows
 
-    _, rows = report_rows(conn, every_target=True)
+    _, rows = report_rows(conn, every_target=True, program=program)
     rows = [r for r in rows if r["target"] is not None]
     keys = [(r["unit_code"], r["phase"]) for r in rows]
     if len(set(keys)) == len(keys) and not any(str(r["basis"]).startswith("share_of") for r in rows):
