@@ -136,6 +136,14 @@ def cmd_programs_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_programs_edit(args: argparse.Namespace) -> int:
+    from sangkien.reference.programs import edit_program
+
+    p = edit_program(open_engine(args), args.code, args.name, args.starts_on, args.ends_on)
+    print(f"program {p.code} ({p.name}): initiatives applied {p.starts_on} to {p.ends_on}")
+    return 0
+
+
 def cmd_programs_list(args: argparse.Namespace) -> int:
     import sqlalchemy as sa
 
@@ -227,6 +235,12 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--starts-on", type=_day, required=True, metavar="YYYY-MM-DD",
                    help="initiatives applied from this day count")
     p.add_argument("--ends-on", type=_day, required=True, metavar="YYYY-MM-DD", help="... to this day")
+    p = add_command(programs, "edit", cmd_programs_edit, "rename a program or move its window",
+                    examples=("sangkien programs edit 1trieu --ends-on 2023-09-30",))
+    p.add_argument("code", help="the program")
+    p.add_argument("--name", help="its new name")
+    p.add_argument("--starts-on", type=_day, metavar="YYYY-MM-DD", help="its window's new first day")
+    p.add_argument("--ends-on", type=_day, metavar="YYYY-MM-DD", help="its window's new last day")
     add_command(programs, "list", cmd_programs_list, "every program, its window, phases and quotas",
                 examples=("sangkien programs list",))
     p = add_command(programs, "show", cmd_programs_show, "one program and its phases",

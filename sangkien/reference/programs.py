@@ -51,6 +51,26 @@ def get_program(conn: Connection, code: str | None) -> Program:
     return programs[code]
 
 
+def edit_program(engine: Engine, code: str, name: str | None = None, starts_on: dt.date | None = None,
+                 ends_on: dt.date | None = None) -> Program:
+    """Change a program's name or window; UserError for an unknown program, an inverted window, or a window
+    that would leave one of its phases outside."""
+    from sangkien.reference.phases import get_phases
+
+    with engine.begin() as conn:
+        old = get_program(conn, code)
+        new = Program(old.code, name or old.name, starts_on or old.starts_on, ends_on or old.ends_on)
+        if new.ends_on < new.starts_on:
+            raise UserError(f"program {code}: its window ends before it starts: {new.ends_on} < {new.starts_on}")
+        outside = [p for p in get_phases(conn, code) if p.starts_on < new.starts_on or p.ends_on > new.ends_on]
+        if outside and conn.execute(sa.select(store.phases.c.phase).where(store.phases.c.program == code)).first():
+            raise UserError(f"program {code}: phase {outside[0].phase} ({outside[0].starts_on} – {outside[0].ends_on}) "
+                            f"would lie outside {new.starts_on} – {new.ends_on}; load its phases again first")
+        conn.execute(store.programs.update().where(store.programs.c.code == code).values(
+            name=new.name, starts_on=new.starts_on, ends_on=new.ends_on))
+    return new
+
+
 def add_program(engine: Engine, code: str, name: str, starts_on: dt.date, ends_on: dt.date) -> Program:
     """Add a program; UserError for a malformed or taken code or an inverted window."""
     if not _CODE.fullmatch(code):

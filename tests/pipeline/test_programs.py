@@ -131,3 +131,16 @@ def test_the_workbook_of_another_program_has_its_rounds_and_says_whose_worklist_
         assert rows["P01"][header.index("Hợp lệ")] == valid_in(ROUNDS, phase, window, UNDER_P01)
     notes = [c.value for row in wb["Tổng quan"].iter_rows() for c in row if isinstance(c.value, str)]
     assert any(n.startswith("Chương trình VC-2022:") for n in notes)
+
+
+def test_a_programs_window_can_be_moved_to_take_phases_that_end_later_but_not_to_leave_one_out(two_programs,
+                                                                                               tmp_path):
+    db = two_programs
+    (tmp_path / "later.csv").write_text("phase,name,starts_on,ends_on,counts_from\n1,GĐ 1,2021-09-01,2022-06-30,"
+                                        "2021-09-01\n2,GĐ 2,2022-07-01,2023-09-30,2021-09-01\n", encoding="utf-8")
+    line = one_line_error(run_cli(*db, "phases", "load", str(tmp_path / "later.csv")))
+    assert "outside the program's window 2021-09-01 – 2023-09-01" in line
+    assert run_cli(*db, "programs", "edit", "1trieu", "--ends-on", "2023-09-30").returncode == 0
+    assert run_cli(*db, "phases", "load", str(tmp_path / "later.csv")).returncode == 0
+    line = one_line_error(run_cli(*db, "programs", "edit", "VC-2022", "--ends-on", "2022-10-31"))
+    assert "phase 2 (2022-07-01 – 2022-12-31) would lie outside 2022-01-01 – 2022-10-31" in line
