@@ -74,6 +74,13 @@ def targets_sheet(conn: Connection, labels: dict[str, Any], phase_names: dict[in
     target is a share; None otherwise (the phase sheets hold every target then)."""
     from sangkien.present.report import report_rows
 
+    q = store.quotas.c
+    several = sa.select(q.unit_code).where(q.program == (program or store.DEFAULT_PROGRAM)).group_by(
+        q.unit_code, q.phase).having(sa.func.count() > 1).limit(1)
+    shares = sa.select(q.unit_code).where(q.program == (program or store.DEFAULT_PROGRAM),
+                                          q.basis.like("share_of%")).limit(1)
+    if conn.execute(several).first() is None and conn.execute(shares).first() is None:
+        return None  # one target a unit and phase, on a count: the phase sheets hold them all
     _, rows = report_rows(conn, every_target=True, program=program)
     rows = [r for r in rows if r["target"] is not None]
     keys = [(r["unit_code"], r["phase"]) for r in rows]
