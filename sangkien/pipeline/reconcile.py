@@ -262,7 +262,9 @@ def quota_rows(conn: Connection, scope: Scope, counts: pd.DataFrame | None = Non
     frame["note"] = _quota_notes(frame, scope, reported)
     frame["unit_name"] = frame["unit_code"].map(scope.names())
     frame["assigned_by_name"] = frame["assigned_by"].map(scope.names())
-    scope.computed["quotas"] = _ordered(frame, scope, extra=["_self", "assigned_by", "basis"])[list(QUOTA_COLUMNS)]
+    frame["_basis"] = frame["basis"].map({"valid": 0, "submissions": 1, "registrants": 2}).fillna(3)
+    scope.computed["quotas"] = _ordered(frame, scope, extra=["_self", "assigned_by", "_basis", "basis"])[
+        list(QUOTA_COLUMNS)]
     return scope.computed["quotas"]
 
 
