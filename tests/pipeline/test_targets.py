@@ -273,3 +273,27 @@ def test_the_workbook_lists_every_target_with_its_assigner_and_the_members_share
     assert rows[("P01", "Tự đặt", "sáng kiến hợp lệ")][5:7] == [6, valid_under("P01")]
     share = round(100 * authors_under("P34-YTE") / 20, 2)
     assert rows[("P34-YTE", "Tự đặt", "tỷ lệ đoàn viên")][5:] == [10, share, round(share / 10, 4)]
+
+
+def test_an_org_tree_without_a_quotas_assigner_or_a_clusters_unit_is_refused(engine, tmp_path):
+    from sangkien.reference.clusters import load_clusters
+
+    orgs, quotas, clusters = tmp_path / "orgs.csv", tmp_path / "quotas.csv", tmp_path / "clusters.csv"
+    orgs.write_text(ORGS_CSV, encoding="utf-8")
+    load_orgs(engine, orgs)
+    quotas.write_text("unit_code,phase,target,basis,assigned_by\nG003,1,5,valid,P34-YTE\n", encoding="utf-8")
+    load_quotas(engine, quotas)
+    clusters.write_text("cluster_code,name,unit_code\nCUM1,Cụm 1,NGANHANG\n", encoding="utf-8")
+    load_clusters(engine, clusters)
+    smaller = tmp_path / "smaller.csv"
+    smaller.write_text("".join(line + "\n" for line in ORGS_CSV.splitlines()
+                               if not line.startswith(("P34-YTE,", "NGANHANG,")))
+                       .replace("G003,Công đoàn cơ sở Bệnh viện Đa khoa tỉnh Thái Bình,grassroots,P34-YTE",
+                                "G003,Công đoàn cơ sở Bệnh viện Đa khoa tỉnh Thái Bình,grassroots,P34")
+                       .replace(",P01-D01,NGANHANG,", ",P01-D01,,"), encoding="utf-8")
+    with pytest.raises(RejectedFile) as rejected:
+        load_orgs(engine, smaller)
+    assert rejected.value.problems == [
+        "quota for G003 (phase 1) was assigned by P34-YTE, missing from this tree; keep the unit or reload quotas "
+        "without it first",
+        "cluster CUM1 holds NGANHANG, missing from this tree; keep the unit or reload clusters without it first"]
