@@ -140,3 +140,18 @@ def test_public_employees_two_rounds_and_every_affiliated_union_taking_part(seed
         assert shares[phase]["completion"] == round(len(taking) / len(children), 4)
         assert report[phase]["valid"] == sum(1 for u in inside["unit_code"] if "VIENCHUC" in up[u])
     assert dt.date.fromisoformat(shares[2]["ends_on"]) == dt.date(2022, 12, 31)  # the slip corrected
+
+
+def test_sandbox_generate_seeds_writes_the_documents_files_and_notes_the_corrected_slip(tmp_path, capsys):
+    assert main(["sandbox", "generate", "--out", str(tmp_path / "w"), "--initiatives", "300", "--seeds"]) == 0
+    out = capsys.readouterr().out
+    for name in ("members.csv", "clusters.csv", "programs/VC-2022/phases.csv", "seeds.csv", "SEEDS.md"):
+        assert str(tmp_path / "w" / name) in out
+    notes = (tmp_path / "w" / "SEEDS.md").read_text(encoding="utf-8")
+    assert '"01/7/2021 – 31/12/2021"' in notes and "2022-07-01 to 2022-12-31" in notes
+    quotas = pd.read_csv(tmp_path / "w" / "quotas.csv")
+    hanoi = quotas[quotas["unit_code"] == "P01"]
+    assert sorted(zip(hanoi["assigned_by"], hanoi["target"])) == [("P01", 39_000), ("P01", 91_000),
+                                                                   ("VGCL", 18_000), ("VGCL", 42_000)]
+    below = quotas[(quotas["assigned_by"] == "P01") & (quotas["unit_code"] != "P01")]
+    assert below.groupby("phase")["target"].sum().to_dict() == {1: 39_000, 2: 91_000}  # the 130,000 split below
