@@ -57,6 +57,28 @@ def members_in_subtree(scope: Scope, counts: pd.DataFrame, units: list[str]) -> 
     return found.fillna(pd.Series(units, index=units).map(summed)).astype(float)
 
 
+def grassroots_without_count(scope: Scope, counts: pd.DataFrame, units: list[str], named: int = 3) -> pd.Series:
+    """Per unit of ``units`` without a count of its own but with grassroots counts below it: "N grassroots units
+    without a member count (A, B, C, …)", the units its members were summed without; absent otherwise."""
+    own = set(counts["unit_code"])
+    reported = tree.reported_units(scope.units, scope.as_of)
+    kinds = pd.Series(scope.units["kind"].to_numpy(), index=scope.units["code"].to_numpy())
+    below = scope.closure[scope.closure["ancestor"].isin([u for u in units if u not in own])
+                          & scope.closure["unit_code"].isin(reported)]
+    below = below[below["unit_code"].map(kinds).eq(GRASSROOTS)]
+    counted = below["unit_code"].isin(own)
+    some = set(below.loc[counted, "ancestor"])
+    lacking = below[~counted & below["ancestor"].isin(some)].sort_values(["ancestor", "unit_code"])
+    names = scope.names()
+    out = {}
+    for unit, group in lacking.groupby("ancestor"):
+        shown = ", ".join(names.get(code, code) for code in group["unit_code"][:named])
+        more = ", …" if len(group) > named else ""
+        plural = "s" if len(group) > 1 else ""
+        out[unit] = f"{len(group)} grassroots unit{plural} without a member count ({shown}{more})"
+    return pd.Series(out, dtype=object)
+
+
 def _member_shares(conn: Connection, scope: Scope, quotas: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
     names = scope.names()
     parts = []
@@ -65,7 +87,9 @@ def _member_shares(conn: Connection, scope: Scope, quotas: pd.DataFrame, counts:
         if rows.empty:
             continue
         units = list(rows["unit_code"].unique())
-        members = members_in_subtree(scope, members_on(conn, phase.ends_on), units)
+        counts_then = members_on(conn, phase.ends_on)
+        members = members_in_subtree(scope, counts_then, units)
+        partial = grassroots_without_count(scope, counts_then, units)
         registrants = counts[counts["phase"] == phase.phase].set_index("unit_code")["registrants"]
         out = rows[["unit_code", "phase", "basis"]].copy()
         out["taking_part"] = out["unit_code"].map(registrants).fillna(0)
@@ -74,6 +98,9 @@ def _member_shares(conn: Connection, scope: Scope, quotas: pd.DataFrame, counts:
         out["note"] = np.where(missing, "no member count for " + out["unit_code"].map(names).fillna("")
                                + " (" + out["unit_code"] + ") on or before " + phase.ends_on.isoformat()
                                + "; load one with `sangkien members load`", "")
+        partly = ~missing & out["unit_code"].isin(partial.index)  # counted, but over the units with a count
+        out.loc[partly, "note"] = "members summed over the counted units only: " + out.loc[
+            partly, "unit_code"].map(partial)
         parts.append(out)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(SHARE_COLUMNS))
 

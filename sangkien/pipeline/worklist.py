@@ -63,13 +63,17 @@ def _quota_rows(conn: Connection, scope: Scope) -> tuple[pd.DataFrame, pd.DataFr
     for r in short.itertuples():
         params: dict[str, Any] = {"counted": _int(r.counted), "target": _int(r.target),
                                   "assigned_by": r.assigned_by}
-        if r.note.startswith("basis share_of_members"):
+        # a share counted over the units with a member count only carries a note, but is counted
+        note = "" if r.note.startswith("basis") and not _missing(r.counted) else r.note
+        if not note and not r.shortfall > 0:
+            continue
+        if note.startswith("basis share_of_members"):
             cause, params = "uncountable_basis", {"basis": r.basis, "ends_on": r.ends_on}
-        elif r.note.startswith("basis"):
+        elif note.startswith("basis share_of_units"):
             cause, params = "no_units", {"basis": r.basis, "as_of": scope.as_of.isoformat()}
-        elif r.note.startswith("merged"):
+        elif note.startswith("merged"):
             cause, params = "merged", {"successor": effective.get(r.unit_code)}
-        elif r.note:
+        elif note:
             cause, params = "not_yet_unit", {"as_of": scope.as_of.isoformat()}
         elif r.trend_points >= 2 and r.ends_on >= scope.as_of.isoformat():
             cause = "short_projected"

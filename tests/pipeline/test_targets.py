@@ -297,3 +297,24 @@ def test_an_org_tree_without_a_quotas_assigner_or_a_clusters_unit_is_refused(eng
         "quota for G003 (phase 1) was assigned by P34-YTE, missing from this tree; keep the unit or reload quotas "
         "without it first",
         "cluster CUM1 holds NGANHANG, missing from this tree; keep the unit or reload clusters without it first"]
+
+
+def test_a_share_summed_over_some_grassroots_units_names_the_ones_without_a_count(engine, world, db_url, capsys,
+                                                                                   tmp_path):
+    (world.root / "quotas.csv").write_text("unit_code,phase,target,basis,assigned_by\n"
+                                           "P01-D01,1,10,share_of_members,P01\n", encoding="utf-8")
+    rows = [row(i, title, unit=unit, author=author, status=status)
+            for (i, unit, author, status), title in zip(initiatives(), TITLES, strict=True)]
+    sync_world(engine, world, {"hanoi": rows}, orgs=UNITS_ORGS)
+    (tmp_path / "members.csv").write_text("unit_code,as_of,members\nG001,2022-01-01,30\nG002,2022-01-01,10\n",
+                                          encoding="utf-8")
+    load_members(engine, tmp_path / "members.csv")
+    [share] = quotas_of_unit(reconcile_json(db_url, capsys), "P01-D01")
+    assert (share["taking_part"], share["out_of"]) == (authors_under("P01-D01"), 40)
+    assert share["counted"] == round(100 * authors_under("P01-D01") / 40, 2)
+    assert share["note"] == ("basis share_of_members: members summed over the counted units only: 1 grassroots "
+                             "unit without a member count (Công đoàn cơ sở Trường Tiểu học Kim Đồng)")
+
+
+def quotas_of_unit(parsed: dict, unit: str) -> list[dict]:  # type: ignore[type-arg]
+    return [q for q in parsed["quotas"] if q["unit_code"] == unit]
