@@ -59,9 +59,8 @@ def load_members(engine: Engine, path: Path) -> int:
         raise RejectedFile(str(path), problems)
     m = store.unit_members.c
     with engine.begin() as conn:
-        for count in counts:
-            conn.execute(store.unit_members.delete().where(m.unit_code == count["unit_code"],
-                                                           m.as_of == count["as_of"]))
+        conn.execute(store.unit_members.delete().where(m.unit_code == sa.bindparam("u"), m.as_of == sa.bindparam("d")),
+                     [{"u": c["unit_code"], "d": c["as_of"]} for c in counts])  # one statement, many rows
         conn.execute(store.unit_members.insert(), counts)
         conn.execute(store.summary_state.delete())  # the members' shares are worked out again
     return len(counts)
