@@ -65,13 +65,13 @@ def _quarter_valid(conn: Connection, phase: Phase, until: dt.date, closure: pd.D
 
 
 def cluster_ranks(conn: Connection, as_of: dt.date | None = None, phase: int | None = None,
-                  quarters: bool = True) -> pd.DataFrame:
+                  quarters: bool = True, scope: reconcile.Scope | None = None) -> pd.DataFrame:
     """Every cluster's ranking per phase (quarter empty) and, with ``quarters``, per quarter (RANK_COLUMNS);
-    empty when no clusters are loaded."""
+    empty when no clusters are loaded. ``scope``: the tree as of the date, when one is open already."""
     members = clusters.clusters_frame(conn)
     if members.empty:
         return pd.DataFrame(columns=list(RANK_COLUMNS))
-    scope = reconcile.open_scope(conn, phase=phase, as_of=as_of)
+    scope = scope or reconcile.open_scope(conn, phase=phase, as_of=as_of)
     names = scope.names()
     counts = rollup.counts_over(rollup.kept_per_unit_counts(conn), scope.closure)
     quotas = reconcile.primary_quotas(reconcile.quotas_frame(conn))

@@ -105,7 +105,7 @@ def refresh(engine: Engine, run_id: int | None = None, as_of: dt.date | None = N
         scope = reconcile.open_scope(conn, as_of=as_of)
         found = worklist.build(conn, scope)
         targets = _targets(reconcile.quota_rows(conn, scope))  # worked out for the worklist already
-        ranks = _ranks(clusters.cluster_ranks(conn, as_of=scope.as_of)) if clusters.has_clusters(conn) else None
+        ranks = _ranks(clusters.cluster_ranks(conn, scope=scope)) if clusters.has_clusters(conn) else None
     rows = found.rows.assign(params=[json.dumps(p, ensure_ascii=False, default=_plain) for p in found.rows["params"]],
                              source=found.rows["source"].fillna(""))
     for name in ("rank", "phase", "items", "expected", "actual", "target", "standing", "effect"):
