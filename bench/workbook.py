@@ -46,6 +46,7 @@ def main() -> int:
     rng = np.random.default_rng(7)
     codes = tree.orgs["code"].tolist()
     kinds = dict(zip(tree.orgs["code"], tree.orgs["kind"]))
+    parents = dict(zip(tree.orgs["code"], tree.orgs["parent_code"]))
     now = dt.datetime.now(dt.UTC)
     counts, quotas = [], []
     for phase in (1, 2):
@@ -56,7 +57,7 @@ def main() -> int:
                            "benefit_vnd": float(valid) * 1.5e6, "run_id": None, "as_of": now})
             if kinds[code] != "grassroots" or rng.random() < 0.5:
                 quotas.append({"unit_code": code, "phase": phase, "target": int(rng.integers(100, 500)),
-                               "basis": "valid", "assigned_by": None})
+                               "basis": "valid", "assigned_by": parents[code] or code})
     with engine.begin() as conn:
         conn.execute(store.unit_counts.insert(), counts)
         conn.execute(store.quotas.insert(), quotas)

@@ -15,6 +15,7 @@ from sandbox.generate.orgs import _Draw, _grassroots_count, _OrgBuilder
 from sandbox.generate.quotas import _quotas
 from sandbox.generate.realnoise import kinds_of
 from sandbox.generate.render import _RenderContext
+from sandbox.generate.seeds import write_seeds
 from sandbox.generate.sources import _SOURCES, _assign_sources
 from sandbox.generate.writers import _write_config, _write_source
 
@@ -35,6 +36,7 @@ class WorldSummary:
     grassroots_units: int
     seed: int
     noise: str
+    seed_files: dict[str, Path] | None = None  # with seeds=True: the seed world's files (sandbox.generate.seeds)
 
     @property
     def total_rows(self) -> int:
@@ -53,7 +55,8 @@ def _check_arguments(initiatives: int, seed: int, noise: str) -> None:
         raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
 
 
-def generate_world(out_dir: Path, initiatives: int, seed: int = 0, noise: str = "none") -> WorldSummary:
+def generate_world(out_dir: Path, initiatives: int, seed: int = 0, noise: str = "none",
+                   seeds: bool = False) -> WorldSummary:
     """Write a simulated world of ``initiatives`` initiatives under ``out_dir`` and say what was written.
 
     Same arguments, same bytes. The noise level ("none", "light", "hard") only changes how
@@ -62,6 +65,10 @@ def generate_world(out_dir: Path, initiatives: int, seed: int = 0, noise: str = 
     source holds and ``truth.csv`` are identical across noise levels. Under "none", all
     copies of an initiative carry the same content and differ only in format. Files
     already in ``sources/<name>/`` with the source's extension are replaced.
+
+    With ``seeds``, the targets, rounds, member counts and clusters of the five source documents
+    are written over it (sandbox.generate.seeds: quotas.csv replaced, members.csv, clusters.csv,
+    programs/, seeds.csv, SEEDS.md).
 
     Raises ValueError for an unknown noise level, or a non-positive count or negative seed.
     """
@@ -112,7 +119,8 @@ def generate_world(out_dir: Path, initiatives: int, seed: int = 0, noise: str = 
         }, dtype=object)
         truth.to_csv(truth_path, mode="a", header=False, index=False, lineterminator="\n")
 
+    seed_files = write_seeds(out_dir, np.random.default_rng([seed, 5]), tree, world) if seeds else None
     return WorldSummary(out_dir=out_dir, orgs_path=orgs_path, quotas_path=quotas_path, truth_path=truth_path,
                         source_configs=configs, source_files=files, rows_per_source=counts,
                         initiatives=initiatives, units=len(tree.orgs), grassroots_units=len(tree.grassroots),
-                        seed=seed, noise=noise)
+                        seed=seed, noise=noise, seed_files=seed_files)

@@ -9,6 +9,7 @@ they load Prefect, pandas and SQLAlchemy (and Prefect must be quieted before its
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import time
@@ -38,7 +39,27 @@ def _rest_settings(world: Path, source: str, url: str) -> dict[str, Any]:
             "authors_separator": files["authors_separator"], "columns": files["columns"]}
 
 
-def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> int:
+def load_seeds(engine: Engine, world: Path) -> str:
+    """Load what a seed world adds to its org tree and quotas (SEEDS.md): member counts, clusters, and the
+    Public Employees' program with its rounds and targets. Returns what was loaded, in words."""
+    from sandbox.generate.seeds import PROGRAM
+    from sangkien.reference.clusters import load_clusters
+    from sangkien.reference.members import load_members
+    from sangkien.reference.phases import load_phases
+    from sangkien.reference.programs import add_program
+    from sangkien.reference.quotas import load_quotas
+
+    members = load_members(engine, world / "members.csv")
+    clusters = load_clusters(engine, world / "clusters.csv")
+    code, name, starts, ends = PROGRAM
+    program = add_program(engine, code, name, dt.date.fromisoformat(starts), dt.date.fromisoformat(ends))
+    rounds = load_phases(engine, world / "programs" / code / "phases.csv", (program.starts_on, program.ends_on), code)
+    quotas = load_quotas(engine, world / "programs" / code / "quotas.csv", code)
+    return (f"{members:,} member counts, {clusters:,} cluster memberships, program {code} with {rounds} rounds and "
+            f"{quotas} quotas")
+
+
+def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None, seeds: bool = False) -> int:
     """Generate, load, register, sync (the Prefect flow) and print the top of the report."""
     quiet_prefect()  # before Prefect is imported: its settings are read then
     from flows.nightly import nightly_sync
@@ -61,10 +82,11 @@ def run_demo(folder: Path, initiatives: int, seed: int, db_url: str | None) -> i
     folder.mkdir(parents=True, exist_ok=True)
     url = db_url or f"sqlite:///{db_file}"
     print(f"1. generating a world of {initiatives:,} initiatives in {world}", flush=True)
-    generate_world(world, initiatives, seed=seed, noise="none")
+    generate_world(world, initiatives, seed=seed, noise="none", seeds=seeds)
     engine = open_store(url)
     print(f"2. loading {load_orgs(engine, world / 'orgs.csv'):,} org units and "
-          f"{load_quotas(engine, world / 'quotas.csv'):,} quotas")
+          f"{load_quotas(engine, world / 'quotas.csv'):,} quotas"
+          + (f", and the source documents' {load_seeds(engine, world)} (SEEDS.md)" if seeds else ""))
     configs = sorted((world / "sources").glob("*.yaml"))
     if not configs:
         raise UserError(f"the generated world has no sources in {world / 'sources'}")

@@ -5,6 +5,7 @@ The core's modules are imported inside each command: they load pandas and SQLAlc
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
 from sangkien.cli.common import Subparsers, add_command, add_group, open_engine
@@ -56,30 +57,145 @@ def cmd_orgs_list(args: argparse.Namespace) -> int:
 
 
 def cmd_quotas_load(args: argparse.Namespace) -> int:
+    from sangkien.reference.programs import get_program
     from sangkien.reference.quotas import load_quotas
 
-    n = load_quotas(open_engine(args), Path(args.file))
-    print(f"loaded {n} quotas from {args.file}")
+    engine = open_engine(args)
+    with engine.connect() as conn:
+        program = get_program(conn, args.program)
+    n = load_quotas(engine, Path(args.file), program.code)
+    print(f"loaded {n} quotas from {args.file} for program {program.code}")
     _refresh_summary(args)
     return 0
 
 
 def cmd_phases_load(args: argparse.Namespace) -> int:
     from sangkien.reference.phases import load_phases
+    from sangkien.reference.programs import get_program
 
-    n = load_phases(open_engine(args), Path(args.file))
-    print(f"loaded {n} phases from {args.file}")
+    engine = open_engine(args)
+    with engine.connect() as conn:
+        program = get_program(conn, args.program)
+    n = load_phases(engine, Path(args.file), (program.starts_on, program.ends_on), program.code)
+    print(f"loaded {n} phases from {args.file} for program {program.code}")
     _refresh_summary(args)
     return 0
 
 
 def cmd_phases_list(args: argparse.Namespace) -> int:
     from sangkien.reference.phases import get_phases
+    from sangkien.reference.programs import get_program
 
     with open_engine(args).connect() as conn:
-        for p in get_phases(conn):
+        program = get_program(conn, args.program)
+        phases = get_phases(conn, program.code)
+        if not phases:
+            print(f"program {program.code} has no phases yet; `sangkien phases load FILE --program {program.code}`")
+        for p in phases:
             print(f"phase {p.phase}: submitted {p.starts_on} to {p.ends_on}, counting initiatives applied from "
                   f"{p.counts_from} ({p.name})")
+    return 0
+
+
+def cmd_members_load(args: argparse.Namespace) -> int:
+    from sangkien.reference.members import load_members
+
+    n = load_members(open_engine(args), Path(args.file))
+    print(f"loaded {n} member counts from {args.file} (kept with the earlier ones: a history by date)")
+    _refresh_summary(args)
+    return 0
+
+
+def cmd_members_list(args: argparse.Namespace) -> int:
+    from sangkien.reference.members import member_history
+
+    with open_engine(args).connect() as conn:
+        history = member_history(conn, args.unit)
+    if history.empty:
+        print("no member counts loaded; run `sangkien members load FILE.csv` (unit_code,as_of,members)"
+              if args.unit is None else f"no member count for {args.unit}")
+        return 0
+    for r in history.itertuples():
+        print(f"{r.unit_code:12} {r.as_of}  {int(r.members):>12,}")
+    return 0
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD, e.g. 2022-01-01") from None
+
+
+def cmd_programs_add(args: argparse.Namespace) -> int:
+    from sangkien.reference.programs import add_program
+
+    program = add_program(open_engine(args), args.code, args.name, args.starts_on, args.ends_on)
+    print(f"added program {program.code} ({program.name}), initiatives applied {program.starts_on} to "
+          f"{program.ends_on}; next: `sangkien phases load FILE --program {program.code}`, then quotas")
+    return 0
+
+
+def cmd_programs_edit(args: argparse.Namespace) -> int:
+    from sangkien.reference.programs import edit_program
+
+    p = edit_program(open_engine(args), args.code, args.name, args.starts_on, args.ends_on)
+    print(f"program {p.code} ({p.name}): initiatives applied {p.starts_on} to {p.ends_on}")
+    return 0
+
+
+def cmd_programs_list(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
+    from sangkien import store
+    from sangkien.reference.phases import get_phases
+    from sangkien.reference.programs import list_programs
+
+    with open_engine(args).connect() as conn:
+        quotas = dict(conn.execute(sa.select(store.quotas.c.program, sa.func.count())
+                                   .group_by(store.quotas.c.program)).tuples().all())
+        for p in list_programs(conn):
+            default = " (default: the nightly sync counts it)" if p.is_default else ""
+            print(f"{p.code:12} {p.starts_on} to {p.ends_on}  {len(get_phases(conn, p.code))} phases, "
+                  f"{quotas.get(p.code, 0)} quotas  {p.name}{default}")
+    return 0
+
+
+def cmd_programs_show(args: argparse.Namespace) -> int:
+    from sangkien.reference.phases import get_phases
+    from sangkien.reference.programs import get_program
+
+    with open_engine(args).connect() as conn:
+        p = get_program(conn, args.code)
+        print(f"program {p.code}: {p.name}")
+        print(f"counts initiatives applied {p.starts_on} to {p.ends_on}" + (" (the default program)"
+                                                                           if p.is_default else ""))
+        for phase in get_phases(conn, p.code):
+            print(f"  phase {phase.phase}: submitted {phase.starts_on} to {phase.ends_on}, applied from "
+                  f"{phase.counts_from} ({phase.name})")
+    return 0
+
+
+def cmd_clusters_load(args: argparse.Namespace) -> int:
+    from sangkien.reference.clusters import load_clusters
+
+    n = load_clusters(open_engine(args), Path(args.file))
+    print(f"loaded {n} cluster memberships from {args.file}")
+    _refresh_summary(args)
+    return 0
+
+
+def cmd_clusters_list(args: argparse.Namespace) -> int:
+    from sangkien.reference.clusters import clusters_frame
+
+    with open_engine(args).connect() as conn:
+        frame = clusters_frame(conn)
+    if frame.empty:
+        print("no competition clusters loaded; run `sangkien clusters load FILE.csv` "
+              "(cluster_code,name,unit_code,valid_from,valid_to)")
+        return 0
+    for (code, name), group in frame.groupby(["cluster_code", "name"], sort=True):
+        print(f"{code:12} {name}: {', '.join(group['unit_code'])}")
     return 0
 
 
@@ -95,10 +211,54 @@ def register(sub: Subparsers) -> None:
     quotas = add_group(sub, "quotas", "targets per unit and phase", examples=("sangkien quotas load quotas.csv",))
     p = add_command(quotas, "load", cmd_quotas_load, "replace the quotas with a CSV file",
                     examples=("sangkien quotas load quotas.csv",))
-    p.add_argument("file", help="unit_code,phase,target,basis (basis defaults to valid)")
+
+    p.add_argument("file", help="unit_code,phase,target[,basis][,assigned_by] (basis defaults to valid, "
+                                "assigned_by to the unit's parent; several assigners may set a unit's target)")
+    p.add_argument("--program", help="the program whose quotas these are (default: the default program)")
+
+    members = add_group(sub, "members", "member counts per unit, dated",
+                        examples=("sangkien members load members.csv", "sangkien members list --unit P34-YTE"))
+    p = add_command(members, "load", cmd_members_load, "add dated member counts (rejected whole if a line is bad)",
+                    examples=("sangkien members load members.csv",))
+    p.add_argument("file", help="unit_code,as_of,members")
+    p = add_command(members, "list", cmd_members_list, "the member counts kept, by unit and date",
+                    examples=("sangkien members list", "sangkien members list --unit P34-YTE"))
+    p.add_argument("--unit", help="one unit's history")
+
+    programs = add_group(sub, "programs", "programs: a code, a name, a window, their phases and quotas",
+                         examples=("sangkien programs list", "sangkien programs show 1trieu"))
+    p = add_command(programs, "add", cmd_programs_add, "add a program (then load its phases and quotas)",
+                    examples=('sangkien programs add VC-2022 --name "Thi đua 2022, CĐ Viên chức" '
+                              "--starts-on 2022-01-01 --ends-on 2022-12-31",))
+    p.add_argument("code", help="a short code: letters, digits, '-', '_', '.'")
+    p.add_argument("--name", required=True, help="the program's name")
+    p.add_argument("--starts-on", type=_day, required=True, metavar="YYYY-MM-DD",
+                   help="initiatives applied from this day count")
+    p.add_argument("--ends-on", type=_day, required=True, metavar="YYYY-MM-DD", help="... to this day")
+    p = add_command(programs, "edit", cmd_programs_edit, "rename a program or move its window",
+                    examples=("sangkien programs edit 1trieu --ends-on 2023-09-30",))
+    p.add_argument("code", help="the program")
+    p.add_argument("--name", help="its new name")
+    p.add_argument("--starts-on", type=_day, metavar="YYYY-MM-DD", help="its window's new first day")
+    p.add_argument("--ends-on", type=_day, metavar="YYYY-MM-DD", help="its window's new last day")
+    add_command(programs, "list", cmd_programs_list, "every program, its window, phases and quotas",
+                examples=("sangkien programs list",))
+    p = add_command(programs, "show", cmd_programs_show, "one program and its phases",
+                    examples=("sangkien programs show 1trieu",))
+    p.add_argument("code", nargs="?", help="the program (default: the default program)")
+
+    clusters = add_group(sub, "clusters", "competition clusters and blocks (cụm, khối thi đua)",
+                         examples=("sangkien clusters load clusters.csv", "sangkien clusters list"))
+    p = add_command(clusters, "load", cmd_clusters_load, "replace the clusters with a CSV file (rejected whole if "
+                    "a line is bad)", examples=("sangkien clusters load clusters.csv",))
+    p.add_argument("file", help="cluster_code,name,unit_code[,valid_from][,valid_to]")
+    add_command(clusters, "list", cmd_clusters_list, "each cluster and its units", examples=("sangkien clusters list",))
 
     phases = add_group(sub, "phases", "the program's phases", examples=("sangkien phases list",))
     p = add_command(phases, "load", cmd_phases_load, "replace the phases with a CSV file",
                     examples=("sangkien phases load phases.csv",))
     p.add_argument("file", help="phase,name,starts_on,ends_on,counts_from")
-    add_command(phases, "list", cmd_phases_list, "show the phases in force", examples=("sangkien phases list",))
+    p.add_argument("--program", help="the program whose phases these are (default: the default program); "
+                                     "phases outside its window are rejected")
+    p = add_command(phases, "list", cmd_phases_list, "show the phases in force", examples=("sangkien phases list",))
+    p.add_argument("--program", help="the program (default: the default program)")

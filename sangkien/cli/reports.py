@@ -27,7 +27,7 @@ def _report_workbook(args: argparse.Namespace) -> int:
     engine = open_engine(args)
     ensure_current(engine)  # the worklist the last roll-up kept (worked out again if a load came since)
     with engine.connect() as conn:
-        summary = write_workbook(conn, Path(args.out), lang=args.lang)
+        summary = write_workbook(conn, Path(args.out), lang=args.lang, program=args.program)
     sheets = ", ".join(f"{name} ({summary.rows[name]:,})" for name in summary.sheets)
     print(f"wrote {summary.path}: {sheets}")
     return 0
@@ -36,28 +36,44 @@ def _report_workbook(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from sangkien.present.report import format_runs, render_report, report_rows
 
+    if args.by == "cluster":
+        return _report_by_cluster(args)
     if args.format == "xlsx":
         return _report_workbook(args)
     with open_engine(args).connect() as conn:
         if args.format == "table" and not args.out:  # on the terminal: fitted to its width
-            as_of, rows = report_rows(conn, args.phase, args.unit)
+            as_of, rows = report_rows(conn, args.phase, args.unit, program=args.program)
             print_report_table(rows, as_of)
             print("\n" + format_runs(conn, last=1))
             return 0
-        text = render_report(conn, args.format, args.phase, args.unit)
+        text = render_report(conn, args.format, args.phase, args.unit, args.program)
+    return print_or_write(text, args.out)
+
+
+def _report_by_cluster(args: argparse.Namespace) -> int:
+    from sangkien.present.cluster_ranks import render_cluster_ranks
+
+    if args.format == "xlsx" or args.program or args.unit:
+        raise UserError("--by cluster takes --phase, --format table, csv or json and --out (the workbook has the "
+                        "cluster ranks on its sheet)")
+    with open_engine(args).connect() as conn:
+        text = render_cluster_ranks(conn, args.format, args.phase)
     return print_or_write(text, args.out)
 
 
 def print_report_table(rows: list[dict[str, Any]], as_of: str | None) -> None:
     """The report's rows as a table fitted to the terminal (unit names cut with an ellipsis when narrow)."""
     from sangkien.present.clock import shown
+    from sangkien.present.report import set_by, target_cell
 
     print(f"As of {shown(as_of, 'never (run `sangkien sync`)')}")
     numbers = ("records", "initiatives", "valid", "pending", "rejected", "registrants", "target", "done")
-    console.table(("unit", "name", "ph", *numbers),
+    console.table(("unit", "name", "ph", *numbers, "set by"),
                   [(r["unit_code"], r["unit_name"] or "", r["phase"], r["records"], r["initiatives"], r["valid"],
-                    r["pending"], r["rejected"], r["registrants"], r["target"],
-                    "" if r["completion"] is None else f"{r['completion'] * 100:.1f}%") for r in rows],
+                    r["pending"], r["rejected"], r["registrants"],
+                    r["target"] if r["target"] is None or not str(r["basis"]).startswith("share_of")
+                    else target_cell(r),
+                    "" if r["completion"] is None else f"{r['completion'] * 100:.1f}%", set_by(r)) for r in rows],
                   numeric=("ph", *numbers), wide=("name",))
     if not rows:
         print("(no rows)")
@@ -74,7 +90,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     from sangkien.present.reconcile_render import render_reconciliation
 
     with open_engine(args).connect() as conn:
-        text = render_reconciliation(conn, args.format, args.section, args.unit, args.phase, args.as_of, args.lang)
+        text = render_reconciliation(conn, args.format, args.section, args.unit, args.phase, args.as_of, args.lang,
+                                     args.program)
     return print_or_write(text, args.out)
 
 
@@ -95,8 +112,12 @@ def register(sub: Subparsers) -> None:
                               "sangkien report --format xlsx --out report.xlsx --lang en"))
     p.add_argument("--phase", type=int, help="only this phase (1, 2, ...; `sangkien phases list`)")
     p.add_argument("--unit", help="only this unit, by code (e.g. P01)")
+    p.add_argument("--program", help="whose phases and targets (default: the default program; `sangkien programs "
+                                     "list`); csv, json and the table")
     p.add_argument("--format", choices=("table", "csv", "json", "xlsx"), default="table",
                    help="table (default), csv, json, or xlsx (the workbook; needs --out)")
+    p.add_argument("--by", choices=("unit", "cluster"), default="unit",
+                   help="unit (default), or cluster: each competition cluster's ranks per phase and quarter")
     p.add_argument("--out", metavar="FILE", help="write to this file (required for xlsx)")
     p.add_argument("--lang", choices=("vi", "en"), default="vi", help="xlsx: the workbook's language (default vi)")
 
@@ -106,6 +127,8 @@ def register(sub: Subparsers) -> None:
                               "sangkien reconcile --section sources --format csv --out lacking.csv"))
     p.add_argument("--unit", help="this unit and the units below it (default: every unit)")
     p.add_argument("--phase", type=int, help="only this phase")
+    p.add_argument("--program", help="whose phases and targets (default: the default program; another program: "
+                                     "against its quotas only)")
     p.add_argument("--as-of", type=_iso_date, metavar="YYYY-MM-DD", help="the org tree on this date (default today)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="table (default), csv or json")
     p.add_argument("--section", choices=("quotas", "sources", "pushes", "all"), default="all",

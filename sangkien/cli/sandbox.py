@@ -16,7 +16,8 @@ def cmd_sandbox_generate(args: argparse.Namespace) -> int:
     from sandbox.generate import generate_world
 
     try:
-        summary = generate_world(Path(args.out), args.initiatives, seed=args.seed, noise=args.noise)
+        summary = generate_world(Path(args.out), args.initiatives, seed=args.seed, noise=args.noise,
+                                 seeds=args.seeds)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     print(f"wrote a world of {args.initiatives:,} initiatives ({summary.total_rows:,} source rows, "
@@ -24,6 +25,8 @@ def cmd_sandbox_generate(args: argparse.Namespace) -> int:
     print(f"  orgs: {summary.orgs_path}\n  quotas: {summary.quotas_path}\n  truth: {summary.truth_path}")
     for name, config in sorted(summary.source_configs.items()):
         print(f"  source {name}: {config} ({summary.rows_per_source[name]:,} rows)")
+    for name, path in (summary.seed_files or {}).items():
+        print(f"  seeds {name}: {path}")
     return 0
 
 
@@ -44,7 +47,7 @@ def cmd_sandbox_proxy(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    return run_demo(Path(args.dir), args.initiatives, args.seed, args.db)
+    return run_demo(Path(args.dir), args.initiatives, args.seed, args.db, args.seeds)
 
 
 def _add_sandbox(sub: Subparsers) -> None:
@@ -59,6 +62,8 @@ def _add_sandbox(sub: Subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="the same seed gives the same world (default 0)")
     p.add_argument("--noise", default="none",
                    help="none, light, hard, real, or real:KIND (one kind of sandbox/generate/realnoise.py)")
+    p.add_argument("--seeds", action="store_true",
+                   help="the targets, rounds, member counts and clusters of the five source documents (SEEDS.md)")
 
     p = add_command(sandbox, "serve", cmd_sandbox_serve, "serve a world's portal or a provincial REST system on "
                     "127.0.0.1", examples=("sangkien sandbox serve portal --world world",
@@ -89,3 +94,5 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--dir", default="sangkien-demo", help="work folder (default ./sangkien-demo)")
     p.add_argument("--initiatives", type=int, default=3000, help="the world's size (default 3000)")
     p.add_argument("--seed", type=int, default=2022, help="the same seed gives the same world (default 2022)")
+    p.add_argument("--seeds", action="store_true", help="the seed world: the five source documents' targets, "
+                   "members, clusters and the Public Employees' program (SEEDS.md)")

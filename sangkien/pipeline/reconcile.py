@@ -5,8 +5,10 @@ Everything is computed from the store as of a date (the org tree on that date, s
 
 * **quotas** (:func:`quota_rows`, :func:`target_flags`): per unit and phase, the target,
   its basis, the count on that basis, completion, shortfall, and a projection of the
-  phase-end figure from the nightly trend in ``count_history`` (:func:`project`);
-  targets whose children's targets do not add up are flagged, never changed.
+  phase-end figure from the nightly trend in ``count_history`` (:func:`project`); a unit
+  and phase may hold several targets (one per assigner and basis), each reported; share
+  bases are counted in :mod:`sangkien.pipeline.shares`; where the targets a unit assigned
+  below do not add up to its own, it is flagged, never changed.
 * **sources** (:func:`source_coverage`): per unit (its whole subtree) and phase, the
   initiatives each source holds, the overlap, and the initiatives a source lacks
   although they sit within the part of the tree it covers (:func:`missing` names them).
@@ -28,9 +30,12 @@ from sqlalchemy.engine import Connection
 from sangkien import store
 from sangkien.errors import UserError
 from sangkien.pipeline import rollup
+from sangkien.pipeline import shares as shares_module
+from sangkien.pipeline.programs import program_counts
 from sangkien.reference import tree
 from sangkien.reference.orgs import KIND_ORDER
 from sangkien.reference.phases import Phase, get_phases
+from sangkien.reference.programs import get_program
 from sangkien.reference.quotas import BASIS_COLUMN
 
 TREND_DAYS = 28  # the projection's pace is fitted over the nightly points of the last four weeks
@@ -39,9 +44,10 @@ DETAIL_ITEMS = 10  # children named in a target flag's detail
 PORTAL_KIND = "portal"
 
 QUOTA_COLUMNS = ("unit_code", "unit_name", "phase", "basis", "target", "counted", "completion", "shortfall",
-                 "projected", "projected_completion", "trend_points", "ends_on", "note")
+                 "projected", "projected_completion", "trend_points", "ends_on", "note", "assigned_by",
+                 "assigned_by_name", "taking_part", "out_of")
 FLAG_COLUMNS = ("unit_code", "unit_name", "phase", "basis", "target", "children_target", "difference", "children",
-                "children_detail")
+                "children_detail", "assigned_by")
 COVERAGE_COLUMNS = ("unit_code", "unit_name", "phase", "initiatives", "in_two_or_more", "in_one", "source",
                     "held", "expected", "lacking")
 MISSING_COLUMNS = ("lacking_source", "initiative_id", "title", "unit_code", "unit_name", "phase", "status", "held_by")
@@ -69,6 +75,11 @@ class Scope:
     phases: list[Phase]
     subtree: pd.Index  # reported units at or below ``unit`` (every reported unit when unit is None)
     computed: _Computed = field(default_factory=_Computed)  # sections already computed for this scope
+    program: str = store.DEFAULT_PROGRAM  # whose phases and quotas; another than the default is counted on demand
+
+    @property
+    def default_program(self) -> bool:
+        return self.program == store.DEFAULT_PROGRAM
 
     def names(self) -> pd.Series:
         return pd.Series(self.units["name"].to_numpy(), index=self.units["code"].to_numpy())
@@ -86,11 +97,13 @@ class Scope:
 
 
 def open_scope(conn: Connection, unit: str | None = None, phase: int | None = None,
-               as_of: dt.date | None = None) -> Scope:
-    """The scope of a reconciliation; UserError for an unknown unit or phase, or a unit not reported then."""
+               as_of: dt.date | None = None, program: str | None = None) -> Scope:
+    """The scope of a reconciliation; UserError for an unknown unit, phase or program, or a unit not reported
+    then."""
     as_of = as_of or tree.today()
     units = tree.org_frame(conn)
-    phases = get_phases(conn)
+    program = get_program(conn, program).code
+    phases = get_phases(conn, program)
     if phase is not None and phase not in {p.phase for p in phases}:
         raise UserError(f"unknown phase {phase}; known phases: {', '.join(str(p.phase) for p in phases)}")
     closure = tree.ancestor_pairs(conn, as_of, units)
@@ -105,17 +118,32 @@ def open_scope(conn: Connection, unit: str | None = None, phase: int | None = No
         subtree = pd.Index(closure.loc[closure["ancestor"] == unit, "unit_code"]).intersection(reported)
     else:
         subtree = reported
-    return Scope(as_of, unit, phase, units, closure, tree.effective_edges(units, as_of), phases, subtree)
+    return Scope(as_of, unit, phase, units, closure, tree.effective_edges(units, as_of), phases, subtree,
+                 program=program)
 
 
 # --- against quotas ----------------------------------------------------------------------
 
-def quotas_frame(conn: Connection) -> pd.DataFrame:
-    """Every quota: unit_code, phase, target, basis."""
+def quotas_frame(conn: Connection, program: str | None = None) -> pd.DataFrame:
+    """Every quota of ``program`` (default: the default program): unit_code, phase, target, basis, assigned_by
+    (several per unit and phase may be)."""
     q = store.quotas.c
-    quotas = store.read_frame(conn, sa.select(q.unit_code, q.phase, q.target, q.basis),
-                              ["unit_code", "phase", "target", "basis"])
+    quotas = store.read_frame(conn, sa.select(q.unit_code, q.phase, q.target, q.basis, q.assigned_by)
+                              .where(q.program == (program or store.DEFAULT_PROGRAM))
+                              .order_by(q.unit_code, q.phase, q.assigned_by, q.basis),
+                              ["unit_code", "phase", "target", "basis", "assigned_by"])
     return quotas.astype({"phase": np.int64, "target": np.int64}) if not quotas.empty else quotas
+
+
+def primary_quotas(quotas: pd.DataFrame) -> pd.DataFrame:
+    """One quota per (unit, phase), for views with one target a unit: the one assigned from above before a
+    self-set one, then by basis (valid first) and assigner. A store with one quota a unit keeps it."""
+    if quotas.empty:
+        return quotas
+    order = quotas.assign(_self=quotas["assigned_by"] == quotas["unit_code"],
+                          _basis=quotas["basis"].map({"valid": 0, "submissions": 1, "registrants": 2}).fillna(3))
+    order = order.sort_values(["unit_code", "phase", "_self", "_basis", "assigned_by"], kind="stable")
+    return order.drop_duplicates(["unit_code", "phase"]).drop(columns=["_self", "_basis"]).reset_index(drop=True)
 
 
 def _vietnam_days(stamps: pd.Series) -> pd.Series:
@@ -131,7 +159,7 @@ def _day(date: dt.date) -> int:
 def project(history: pd.DataFrame, ends_on: pd.Series, as_of: dt.date) -> pd.DataFrame:
     """Phase-end projections from ``history`` (unit_code, phase, day, value: one point per night).
 
-    Per (unit, phase): the points within TREND_DAYS up to min(as_of, ends_on); with
+    Per (unit, phase[, basis]): the points within TREND_DAYS up to min(as_of, ends_on); with
     fewer than two, none. The pace is the least-squares slope of value over day,
     never below zero (a falling count is a correction, not a trend); the projection
     continues from the latest count at that pace to ends_on. Once the phase has
@@ -142,12 +170,13 @@ def project(history: pd.DataFrame, ends_on: pd.Series, as_of: dt.date) -> pd.Dat
     h["end"] = h["phase"].map(ends_on)
     h["stop"] = np.minimum(h["end"], _day(as_of))
     h = h[(h["day"] <= h["stop"]) & (h["day"] > h["stop"] - TREND_DAYS)]
-    h = h.sort_values(["unit_code", "phase", "day"]).drop_duplicates(["unit_code", "phase", "day"], keep="last")
+    keys = ["unit_code", "phase", *(["basis"] if "basis" in h else [])]
+    h = h.sort_values([*keys, "day"]).drop_duplicates([*keys, "day"], keep="last")
     if h.empty:
-        return pd.DataFrame(columns=["unit_code", "phase", "projected", "trend_points"])
+        return pd.DataFrame(columns=[*keys, "projected", "trend_points"])
     h = h.assign(x=h["day"].astype(float), y=h["value"].astype(float))
     h = h.assign(xx=h["x"] * h["x"], xy=h["x"] * h["y"])
-    g = h.groupby(["unit_code", "phase"])
+    g = h.groupby(keys)
     fit = g.agg(n=("x", "size"), sx=("x", "sum"), sy=("y", "sum"), sxx=("xx", "sum"), sxy=("xy", "sum"),
                 last_day=("x", "last"), last=("y", "last"), end=("end", "first"))
     denominator = fit["n"] * fit["sxx"] - fit["sx"] ** 2
@@ -163,38 +192,43 @@ def _history(conn: Connection, scope: Scope) -> pd.DataFrame:
     """count_history points for quota (unit, phase) pairs in the projection windows: unit_code, phase, day, value."""
     h, q = store.count_history.c, store.quotas.c
     frames = []
-    for phase in scope.phases:
+    for phase in scope.phases if scope.default_program else []:  # nightly points are the default program's
         if scope.phase is not None and phase.phase != scope.phase:
             continue
         stop = min(scope.as_of, phase.ends_on)
         since = dt.datetime.combine(stop - dt.timedelta(days=TREND_DAYS + 1), dt.time())
         until = dt.datetime.combine(stop + dt.timedelta(days=2), dt.time())  # Vietnam is UTC+7: trim by day below
-        query = (sa.select(h.unit_code, h.phase, h.as_of, h.valid, h.records, h.registrants, q.basis)
+        query = (sa.select(h.unit_code, h.phase, h.as_of, h.valid, h.records, h.registrants, q.basis).distinct()
                  .join(store.quotas, sa.and_(q.unit_code == h.unit_code, q.phase == h.phase))
-                 .where(h.phase == phase.phase, h.as_of >= since, h.as_of < until))
+                 .where(h.phase == phase.phase, h.as_of >= since, h.as_of < until,
+                        q.program == store.DEFAULT_PROGRAM))
         frames.append(store.read_frame(conn, query, ["unit_code", "phase", "as_of", "valid", "records",
                                                      "registrants", "basis"]))
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if rows.empty:
-        return pd.DataFrame(columns=["unit_code", "phase", "day", "value"])
+        return pd.DataFrame(columns=["unit_code", "phase", "basis", "day", "value"])
     value = np.select([rows["basis"] == b for b in BASIS_COLUMN], [rows[c] for c in BASIS_COLUMN.values()],
                       default=np.nan)
     out = pd.DataFrame({"unit_code": rows["unit_code"], "phase": rows["phase"].astype(np.int64),
-                        "day": _vietnam_days(rows["as_of"]), "value": value})
+                        "basis": rows["basis"], "day": _vietnam_days(rows["as_of"]), "value": value})
     return out.dropna(subset=["value"])
 
 
 def unit_counts(conn: Connection, scope: Scope) -> pd.DataFrame:
     """Counts per (unit, phase) on the scope's date: the last roll-up's per-unit counts (or, when none
-    were kept, counted again from the records) summed over the scope's closure."""
+    were kept, counted again from the records) summed over the scope's closure; for a program other than the
+    default one, counted from the records' dates (sangkien.pipeline.programs)."""
+    if not scope.default_program:
+        return program_counts(conn, get_program(conn, scope.program), scope.closure)
     return rollup.counts_over(rollup.kept_per_unit_counts(conn), scope.closure)
 
 
 def quota_rows(conn: Connection, scope: Scope, counts: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per quota in scope: target, counted on its basis, completion, shortfall, projection (QUOTA_COLUMNS)."""
+    """Per quota in scope (each assigner's target apart): target, counted on its basis, completion, shortfall,
+    projection (QUOTA_COLUMNS)."""
     if "quotas" in scope.computed:
         return scope.computed["quotas"]
-    quotas = quotas_frame(conn)
+    quotas = quotas_frame(conn, scope.program)
     if scope.unit is not None:  # the unit's subtree, merged units that now count inside it included
         quotas = quotas[quotas["unit_code"].isin(scope.within())]
     if scope.phase is not None:
@@ -207,43 +241,68 @@ def quota_rows(conn: Connection, scope: Scope, counts: pd.DataFrame | None = Non
     counted = np.select([frame["basis"] == b for b in BASIS_COLUMN], [frame[c] for c in BASIS_COLUMN.values()],
                         default=np.nan)
     frame["counted"] = np.where(frame["basis"].isin(list(BASIS_COLUMN)), np.nan_to_num(counted), np.nan)
+    shares = shares_module.share_counts(conn, scope, quotas, counts)
+    frame = frame.merge(shares.rename(columns={"note": "share_note", "counted": "share_counted"}),
+                        on=["unit_code", "phase", "basis"], how="left")
+    on_share = shares_module.is_share(frame["basis"])
+    frame["counted"] = np.where(on_share, pd.to_numeric(frame["share_counted"]), frame["counted"])
+    for name in ("taking_part", "out_of"):
+        frame[name] = pd.to_numeric(frame[name])
     reported = frame["unit_code"].isin(scope.subtree)
     frame.loc[~reported, "counted"] = np.nan
     frame["completion"] = (frame["counted"] / frame["target"].where(frame["target"] > 0)).round(4)
     frame["shortfall"] = (frame["target"] - frame["counted"]).clip(lower=0)
     ends_on = pd.Series({p.phase: _day(p.ends_on) for p in scope.phases})
     projections = project(_history(conn, scope), ends_on, scope.as_of)
-    frame = frame.merge(projections, on=["unit_code", "phase"], how="left")
+    frame = frame.merge(projections, on=["unit_code", "phase", "basis"], how="left")
     frame.loc[~reported, "projected"] = np.nan
     frame["projected_completion"] = (frame["projected"] / frame["target"].where(frame["target"] > 0)).round(4)
     frame["trend_points"] = frame["trend_points"].fillna(0)
     frame["ends_on"] = frame["phase"].map({p.phase: p.ends_on.isoformat() for p in scope.phases})
-    effective = tree.effective_units(scope.units, scope.as_of)
-    frame["note"] = ""
-    uncountable = ~frame["basis"].isin(list(BASIS_COLUMN))
-    frame.loc[uncountable, "note"] = "basis " + frame["basis"] + " cannot be counted here (no member numbers)"
-    merged = frame["unit_code"].map(effective) != frame["unit_code"]
-    frame.loc[merged, "note"] = "merged into " + frame["unit_code"].map(effective) + "; its initiatives count there"
-    frame.loc[~reported & ~merged, "note"] = f"not a unit yet on {scope.as_of}"
+    frame["note"] = _quota_notes(frame, scope, reported)
     frame["unit_name"] = frame["unit_code"].map(scope.names())
-    scope.computed["quotas"] = _ordered(frame, scope)[list(QUOTA_COLUMNS)]
+    frame["assigned_by_name"] = frame["assigned_by"].map(scope.names())
+    frame["_basis"] = frame["basis"].map({"valid": 0, "submissions": 1, "registrants": 2}).fillna(3)
+    scope.computed["quotas"] = _ordered(frame, scope, extra=["_self", "assigned_by", "_basis", "basis"])[
+        list(QUOTA_COLUMNS)]
     return scope.computed["quotas"]
 
 
+def _quota_notes(frame: pd.DataFrame, scope: Scope, reported: pd.Series) -> pd.Series:
+    """Why a quota's count is missing or elsewhere: a share that cannot be worked out, a merged unit, a unit not
+    valid yet; empty otherwise."""
+    effective = tree.effective_units(scope.units, scope.as_of)
+    note = pd.Series("", index=frame.index, dtype=object)
+    shared = frame["share_note"].fillna("").astype(str)
+    note = note.where(shared == "", "basis " + frame["basis"] + ": " + shared)
+    merged = frame["unit_code"].map(effective) != frame["unit_code"]
+    note[merged] = "merged into " + frame["unit_code"].map(effective) + "; its initiatives count there"
+    note[~reported & ~merged] = f"not a unit yet on {scope.as_of}"
+    return note
+
+
 def target_flags(conn: Connection, scope: Scope) -> pd.DataFrame:
-    """Quotas whose direct children's targets (same phase and basis) do not add up to them (FLAG_COLUMNS)."""
-    quotas = quotas_frame(conn)
+    """Units whose targets assigned below (to units directly under them, same phase and basis) do not add up to
+    their own target: the one they set themselves when they did, else the one assigned to them (FLAG_COLUMNS)."""
+    quotas = quotas_frame(conn, scope.program)
     if scope.phase is not None:
         quotas = quotas[quotas["phase"] == scope.phase]
-    children = scope.edges.merge(quotas, left_on="code", right_on="unit_code")
-    children = children.merge(quotas, left_on=["up", "phase", "basis"], right_on=["unit_code", "phase", "basis"],
+    assigned = quotas[quotas["assigned_by"] != quotas["unit_code"]]
+    children = scope.edges.merge(assigned, left_on="code", right_on="unit_code")
+    children = children[children["assigned_by"] == children["up"]]
+    # the parent's own target: self-set first, else the one assigned to it
+    own = quotas.assign(_self=quotas["assigned_by"] == quotas["unit_code"]).sort_values(
+        ["unit_code", "phase", "basis", "_self"], ascending=[True, True, True, False], kind="stable")
+    own = own.drop_duplicates(["unit_code", "phase", "basis"])
+    children = children.merge(own, left_on=["up", "phase", "basis"], right_on=["unit_code", "phase", "basis"],
                               suffixes=("", "_parent"))
     if children.empty:
         return pd.DataFrame(columns=list(FLAG_COLUMNS))
     children = children.sort_values(["up", "phase", "target"], ascending=[True, True, False])
     children["item"] = children["code"] + " " + children["target"].map("{:,}".format)
     sums = children.groupby(["up", "phase", "basis"]).agg(
-        children_target=("target", "sum"), children=("code", "size"), target=("target_parent", "first"))
+        children_target=("target", "sum"), children=("code", "size"), target=("target_parent", "first"),
+        assigned_by=("assigned_by_parent", "first"))
     sums["children_detail"] = join_groups(children[["up", "phase", "basis"]], children["item"], ", ", DETAIL_ITEMS) \
         .reindex(sums.index).to_numpy()
     more = sums["children"] - DETAIL_ITEMS
@@ -514,4 +573,7 @@ def _ordered(frame: pd.DataFrame, scope: Scope, extra: list[str] | None = None) 
 
     kind = frame["unit_code"].map(pd.Series(scope.units["kind"].to_numpy(), index=scope.units["code"].to_numpy()))
     frame = frame.assign(_order=kind.map(KIND_ORDER).fillna(9))
-    return frame.sort_values(["_order", "unit_code", "phase", *(extra or [])]).drop(columns="_order")
+    if "assigned_by" in frame:  # a unit's targets: the one assigned from above first, then the ones it set itself
+        frame = frame.assign(_self=frame["assigned_by"] == frame["unit_code"])
+    return frame.sort_values(["_order", "unit_code", "phase", *(extra or [])], kind="stable").drop(
+        columns=[c for c in ("_order", "_self") if c in frame])

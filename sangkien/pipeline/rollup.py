@@ -51,6 +51,12 @@ def per_unit_counts(conn: Connection) -> pd.DataFrame:
     recs = store.read_frame(conn, sa.select(
         store.records.c.unit_code, store.records.c.phase, store.records.c.eligible,
         store.records.c.author_keys), ["unit_code", "phase", "eligible", "author_keys"])
+    return counts_of(inits, recs)
+
+
+def counts_of(inits: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:
+    """Counts per (own unit, phase) of initiatives (unit_code, phase, status, benefit_vnd) and records
+    (unit_code, phase, eligible, author_keys); rows without a phase count nowhere."""
     parts = []
     inits = inits.dropna(subset=["phase"])
     if not inits.empty:

@@ -7,6 +7,10 @@ whole, in one transaction:
 * ``unit_figures``: per unit and phase the counts, the target, its basis, the count on that
   basis and completion (what ``sangkien report`` computes), so the dashboard ranks units by a
   stored column;
+* ``unit_targets``: every target (each assigner's, each basis, the shares of members and of units
+  included) with its count and completion (reconcile.quota_rows);
+* ``cluster_ranks``: the ranks within each competition cluster, per phase and quarter
+  (sangkien.pipeline.clusters), when clusters are loaded;
 * ``unit_closure``: each unit's ancestors on the roll-up's date, so "this unit and below" is a join;
 * ``worklist`` and ``worklist_items``: the ranked discrepancies (sangkien.pipeline.worklist) and
   the initiatives behind each row;
@@ -31,13 +35,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from sangkien import store
-from sangkien.pipeline import reconcile, worklist
+from sangkien.pipeline import clusters, reconcile, worklist
 from sangkien.reference.quotas import BASIS_COLUMN
 
 FIGURE_COUNTS = ("records", "initiatives", "valid", "pending", "rejected", "registrants")
 FIGURE_COLUMNS = ("unit_code", "phase", *FIGURE_COUNTS, "basis", "target", "counted", "completion")
 WORKLIST_STORED = ("rank", "kind", "cause", "unit_code", "phase", "source", "items", "expected", "actual", "basis",
                    "target", "standing", "effect", "crosses", "params")
+TARGET_STORED = ("unit_code", "phase", "assigned_by", "basis", "target", "counted", "completion", "note")
+RANK_STORED = ("cluster_code", "phase", "quarter", "unit_code", "cluster_name", "rank", "of", "target", "valid",
+               "completion")
 _refreshing: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 _guard = threading.Lock()
 
@@ -54,12 +61,14 @@ def figures_frame(conn: Connection) -> pd.DataFrame:
     """Per (unit, phase) with counts or a quota: the counts, basis, target, counted on the basis, completion.
 
     Completion is counted / target where the basis can be counted and the target is positive
-    (as in ``sangkien report``); without a quota the count shown is the valid initiatives.
+    (as in ``sangkien report``); without a quota the count shown is the valid initiatives. A unit
+    with several targets shows its primary one (reconcile.primary_quotas: the one assigned from above).
     """
     c = store.unit_counts.c
     counts = store.read_frame(conn, sa.select(c.unit_code, c.phase, *(c[n] for n in FIGURE_COUNTS)),
                               ["unit_code", "phase", *FIGURE_COUNTS])
-    frame = counts.merge(reconcile.quotas_frame(conn), on=["unit_code", "phase"], how="outer")
+    quotas = reconcile.primary_quotas(reconcile.quotas_frame(conn)).drop(columns="assigned_by", errors="ignore")
+    frame = counts.merge(quotas, on=["unit_code", "phase"], how="outer")
     if frame.empty:
         return pd.DataFrame(columns=list(FIGURE_COLUMNS))
     for name in FIGURE_COUNTS:
@@ -95,11 +104,14 @@ def refresh(engine: Engine, run_id: int | None = None, as_of: dt.date | None = N
         figures = figures_frame(conn)
         scope = reconcile.open_scope(conn, as_of=as_of)
         found = worklist.build(conn, scope)
+        targets = _targets(reconcile.quota_rows(conn, scope))  # worked out for the worklist already
+        ranks = _ranks(clusters.cluster_ranks(conn, scope=scope)) if clusters.has_clusters(conn) else None
     rows = found.rows.assign(params=[json.dumps(p, ensure_ascii=False, default=_plain) for p in found.rows["params"]],
                              source=found.rows["source"].fillna(""))
     for name in ("rank", "phase", "items", "expected", "actual", "target", "standing", "effect"):
         rows[name] = pd.to_numeric(rows[name]).round().astype("Int64")  # whole numbers, NULL where none
-    tables = [store.unit_figures, store.unit_closure, store.worklist, store.worklist_items, store.summary_state]
+    tables = [store.unit_figures, store.unit_closure, store.worklist, store.worklist_items, store.unit_targets,
+              store.cluster_ranks, store.summary_state]
     with store.rewriting(engine, tables) as conn:
         store.bulk_insert(conn, store.unit_figures, FIGURE_COLUMNS, store.frame_rows(figures))
         closure = scope.closure[["ancestor", "unit_code"]].drop_duplicates()
@@ -107,11 +119,30 @@ def refresh(engine: Engine, run_id: int | None = None, as_of: dt.date | None = N
         store.bulk_insert(conn, store.worklist, WORKLIST_STORED, store.frame_rows(
             rows[list(WORKLIST_STORED)].astype({"crosses": bool})))
         store.bulk_insert(conn, store.worklist_items, worklist.ITEM_COLUMNS, store.frame_rows(found.items))
+        store.bulk_insert(conn, store.unit_targets, TARGET_STORED, store.frame_rows(targets))
+        if ranks is not None:
+            store.bulk_insert(conn, store.cluster_ranks, RANK_STORED, store.frame_rows(ranks))
         seconds = time.perf_counter() - started
         conn.execute(store.summary_state.insert().values(
             id=1, run_id=run_id, tree_date=scope.as_of, counts_as_of=counts_as_of,
             computed_at=dt.datetime.now(dt.UTC), seconds=round(seconds, 3)))
     return Refreshed(len(figures), len(rows), len(found.items), time.perf_counter() - started)
+
+
+def _targets(quotas: pd.DataFrame) -> pd.DataFrame:
+    """Every reported quota (TARGET_STORED): one row per unit, phase, assigner and basis."""
+    kept = quotas[quotas["note"].isna() | ~quotas["note"].astype(str).str.startswith(("merged", "not a unit"))]
+    kept = kept[list(TARGET_STORED)].drop_duplicates(["unit_code", "phase", "assigned_by", "basis"])
+    return kept.astype({"phase": np.int64, "target": np.int64}).assign(
+        counted=pd.to_numeric(kept["counted"]).astype(float),
+        completion=pd.to_numeric(kept["completion"]).astype(float),
+        note=kept["note"].where(kept["note"] != "", None))
+
+
+def _ranks(ranks: pd.DataFrame) -> pd.DataFrame:
+    """Cluster ranks as kept (RANK_STORED): the whole phase's quarter is ""."""
+    ranks = ranks.assign(quarter=ranks["quarter"].fillna(""), target=ranks["target"].astype("Int64"))
+    return ranks[list(RANK_STORED)].astype({"phase": np.int64, "rank": np.int64, "of": np.int64, "valid": np.int64})
 
 
 def _plain(value: Any) -> Any:

@@ -263,7 +263,7 @@ def validate_frame(mapped: pd.DataFrame, ctx: ValidationContext) -> FrameResult:
     return FrameResult(canonical, failures, unknown_labels)
 
 
-def _eligibility(applied: pd.Series, submitted: pd.Series, recognized: pd.Series,
+def eligibility(applied: pd.Series, submitted: pd.Series, recognized: pd.Series,
                  phases: list[Phase]) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(phase, eligible, reason) per row: the phase from the submission date, then the program window.
 
@@ -298,7 +298,7 @@ def _canonical(parsed: _ParsedColumns, phases: list[Phase]) -> tuple[pd.DataFram
     unit_code = parsed.unit()[0]
     field_value, field_unknown = map_field_series(m["field"])
     applied, submitted, recognized = (parsed.date(c)[0] for c in ("applied_on", "submitted_at", "recognized_on"))
-    phase, eligible, reason = _eligibility(applied, submitted, recognized, phases)
+    phase, eligible, reason = eligibility(applied, submitted, recognized, phases)
     title, title_folded = nfc_and_fold_series(m["title"])
     try:  # strings only: what .str.strip() does, in one C-level pass
         portal_id = pd.Series(list(map(str.strip, m["portal_id"])), index=m.index, dtype=object)

@@ -33,7 +33,7 @@ from sangkien.reference import tree
 from sangkien.reference.orgs import KIND_ORDER
 
 ROW_COLUMNS = ("kind", "cause", "unit_code", "phase", "source", "items", "expected", "actual", "standing",
-               "effect", "params")
+               "effect", "params", "target", "basis")  # target, basis: a quota row's own (else the unit's primary)
 ITEM_COLUMNS = ("kind", "cause", "source", "phase", "unit_code", "initiative_id", "status")
 WORKLIST_COLUMNS = ("rank", "kind", "cause", "unit_code", "unit_name", "phase", "source", "items", "expected",
                     "actual", "difference", "basis", "target", "standing", "effect", "crosses", "params")
@@ -61,12 +61,19 @@ def _quota_rows(conn: Connection, scope: Scope) -> tuple[pd.DataFrame, pd.DataFr
     effective = tree.effective_units(scope.units, scope.as_of)
     rows = []
     for r in short.itertuples():
-        params: dict[str, Any] = {"counted": _int(r.counted), "target": _int(r.target)}
-        if r.note.startswith("basis"):
-            cause, params = "uncountable_basis", {"basis": r.basis}
-        elif r.note.startswith("merged"):
+        params: dict[str, Any] = {"counted": _int(r.counted), "target": _int(r.target),
+                                  "assigned_by": r.assigned_by}
+        # a share counted over the units with a member count only carries a note, but is counted
+        note = "" if r.note.startswith("basis") and not _missing(r.counted) else r.note
+        if not note and not r.shortfall > 0:
+            continue
+        if note.startswith("basis share_of_members"):
+            cause, params = "uncountable_basis", {"basis": r.basis, "ends_on": r.ends_on}
+        elif note.startswith("basis share_of_units"):
+            cause, params = "no_units", {"basis": r.basis, "as_of": scope.as_of.isoformat()}
+        elif note.startswith("merged"):
             cause, params = "merged", {"successor": effective.get(r.unit_code)}
-        elif r.note:
+        elif note:
             cause, params = "not_yet_unit", {"as_of": scope.as_of.isoformat()}
         elif r.trend_points >= 2 and r.ends_on >= scope.as_of.isoformat():
             cause = "short_projected"
@@ -77,13 +84,14 @@ def _quota_rows(conn: Connection, scope: Scope) -> tuple[pd.DataFrame, pd.DataFr
             cause = "short_no_trend"
         rows.append({"kind": "quota", "cause": cause, "unit_code": r.unit_code, "phase": r.phase, "source": "",
                      "items": 0, "expected": r.target, "actual": r.counted, "standing": r.counted, "effect": 0,
-                     "params": params})
+                     "params": params, "target": r.target, "basis": r.basis})
     for f in reconcile.target_flags(conn, scope).itertuples():
         rows.append({"kind": "quota", "cause": "targets_differ", "unit_code": f.unit_code, "phase": f.phase,
                      "source": "", "items": 0, "expected": f.target, "actual": f.children_target,
                      "standing": np.nan, "effect": 0,
                      "params": {"target": _int(f.target), "children_target": _int(f.children_target),
-                                "children": f.children_detail, "basis": f.basis}})
+                                "children": f.children_detail, "basis": f.basis, "assigned_by": f.assigned_by},
+                     "target": f.target, "basis": f.basis})
     return _frame(rows), pd.DataFrame(columns=list(ITEM_COLUMNS))
 
 
@@ -117,7 +125,7 @@ def _source_rows(conn: Connection, scope: Scope) -> tuple[pd.DataFrame, pd.DataF
 
 
 def _bases(conn: Connection, rows: pd.DataFrame) -> pd.Series:
-    quotas = reconcile.quotas_frame(conn)
+    quotas = reconcile.primary_quotas(reconcile.quotas_frame(conn))
     key = pd.MultiIndex.from_frame(rows[["unit_code", "phase"]])
     return pd.Series(quotas.set_index(["unit_code", "phase"])["basis"].reindex(key).to_numpy(), index=rows.index)
 
@@ -182,10 +190,11 @@ def rank(rows: pd.DataFrame, quotas: pd.DataFrame, scope: Scope) -> pd.DataFrame
     over its target, then by the share of the target recovered, the effect, the initiatives concerned."""
     if rows.empty:
         return pd.DataFrame(columns=list(WORKLIST_COLUMNS))
-    targets = quotas.set_index(["unit_code", "phase"])[["target", "basis"]]
+    targets = reconcile.primary_quotas(quotas).set_index(["unit_code", "phase"])[["target", "basis"]]
     key = pd.MultiIndex.from_frame(rows[["unit_code", "phase"]].astype({"phase": np.int64}))
-    rows = rows.assign(target=targets["target"].reindex(key).to_numpy(), basis=targets["basis"].reindex(key)
-                       .to_numpy())
+    own = rows["target"].notna() if "target" in rows else pd.Series(False, index=rows.index)
+    rows = rows.assign(target=np.where(own, rows.get("target"), targets["target"].reindex(key).to_numpy()),
+                       basis=np.where(own, rows.get("basis"), targets["basis"].reindex(key).to_numpy()))
     standing = pd.to_numeric(rows["standing"], errors="coerce")
     effect = pd.to_numeric(rows["effect"], errors="coerce").fillna(0)
     target = pd.to_numeric(rows["target"], errors="coerce")
@@ -224,7 +233,7 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         return []
     plain = pd.DataFrame({"crosses": frame["crosses"].astype(bool)})
     for name in ("rank", "phase", "items", "expected", "actual", "difference", "target", "standing", "effect"):
-        values = pd.to_numeric(frame[name], errors="coerce")
+        values = pd.to_numeric(frame[name], errors="coerce").round()  # a share (66.67%) as a whole percent
         plain[name] = values.astype("Int64").astype(object).where(values.notna(), None)
     for name in ("kind", "cause", "unit_code", "unit_name", "source", "basis"):
         plain[name] = frame[name].astype(object).where(frame[name].notna(), "").astype(str)

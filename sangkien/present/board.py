@@ -345,3 +345,37 @@ def _held_by(conn: Connection, ids: list[int]) -> dict[int, list[dict[str, str]]
             .where(m.initiative_id.in_(ids)).order_by(m.initiative_id, r.source, r.source_record_id)):
         out.setdefault(initiative, []).append({"source": source, "record": record})
     return out
+
+
+def targets(conn: Connection, code: str) -> list[dict[str, Any]]:
+    """Every target of the unit as the last roll-up kept it (each assigner's, each basis, the shares included),
+    the one assigned from above first: phase, assigned_by (and its name), basis, target, counted, completion."""
+    t, u = store.unit_targets.c, store.org_units.c
+    rows = conn.execute(sa.select(t.phase, t.assigned_by, u.name, t.basis, t.target, t.counted, t.completion)
+                        .join(store.org_units, u.code == t.assigned_by, isouter=True)
+                        .where(t.unit_code == code).order_by(t.phase, t.assigned_by == code, t.assigned_by,
+                                                              t.basis)).all()
+    return [{"phase": r.phase, "assigned_by": r.assigned_by, "assigned_by_name": r.name, "self_set": r.assigned_by
+             == code, "basis": r.basis, "target": r.target, "counted": r.counted, "completion": r.completion}
+            for r in rows]
+
+
+def clusters_around(conn: Connection, code: str) -> list[dict[str, Any]]:
+    """The competition clusters the unit or the units directly under it belong to, each with its whole-phase
+    ranks as the last roll-up kept them: code, name, phase, and units (code, name, rank, of, target, valid,
+    completion), best first. Empty when no clusters are loaded."""
+    r, u = store.cluster_ranks.c, store.org_units.c
+    near = sa.union(sa.select(sa.literal(code)), _under(code))
+    codes = sa.select(r.cluster_code).where(r.unit_code.in_(near), r.quarter == "").distinct()
+    rows = conn.execute(sa.select(r.cluster_code, r.cluster_name, r.phase, r.unit_code, u.name, r.rank, r.of,
+                                  r.target, r.valid, r.completion)
+                        .join(store.org_units, u.code == r.unit_code, isouter=True)
+                        .where(r.cluster_code.in_(codes), r.quarter == "")
+                        .order_by(r.cluster_code, r.phase, r.rank, r.unit_code)).all()
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        if not out or (out[-1]["code"], out[-1]["phase"]) != (row.cluster_code, row.phase):
+            out.append({"code": row.cluster_code, "name": row.cluster_name, "phase": row.phase, "units": []})
+        out[-1]["units"].append({"code": row.unit_code, "name": row.name, "rank": row.rank, "of": row.of,
+                                 "target": row.target, "valid": row.valid, "completion": row.completion})
+    return out

@@ -109,10 +109,14 @@ def _worklist_table(rows: list[dict[str, Any]], total: int) -> list[str]:
 
 
 def render_reconciliation(conn: Connection, fmt: str = "table", section: str = "all", unit: str | None = None,
-                          phase: int | None = None, as_of: dt.date | None = None, lang: str = "en") -> str:
+                          phase: int | None = None, as_of: dt.date | None = None, lang: str = "en",
+                          program: str | None = None) -> str:
     """The reconciliation in ``fmt``: table, csv (quotas rows, lacking initiatives, or the ranked discrepancies
-    for ``all`` and ``pushes``), or json (every section asked for)."""
-    scope = reconcile.open_scope(conn, unit, phase, as_of)
+    for ``all`` and ``pushes``), or json (every section asked for). For a program other than the default one,
+    only against its quotas: the sources and pushes are the default program's."""
+    scope = reconcile.open_scope(conn, unit, phase, as_of, program)
+    if not scope.default_program and section != "quotas":
+        section = "quotas"
     explainer = Explainer(lang, portals(conn))
     if fmt == "csv":  # UTF-8 with a BOM, as every CSV people open
         if section == "quotas":
@@ -122,7 +126,8 @@ def render_reconciliation(conn: Connection, fmt: str = "table", section: str = "
         kinds = ("pushed",) if section == "pushes" else None
         rows = _explained(worklist.records(worklist.build(conn, scope, kinds).rows), explainer)
         return csv_text(WORKLIST_CSV, rows)
-    parts: dict[str, Any] = {"as_of": scope.as_of.isoformat(), "unit": unit, "phase": phase}
+    parts: dict[str, Any] = {"as_of": scope.as_of.isoformat(), "program": scope.program, "unit": unit,
+                             "phase": phase}
     quotas = flags = coverage = None
     if section in ("quotas", "all"):
         quotas, flags = reconcile.quota_rows(conn, scope), reconcile.target_flags(conn, scope)
@@ -142,7 +147,8 @@ def render_reconciliation(conn: Connection, fmt: str = "table", section: str = "
         parts["discrepancies"] = ranked
         return json.dumps(parts, ensure_ascii=False, indent=1)
     where = f"unit {unit} and below" if unit else "every unit"
-    out = [f"Reconciliation as of {scope.as_of} ({where}{f', phase {phase}' if phase else ''})", ""]
+    out = [f"Reconciliation as of {scope.as_of} ({where}{f', phase {phase}' if phase else ''}, program "
+           f"{scope.program})", ""]
     if quotas is not None and flags is not None:
         out += [*_quota_table(quotas, flags), ""]
     if coverage is not None:

@@ -136,11 +136,19 @@ def load_orgs(engine: Engine, path: Path) -> int:
     units = parse_orgs(path)
     codes = {u.code for u in units}
     with engine.begin() as conn:
-        orphans = conn.execute(sa.select(store.quotas.c.unit_code, store.quotas.c.phase)).all()
-        lost = sorted({f"{code} (phase {phase})" for code, phase in orphans if code not in codes})
+        q, c = store.quotas.c, store.clusters.c
+        orphans = conn.execute(sa.select(q.program, q.unit_code, q.phase, q.assigned_by)).all()
+        lost = sorted({f"quota for {code} (phase {phase}{'' if program == store.DEFAULT_PROGRAM else ', ' + program})"
+                       f" refers to a unit missing from this tree; keep the unit or reload quotas without it first"
+                       for program, code, phase, _ in orphans if code not in codes})
+        lost += sorted({f"quota for {code} (phase {phase}) was assigned by {by}, missing from this tree; keep the "
+                        "unit or reload quotas without it first"
+                        for _, code, phase, by in orphans if code in codes and by not in codes})
+        lost += sorted({f"cluster {cluster} holds {unit}, missing from this tree; keep the unit or reload clusters "
+                        "without it first" for cluster, unit in conn.execute(sa.select(c.cluster_code, c.unit_code))
+                        if unit not in codes})
         if lost:
-            raise RejectedFile(str(path), [f"quota for {item} refers to a unit missing from this tree; "
-                                           "keep the unit or reload quotas without it first" for item in lost])
+            raise RejectedFile(str(path), lost)
         conn.execute(store.org_aliases.delete())
         conn.execute(store.org_units.delete())
         conn.execute(store.summary_state.delete())  # what people read is worked out again on the new tree

@@ -68,6 +68,9 @@ class TotalsRow(BaseModel):
     registrants: int
     target: int | None
     completion: float | None
+    basis: str | None = None  # the target's counting basis
+    assigned_by: str | None = None  # who set the target: a unit and phase may hold one per assigner and basis
+    counted: float | None = None  # the count on the basis (a share: in percent)
 
 
 class Totals(BaseModel):

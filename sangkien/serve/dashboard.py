@@ -115,7 +115,8 @@ def _view(conn: Connection, unit: board.Unit, phase: int | None, lang: str) -> d
                      "phases": figures.of(unit.code)},
             "path": board.path(conn, unit.code), "children": children,
             "history": board.history(conn, unit.code, figures),
-            "worklist": board.top_of_worklist(conn, Explainer(lang, board.portals(conn)), unit.code, phase_list)}
+            "worklist": board.top_of_worklist(conn, Explainer(lang, board.portals(conn)), unit.code, phase_list),
+            "targets": board.targets(conn, unit.code), "clusters": board.clusters_around(conn, unit.code)}
 
 
 def _json(content: dict[str, Any]) -> JSONResponse:
@@ -133,7 +134,7 @@ def dashboard_summary(engine: StoreEngine, phase: RankPhase = None, lang: Lang =
             kept = summary.state(conn) or {}
             view: dict[str, Any] = {"as_of": board.utc_text(kept.get("counts_as_of")), "phases": board.phases(conn),
                                     "rank_phase": phase, "unit": None, "path": [], "children": [], "history": [],
-                                    "worklist": None}
+                                    "worklist": None, "targets": [], "clusters": []}
         else:
             view = _view(conn, national, phase, lang)
         view["sources"] = board.sources(conn)

@@ -39,8 +39,19 @@ org_aliases = sa.Table(
     sa.Column("alias_folded", sa.Text, nullable=False, index=True),
 )
 
+DEFAULT_PROGRAM = "1trieu"  # the 2022-2023 "01 triệu sáng kiến" program: what the nightly pipeline counts
+
+programs = sa.Table(  # programs as configuration: a code, a name, an eligibility window; phases and quotas per program
+    "programs", metadata,
+    sa.Column("code", sa.String(32), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("starts_on", sa.Date, nullable=False),  # initiatives applied from this day ...
+    sa.Column("ends_on", sa.Date, nullable=False),  # ... to this one count for the program
+)
+
 phases = sa.Table(
     "phases", metadata,
+    sa.Column("program", sa.String(32), primary_key=True, server_default=DEFAULT_PROGRAM),
     sa.Column("phase", sa.Integer, primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("starts_on", sa.Date, nullable=False),
@@ -48,13 +59,30 @@ phases = sa.Table(
     sa.Column("counts_from", sa.Date, nullable=False),
 )
 
-quotas = sa.Table(
+quotas = sa.Table(  # a unit and phase may hold several targets: one per assigner and basis
     "quotas", metadata,
+    sa.Column("program", sa.String(32), primary_key=True, server_default=DEFAULT_PROGRAM),
     sa.Column("unit_code", sa.String(64), primary_key=True),  # checked against org_units on load
     sa.Column("phase", sa.Integer, primary_key=True),
+    sa.Column("assigned_by", sa.String(64), primary_key=True),  # the unit that set it: the parent unless named
+    sa.Column("basis", sa.String(32), primary_key=True, server_default="valid"),
     sa.Column("target", sa.BigInteger, nullable=False),
-    sa.Column("basis", sa.String(32), nullable=False, server_default="valid"),
-    sa.Column("assigned_by", sa.String(64), nullable=True),
+)
+
+clusters = sa.Table(  # competition clusters and blocks (cụm, khối thi đua): which units rank together, dated
+    "clusters", metadata,
+    sa.Column("cluster_code", sa.String(32), primary_key=True),
+    sa.Column("unit_code", sa.String(64), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=True),
+    sa.Column("valid_to", sa.Date, nullable=True),
+)
+
+unit_members = sa.Table(  # member counts per unit, dated: a history, the count on a day is the latest before it
+    "unit_members", metadata,
+    sa.Column("unit_code", sa.String(64), primary_key=True),
+    sa.Column("as_of", sa.Date, primary_key=True),
+    sa.Column("members", sa.BigInteger, nullable=False),
 )
 
 connectors = sa.Table(
@@ -369,6 +397,32 @@ worklist_items = sa.Table(  # the initiatives behind the worklist's rows, each u
     sa.Column("initiative_id", sa.Integer, nullable=False),
     sa.Column("status", sa.String(16), nullable=True),
     sa.Index("ix_worklist_items_row", "kind", "cause", "source", "phase", "unit_code", "initiative_id"),
+)
+
+unit_targets = sa.Table(  # every target (each assigner's, each basis) with its count and completion, for reading
+    "unit_targets", metadata,
+    sa.Column("unit_code", sa.String(64), primary_key=True),
+    sa.Column("phase", sa.Integer, primary_key=True),
+    sa.Column("assigned_by", sa.String(64), primary_key=True),
+    sa.Column("basis", sa.String(32), primary_key=True),
+    sa.Column("target", sa.BigInteger, nullable=False),
+    sa.Column("counted", sa.Float, nullable=True),  # a share: in percent
+    sa.Column("completion", sa.Float, nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+)
+
+cluster_ranks = sa.Table(  # ranks within each competition cluster, per phase ("" quarter) and quarter, for reading
+    "cluster_ranks", metadata,
+    sa.Column("cluster_code", sa.String(32), primary_key=True),
+    sa.Column("phase", sa.Integer, primary_key=True),
+    sa.Column("quarter", sa.String(8), primary_key=True),
+    sa.Column("unit_code", sa.String(64), primary_key=True),
+    sa.Column("cluster_name", sa.Text, nullable=False),
+    sa.Column("rank", sa.Integer, nullable=False),
+    sa.Column("of", sa.Integer, nullable=False),
+    sa.Column("target", sa.BigInteger, nullable=True),
+    sa.Column("valid", sa.Integer, nullable=False),
+    sa.Column("completion", sa.Float, nullable=True),
 )
 
 summary_state = sa.Table(  # one row: which roll-up the tables above were worked out from

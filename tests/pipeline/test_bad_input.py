@@ -207,13 +207,13 @@ def test_a_line_break_between_authors_separates_them_whatever_the_declared_separ
 def test_a_submission_during_the_last_day_of_a_phase_is_inside_it():
     import pandas as pd
 
-    from sangkien.pipeline.validate import _eligibility
+    from sangkien.pipeline.validate import eligibility
     from sangkien.reference.phases import DEFAULT_PHASES
 
     last = DEFAULT_PHASES[0].ends_on
     submitted = pd.Series(pd.to_datetime([f"{last} 15:29:00", f"{last} 00:00:00", f"{last} 23:59:59"]))
     applied = pd.Series(pd.to_datetime([f"{last} 10:00"] * 3))
     recognized = pd.Series(pd.to_datetime([str(last)] * 3))
-    phase, eligible, reason = _eligibility(applied, submitted, recognized, list(DEFAULT_PHASES))
+    phase, eligible, reason = eligibility(applied, submitted, recognized, list(DEFAULT_PHASES))
     assert phase.tolist() == [DEFAULT_PHASES[0].phase] * 3, reason.tolist()
     assert eligible.all()

@@ -45,7 +45,7 @@ def test_the_catalogues_have_the_same_entries_in_every_language():
         assert set(words["causes"]) == set(words["explain"])  # every cause has its sentence
 
 
-CAUSES = {"short_projected", "short_no_trend", "ended_short", "uncountable_basis", "merged", "not_yet_unit",
+CAUSES = {"short_projected", "short_no_trend", "ended_short", "uncountable_basis", "no_units", "merged", "not_yet_unit",
           "targets_differ", "not_on_portal", "not_in_source", "pushed_count_valid", "pushed_count_initiatives",
           "pushed_not_here", "pushed_elsewhere_here", "pushed_missing", "pushed_by_other", "pushed_twice"}
 

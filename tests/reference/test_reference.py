@@ -130,3 +130,32 @@ def test_quotas_need_an_org_tree_first(engine, tmp_path):
     quotas.write_text("unit_code,phase,target\nVGCL,1,1\n", encoding="utf-8")
     with pytest.raises(UserError, match="no org tree is loaded"):
         load_quotas(engine, quotas)
+
+
+def test_a_round_typed_with_last_years_number_is_rejected_naming_the_line_and_the_likely_year(engine, tmp_path):
+    # seed 004 gives the Public Employees' second round as "01/7/2021 – 31/12/2021", a slip for 2022
+    phases = tmp_path / "phases.csv"
+    phases.write_text("phase,name,starts_on,ends_on,counts_from\n1,Đợt 1,2022-01-01,2022-06-30,2022-01-01\n"
+                      "2,Đợt 2,2021-07-01,2021-12-31,2021-07-01\n3,Đợt 3,2023-07-01,2022-12-31,2023-07-01\n",
+                      encoding="utf-8")
+    with pytest.raises(RejectedFile) as rejected:
+        load_phases(engine, phases)
+    assert rejected.value.problems == [
+        "line 4 (phase 3): ends before it starts: 2022-12-31 < 2023-07-01; did you mean 2023?",
+        "line 3 (phase 2): 2021-07-01 – 2021-12-31 comes before phase 1 (2022-01-01 – 2022-06-30), though numbered "
+        "after it; did you mean 2022?"]
+    with engine.connect() as conn:
+        assert get_phases(conn) == list(DEFAULT_PHASES)  # nothing loaded
+
+
+def test_phases_outside_the_programs_window_are_rejected(engine, tmp_path):
+    import datetime as dt
+
+    phases = tmp_path / "phases.csv"
+    phases.write_text("phase,name,starts_on,ends_on,counts_from\n1,Đợt 1,2021-01-01,2021-06-30,2021-01-01\n"
+                      "2,Đợt 2,2022-07-01,2022-12-31,2022-01-01\n", encoding="utf-8")
+    with pytest.raises(RejectedFile) as rejected:
+        load_phases(engine, phases, window=(dt.date(2022, 1, 1), dt.date(2022, 12, 31)))
+    assert rejected.value.problems == [
+        "line 2 (phase 1): 2021-01-01 – 2021-06-30 is outside the program's window 2022-01-01 – 2022-12-31; "
+        "did you mean 2022?"]

@@ -157,7 +157,7 @@ def test_the_summary_holds_the_national_unit_and_the_units_directly_under_it_ran
     with engine.connect() as conn:
         top = _under(conn, "VGCL")
     assert set(body) == {"as_of", "phases", "rank_phase", "unit", "path", "children", "history", "sources",
-                         "worklist"}
+                         "worklist", "targets", "clusters"}
     assert body["unit"]["code"] == "VGCL" and body["path"] == []
     assert len(top) == 83 and {u["code"] for u in body["children"]} == top  # 63 provinces and 20 sector unions
     assert [p["phase"] for p in body["phases"]] == [1, 2] and body["rank_phase"] == 2
@@ -629,6 +629,7 @@ def national_tree_store(root: Path) -> sa.Engine:
     load_orgs(engine, root / "orgs.csv")
     rng = np.random.default_rng(5)
     codes = tree.orgs["code"].tolist()
+    parents = dict(zip(tree.orgs["code"], tree.orgs["parent_code"], strict=True))  # who assigned each target
     now = dt.datetime(2023, 9, 2, 19, 30, tzinfo=dt.UTC)
     counts = [{"unit_code": code, "phase": phase, "records": int(v * 1.6), "initiatives": int(v * 1.2), "valid": int(v),
                "pending": int(v * 0.1), "rejected": int(v * 0.1), "ineligible": 0, "registrants": int(v * 1.4),
@@ -638,7 +639,8 @@ def national_tree_store(root: Path) -> sa.Engine:
         conn.execute(store.unit_counts.insert(), counts)
         targets = ((1, 50, 500), (2, 100, 1000))
         conn.execute(store.quotas.insert(), [
-            {"unit_code": code, "phase": phase, "target": int(rng.integers(low, high)), "basis": "valid"}
+            {"unit_code": code, "phase": phase, "target": int(rng.integers(low, high)), "basis": "valid",
+             "assigned_by": parents.get(code) or code}
             for code in tree.quota_units for phase, low, high in targets])
         conn.execute(store.count_history.insert(), [
             {"run_id": night, "as_of": now - dt.timedelta(days=30 - night), "unit_code": "VGCL", "phase": phase,

@@ -14,7 +14,9 @@ TEXTS: dict[str, Any] = {
         "zone": "Industrial-zone union", "grassroots": "Grassroots union",
     },
     "bases": {"valid": "valid initiatives", "submissions": "submissions", "registrants": "registrants",
-              "share_of_members": "share of members"},
+              "share_of_members": "share of members",
+              "share_of_units:children": "share of units directly under",
+              "share_of_units:grassroots": "share of grassroots units"},
     "statuses": {"valid": "Valid", "pending": "Pending", "rejected": "Rejected"},
     "sync_statuses": {"ok": "OK", "failed": "Failed", "never": "Never run"},
     "error_types": {"configuration": "configuration error: fix a setting", "source": "the source's data is bad",
@@ -40,7 +42,8 @@ TEXTS: dict[str, Any] = {
         "short_projected": "Short of target (projected)",
         "short_no_trend": "Short of target (no projection yet)",
         "ended_short": "Phase ended short of target",
-        "uncountable_basis": "Basis cannot be counted here",
+        "uncountable_basis": "No member count",
+        "no_units": "No units to take a share of",
         "merged": "Unit merged",
         "not_yet_unit": "Not a unit yet",
         "targets_differ": "Children's targets differ from the parent's",
@@ -60,7 +63,9 @@ TEXTS: dict[str, Any] = {
         "short_no_trend": "Counted {counted} of {target}; fewer than 2 nightly runs in the last 4 weeks, so no "
                           "projection yet.",
         "ended_short": "The phase ended at {counted} of {target}.",
-        "uncountable_basis": "The target counts {basis}: there are no member numbers to count it; load them.",
+        "uncountable_basis": "The target is a share of members taking part: {unit} has no member count on or before "
+                             "{ends_on}; load one (sangkien members load).",
+        "no_units": "The target is a share of units taking part: {unit} has no units under it on {as_of}.",
         "merged": "Merged into {successor}: its initiatives count there.",
         "not_yet_unit": "Not a unit yet on {as_of}: nothing is counted for it.",
         "targets_differ": "The children's targets add up to {children_target}, not the {target} assigned: confirm "
@@ -105,6 +110,13 @@ TEXTS: dict[str, Any] = {
         "phase": "Phase",
         "units": "Units below",
         "ranked": "ranked by completion",
+        "targets_title": "Every target of",
+        "set_by": "Set by",
+        "self_set": "Itself",
+        "basis": "Basis",
+        "no_member_count": "no member count",
+        "clusters_title": "Competition clusters and blocks",
+        "clusters_note": "by completion of the phase target, then valid initiatives",
         "rank": "Rank",
         "unit": "Unit",
         "kind": "Kind",
@@ -172,14 +184,37 @@ TEXTS: dict[str, Any] = {
             "Completion = the count on the quota's basis (by default: valid initiatives) / the target.",
             "Each initiative counts once for each ancestor and once nationally: "
             "the national figure is not the sum of provinces and sectors.",
-            "Rank within group: the org tree holds no competition clusters or blocks, so a group is "
-            "the units of the same kind under the same parent; rank 1 is the highest completion.",
+            "Rank within group (the phase sheets): a group is the units of the same kind under the same "
+            "parent; rank 1 is the highest completion.",
             "Sheet 'Sources disagree': where the sources hold different initiatives, one row per unit and cause, "
             "ranked by effect on the target; each initiative is on the detail sheet (use its filter).",
             "Sheet 'Rows held back': the rows the sync could not take because of bad data, by source, column "
             "and check.",
         ),
         "note_no_worklist": "Sources disagree: not reconciled in this workbook (those two sheets are empty).",
+        "sheet_clusters": "Cluster ranks",
+        "note_no_clusters": "No competition clusters or blocks are loaded (command: sangkien clusters load): units "
+                            "are ranked only within their group, as above.",
+        "note_clusters": "Sheet 'Cluster ranks': each unit's rank within its competition cluster or block, per "
+                         "phase and per quarter (by completion of the phase target, then valid initiatives).",
+        "cluster_columns": {
+            "cluster_code": "Cluster code", "cluster_name": "Cluster", "phase": "Phase", "quarter": "Quarter",
+            "rank": "Rank", "of": "Units in the cluster", "unit_code": "Unit code", "unit_name": "Unit name",
+            "target": "Phase target", "valid": "Valid", "completion": "Completion",
+        },
+        "whole_phase": "Whole phase",
+        "note_program": "Program {program}: the phase sheets count by this program's phases, window and targets; "
+                        "the worklist and the cluster ranks are the default program's.",
+        "sheet_targets": "Targets by assigner",
+        "note_targets": "Sheet 'Targets by assigner': every target of each unit, the ones it set itself and the "
+                        "shares (of members, of units taking part) included, with who set it and its completion; "
+                        "the phase sheets use the target assigned from above.",
+        "target_columns": {
+            "unit_code": "Unit code", "unit_name": "Unit name", "phase": "Phase", "assigned_by": "Set by",
+            "basis": "Basis", "target": "Target (shares: %)", "counted": "Counted (shares: %)",
+            "completion": "Completion",
+        },
+        "self_set": "Itself",
         "note_detail_cut": "The detail sheet holds {shown} of {total} initiatives (Excel's limit); "
                            "the full list is exported to CSV as docs/reconcile.md describes.",
         "held_by_source": "By source",

@@ -18,7 +18,9 @@ TEXTS: dict[str, Any] = {
         "zone": "Công đoàn khu công nghiệp", "grassroots": "Công đoàn cơ sở",
     },
     "bases": {"valid": "sáng kiến hợp lệ", "submissions": "lượt gửi", "registrants": "người đăng ký",
-              "share_of_members": "tỷ lệ đoàn viên"},
+              "share_of_members": "tỷ lệ đoàn viên",
+              "share_of_units:children": "tỷ lệ đơn vị trực thuộc",
+              "share_of_units:grassroots": "tỷ lệ công đoàn cơ sở"},
     "statuses": {"valid": "Hợp lệ", "pending": "Chờ duyệt", "rejected": "Không hợp lệ"},
     "sync_statuses": {"ok": "Thành công", "failed": "Lỗi", "never": "Chưa chạy"},
     "error_types": {"configuration": "lỗi cấu hình: sửa thiết lập nguồn", "source": "dữ liệu nguồn bị lỗi",
@@ -46,7 +48,8 @@ TEXTS: dict[str, Any] = {
         "short_projected": "Chưa đạt chỉ tiêu (có dự báo)",
         "short_no_trend": "Chưa đạt chỉ tiêu (chưa đủ số liệu dự báo)",
         "ended_short": "Kết thúc đợt chưa đạt chỉ tiêu",
-        "uncountable_basis": "Chưa tính được theo cơ sở chỉ tiêu",
+        "uncountable_basis": "Chưa có số đoàn viên",
+        "no_units": "Không có đơn vị để tính tỷ lệ",
         "merged": "Đơn vị đã sáp nhập",
         "not_yet_unit": "Đơn vị chưa thành lập",
         "targets_differ": "Chỉ tiêu cấp dưới khác chỉ tiêu được giao",
@@ -65,7 +68,9 @@ TEXTS: dict[str, Any] = {
                            "vào {ends_on}.",
         "short_no_trend": "Đạt {counted}/{target}; chưa đủ 2 lần đồng bộ trong 4 tuần để dự báo.",
         "ended_short": "Đợt đã kết thúc khi mới đạt {counted}/{target}.",
-        "uncountable_basis": "Chỉ tiêu tính theo {basis}: chưa có số đoàn viên để tính; đề nghị nạp số đoàn viên.",
+        "uncountable_basis": "Chỉ tiêu tính theo tỷ lệ đoàn viên tham gia: {unit} chưa có số đoàn viên đến ngày "
+                             "{ends_on}; đề nghị nạp số đoàn viên (sangkien members load).",
+        "no_units": "Chỉ tiêu tính theo tỷ lệ đơn vị tham gia: {unit} không có đơn vị trực thuộc nào vào ngày {as_of}.",
         "merged": "Đơn vị đã sáp nhập vào {successor}: số liệu được tính cho đơn vị đó.",
         "not_yet_unit": "Đơn vị chưa thành lập vào ngày {as_of}: chưa tính số liệu.",
         "targets_differ": "Tổng chỉ tiêu của các đơn vị trực thuộc ({children_target}) khác chỉ tiêu được giao "
@@ -115,6 +120,13 @@ TEXTS: dict[str, Any] = {
         "phase": "Đợt",
         "units": "Đơn vị trực thuộc",
         "ranked": "xếp theo tỷ lệ hoàn thành",
+        "targets_title": "Các chỉ tiêu của",
+        "set_by": "Nơi giao",
+        "self_set": "Tự đặt",
+        "basis": "Cơ sở tính",
+        "no_member_count": "chưa có số đoàn viên",
+        "clusters_title": "Xếp hạng cụm, khối thi đua",
+        "clusters_note": "theo tỷ lệ hoàn thành chỉ tiêu đợt, rồi số sáng kiến hợp lệ",
         "rank": "Hạng",
         "unit": "Đơn vị",
         "kind": "Loại",
@@ -182,8 +194,8 @@ TEXTS: dict[str, Any] = {
             "Tỷ lệ hoàn thành = số đếm theo cơ sở tính của chỉ tiêu (mặc định: số sáng kiến hợp lệ) / chỉ tiêu.",
             "Mỗi sáng kiến được đếm một lần cho mỗi cấp trên, và một lần cho toàn quốc: "
             "số toàn quốc không phải tổng của các tỉnh và các ngành.",
-            "Xếp hạng trong nhóm: dữ liệu tổ chức chưa có cụm, khối thi đua, nên nhóm là các đơn vị "
-            "cùng loại, cùng đơn vị cấp trên; hạng 1 là tỷ lệ hoàn thành cao nhất.",
+            "Hạng trong nhóm (các trang theo đợt): nhóm là các đơn vị cùng loại, cùng đơn vị cấp trên; "
+            "hạng 1 là tỷ lệ hoàn thành cao nhất.",
             "Trang «Nguồn chưa khớp»: nơi các nguồn giữ những sáng kiến khác nhau, mỗi dòng một đơn vị và một "
             "nguyên nhân, xếp theo ảnh hưởng tới chỉ tiêu; từng sáng kiến ở trang chi tiết (dùng bộ lọc).",
             "Trang «Dòng bị giữ lại»: những dòng lần đồng bộ chưa nhận được vì sai dữ liệu, theo nguồn, cột và lỗi.",
@@ -192,6 +204,30 @@ TEXTS: dict[str, Any] = {
         "note_detail_cut": "Trang chi tiết chỉ ghi {shown} trên {total} sáng kiến (giới hạn của Excel); "
                            "đủ danh sách xuất ra tệp CSV theo hướng dẫn tại docs/reconcile.md.",
         "held_by_source": "Theo nguồn",
+        "sheet_clusters": "Xếp hạng cụm, khối",
+        "note_no_clusters": "Chưa nạp cụm, khối thi đua (lệnh: sangkien clusters load): đơn vị chỉ được xếp hạng "
+                            "trong nhóm cùng loại, cùng cấp trên như trên.",
+        "note_clusters": "Trang «Xếp hạng cụm, khối»: hạng của từng đơn vị trong cụm, khối thi đua theo từng đợt "
+                         "và từng quý (theo tỷ lệ hoàn thành chỉ tiêu đợt, rồi số sáng kiến hợp lệ).",
+        "cluster_columns": {
+            "cluster_code": "Mã cụm, khối", "cluster_name": "Tên cụm, khối", "phase": "Đợt", "quarter": "Quý",
+            "rank": "Hạng", "of": "Số đơn vị trong cụm", "unit_code": "Mã đơn vị", "unit_name": "Tên đơn vị",
+            "target": "Chỉ tiêu đợt", "valid": "Hợp lệ", "completion": "Tỷ lệ hoàn thành",
+        },
+        "whole_phase": "Cả đợt",
+        "note_program": "Chương trình {program}: các trang theo đợt tính theo các đợt, khoảng thời gian và chỉ tiêu "
+                        "của chương trình này; trang nguồn chưa khớp và xếp hạng cụm, khối là của chương trình mặc "
+                        "định.",
+        "sheet_targets": "Chỉ tiêu theo nơi giao",
+        "note_targets": "Trang «Chỉ tiêu theo nơi giao»: mọi chỉ tiêu của từng đơn vị, kể cả chỉ tiêu đơn vị tự đặt "
+                        "và chỉ tiêu theo tỷ lệ (đoàn viên, đơn vị tham gia), với nơi giao và mức hoàn thành; các "
+                        "trang theo đợt dùng chỉ tiêu cấp trên giao.",
+        "target_columns": {
+            "unit_code": "Mã đơn vị", "unit_name": "Tên đơn vị", "phase": "Đợt", "assigned_by": "Nơi giao",
+            "basis": "Cơ sở tính chỉ tiêu", "target": "Chỉ tiêu (tỷ lệ: %)", "counted": "Số đạt (tỷ lệ: %)",
+            "completion": "Tỷ lệ hoàn thành",
+        },
+        "self_set": "Tự đặt",
         "columns": {
             "unit_code": "Mã đơn vị", "unit_name": "Tên đơn vị", "kind": "Loại đơn vị",
             "parent_code": "Đơn vị cấp trên", "records": "Lượt gửi (bản ghi)", "initiatives": "Sáng kiến",

@@ -77,13 +77,23 @@ def _local(stamp: dt.datetime) -> dt.datetime:
     return vietnam_wall(stamp)
 
 
-def _phase_rows(conn: Connection) -> dict[int, list[dict[str, Any]]]:
-    """report_rows per phase, with ineligible, benefit, basis, kind and parent added."""
-    _, rows = report_rows(conn)
-    c, q, u = store.unit_counts, store.quotas, store.org_units
-    extra = {(code, phase): (ineligible, benefit) for code, phase, ineligible, benefit in
-             conn.execute(sa.select(c.c.unit_code, c.c.phase, c.c.ineligible, c.c.benefit_vnd))}
-    basis = {(code, phase): b for code, phase, b in conn.execute(sa.select(q.c.unit_code, q.c.phase, q.c.basis))}
+def _extra(conn: Connection, program: str | None) -> dict[tuple[str, int], tuple[Any, Any]]:
+    """(unit, phase) -> (ineligible, benefit): the last roll-up's, or another program's counted now."""
+    if program not in (None, store.DEFAULT_PROGRAM):
+        from sangkien.pipeline import reconcile
+
+        counts = reconcile.unit_counts(conn, reconcile.open_scope(conn, program=program))
+        return {(r.unit_code, int(r.phase)): (r.ineligible, r.benefit_vnd) for r in counts.itertuples()}
+    c = store.unit_counts
+    return {(code, phase): (ineligible, benefit) for code, phase, ineligible, benefit in
+            conn.execute(sa.select(c.c.unit_code, c.c.phase, c.c.ineligible, c.c.benefit_vnd))}
+
+
+def _phase_rows(conn: Connection, program: str | None = None) -> dict[int, list[dict[str, Any]]]:
+    """report_rows per phase (of ``program``), with ineligible, benefit, basis, kind and parent added."""
+    _, rows = report_rows(conn, every_target=False, program=program)  # a sheet ranks one target a unit
+    u = store.org_units
+    extra = _extra(conn, program)
     units = {code: (kind, parent)
              for code, kind, parent in conn.execute(sa.select(u.c.code, u.c.kind, u.c.parent_code))}
     by_phase: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -92,7 +102,7 @@ def _phase_rows(conn: Connection) -> dict[int, list[dict[str, Any]]]:
         ineligible, benefit = extra.get(key, (0, 0.0))
         kind, parent = units.get(row["unit_code"], (None, None))
         by_phase[row["phase"]].append({**row, "ineligible": int(ineligible), "benefit_vnd": float(benefit or 0),
-                                       "basis": basis.get(key), "kind": kind, "parent_code": parent})
+                                       "basis": row["basis"], "kind": kind, "parent_code": parent})
     for phase_rows in by_phase.values():
         _rank_within_group(phase_rows)
     return dict(by_phase)
@@ -211,6 +221,8 @@ def _style(key: str, value: Any) -> str:
         return "default"
     if key.startswith("completion"):
         return "percent"
+    if isinstance(value, float) and key == "counted":  # a share in percent, 10.99: not a whole number
+        return "default"
     if key in ("rank", "group_size", "phase", "first_id", "initiative_id"):
         return "default"
     return "integer"
@@ -344,16 +356,21 @@ def workbook_labels(lang: str) -> dict[str, Any]:
                                                                        "fields", "causes")}}
 
 
-def write_workbook(conn: Connection, out: Path, *, lang: str = "vi", worklist: bool = True) -> WorkbookSummary:
+def write_workbook(conn: Connection, out: Path, *, lang: str = "vi", worklist: bool = True,
+                   program: str | None = None) -> WorkbookSummary:
     """Write the workbook to ``out``: overview, one sheet per phase, where the sources disagree (summary and
-    detail, from the summary the last roll-up kept), and the rows held back.
+    detail, from the summary the last roll-up kept), and the rows held back. ``program``: whose phases and
+    targets (default: the default program); another program's workbook has no worklist or cluster sheet (those
+    are the default program's) and says so.
 
     ``worklist=False`` leaves the two worklist sheets empty and says so on the overview, as does a
     store with no kept summary. Raises UserError for an unknown ``lang`` or a path that cannot be written.
     """
     labels = workbook_labels(lang)
-    by_phase = _phase_rows(conn)
-    configured = get_phases(conn)
+    other = program not in (None, store.DEFAULT_PROGRAM)
+    worklist = worklist and not other
+    by_phase = _phase_rows(conn, program)
+    configured = get_phases(conn, program)
     known = {p.phase for p in configured}
     phases: list[Phase | _UnnamedPhase] = [*configured,
                                            *(_UnnamedPhase(p, str(p)) for p in sorted(set(by_phase) - known))]
@@ -363,7 +380,7 @@ def write_workbook(conn: Connection, out: Path, *, lang: str = "vi", worklist: b
     shown_as_of = f"{labels['print_as_of']} {shown(as_of.replace(tzinfo=VIETNAM))}" if as_of else labels["never_synced"]
     heading = Heading(labels["print_title"], shown_as_of, labels["print_page"])
     explainer = Explainer(lang, board.portals(conn))
-    notes: list[str] = []
+    notes: list[str] = [labels["note_program"].format(program=program)] if other else []
     if worklist and conn.execute(sa.select(store.summary_state.c.id)).first() is not None:
         summary_sheet = sheets.worklist_sheet(conn, labels, explainer, names)
         detail, total = sheets.detail_sheet(conn, labels, explainer, labels["statuses"], labels["causes"], names)
@@ -373,9 +390,15 @@ def write_workbook(conn: Connection, out: Path, *, lang: str = "vi", worklist: b
     else:
         notes.append(labels["note_no_worklist"])
         summary_sheet, detail = sheets.empty_worklist(labels)
-    taken = {labels["sheet_overview"], summary_sheet.title, detail.title, labels["sheet_held"]}
+    clusters = None if other else sheets.cluster_sheet(conn, labels, names)
+    targets = sheets.targets_sheet(conn, labels, names, program)
+    notes += [labels["note_clusters"] if clusters else labels["note_no_clusters"],
+              *([labels["note_targets"]] if targets else [])]
+    taken = {labels["sheet_overview"], summary_sheet.title, detail.title, labels["sheet_held"],
+             labels["sheet_clusters"], labels["sheet_targets"]}
     plans = [_overview(labels, phases, by_phase, national, children, as_of, notes),
              *(_phase_sheet(labels, sheet_title(p.name, taken), by_phase.get(p.phase, [])) for p in phases),
+             *([targets] if targets else []), *([clusters] if clusters else []),
              summary_sheet, detail, sheets.held_sheet(conn, labels, labels["checks"], labels["fields"])]
     out = Path(out)
     _save(plans, out, lang, heading)

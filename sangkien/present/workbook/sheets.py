@@ -45,6 +45,55 @@ def worklist_sheet(conn: Connection, labels: dict[str, Any], explainer: Explaine
     return SheetPlan(labels["sheet_worklist"], [block], len(rows))
 
 
+CLUSTER_KEYS = ("cluster_code", "cluster_name", "phase", "quarter", "rank", "of", "unit_code", "unit_name", "target",
+                "valid", "completion")
+
+
+def cluster_sheet(conn: Connection, labels: dict[str, Any], phase_names: dict[int, str]) -> SheetPlan | None:
+    """Each competition cluster's ranks per phase and per quarter ("Xếp hạng cụm, khối"); None without clusters."""
+    from sangkien.pipeline.clusters import cluster_ranks
+
+    ranks = cluster_ranks(conn)
+    if ranks.empty:
+        return None
+    rows = [[r["cluster_code"], r["cluster_name"], phase_names.get(r["phase"], r["phase"]),
+             r["quarter"] if isinstance(r["quarter"], str) else labels["whole_phase"], int(r["rank"]), int(r["of"]),
+             r["unit_code"], r["unit_name"], None if r["target"] != r["target"] else int(r["target"]), int(r["valid"]),
+             None if r["completion"] != r["completion"] else float(r["completion"])]
+            for r in ranks.to_dict("records")]
+    block = Block(CLUSTER_KEYS, [labels["cluster_columns"][k] for k in CLUSTER_KEYS], rows, filtered=True)
+    return SheetPlan(labels["sheet_clusters"], [block], len(rows))
+
+
+TARGET_KEYS = ("unit_code", "unit_name", "phase", "assigned_by", "basis", "target", "counted", "completion")
+
+
+def targets_sheet(conn: Connection, labels: dict[str, Any], phase_names: dict[int, str],
+                  program: str | None = None) -> SheetPlan | None:
+    """Every target with who set it ("Chỉ tiêu theo nơi giao"), when a unit holds more than one in a phase or a
+    target is a share; None otherwise (the phase sheets hold every target then)."""
+    from sangkien.present.report import report_rows
+
+    q = store.quotas.c
+    several = sa.select(q.unit_code).where(q.program == (program or store.DEFAULT_PROGRAM)).group_by(
+        q.unit_code, q.phase).having(sa.func.count() > 1).limit(1)
+    shares = sa.select(q.unit_code).where(q.program == (program or store.DEFAULT_PROGRAM),
+                                          q.basis.like("share_of%")).limit(1)
+    if conn.execute(several).first() is None and conn.execute(shares).first() is None:
+        return None  # one target a unit and phase, on a count: the phase sheets hold them all
+    _, rows = report_rows(conn, every_target=True, program=program)
+    rows = [r for r in rows if r["target"] is not None]
+    keys = [(r["unit_code"], r["phase"]) for r in rows]
+    if len(set(keys)) == len(keys) and not any(str(r["basis"]).startswith("share_of") for r in rows):
+        return None
+    values = [[r["unit_code"], r["unit_name"], phase_names.get(r["phase"], r["phase"]),
+               labels["self_set"] if r["assigned_by"] == r["unit_code"] else r["assigned_by"],
+               labels["bases"].get(r["basis"], r["basis"]), r["target"],
+               r["counted"], r["completion"]] for r in rows]
+    block = Block(TARGET_KEYS, [labels["target_columns"][k] for k in TARGET_KEYS], values, filtered=True)
+    return SheetPlan(labels["sheet_targets"], [block], len(values))
+
+
 def empty_worklist(labels: dict[str, Any]) -> tuple[SheetPlan, SheetPlan]:
     """The two worklist sheets with their headers only (nothing was reconciled for this workbook)."""
     return (SheetPlan(labels["sheet_worklist"], [Block(SUMMARY_KEYS, [labels["worklist_columns"][k]

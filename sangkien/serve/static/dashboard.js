@@ -126,6 +126,8 @@
         renderUnits(state.view);
         renderWorklist(state.view);
         renderTrend(state.view);
+        renderTargets(state.view);
+        renderClusters(state.view);
       });
       tabs.appendChild(button);
     });
@@ -385,6 +387,45 @@
     ], list, L.no_sources));
   }
 
+  // --- every target of the unit on screen (who set it; shares of members or units), and cluster ranks ---
+  // Both sections stay hidden where there is nothing more than the units' table shows: one target a unit
+  // and phase on valid initiatives, no competition clusters loaded.
+  var shareFormat = new Intl.NumberFormat(L.locale, { maximumFractionDigits: 2 });
+  function isShare(t) { return t.basis.indexOf("share_of") === 0; }
+  function renderTargets(view) {
+    var box = document.getElementById("targets-box");
+    var rows = (view.targets || []).filter(function (t) { return t.phase === state.phase; });
+    box.hidden = !(rows.length > 1 || rows.some(isShare));
+    if (box.hidden) return;
+    document.getElementById("targets-unit").textContent = view.unit.name;
+    clear(document.getElementById("targets")).appendChild(table([
+      { title: L.set_by, value: function (t) { return t.self_set ? L.self_set : (t.assigned_by_name || t.assigned_by); } },
+      { title: L.basis, value: function (t) { return label("bases", t.basis); } },
+      { title: L.target, num: true, value: function (t) { return isShare(t) ? shareFormat.format(t.target) + " %" : num(t.target); } },
+      { title: L.counted, num: true, value: function (t) {
+        if (t.counted === null || t.counted === undefined) return L.no_member_count;
+        return isShare(t) ? shareFormat.format(t.counted) + " %" : num(t.counted); } },
+      { title: L.completion, num: true, value: function (t) { return pct(t.completion); } }
+    ], rows, ""));
+  }
+
+  function renderClusters(view) {
+    var box = document.getElementById("clusters-box");
+    var found = (view.clusters || []).filter(function (c) { return c.phase === state.phase; });
+    box.hidden = !found.length;
+    var holder = clear(document.getElementById("clusters"));
+    found.forEach(function (c) {
+      holder.appendChild(el("h3", { text: c.name }));
+      holder.appendChild(table([
+        { title: L.rank, num: true, value: function (u) { return u.rank + "/" + u.of; } },
+        { title: L.unit, value: function (u) { return u.name || u.code; } },
+        { title: L.counted, num: true, value: function (u) { return num(u.valid); } },
+        { title: L.target, num: true, value: function (u) { return num(u.target); } },
+        { title: L.completion, num: true, value: function (u) { return pct(u.completion); } }
+      ], c.units, ""));
+    });
+  }
+
   // --- loading and navigation ---------------------------------------------------------
   function showView(view) {
     state.view = view;
@@ -395,6 +436,8 @@
     renderUnits(view);
     renderWorklist(view);
     renderTrend(view);
+    renderTargets(view);
+    renderClusters(view);
   }
 
   function fail(error) {

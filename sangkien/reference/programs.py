@@ -1,0 +1,84 @@
+"""Programs as configuration: a code, a name, an eligibility window, and their own phases and quotas.
+
+The store always holds the default program, the 2022-2023 "01 triệu sáng kiến" (store.DEFAULT_PROGRAM):
+it is what the nightly pipeline validates and counts. Other programs (a union's own emulation
+rounds, a program that follows it) count the same initiatives by their dates: an initiative
+applied in 2022 counts for the national program and for the Public Employees' 2022 rounds
+(sangkien.pipeline.programs)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from sangkien import store
+from sangkien.errors import UserError
+
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+
+
+@dataclass(frozen=True)
+class Program:
+    code: str
+    name: str
+    starts_on: dt.date
+    ends_on: dt.date
+
+    @property
+    def is_default(self) -> bool:
+        return self.code == store.DEFAULT_PROGRAM
+
+
+def list_programs(conn: Connection) -> list[Program]:
+    """Every program, the default one first."""
+    p = store.programs.c
+    rows = conn.execute(sa.select(p.code, p.name, p.starts_on, p.ends_on).order_by(p.starts_on, p.code)).all()
+    programs = [Program(*row) for row in rows]
+    return sorted(programs, key=lambda program: not program.is_default)
+
+
+def get_program(conn: Connection, code: str | None) -> Program:
+    """The program ``code`` (the default program when None); UserError naming the known ones otherwise."""
+    code = code or store.DEFAULT_PROGRAM
+    programs = {program.code: program for program in list_programs(conn)}
+    if code not in programs:
+        raise UserError(f"unknown program {code!r}; known programs: {', '.join(programs)} "
+                        "(add one with `sangkien programs add`)")
+    return programs[code]
+
+
+def edit_program(engine: Engine, code: str, name: str | None = None, starts_on: dt.date | None = None,
+                 ends_on: dt.date | None = None) -> Program:
+    """Change a program's name or window; UserError for an unknown program, an inverted window, or a window
+    that would leave one of its phases outside."""
+    from sangkien.reference.phases import get_phases
+
+    with engine.begin() as conn:
+        old = get_program(conn, code)
+        new = Program(old.code, name or old.name, starts_on or old.starts_on, ends_on or old.ends_on)
+        if new.ends_on < new.starts_on:
+            raise UserError(f"program {code}: its window ends before it starts: {new.ends_on} < {new.starts_on}")
+        outside = [p for p in get_phases(conn, code) if p.starts_on < new.starts_on or p.ends_on > new.ends_on]
+        if outside and conn.execute(sa.select(store.phases.c.phase).where(store.phases.c.program == code)).first():
+            raise UserError(f"program {code}: phase {outside[0].phase} ({outside[0].starts_on} – {outside[0].ends_on}) "
+                            f"would lie outside {new.starts_on} – {new.ends_on}; load its phases again first")
+        conn.execute(store.programs.update().where(store.programs.c.code == code).values(
+            name=new.name, starts_on=new.starts_on, ends_on=new.ends_on))
+    return new
+
+
+def add_program(engine: Engine, code: str, name: str, starts_on: dt.date, ends_on: dt.date) -> Program:
+    """Add a program; UserError for a malformed or taken code or an inverted window."""
+    if not _CODE.fullmatch(code):
+        raise UserError(f"program code {code!r} must be letters, digits, '-', '_' or '.', at most 32 (e.g. VC-2022)")
+    if ends_on < starts_on:
+        raise UserError(f"program {code}: its window ends before it starts: {ends_on} < {starts_on}")
+    with engine.begin() as conn:
+        if conn.execute(sa.select(store.programs.c.code).where(store.programs.c.code == code)).first():
+            raise UserError(f"program {code!r} exists already; `sangkien programs show {code}` shows it")
+        conn.execute(store.programs.insert().values(code=code, name=name, starts_on=starts_on, ends_on=ends_on))
+    return Program(code, name, starts_on, ends_on)
