@@ -62,13 +62,19 @@ class Landing:
 
     source: str
     run_id: int
-    known: Known
+    known: Known | None  # None: read from the store at the first batch (a night with nothing new reads none)
     id_column: str | None
     clock_column: str | None = None
     date_format: str = "%d/%m/%Y"
     save: bool = True  # save the connector state with each batch (not in a backfill)
     received: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+
+    def stored(self, conn: Connection) -> Known:
+        """What is stored of the source, read at the first batch that needs it."""
+        if self.known is None:
+            self.known = existing_records(conn, self.source)
+        return self.known
 
 
 @dataclass
@@ -184,7 +190,8 @@ def _split_changes(conn: Connection, landing: Landing, batch: Batch, changes: li
     if not changes:
         return [], []
     if landing.clock_column:
-        stored = {row.srid: landing.known[row.srid][1] for row in changes}
+        known = landing.stored(conn)
+        stored = {row.srid: known[row.srid][1] for row in changes}
         missing = [srid for srid, clock in stored.items() if clock is None]
         stored.update(_stored_clocks(conn, landing, missing) if missing else {})
         stale = [row for row in changes if is_older(row.clock, stored.get(row.srid))]
@@ -201,15 +208,16 @@ def _split_changes(conn: Connection, landing: Landing, batch: Batch, changes: li
 def land_batch(conn: Connection, landing: Landing, batch: Batch) -> LandCounts:
     """Land ``batch`` for ``landing`` inside the caller's transaction, and save its state (unless a backfill)."""
     now = dt.datetime.now(dt.UTC)
+    known = landing.stored(conn)
     rows = _rows(batch, landing)
     counts = LandCounts(received=len({row.srid for row in rows} - landing.received))
     landing.received.update(row.srid for row in rows)
     inserts, changes, touched = [], [], []
     for row in rows:
-        previous = landing.known.get(row.srid)
+        previous = known.get(row.srid)
         if previous is None:
             inserts.append(row)
-            landing.known[row.srid] = (row.digest, row.clock)
+            known[row.srid] = (row.digest, row.clock)
         elif previous[0] != row.digest:
             changes.append(row)
         else:
@@ -252,8 +260,9 @@ def _apply_changes(conn: Connection, landing: Landing, applied: list[_Row], stam
                       ("source", "source_record_id"),
                       [(row.payload, row.digest, row.origin, row.problem, row.clock, stamp, landing.run_id,
                         landing.run_id, None, None, landing.source, row.srid) for row in applied])
+    known = landing.stored(conn)
     for row in applied:
-        landing.known[row.srid] = (row.digest, row.clock)
+        known[row.srid] = (row.digest, row.clock)
 
 
 def _keep_stale(conn: Connection, landing: Landing, stale: list[_Row], stamp: str) -> None:

@@ -22,7 +22,7 @@ from connectors.base import ConnectorError, ErrorType
 from sangkien import store
 from sangkien.errors import ControlTotalError, UserError
 from sangkien.pipeline import progress, summary, verdict
-from sangkien.pipeline.land import LandCounts, Landing, existing_records, land_batch
+from sangkien.pipeline.land import LandCounts, Landing, land_batch
 from sangkien.pipeline.pullmode import PullMode
 from sangkien.pipeline.resolve import ResolveCounts, resolve_initiatives
 from sangkien.pipeline.rollup import roll_up
@@ -151,11 +151,10 @@ def pull_source(engine: Engine, name: str, run_id: int, mode: PullMode = PullMod
     result = SourceResult(name)
     with engine.connect() as conn:
         row = get_connector_row(conn, name)
-        known = existing_records(conn, name)
     progress.report(progress.PULL, name)
     try:
         connector = build_connector(row)
-        landing = Landing(name, run_id, known, connector.columns.get("source_record_id"),
+        landing = Landing(name, run_id, None, connector.columns.get("source_record_id"),
                           clock_column=connector.clock_column, date_format=connector.date_format,
                           save=not mode.keeps_state, notes=result.notes)
         for batch in connector.read(mode.initial_state(connector, row["state"])):
@@ -267,6 +266,8 @@ def resolve_and_roll_up(engine: Engine, run_id: int, full: bool = False,
     progress.report(progress.RESOLVE)
     counts = resolve_initiatives(engine, run_id, full=full or refit, refit=refit)
     progress.report(progress.ROLL_UP, rows=counts.initiatives)
+    if counts.mode == "incremental" and not counts.compared and summary.carry_forward(engine, run_id):
+        return counts, summary.counted_rows(engine)  # nothing changed: the counts stand, restamped for this run
     unit_rows = roll_up(engine, run_id)
     summary.refresh(engine, run_id)  # what the dashboard, the API and the workbook read
     return counts, unit_rows

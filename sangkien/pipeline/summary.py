@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from sangkien import store
 from sangkien.pipeline import clusters, reconcile, worklist
+from sangkien.reference import tree
 from sangkien.reference.quotas import BASIS_COLUMN
 
 FIGURE_COUNTS = ("records", "initiatives", "valid", "pending", "rejected", "registrants")
@@ -176,3 +177,52 @@ def ensure_current(engine: Engine) -> None:
             if is_current(conn):  # another thread refreshed it meanwhile
                 return
         refresh(engine)
+
+
+def carry_forward(engine: Engine, run_id: int, today: dt.date | None = None) -> bool:
+    """After a resolution that changed nothing: restamp the last roll-up's counts for ``run_id`` instead of
+    counting again, and keep the summary (worked out again only when the date changed, for what depends on
+    it: projections, phases ended). Returns False, doing nothing, unless nothing the counts depend on changed
+    since they were made:
+    - the kept summary was worked out by the roll-up's own run (a load of the org tree, quotas, phases, members
+      or clusters since then clears it, or works it out again without a run);
+    - the org tree reads the same today as on the summary's date (no unit starts or ends in between);
+    - no child node pushed, or was added or revoked, since the counts' time."""
+    today = today or tree.today()
+    c, o = store.unit_counts.c, store.org_units.c
+    with engine.begin() as conn:
+        kept = state(conn)
+        made = conn.execute(sa.select(c.run_id, sa.func.max(c.as_of)).group_by(c.run_id)).all()
+        if kept is None or len(made) != 1 or made[0][0] is None or kept["run_id"] != made[0][0]:
+            return False
+        counted_at = _utc(made[0][1])
+        if counted_at is None or _utc(kept["counts_as_of"]) != counted_at:
+            return False
+        tree_date = kept["tree_date"]
+        if isinstance(tree_date, str):
+            tree_date = dt.date.fromisoformat(tree_date)
+        if tree_date != today:  # a unit starting or ending between the two days (a day's margin either side)
+            lo, hi = min(tree_date, today) - dt.timedelta(days=1), max(tree_date, today) + dt.timedelta(days=1)
+            if conn.scalar(sa.select(sa.func.count()).where(sa.or_(o.valid_from.between(lo, hi),
+                                                                    o.valid_to.between(lo, hi)))):
+                return False
+        s, n = store.submissions.c, store.child_nodes.c
+        latest = [_utc(conn.scalar(sa.select(sa.func.max(col)))) for col in (s.received_at, n.created_at, n.revoked_at)]
+        if any(stamp is not None and stamp >= counted_at for stamp in latest):
+            return False
+        now = dt.datetime.now(dt.UTC)
+        conn.execute(store.unit_counts.update().values(run_id=run_id, as_of=now))
+        history = [col.name for col in store.count_history.columns if col.name != "id"]
+        conn.execute(store.count_history.insert().from_select(
+            history, sa.select(*(c[name] for name in history))))
+        if tree_date == today:
+            conn.execute(store.summary_state.update().values(run_id=run_id, counts_as_of=now))
+    if tree_date != today:
+        refresh(engine, run_id, as_of=today)
+    return True
+
+
+def counted_rows(engine: Engine) -> int:
+    """The (unit, phase) rows of the last roll-up."""
+    with engine.connect() as conn:
+        return int(conn.scalar(sa.select(sa.func.count()).select_from(store.unit_counts)) or 0)

@@ -353,8 +353,7 @@ def validate_source(engine: Engine, source: str, mapping: SourceMapping, run_id:
     """Decide the outcome of every undecided landed row of ``source``, read through its ``mapping``
     (columns, date format, authors separator); returns the counts."""
     totals = ValidationCounts()
-    with engine.connect() as conn:
-        ctx = validation_context(conn, mapping, sync_date)
+    ctx: ValidationContext | None = None  # read at the first undecided row: a night with nothing new needs none
     last_id = 0
     while True:
         with engine.begin() as conn:
@@ -369,6 +368,7 @@ def validate_source(engine: Engine, source: str, mapping: SourceMapping, run_id:
             if int(raw["id"].min()) <= last_id:  # a chunk left undecided would loop forever
                 raise ControlTotalError(f"validation of {source} left row {int(raw['id'].min())} undecided")
             last_id = int(raw["id"].max())
+            ctx = ctx or validation_context(conn, mapping, sync_date)
             counts = _validate_chunk(conn, raw, source, mapping, run_id, ctx)
             totals.add(counts)
 

@@ -148,6 +148,9 @@ raw_records = sa.Table(
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("clock", sa.Text, nullable=True),  # the source's change time of this content (pipeline/clock.py)
     sa.UniqueConstraint("source", "source_record_id", name="uq_raw_source_record"),
+    # the rows waiting for validation: a night with nothing new finds none without reading the others
+    sa.Index("ix_raw_records_undecided", "source", "id", sqlite_where=sa.text("outcome IS NULL"),
+             postgresql_where=sa.text("outcome IS NULL")),
 )
 
 record_versions = sa.Table(  # append-only: every content of a record that is not (or no longer) its current one
