@@ -74,6 +74,9 @@ def main() -> int:
     parser.add_argument("--db", default=None, help="store URL (default: a fresh SQLite file under bench/out)")
     parser.add_argument("--reuse-world", action="store_true", help="skip generation if the world exists")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--night", type=float, default=0.0, metavar="SHARE",
+                        help="then time a night delivering SHARE of each CSV source's rows changed, added and "
+                             "withdrawn in thirds (sandbox.generate.night), e.g. 0.02")
     args = parser.parse_args()
 
     from sandbox.generate import generate_world
@@ -133,7 +136,20 @@ def main() -> int:
         _, again, resolved_again, status = sync.run_sync(engine)
         info["note"] = (f"{sum(r.received for r in again):,} rows received, {resolved_again.initiatives:,} "
                         f"initiatives, run {status}")
-    pipeline = [r for r in stages.rows if r[0] not in ("generate world", "second night, nothing new")]
+    if args.night:
+        from sandbox.generate.night import write_night
+
+        for folder in (args.world / "sources").iterdir():  # a reused world: last bench's night files go
+            for old in folder.glob("night-1.*") if folder.is_dir() else []:
+                old.unlink()
+        written = write_night(args.world, args.night, seed=args.seed)
+        with stages.stage(f"night, {args.night:.0%} changed") as info:
+            _, again, resolved_again, status = sync.run_sync(engine)
+            info["note"] = (f"{sum(r.received for r in again):,} rows received "
+                            f"({sum(sum(w.values()) for w in written.values()):,} written), "
+                            f"{resolved_again.compared:,} records compared, run {status}")
+    nights = ("generate world", "second night, nothing new", f"night, {args.night:.0%} changed")
+    pipeline = [r for r in stages.rows if r[0] not in nights]
     total = sum(r[1] for r in pipeline)
     print(f"  {'pipeline total':28} {total:8.1f} s   peak {max(r[2] for r in stages.rows):8.0f} MB   "
           f"{total_rows:,} source rows")
