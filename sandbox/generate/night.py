@@ -43,9 +43,7 @@ def write_night(world: Path, share: float = 0.02, seed: int = 1, name: str = "ni
         picked = frame.iloc[rng.choice(len(frame), size=min(len(frame), 3 * part), replace=False)]
         night = _night_rows(picked, part, settings, when)
         if tables[0].encoding.lower().replace("-", "") in ("cp1258", "windows1258"):  # tone marks as combining
-            table = _cp1258_table()
-            night = night.map(lambda v: v.translate(table) if isinstance(v, str) else v)
-            night.columns = [c.translate(table) for c in night.columns]
+            night = _as_cp1258(night)
         out = folder / f"{name}{files[0].suffix}"
         night.to_csv(out, index=False, sep=tables[0].delimiter or ",", encoding=tables[0].encoding,
                      quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n" if tables[0].encoding == "utf-16" else "\n")
@@ -55,7 +53,8 @@ def write_night(world: Path, share: float = 0.02, seed: int = 1, name: str = "ni
 
 def _night_rows(picked: pd.DataFrame, part: int, settings: dict, when: dt.date) -> pd.DataFrame:
     columns, fmt = settings["columns"], settings.get("date_format", "%d/%m/%Y")
-    changed, added, withdrawn = picked.iloc[:part].copy(), picked.iloc[part:2 * part].copy(), picked.iloc[2 * part:].copy()
+    changed, added = picked.iloc[:part].copy(), picked.iloc[part:2 * part].copy()
+    withdrawn = picked.iloc[2 * part:].copy()
     title, srid = columns["title"], columns["source_record_id"]
     changed[title] = changed[title] + " (bản sửa đổi)"
     added[srid] = added[srid] + "-N"
@@ -67,3 +66,11 @@ def _night_rows(picked: pd.DataFrame, part: int, settings: dict, when: dt.date) 
     if columns.get("updated_at"):  # the source's clock moves on: the new contents are newer than the stored ones
         night[columns["updated_at"]] = when.strftime(fmt)
     return night
+
+
+def _as_cp1258(frame: pd.DataFrame) -> pd.DataFrame:
+    """The text with its tone marks as combining characters, as Windows-1258 holds them."""
+    table = _cp1258_table()
+    out = frame.map(lambda v: v.translate(table) if isinstance(v, str) else v)
+    out.columns = [str(c).translate(table) for c in out.columns]
+    return out
