@@ -95,6 +95,9 @@ def main() -> int:
         with stages.stage("generate world") as info:
             generate_world(args.world, args.initiatives, seed=args.seed, noise=args.noise)
             info["note"] = f"{sum(f.stat().st_size for f in args.world.rglob('*') if f.is_file()) / 1e6:.0f} MB on disk"
+    for folder in (args.world / "sources").iterdir():  # a reused world: the last bench's night files go
+        for old in folder.glob("night-1.*") if folder.is_dir() else []:
+            old.unlink()
     db_path = ROOT / "bench" / "out" / "bench.db"
     db_path.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no bench/out yet
     if args.db is None:
@@ -122,13 +125,15 @@ def main() -> int:
                             f"{result.quarantined:,} quarantined")
         results.append(result)
     from sangkien.pipeline.resolve import resolve_initiatives
+    from sangkien.pipeline import summary
     from sangkien.pipeline.rollup import roll_up
 
     with stages.stage("resolve initiatives") as info:
         resolved = resolve_initiatives(engine, run_id)
         info["note"] = f"{resolved.records:,} records -> {resolved.initiatives:,} initiatives"
-    with stages.stage("roll up") as info:
+    with stages.stage("roll up") as info:  # and what people read from it, as the flow does (resolve_and_roll_up)
         info["note"] = f"{roll_up(engine, run_id):,} unit x phase rows"
+        summary.refresh(engine, run_id)
     sync.finish_run(engine, run_id, results)
     with stages.stage("report (json rows)") as info, engine.connect() as conn:
         info["note"] = f"{len(report_rows(conn)[1]):,} rows"
@@ -139,9 +144,6 @@ def main() -> int:
     if args.night:
         from sandbox.generate.night import write_night
 
-        for folder in (args.world / "sources").iterdir():  # a reused world: last bench's night files go
-            for old in folder.glob("night-1.*") if folder.is_dir() else []:
-                old.unlink()
         written = write_night(args.world, args.night, seed=args.seed)
         with stages.stage(f"night, {args.night:.0%} changed") as info:
             _, again, resolved_again, status = sync.run_sync(engine)
