@@ -124,8 +124,8 @@ def main() -> int:
             info["note"] = (f"{result.accepted:,} accepted, {result.ineligible:,} ineligible, "
                             f"{result.quarantined:,} quarantined")
         results.append(result)
-    from sangkien.pipeline.resolve import resolve_initiatives
     from sangkien.pipeline import summary
+    from sangkien.pipeline.resolve import resolve_initiatives
     from sangkien.pipeline.rollup import roll_up
 
     with stages.stage("resolve initiatives") as info:
