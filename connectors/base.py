@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -95,7 +96,10 @@ class Batch:
     """Rows from one unit of reading (a file, a page), with the state that covers them.
 
     ``rows`` has one column per file header (strings), plus ``_origin`` (where the row
-    came from, e.g. ``file.csv:17``); ``headers`` are the source's own column names.
+    came from, e.g. ``file.csv:17``); ``headers`` are the source's own column names. Rows
+    made from JSON records (:func:`batch_from_records`) also carry ``_received``: each record
+    as the source sent it, as JSON text (lists, numbers and nulls kept), which is what lands as
+    its payload; the string columns are what is hashed and validated.
     """
     label: str
     rows: pd.DataFrame
@@ -197,6 +201,9 @@ class Connector(ABC):
         return {}
 
 
+RECEIVED = "_received"  # the column of a batch holding each JSON record as received (see Batch)
+
+
 def cell_text(value: Any) -> str:
     """A JSON value as the text landed (and hashed): missing as '', lists joined with '; ', and a number in one
     canonical form, so 21665000, 21665000.0 and 2.1665e7 are the same content."""
@@ -227,6 +234,7 @@ def batch_from_records(label: str, records: list[dict[str, Any]], state: dict[st
     headers = [str(c) for c in frame.columns]
     frame = frame.astype(object)
     frame["_origin"] = [f"{label}:{i + 1}" for i in range(len(frame))]
+    frame[RECEIVED] = [json.dumps(record, ensure_ascii=False, default=str) for record in records]
     return Batch(label, rows=frame, headers=headers, state=state)
 
 

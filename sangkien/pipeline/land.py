@@ -20,7 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from connectors.base import Batch
+from connectors.base import RECEIVED, Batch
 from sangkien import store
 from sangkien.pipeline.source_clock import clock_of_payload, clocks, is_older
 from sangkien.store.registry import save_state
@@ -122,7 +122,8 @@ def _rows(batch: Batch, landing: Landing) -> list[_Row]:
     the same batch, and a row that could not be split into columns, get a synthetic id and a landing problem,
     so validation quarantines them: nothing is dropped."""
     rows, id_column = batch.rows, landing.id_column
-    payloads = _payloads(rows, batch.headers)
+    payloads = _payloads(rows, batch.headers)  # what is hashed: the row's text, as the validation reads it
+    received = rows[RECEIVED].tolist() if RECEIVED in rows.columns else payloads  # what is kept and shown
     origins = rows["_origin"].tolist() if not rows.empty else []
     ids = (rows[id_column].astype(str).str.strip().tolist() if id_column in rows.columns
            else [""] * len(rows)) if not rows.empty else []
@@ -139,14 +140,17 @@ def _rows(batch: Batch, landing: Landing) -> list[_Row]:
             problems[i] = (f"source_record_id|unique_in_batch|record id {srid!r} repeats earlier in {batch.label} "
                            f"({origin})")
         seen_here.add(ids[i])
+    received = list(received)
     for problem in batch.row_problems:
         payloads.append(json.dumps({"_raw_line": problem.raw}, ensure_ascii=False))
+        received.append(payloads[-1])
         origins.append(problem.origin)
         ids.append(f"~{problem.origin}")
         problems.append(f"_row|field_count|{problem.origin}: {problem.message}")
         stamps.append(None)
-    return [_Row(srid, payload, origin, problem, clock, hashlib.sha256(payload.encode("utf-8")).hexdigest())
-            for srid, payload, origin, problem, clock in zip(ids, payloads, origins, problems, stamps, strict=True)]
+    return [_Row(srid, kept, origin, problem, clock, hashlib.sha256(payload.encode("utf-8")).hexdigest())
+            for srid, kept, payload, origin, problem, clock
+            in zip(ids, received, payloads, origins, problems, stamps, strict=True)]
 
 
 

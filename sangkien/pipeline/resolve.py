@@ -37,6 +37,7 @@ from sangkien import store
 from sangkien.pipeline import match, match_models
 from sangkien.pipeline.match import index as matchindex
 from sangkien.pipeline.night import _stable_ids, delta_ids, join_targets, neighbours
+from sangkien.pipeline.rollup import mark_changed
 from sangkien.pipeline.stages import Stages as _Stages
 from sangkien.store.settings import get_setting
 
@@ -239,6 +240,7 @@ def _resolve_full(engine: Engine, run_id: int | None, queued: int, decisions: pd
     with store.rewriting(engine, [store.match_links, store.initiative_members, store.initiatives]) as conn:
         conn.execute(store.match_index.delete())
         conn.execute(store.resolve_queue.delete().where(store.resolve_queue.c.seq <= queued))
+        conn.execute(store.unit_own_counts.delete())  # every initiative may change: the next roll-up counts all
         if not decisions.empty:
             conn.execute(store.review_pairs.update().where(store.review_pairs.c.status != "open")
                          .values(applied=True))
@@ -449,6 +451,8 @@ def _rewrite_initiatives(conn: Connection, affected: sa.Select, recs: pd.DataFra
                               [*_COMPARED, "created_run"]).set_index("id")
     initiatives = _initiative_rows(recs, run_id, priority) if not recs.empty else pd.DataFrame(columns=["id"])
     emptied = np.setdiff1d(stored.index.to_numpy(dtype=np.int64), initiatives["id"].to_numpy(dtype=np.int64))
+    mark_changed(conn, [*stored["unit_code"].unique(),
+                        *(initiatives["unit_code"].unique() if len(initiatives) else [])])
     if initiatives.empty:
         return emptied
     old = initiatives["id"].isin(stored.index)

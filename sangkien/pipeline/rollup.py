@@ -16,10 +16,19 @@ closure below holds each (unit, ancestor) pair once, however many paths join the
 So counting per unit first and summing over an ancestor's distinct descendants
 counts each initiative once per ancestor, on every basis, without joining millions
 of rows to the closure.
+
+**A night recounts only what changed.** For the same reason, a unit's own counts depend on its
+own records and initiatives only. Validation and resolution name every unit whose records or
+initiatives they write, as it was before and after (:func:`mark_changed`, table ``rollup_dirty``);
+the next roll-up recounts those units' own counts, keeps the others from ``unit_own_counts``, and
+empties the table, in one transaction. It counts everything again after a full resolution, at a node
+with children (their submissions are counted together with its own), and when no own counts are kept.
 """
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,15 +52,47 @@ def _initiative_counts(inits: pd.DataFrame) -> pd.DataFrame:
         rejected=("rejected", "sum"), benefit_vnd=("benefit_vnd", "sum"))
 
 
-def per_unit_counts(conn: Connection) -> pd.DataFrame:
-    """Counts per (own unit, phase), before any roll-up; every basis is additive over distinct units."""
-    inits = store.read_frame(conn, sa.select(
-        store.initiatives.c.unit_code, store.initiatives.c.phase, store.initiatives.c.status,
-        store.initiatives.c.benefit_vnd), ["unit_code", "phase", "status", "benefit_vnd"])
-    recs = store.read_frame(conn, sa.select(
-        store.records.c.unit_code, store.records.c.phase, store.records.c.eligible,
-        store.records.c.author_keys), ["unit_code", "phase", "eligible", "author_keys"])
-    return counts_of(inits, recs)
+def mark_changed(conn: Connection, units: Iterable[Any] | sa.Select) -> None:
+    """Note, in the caller's transaction, units whose own counts the caller's writes change (unit codes, or a
+    select of them); the next roll-up recounts them. Missing codes are skipped."""
+    dirty = store.rollup_dirty
+    if isinstance(units, sa.Select):
+        inner = units.subquery()
+        column = inner.c[0]
+        conn.execute(dirty.insert().from_select(["unit_code"], sa.select(column).where(column.is_not(None))
+                                                .distinct()))
+        return
+    codes = sorted({str(u) for u in units if u is not None and not (isinstance(u, float) and np.isnan(u))})
+    if codes:
+        store.bulk_insert(conn, dirty, ("unit_code",), [(code,) for code in codes])
+
+
+def per_unit_counts(conn: Connection, units: sa.Select | None = None) -> pd.DataFrame:
+    """Counts per (own unit, phase), before any roll-up; every basis is additive over distinct units.
+    ``units``: a select of unit codes to count only those."""
+    i, r = store.initiatives.c, store.records.c
+    inits = sa.select(i.unit_code, i.phase, i.status, i.benefit_vnd)
+    recs = sa.select(r.unit_code, r.phase, r.eligible, r.author_keys)
+    if units is not None:
+        inits, recs = inits.where(i.unit_code.in_(units)), recs.where(r.unit_code.in_(units))
+    return counts_of(store.read_frame(conn, inits, ["unit_code", "phase", "status", "benefit_vnd"]),
+                     store.read_frame(conn, recs, ["unit_code", "phase", "eligible", "author_keys"]))
+
+
+def _recounted(conn: Connection) -> pd.DataFrame | None:
+    """The kept own counts with the units changed since the last roll-up counted again; None when a whole
+    count is needed (no own counts kept, or a node with children)."""
+    if tiers.has_submissions(conn):
+        return None
+    kept = store.read_frame(conn, sa.select(store.unit_own_counts), [c.name for c in store.unit_own_counts.columns])
+    if kept.empty:
+        return None
+    changed = sa.select(store.rollup_dirty.c.unit_code).distinct()
+    codes = {row[0] for row in conn.execute(changed)}
+    if not codes:
+        return kept
+    fresh = per_unit_counts(conn, changed)
+    return pd.concat([kept[~kept["unit_code"].isin(codes)], fresh], ignore_index=True)
 
 
 def counts_of(inits: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:
@@ -141,12 +182,16 @@ def combined_per_unit_counts(conn: Connection) -> pd.DataFrame:
     return pd.concat(parts, axis=1).fillna(0).reset_index()
 
 
-def roll_up(engine: Engine, run_id: int | None, as_of: dt.date | None = None) -> int:
+def roll_up(engine: Engine, run_id: int | None, as_of: dt.date | None = None, incremental: bool = False) -> int:
     """Recompute the per-unit counts as of ``as_of`` (default today), store them, and append them to
-    ``count_history`` (the trend projections are drawn from); returns the number of (unit, phase) rows."""
+    ``count_history`` (the trend projections are drawn from); returns the number of (unit, phase) rows.
+    ``incremental``: count again only the units changed since the last roll-up (see the module), where it can."""
     with engine.begin() as conn:
-        own = node_per_unit_counts(conn)
+        own = _recounted(conn) if incremental else None
+        if own is None:
+            own = node_per_unit_counts(conn)
         counts = counts_over(own, ancestor_pairs(conn, as_of))
+        conn.execute(store.rollup_dirty.delete())
         conn.execute(store.unit_counts.delete())
         conn.execute(store.unit_own_counts.delete())  # kept for reconciling as of another date without recounting
         if not own.empty:

@@ -268,7 +268,7 @@ def resolve_and_roll_up(engine: Engine, run_id: int, full: bool = False,
     progress.report(progress.ROLL_UP, rows=counts.initiatives)
     if counts.mode == "incremental" and not counts.compared and summary.carry_forward(engine, run_id):
         return counts, summary.counted_rows(engine)  # nothing changed: the counts stand, restamped for this run
-    unit_rows = roll_up(engine, run_id)
+    unit_rows = roll_up(engine, run_id, incremental=counts.mode == "incremental")
     summary.refresh(engine, run_id)  # what the dashboard, the API and the workbook read
     return counts, unit_rows
 

@@ -18,8 +18,10 @@ import pandera.pandas as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from connectors.base import cell_text
 from sangkien import store
 from sangkien.errors import ControlTotalError
+from sangkien.pipeline.rollup import mark_changed
 from sangkien.reference import tree
 from sangkien.reference.phases import Phase, get_phases
 from sangkien.reference.units import UnitResolver
@@ -191,13 +193,17 @@ class _ParsedColumns:
 
 
 def map_payloads(payloads: pd.Series, columns: dict[str, str]) -> pd.DataFrame:
-    """One string column per canonical field from the verbatim JSON payloads ("" where absent)."""
+    """One string column per canonical field from the verbatim JSON payloads ("" where absent). A JSON
+    source's record as received may hold lists, numbers and nulls: they read as its batch's text did
+    (connectors.base.cell_text)."""
     raw = pd.DataFrame.from_records([json.loads(p) for p in payloads], index=payloads.index)
     mapped = pd.DataFrame(index=payloads.index)
     for name in CANONICAL_FIELDS:
         header = columns.get(name)
         if header and header in raw.columns:
             values = raw[header].astype(object)
+            if pd.api.types.infer_dtype(values, skipna=False) != "string":
+                values = values.map(cell_text)
             if name == "authors":  # markup stripping makes line breaks spaces: one between two names stays
                 values = mark_line_breaks(values)
             cleaned = strip_markup_series(values) if name in TEXT_FIELDS else values.astype("str").str.strip()
@@ -430,11 +436,13 @@ def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, mapping: S
     t = store.raw_records
     chunk = sa.select(t.c.id).where(t.c.source == source, t.c.outcome.is_(None),
                                     t.c.id.between(int(raw["id"].min()), int(raw["id"].max())))
+    mark_changed(conn, sa.select(store.records.c.unit_code).where(store.records.c.raw_id.in_(chunk)))
     conn.execute(store.records.delete().where(store.records.c.raw_id.in_(chunk)))
     conn.execute(store.quarantine.delete().where(store.quarantine.c.raw_id.in_(chunk)))
     judged = judge_rows(raw, source, mapping, ctx)
     if not judged.accepted.empty:
         _insert_records(conn, judged.accepted)
+        mark_changed(conn, judged.accepted["unit_code"].unique())
     if judged.quarantine:
         columns = ("raw_id", "column", "check", "value", "message")
         store.bulk_insert(conn, store.quarantine, (*columns, "source", "run_id"),

@@ -352,6 +352,11 @@ unit_own_counts = sa.Table(  # counts per (own unit, phase) before any roll-up: 
     *_count_columns(),
 )
 
+rollup_dirty = sa.Table(  # units whose own counts changed since the last roll-up (sangkien/pipeline/rollup.py)
+    "rollup_dirty", metadata,
+    sa.Column("unit_code", sa.String(64), nullable=False, index=True),  # repeats allowed: read DISTINCT
+)
+
 unit_figures = sa.Table(  # per (unit, phase): the counts, the target and its basis, counted on it, completion
     "unit_figures", metadata,
     sa.Column("unit_code", sa.String(64), primary_key=True),
