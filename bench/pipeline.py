@@ -115,11 +115,11 @@ def main() -> int:
     results = []
     total_rows = 0
     for name in sync.source_names(engine):
-        with stages.stage(f"pull + land {name}") as info:
+        with stages.stage(f"pull+land+validate {name}") as info:  # one pass per batch
             result = sync.pull_source(engine, name, run_id)
             info["note"] = f"{result.received:,} rows, {result.files} files"
             total_rows += result.received
-        with stages.stage(f"validate {name}") as info:
+        with stages.stage(f"  left over, totals {name}") as info:  # rows of killed runs; control totals
             sync.validate_pulled(engine, result, run_id)
             info["note"] = (f"{result.accepted:,} accepted, {result.ineligible:,} ineligible, "
                             f"{result.quarantined:,} quarantined")

@@ -26,9 +26,16 @@ from sangkien.pipeline.land import LandCounts, Landing, land_batch
 from sangkien.pipeline.pullmode import PullMode
 from sangkien.pipeline.resolve import ResolveCounts, resolve_initiatives
 from sangkien.pipeline.rollup import roll_up
-from sangkien.pipeline.validate import ValidationCounts, validate_source
+from sangkien.pipeline.validate import (
+    ValidationContext,
+    ValidationCounts,
+    validate_landed,
+    validate_source,
+    validation_context,
+)
 from sangkien.store import lock
 from sangkien.store.registry import build_connector, get_connector_row, list_connectors, source_mapping
+from schemas.fields import SourceMapping
 
 
 @dataclass
@@ -157,14 +164,21 @@ def pull_source(engine: Engine, name: str, run_id: int, mode: PullMode = PullMod
         landing = Landing(name, run_id, None, connector.columns.get("source_record_id"),
                           clock_column=connector.clock_column, date_format=connector.date_format,
                           save=not mode.keeps_state, notes=result.notes)
+        mapping = _mapping_or_none(row)  # None: validate_pulled names the mapping's fault
+        context: ValidationContext | None = None  # read at the first batch: a night with nothing new needs none
         for batch in connector.read(mode.initial_state(connector, row["state"])):
             if batch.problem is not None:
                 result.errors.append(str(batch.problem))
                 result.error_type = result.error_type or batch.problem.error_type
                 continue
             batch = mode.select(connector, batch)
-            with engine.begin() as conn:
-                result.land.add(land_batch(conn, landing, batch))
+            with engine.begin() as conn:  # the batch lands and is decided in one transaction, with the state
+                counts = land_batch(conn, landing, batch)
+                result.land.add(counts)
+                if mapping is not None and (counts.new or counts.changed):
+                    context = context or validation_context(conn, mapping)
+                    result.validation.add(validate_landed(conn, name, mapping, run_id, context, batch,
+                                                          landing.id_column))
             result.files += 1
             progress.report(progress.PULL, name, result.received)
     except ConnectorError as exc:
@@ -177,8 +191,16 @@ def pull_source(engine: Engine, name: str, run_id: int, mode: PullMode = PullMod
     return result
 
 
+def _mapping_or_none(row: dict[str, Any]) -> SourceMapping | None:
+    try:
+        return source_mapping(row)
+    except UserError:
+        return None
+
+
 def validate_pulled(engine: Engine, result: SourceResult, run_id: int) -> SourceResult:
-    """Validate every undecided row of the source, then check and store its control totals."""
+    """Validate every undecided row of the source (the pull decided the rows it landed; what is left is rows an
+    earlier run landed and never decided), then check and store its control totals."""
     started = time.perf_counter()
     progress.report(progress.VALIDATE, result.source, result.received)
     with engine.connect() as conn:
@@ -190,7 +212,7 @@ def validate_pulled(engine: Engine, result: SourceResult, run_id: int) -> Source
         result.error_type = ErrorType.CONFIGURATION
     else:
         adopt_uncounted(engine, result, run_id)
-        result.validation = validate_source(engine, result.source, mapping, run_id)
+        result.validation.add(validate_source(engine, result.source, mapping, run_id))
     result.seconds += time.perf_counter() - started
     check_control_totals(engine, result, run_id)
     flag_mostly_quarantined(engine, result, run_id)
@@ -215,13 +237,16 @@ def flag_mostly_quarantined(engine: Engine, result: SourceResult, run_id: int) -
 
 
 def adopt_uncounted(engine: Engine, result: SourceResult, run_id: int) -> None:
-    """Count in this run the source's undecided rows landed by a run that never counted them (killed mid-pull, or
-    its pull's flow run crashed): this run validates them, so it counts them as received (new, or changed when
-    their landing replaced a content), and the received rows over all runs add up to the rows landed."""
+    """Count in this run the source's rows landed by a run that never counted them (killed mid-pull, or its pull's
+    flow run crashed): this run validates those still undecided and counts them all as received (new, or changed
+    when their landing replaced a content), so the received rows over all runs add up to the rows landed."""
     t, s, v = store.raw_records.c, store.sync_run_sources.c, store.record_versions.c
     counted = sa.select(s.run_id).where(s.source == result.source)
-    uncounted = sa.and_(t.source == result.source, t.outcome.is_(None),
-                        sa.or_(t.seen_run.is_(None), sa.and_(t.seen_run != run_id, t.seen_run.not_in(counted))))
+    # a killed run's rows: undecided, or already decided (a pull lands and decides each batch in one transaction)
+    never_counted = sa.select(store.sync_runs.c.id).where(store.sync_runs.c.id != run_id,
+                                                          store.sync_runs.c.id.not_in(counted))
+    uncounted = sa.and_(t.source == result.source,
+                        sa.or_(sa.and_(t.outcome.is_(None), t.seen_run.is_(None)), t.seen_run.in_(never_counted)))
     replaced = sa.exists().where(v.raw_id == t.id, v.status == "superseded", v.replaced_run == t.seen_run)
     with engine.begin() as conn:
         total, changed = conn.execute(sa.select(sa.func.count(), sa.func.count().filter(replaced))

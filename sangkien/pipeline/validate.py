@@ -18,7 +18,7 @@ import pandera.pandas as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from connectors.base import cell_text
+from connectors.base import Batch, cell_text
 from sangkien import store
 from sangkien.errors import ControlTotalError
 from sangkien.pipeline.rollup import mark_changed
@@ -196,8 +196,12 @@ def map_payloads(payloads: pd.Series, columns: dict[str, str]) -> pd.DataFrame:
     """One string column per canonical field from the verbatim JSON payloads ("" where absent). A JSON
     source's record as received may hold lists, numbers and nulls: they read as its batch's text did
     (connectors.base.cell_text)."""
-    raw = pd.DataFrame.from_records([json.loads(p) for p in payloads], index=payloads.index)
-    mapped = pd.DataFrame(index=payloads.index)
+    return map_columns(pd.DataFrame.from_records([json.loads(p) for p in payloads], index=payloads.index), columns)
+
+
+def map_columns(raw: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """One string column per canonical field from ``raw``'s source columns (a batch's, or decoded payloads')."""
+    mapped = pd.DataFrame(index=raw.index)
     for name in CANONICAL_FIELDS:
         header = columns.get(name)
         if header and header in raw.columns:
@@ -393,10 +397,12 @@ class Judged:
     counts: ValidationCounts
 
 
-def judge_rows(raw: pd.DataFrame, source: str, mapping: SourceMapping, ctx: ValidationContext) -> Judged:
+def judge_rows(raw: pd.DataFrame, source: str, mapping: SourceMapping, ctx: ValidationContext,
+               fields: pd.DataFrame | None = None) -> Judged:
     """Decide every row of ``raw`` (columns id, source_record_id, payload, landing_problem): accepted,
     ineligible with a reason, or quarantined with every failure. Writes nothing: the sync stores the result,
-    ``connectors check`` and ``preview`` only show it."""
+    ``connectors check`` and ``preview`` only show it. ``fields``: the rows' source columns, on ``raw``'s index,
+    already in memory (a batch just landed): the payloads are not decoded then, and ``raw`` needs none."""
     counts = ValidationCounts()
     landing_failed = raw["landing_problem"].notna()
     quarantine = [_landing_failure(int(r.id), r.source_record_id, r.landing_problem)
@@ -404,7 +410,9 @@ def judge_rows(raw: pd.DataFrame, source: str, mapping: SourceMapping, ctx: Vali
     body = raw[~landing_failed]
     accepted = pd.DataFrame()
     if not body.empty:
-        result = validate_frame(map_payloads(body["payload"], mapping.columns), ctx)
+        mapped = (map_columns(fields.loc[body.index], mapping.columns) if fields is not None
+                  else map_payloads(body["payload"], mapping.columns))
+        result = validate_frame(mapped, ctx)
         ids = body["id"].astype(np.int64)
         failures = result.failures.assign(raw_id=ids.loc[result.failures["index"]].values)
         quarantine += failures[["raw_id", "column", "check", "value", "message"]].to_dict("records")
@@ -429,8 +437,38 @@ def judge_rows(raw: pd.DataFrame, source: str, mapping: SourceMapping, ctx: Vali
     return Judged(accepted, quarantine, outcomes, counts)
 
 
+def validate_landed(conn: Connection, source: str, mapping: SourceMapping, run_id: int, ctx: ValidationContext,
+                    batch: Batch, id_column: str | None) -> ValidationCounts:
+    """Decide, in the transaction that landed ``batch``, the rows this run landed from it, reading their values
+    from the batch in memory rather than decoding the payloads just written (land and validate in one pass).
+    Undecided rows of earlier runs are left to :func:`validate_source`."""
+    t = store.raw_records.c
+    raw = store.read_frame(conn, sa.select(t.id, t.source_record_id, t.landing_problem)
+                           .where(t.source == source, t.outcome.is_(None), t.seen_run == run_id).order_by(t.id),
+                           ["id", "source_record_id", "landing_problem"])
+    if raw.empty:
+        return ValidationCounts()
+    rows = batch.rows
+    ids = (rows[id_column].astype(str).str.strip() if id_column in rows.columns and not rows.empty
+           else pd.Series([], dtype=object))
+    first = pd.Series(range(len(ids)), index=ids.to_numpy())
+    first = first[~first.index.duplicated()]  # a repeated id lands under a synthetic one, with a landing problem
+    at = first.reindex(raw["source_record_id"].to_numpy()).to_numpy()
+    known = ~np.isnan(at) | raw["landing_problem"].notna().to_numpy()
+    raw = raw[known]
+    if raw.empty:
+        return ValidationCounts()
+    body = raw["landing_problem"].isna().to_numpy()
+    fields = pd.DataFrame(index=raw.index, columns=batch.headers, dtype=object)
+    if body.any():
+        picked = rows.iloc[at[known][body].astype(np.int64)][batch.headers]
+        fields.loc[raw.index[body], batch.headers] = picked.to_numpy()
+    return _validate_chunk(conn, raw, source, mapping, run_id, ctx, fields)
+
+
 def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, mapping: SourceMapping,
-                    run_id: int | None, ctx: ValidationContext) -> ValidationCounts:
+                    run_id: int | None, ctx: ValidationContext, fields: pd.DataFrame | None = None
+                    ) -> ValidationCounts:
     # the chunk is every undecided row of the source within its id range (a subquery, not a
     # parameter list: PostgreSQL takes at most 65,535 parameters); changed rows lose their old results
     t = store.raw_records
@@ -439,7 +477,7 @@ def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, mapping: S
     mark_changed(conn, sa.select(store.records.c.unit_code).where(store.records.c.raw_id.in_(chunk)))
     conn.execute(store.records.delete().where(store.records.c.raw_id.in_(chunk)))
     conn.execute(store.quarantine.delete().where(store.quarantine.c.raw_id.in_(chunk)))
-    judged = judge_rows(raw, source, mapping, ctx)
+    judged = judge_rows(raw, source, mapping, ctx, fields)
     if not judged.accepted.empty:
         _insert_records(conn, judged.accepted)
         mark_changed(conn, judged.accepted["unit_code"].unique())
