@@ -15,14 +15,17 @@ from sangkien.errors import UserError
 
 
 def cmd_node_show(args: argparse.Namespace) -> int:
-    from sangkien.store.settings import KNOWN, all_settings
+    from sangkien.store.settings import DEFAULT_PROGRAM_KEY, KNOWN, all_settings, default_program
 
     with open_engine(args).connect() as conn:
         values = all_settings(conn)
+        program = default_program(conn)
     for key, (_, text) in sorted(KNOWN.items()):
         value = values.get(key)
         shown = ", ".join(value) if isinstance(value, list) else ("(not set)" if value is None else str(value))
         print(f"{key} = {shown}\n    {text}")
+    print(f"{DEFAULT_PROGRAM_KEY} = {program}\n    the program this node validates, counts, reports and pushes "
+          "unless told otherwise (set it with `sangkien programs default CODE`)")
     return 0
 
 

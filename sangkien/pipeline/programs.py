@@ -50,3 +50,4 @@ def program_per_unit_counts(conn: Connection, program: Program) -> pd.DataFrame:
 def program_counts(conn: Connection, program: Program, closure: pd.DataFrame) -> pd.DataFrame:
     """Counts per (unit, phase of ``program``) over each unit's subtree (``closure``: tree.ancestor_pairs)."""
     return counts_over(program_per_unit_counts(conn, program), closure)
+

@@ -94,6 +94,16 @@ KNOWN: dict[str, tuple[Callable[[str], Any], str]] = {
 }
 
 
+DEFAULT_PROGRAM_KEY = "default_program"  # set only by `sangkien programs default` (it validates the rows again)
+
+
+def default_program(conn: Connection) -> str:
+    """The program this node counts when none is named: the nightly sync validates by its phases, and report,
+    reconcile, the workbook, the page and the push use it (``sangkien programs default``; else ``1trieu``)."""
+    code = get_setting(conn, DEFAULT_PROGRAM_KEY)
+    return str(code) if code else store.DEFAULT_PROGRAM
+
+
 def get_setting(conn: Connection, key: str) -> Any:
     row = conn.execute(sa.select(store.node_settings.c.value).where(store.node_settings.c.key == key)).first()
     return row[0] if row else None
@@ -105,13 +115,21 @@ def all_settings(conn: Connection) -> dict[str, Any]:
 
 def set_setting(conn: Connection, key: str, text: str) -> Any:
     """Parse ``text`` for ``key`` and store it; returns the stored value."""
+    if key == DEFAULT_PROGRAM_KEY:
+        raise UserError(f"set the default program with `sangkien programs default {text.strip() or 'CODE'}` "
+                        "(it validates the landed rows again by that program's phases)")
     if key not in KNOWN:
         raise UserError(f"unknown setting {key!r}; known: {', '.join(sorted(KNOWN))}")
     value = KNOWN[key][0](text)
+    put_setting(conn, key, value)
+    return value
+
+
+def put_setting(conn: Connection, key: str, value: Any) -> None:
+    """Store ``value`` under ``key`` as it is (callers check it first)."""
     t = store.node_settings
     now = dt.datetime.now(dt.UTC)
     if conn.execute(sa.select(t.c.key).where(t.c.key == key)).first():
         conn.execute(t.update().where(t.c.key == key).values(value=value, updated_at=now))
     else:
         conn.execute(t.insert().values(key=key, value=value, updated_at=now))
-    return value
