@@ -47,6 +47,18 @@ def program_per_unit_counts(conn: Connection, program: Program) -> pd.DataFrame:
                      recs[["unit_code", "phase", "eligible", "author_keys"]])
 
 
+def program_valid_initiatives(conn: Connection, program: Program) -> pd.DataFrame:
+    """The valid initiatives that count for ``program``: unit_code, phase (its own), submitted_at."""
+    i = store.initiatives.c
+    inits = store.read_frame(conn, sa.select(i.unit_code, i.applied_on, i.submitted_at).where(i.status == "valid"),
+                             ["unit_code", "applied_on", "submitted_at"])
+    if inits.empty:
+        return pd.DataFrame(columns=["unit_code", "phase", "submitted_at"])
+    inits = _phased(inits, program, conn, pd.Series(True, index=inits.index))
+    inits = inits[inits["eligible"]]
+    return inits.assign(submitted_at=pd.to_datetime(inits["submitted_at"]))[["unit_code", "phase", "submitted_at"]]
+
+
 def program_counts(conn: Connection, program: Program, closure: pd.DataFrame) -> pd.DataFrame:
     """Counts per (unit, phase of ``program``) over each unit's subtree (``closure``: tree.ancestor_pairs)."""
     return counts_over(program_per_unit_counts(conn, program), closure)

@@ -37,7 +37,7 @@ def list_programs(conn: Connection) -> list[Program]:
     p = store.programs.c
     default = default_program(conn)
     rows = conn.execute(sa.select(p.code, p.name, p.starts_on, p.ends_on).order_by(p.starts_on, p.code)).all()
-    programs = [Program(*row, is_default=row[0] == default) for row in rows]
+    programs = [Program(code, name, starts, ends, code == default) for code, name, starts, ends in rows]
     return sorted(programs, key=lambda program: not program.is_default)
 
 

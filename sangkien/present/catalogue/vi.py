@@ -215,8 +215,8 @@ TEXTS: dict[str, Any] = {
             "target": "Chỉ tiêu đợt", "valid": "Hợp lệ", "completion": "Tỷ lệ hoàn thành",
         },
         "whole_phase": "Cả đợt",
-        "note_program": "Chương trình {program}: các trang theo đợt tính theo các đợt, khoảng thời gian và chỉ tiêu "
-                        "của chương trình này; trang nguồn chưa khớp và xếp hạng cụm, khối là của chương trình mặc "
+        "note_program": "Chương trình {program}: các trang theo đợt và xếp hạng cụm, khối tính theo các đợt, khoảng "
+                        "thời gian và chỉ tiêu của chương trình này; trang nguồn chưa khớp là của chương trình mặc "
                         "định.",
         "sheet_targets": "Chỉ tiêu theo nơi giao",
         "note_targets": "Trang «Chỉ tiêu theo nơi giao»: mọi chỉ tiêu của từng đơn vị, kể cả chỉ tiêu đơn vị tự đặt "

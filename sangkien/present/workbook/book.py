@@ -391,7 +391,7 @@ def write_workbook(conn: Connection, out: Path, *, lang: str = "vi", worklist: b
     else:
         notes.append(labels["note_no_worklist"])
         summary_sheet, detail = sheets.empty_worklist(labels)
-    clusters = None if other else sheets.cluster_sheet(conn, labels, names)
+    clusters = sheets.cluster_sheet(conn, labels, names, program)
     targets = sheets.targets_sheet(conn, labels, names, program)
     notes += [labels["note_clusters"] if clusters else labels["note_no_clusters"],
               *([labels["note_targets"]] if targets else [])]

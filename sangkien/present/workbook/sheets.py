@@ -50,11 +50,13 @@ CLUSTER_KEYS = ("cluster_code", "cluster_name", "phase", "quarter", "rank", "of"
                 "valid", "completion")
 
 
-def cluster_sheet(conn: Connection, labels: dict[str, Any], phase_names: dict[int, str]) -> SheetPlan | None:
-    """Each competition cluster's ranks per phase and per quarter ("Xếp hạng cụm, khối"); None without clusters."""
+def cluster_sheet(conn: Connection, labels: dict[str, Any], phase_names: dict[int, str],
+                  program: str | None = None) -> SheetPlan | None:
+    """Each competition cluster's ranks per phase and per quarter ("Xếp hạng cụm, khối") in ``program`` (default:
+    the default program); None without clusters."""
     from sangkien.pipeline.clusters import cluster_ranks
 
-    ranks = cluster_ranks(conn)
+    ranks = cluster_ranks(conn, program=program)
     if ranks.empty:
         return None
     rows = [[r["cluster_code"], r["cluster_name"], phase_names.get(r["phase"], r["phase"]),
