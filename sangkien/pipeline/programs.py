@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sangkien import store
-from sangkien.pipeline.rollup import COUNT_COLUMNS, counts_of, counts_over
+from sangkien.pipeline import tiers
+from sangkien.pipeline.rollup import COUNT_COLUMNS, combined_per_unit_counts, counts_of, counts_over
 from sangkien.pipeline.validate import eligibility
 from sangkien.reference.phases import get_phases
 from sangkien.reference.programs import Program
@@ -31,17 +32,25 @@ def _phased(frame: pd.DataFrame, program: Program, conn: Connection, recognized:
 
 
 def program_per_unit_counts(conn: Connection, program: Program) -> pd.DataFrame:
-    """Counts per (own unit, phase of ``program``), like rollup.per_unit_counts for the default program."""
+    """Counts per (own unit, phase of ``program``), like rollup.node_per_unit_counts for the default program: at a
+    node whose children pushed for ``program``, their latest pushes and this node's initiatives counted once."""
     i, r = store.initiatives.c, store.records.c
-    inits = store.read_frame(conn, sa.select(i.unit_code, i.status, i.benefit_vnd, i.applied_on, i.submitted_at),
-                             ["unit_code", "status", "benefit_vnd", "applied_on", "submitted_at"])
+    inits = store.read_frame(conn, sa.select(i.id, i.unit_code, i.status, i.benefit_vnd, i.applied_on,
+                                             i.submitted_at),
+                             ["id", "unit_code", "status", "benefit_vnd", "applied_on", "submitted_at"])
     recs = store.read_frame(conn, sa.select(r.unit_code, r.author_keys, r.applied_on, r.submitted_at, r.recognized_on),
                             ["unit_code", "author_keys", "applied_on", "submitted_at", "recognized_on"])
-    if inits.empty and recs.empty:
+    pushed = tiers.has_submissions(conn, program.code)
+    if inits.empty and recs.empty and not pushed:
         return pd.DataFrame(columns=["unit_code", "phase", *COUNT_COLUMNS])
     inits = _phased(inits, program, conn, pd.Series(True, index=inits.index))
     inits = inits[inits["eligible"]]
     recs = _phased(recs, program, conn, pd.to_datetime(recs["recognized_on"]))
+    if pushed:
+        inel = recs[~recs["eligible"] & recs["phase"].notna()].groupby(["unit_code", "phase"]).size()
+        combined = tiers.combined(conn, program.code, inits.set_index("id")["phase"].astype("int64"),
+                                  inel.rename("records").reset_index())
+        return combined_per_unit_counts(conn, combined, recs[["unit_code", "phase", "eligible"]])
     # a record submitted within a phase but applied outside it is ineligible there, as validation has it
     return counts_of(inits[["unit_code", "phase", "status", "benefit_vnd"]],
                      recs[["unit_code", "phase", "eligible", "author_keys"]])

@@ -27,7 +27,7 @@ from connectors.base import ConnectorError
 from sangkien import store
 from sangkien.errors import UserError
 from sangkien.reference import tree
-from sangkien.store.settings import get_setting
+from sangkien.store.settings import default_program, get_setting
 from schemas.push import KEY_SEPARATOR
 
 KEY_CHARS = 32  # hex characters kept of each HMAC-SHA256 (128 bits)
@@ -77,12 +77,17 @@ def _empty() -> Entries:
                    pd.DataFrame(columns=["origin", "unit_code", "phase", "records"]))
 
 
-def own_entries(conn: Connection, key: bytes) -> Entries:
-    """This node's resolved initiatives as entries (entry = initiative id)."""
+def own_entries(conn: Connection, key: bytes, phase: pd.Series | None = None,
+                ineligible: pd.DataFrame | None = None) -> Entries:
+    """This node's resolved initiatives as entries (entry = initiative id). ``phase`` and ``ineligible``: another
+    program's phase of each initiative that counts for it (by id) and its ineligible records (unit_code, phase,
+    records), in place of the default program's."""
     i, m, r = store.initiatives.c, store.initiative_members.c, store.records.c
     inits = store.read_frame(conn, sa.select(i.id, i.unit_code, i.phase, i.status, i.benefit_vnd, i.members)
-                             .where(i.phase.is_not(None)),
+                             .where(i.phase.is_not(None) if phase is None else sa.true()),
                              ["entry", "unit_code", "phase", "status", "benefit_vnd", "records"])
+    if phase is not None:
+        inits = inits[inits["entry"].isin(phase.index)].assign(phase=lambda f: f["entry"].map(phase))
     members = store.read_frame(conn, sa.select(m.initiative_id, r.portal_id, r.unit_code, r.title_folded, r.applied_on,
                                                r.author_keys)
                                .join(store.records, r.raw_id == m.raw_id),
@@ -103,16 +108,20 @@ def own_entries(conn: Connection, key: bytes) -> Entries:
     inits["phase"] = inits["phase"].astype(np.int64)
     inel = store.read_frame(conn, sa.select(r.unit_code, r.phase, sa.func.count().label("n"))
                             .where(r.eligible.is_(False), r.phase.is_not(None))
-                            .group_by(r.unit_code, r.phase), ["unit_code", "phase", "records"])
+                            .group_by(r.unit_code, r.phase), ["unit_code", "phase", "records"]) \
+        if ineligible is None else ineligible[["unit_code", "phase", "records"]].copy()
     inel.insert(0, "origin", SELF)
     return Entries(inits[["entry", "origin", "unit_code", "phase", "status", "benefit_vnd", "records"]],
                    keys, people, inel)
 
 
-def latest_submissions(conn: Connection) -> pd.DataFrame:
-    """Per child node, the submission that counts: the latest as-of (the last received among equal as-ofs)."""
+def latest_submissions(conn: Connection, program: str | None = None) -> pd.DataFrame:
+    """Per child node, the submission that counts for ``program`` (default: the node's default program): the
+    latest as-of (the last received among equal as-ofs). A submission without a program is the default ``1trieu``
+    one (the intake stores it so)."""
     s = store.submissions.c
-    subs = store.read_frame(conn, sa.select(s.id, s.node, s.as_of, s.received_at),
+    subs = store.read_frame(conn, sa.select(s.id, s.node, s.as_of, s.received_at)
+                            .where(s.program == (program or default_program(conn))),
                             ["id", "node", "as_of", "received_at"])
     if subs.empty:
         return subs
@@ -120,9 +129,9 @@ def latest_submissions(conn: Connection) -> pd.DataFrame:
     return subs.drop_duplicates("node", keep="last").reset_index(drop=True)
 
 
-def child_entries(conn: Connection, offset: int = 0) -> Entries:
-    """The entries of each child's latest submission, numbered from ``offset``."""
-    latest = latest_submissions(conn)
+def child_entries(conn: Connection, offset: int = 0, program: str | None = None) -> Entries:
+    """The entries of each child's latest submission for ``program``, numbered from ``offset``."""
+    latest = latest_submissions(conn, program)
     if latest.empty:
         return _empty()
     ids = [int(v) for v in latest["id"]]
@@ -214,16 +223,21 @@ def combine(own: Entries, children: Entries, priority: list[str] | None = None) 
                     pd.concat([own.ineligible, children.ineligible], ignore_index=True))
 
 
-def has_submissions(conn: Connection) -> bool:
-    return conn.execute(sa.select(store.submissions.c.id).limit(1)).first() is not None
+def has_submissions(conn: Connection, program: str | None = None) -> bool:
+    """Whether a child pushed for ``program`` (default: the node's default program)."""
+    s = store.submissions.c
+    return conn.execute(sa.select(s.id).where(s.program == (program or default_program(conn))).limit(1)
+                        ).first() is not None
 
 
-def combined(conn: Connection) -> Combined:
-    """This node's initiatives and its children's latest submissions, counted once."""
+def combined(conn: Connection, program: str | None = None, phase: pd.Series | None = None,
+             ineligible: pd.DataFrame | None = None) -> Combined:
+    """This node's initiatives and its children's latest submissions for ``program`` (default: the node's default
+    program), counted once; another program passes its own ``phase`` and ``ineligible`` (own_entries)."""
     key = program_key(conn)
-    own = own_entries(conn, key)
+    own = own_entries(conn, key, phase, ineligible)
     offset = int(own.entries["entry"].max()) + 1 if not own.entries.empty else 0
-    return combine(own, child_entries(conn, offset), get_setting(conn, "status_priority"))
+    return combine(own, child_entries(conn, offset, program), get_setting(conn, "status_priority"))
 
 
 @dataclass

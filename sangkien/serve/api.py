@@ -42,7 +42,7 @@ from sangkien.reference import tree
 from sangkien.serve import dashboard
 from sangkien.store import nodes
 from sangkien.store.settings import get_setting
-from schemas.push import Receipt, Submission, content_hash, join_keys
+from schemas.push import DEFAULT_PROGRAM, Receipt, Submission, content_hash, join_keys
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -206,6 +206,11 @@ def _add_intake(app: FastAPI, engine: Engine, limit: int) -> None:
             log.warning("intake: refused %s's submission: it says it comes from %s", child, submission.node)
             raise HTTPException(403, f"this token belongs to node {child}; the submission names node {submission.node}")
         _check_subtree(child, submission, subtrees.of(child))
+        unknown = await run_in_threadpool(_unknown_program, engine, submission.program)
+        if unknown:
+            log.warning("intake: refused %s's submission: %s", child, unknown)
+            return JSONResponse({"detail": [{"loc": ["body", "program"], "msg": unknown, "type": "value_error"}]},
+                                status_code=422)
         return await run_in_threadpool(_store_submission, engine, submission)
 
 
@@ -337,6 +342,16 @@ def _authenticate(engine: Engine, token: str) -> str | None:
         return nodes.authenticate(conn, token)
 
 
+def _unknown_program(engine: Engine, program: str | None) -> str | None:
+    """Why this node cannot count a submission for ``program`` (None: it can; no program is the default one)."""
+    with engine.connect() as conn:
+        known = list(conn.scalars(sa.select(store.programs.c.code).order_by(store.programs.c.code)))
+    if (program or DEFAULT_PROGRAM) in known:
+        return None
+    return (f"this node holds no program {program!r}; known programs: {', '.join(known)} (the node above adds it "
+            "with `sangkien programs add` and its phases)")
+
+
 def _receipt_response(receipt: dict[str, Any], replayed: bool) -> JSONResponse:
     return JSONResponse({**receipt, "replayed": replayed}, status_code=200 if replayed else 201)
 
@@ -349,7 +364,7 @@ def _first_receipt(engine: Engine, key: str) -> dict[str, Any] | None:
 
 
 def _store_submission(engine: Engine, sub: Submission) -> JSONResponse:
-    digest = content_hash(sub.units, sub.initiatives, sub.ineligible)
+    digest = content_hash(sub.units, sub.initiatives, sub.ineligible, sub.program)
     first = _first_receipt(engine, sub.idempotency_key)
     if first is not None:
         if first["content_hash"] != digest:
@@ -360,7 +375,8 @@ def _store_submission(engine: Engine, sub: Submission) -> JSONResponse:
     try:
         with engine.begin() as conn:
             inserted = conn.execute(store.submissions.insert().values(
-                node=sub.node, as_of=sub.as_of, idempotency_key=sub.idempotency_key, content_hash=digest,
+                node=sub.node, program=sub.program or DEFAULT_PROGRAM, as_of=sub.as_of,
+                idempotency_key=sub.idempotency_key, content_hash=digest,
                 schema_version=sub.version, received_at=received, receipt={}))
             sid = inserted.inserted_primary_key[0]  # type: ignore[index]  # an insert of one row has its key
             receipt = Receipt(submission_id=sid, node=sub.node, as_of=sub.as_of, idempotency_key=sub.idempotency_key,

@@ -31,6 +31,7 @@ import json
 from pathlib import Path
 from string import Template
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
@@ -99,8 +100,9 @@ def page_labels(lang: str) -> dict[str, Any]:
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def dashboard_page(lang: str = "vi") -> HTMLResponse:
-    """The page; its words come from the catalogue, escaped into the HTML."""
+def dashboard_page(lang: str = "vi", program: str | None = None) -> HTMLResponse:
+    """The page; its words come from the catalogue, escaped into the HTML. ``program``: kept on the language link
+    (the script reads it from the address and asks for that program's figures)."""
     lang = lang if lang in catalogue.LANGUAGES else "vi"
     labels = page_labels(lang)
     # json.dumps output inside <script> must not be able to close the element
@@ -108,7 +110,8 @@ def dashboard_page(lang: str = "vi") -> HTMLResponse:
         .replace("&", "\\u0026")
     page = Template((STATIC_DIR / "dashboard.html").read_text(encoding="utf-8")).substitute(
         {key: html.escape(str(value)) for key, value in labels.items() if isinstance(value, str)},
-        lang=lang, other_lang="en" if lang == "vi" else "vi", labels_json=embedded)
+        lang=lang, other_lang="en" if lang == "vi" else "vi", labels_json=embedded,
+        program_query=html.escape(f"&program={quote(program[:64])}") if program else "")
     return HTMLResponse(page, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY,
                                        "Cache-Control": "no-cache"})
 

@@ -110,6 +110,10 @@ TEXTS: dict[str, Any] = {
         "phase": "Phase",
         "units": "Units below",
         "ranked": "ranked by completion",
+        "program": "Program",
+        "other_program_note": "This program's figures are counted from each initiative's submission and application "
+                              "dates; the trend over the syncs and the worklist exist for the default program only.",
+        "worklist_default_only": "The worklist exists for the default program only.",
         "targets_title": "Every target of",
         "set_by": "Set by",
         "self_set": "Itself",

@@ -120,6 +120,11 @@ TEXTS: dict[str, Any] = {
         "phase": "Đợt",
         "units": "Đơn vị trực thuộc",
         "ranked": "xếp theo tỷ lệ hoàn thành",
+        "program": "Chương trình",
+        "other_program_note": "Số liệu của chương trình này được tính theo ngày nộp và ngày áp dụng của từng sáng "
+                              "kiến; diễn biến qua các lần đồng bộ và danh sách nguồn chưa khớp chỉ có cho chương "
+                              "trình mặc định.",
+        "worklist_default_only": "Danh sách nguồn chưa khớp chỉ có cho chương trình mặc định.",
         "targets_title": "Các chỉ tiêu của",
         "set_by": "Nơi giao",
         "self_set": "Tự đặt",
