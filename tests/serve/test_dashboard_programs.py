@@ -29,8 +29,8 @@ def _valid_until(units: set[str], until: str) -> int:
                and submitted <= until and WINDOW[0] <= dt.date.fromisoformat(applied) <= WINDOW[1])
 
 
-def test_the_page_data_of_another_program_has_its_rounds_targets_and_cluster_ranks(two_programs, engine, tmp_path,
-                                                                                   capsys):
+def test_the_page_data_of_another_program_has_its_rounds_targets_and_cluster_ranks(  # noqa: F811
+        two_programs, engine, tmp_path, capsys):
     (tmp_path / "clusters.csv").write_text(CLUSTERS, encoding="utf-8")
     assert main([*two_programs, "clusters", "load", str(tmp_path / "clusters.csv")]) == 0
     capsys.readouterr()
@@ -66,7 +66,8 @@ def test_the_page_data_of_another_program_has_its_rounds_targets_and_cluster_ran
     assert again["children"] == view["children"]
 
 
-def test_the_cluster_ranks_of_another_program_per_quarter_count_its_own_rounds(two_programs, tmp_path, capsys):
+def test_the_cluster_ranks_of_another_program_per_quarter_count_its_own_rounds(  # noqa: F811
+        two_programs, tmp_path, capsys):
     (tmp_path / "clusters.csv").write_text(CLUSTERS, encoding="utf-8")
     assert main([*two_programs, "clusters", "load", str(tmp_path / "clusters.csv")]) == 0
     capsys.readouterr()
@@ -80,7 +81,7 @@ def test_the_cluster_ranks_of_another_program_per_quarter_count_its_own_rounds(t
                        "P34": _valid_until({"G003"}, until)}
 
 
-def test_an_unknown_program_is_refused_naming_the_known_ones(two_programs, engine):
+def test_an_unknown_program_is_refused_naming_the_known_ones(two_programs, engine):  # noqa: F811
     client = TestClient(create_app(engine, public_reads=True))
     for path in ("/api/v1/dashboard", "/api/v1/dashboard/units/P01"):
         reply = client.get(path, params={"program": "VC-2023"})
