@@ -29,8 +29,8 @@ def _valid_until(units: set[str], until: str) -> int:
                and submitted <= until and WINDOW[0] <= dt.date.fromisoformat(applied) <= WINDOW[1])
 
 
-def test_the_page_data_of_another_program_has_its_rounds_targets_and_cluster_ranks(  # noqa: F811
-        two_programs, engine, tmp_path, capsys):
+def test_the_page_data_of_another_program_has_its_rounds_targets_and_cluster_ranks(
+        two_programs, engine, tmp_path, capsys):  # noqa: F811
     (tmp_path / "clusters.csv").write_text(CLUSTERS, encoding="utf-8")
     assert main([*two_programs, "clusters", "load", str(tmp_path / "clusters.csv")]) == 0
     capsys.readouterr()
@@ -66,8 +66,8 @@ def test_the_page_data_of_another_program_has_its_rounds_targets_and_cluster_ran
     assert again["children"] == view["children"]
 
 
-def test_the_cluster_ranks_of_another_program_per_quarter_count_its_own_rounds(  # noqa: F811
-        two_programs, tmp_path, capsys):
+def test_the_cluster_ranks_of_another_program_per_quarter_count_its_own_rounds(
+        two_programs, tmp_path, capsys):  # noqa: F811
     (tmp_path / "clusters.csv").write_text(CLUSTERS, encoding="utf-8")
     assert main([*two_programs, "clusters", "load", str(tmp_path / "clusters.csv")]) == 0
     capsys.readouterr()
