@@ -31,7 +31,7 @@ from sangkien import store
 from sangkien.errors import UserError
 from sangkien.pipeline import rollup
 from sangkien.pipeline import shares as shares_module
-from sangkien.pipeline.programs import program_counts
+from sangkien.pipeline.programs import program_counts, program_initiatives
 from sangkien.reference import tree
 from sangkien.reference.orgs import KIND_ORDER
 from sangkien.reference.phases import Phase, get_phases
@@ -336,9 +336,15 @@ class SourceCoverage:
 STATUSES = ("valid", "pending", "rejected")
 
 
-def _initiatives(conn: Connection) -> pd.DataFrame:
+def _initiatives(conn: Connection, scope: Scope) -> pd.DataFrame:
     """Every initiative with a phase, by id: initiative_id, unit_code, phase, status_code (index in STATUSES;
-    3 for any other). The status travels as a small number: two million strings cost seconds to read."""
+    3 for any other). The status travels as a small number: two million strings cost seconds to read. For a
+    program other than the default one, the initiatives that count for it, in its phases (by their dates)."""
+    if not scope.default_program:
+        own = program_initiatives(conn, get_program(conn, scope.program))
+        codes = own["status"].map({name: n for n, name in enumerate(STATUSES)}).fillna(len(STATUSES))
+        return pd.DataFrame({"initiative_id": own["id"].astype(np.int64), "unit_code": own["unit_code"],
+                             "phase": own["phase"].astype(np.int64), "status_code": codes.astype(np.int8)})
     i = store.initiatives.c
     status = sa.case({name: n for n, name in enumerate(STATUSES)}, value=i.status, else_=len(STATUSES))
     inits = store.read_frame(conn, sa.select(i.id, i.unit_code, i.phase, status).where(i.phase.is_not(None))
@@ -466,7 +472,7 @@ def source_coverage(conn: Connection, scope: Scope) -> SourceCoverage:
         return scope.computed["sources"]
     c = store.connectors.c
     kinds: dict[str, str] = dict(conn.execute(sa.select(c.name, c.kind)).tuples().all())
-    inits = _initiatives(conn)
+    inits = _initiatives(conn, scope)
     ids, numbers, sources = _held_pairs(conn)
     held = np.zeros((len(inits), len(sources)), dtype=bool)
     known_ids = inits["initiative_id"].to_numpy()

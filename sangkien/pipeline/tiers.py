@@ -254,19 +254,21 @@ class _PushContext:
         return [o for o in self.pushed_by.get(cid, []) if o != child]
 
 
-def against_pushes(conn: Connection, unit: str | None = None, phase: int | None = None) -> list[dict]:
+def against_pushes(conn: Connection, unit: str | None = None, phase: int | None = None, program: str | None = None,
+                   counted: Combined | None = None) -> list[dict]:
     """For each child: what it pushed against what this node computes for the child's subtree from its own
-    sources, per phase, then every initiative that differs with its likely cause.
+    sources, per phase, then every initiative that differs with its likely cause. ``program`` and ``counted``:
+    another program's pushes and its combined count (sangkien.pipeline.programs.program_combined).
 
     Rows have kind ``pushed``, unit_code (the child's code), unit_name, phase, measure, expected, actual,
     difference, cause and detail in words, and ``cause_code`` (``pushed_count``, ``pushed_elsewhere_here``,
     ``pushed_not_here``, ``pushed_by_other``, ``pushed_missing``, ``pushed_twice``); a row about one initiative
     also has ``initiative_id``, ``initiative_unit`` and ``initiative_status`` (sangkien.pipeline.worklist groups
     them)."""
-    latest = latest_submissions(conn)
+    latest = latest_submissions(conn, program)
     if latest.empty:
         return []
-    members = combined(conn).members
+    members = (counted or combined(conn)).members
     closure = tree.ancestor_pairs(conn)
     own = members[members["origin"] == SELF]
     q = store.quarantine.c

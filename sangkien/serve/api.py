@@ -299,15 +299,16 @@ def _openapi(app: FastAPI, public_reads: bool) -> Callable[[], dict[str, Any]]:
 
 def _document_statuses(spec: dict[str, Any], public_reads: bool) -> None:
     """Add to ``spec`` the 401 of every read (unless reads are public) and the 404 of every route that names a
-    unit (a ``{code}`` in its path or a ``unit`` parameter): FastAPI lists only what the decorators declare."""
+    unit or a program (a ``{code}`` in its path, a ``unit`` or ``program`` parameter): FastAPI lists only what the
+    decorators declare."""
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     problem = Problem.model_json_schema()
     schemas.setdefault("Problem", problem)
-    described = {"401": "a node token is needed", "404": "no such unit"}
+    described = {"401": "a node token is needed", "404": "no such unit or program"}
     for path, operations in spec.get("paths", {}).items():
         for method, operation in operations.items():
             names = {p.get("name") for p in operation.get("parameters", [])}
-            statuses = ["404"] if "{code}" in path or "unit" in names else []
+            statuses = ["404"] if "{code}" in path or {"unit", "program"} & names else []
             if method == "get" and not public_reads:
                 statuses.append("401")
             for status in statuses:

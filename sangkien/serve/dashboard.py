@@ -10,7 +10,7 @@ the app sets ``app.state.engine``. Routes:
   ranked by completion, the trend, the sources' last syncs, and the top of the worklist
   (where the sources disagree) for those units;
 * ``GET /api/v1/dashboard/units/{code}`` the same for one unit and its children (the drill-down);
-  both take ``?program=CODE`` (default: the node's default program; an unknown code is a 400 naming the
+  both take ``?program=CODE`` (default: the node's default program; an unknown code is a 404 naming the
   known ones): another program's figures, targets and cluster ranks are worked out on its first request
   and kept until the next roll-up (summary.ensure_program); its trend and worklist are empty (the nightly
   history and the worklist are the default program's), and the answer says so (``program.default``);
@@ -75,12 +75,13 @@ def _kept(engine: Engine) -> Connection:
 
 def _program(engine: Engine, code: str | None) -> tuple[Program, list[Program]]:
     """The program asked for (the default one when None) and every program; its figures kept and current.
-    An unknown code is a 400 naming the known programs."""
+    An unknown code is a 404 naming the known programs (as an unknown unit is a 404)."""
+    code = code or None  # ?program= left empty: the default one
     with engine.connect() as conn:
         known = list_programs(conn)
     chosen = next((p for p in known if p.code == code or (code is None and p.is_default)), None)
     if chosen is None:
-        raise HTTPException(status_code=400, detail=str(unknown_program(str(code), [p.code for p in known])))
+        raise HTTPException(status_code=404, detail=str(unknown_program(str(code), [p.code for p in known])))
     summary.ensure_program(engine, chosen.code)
     return chosen, known
 

@@ -1,6 +1,6 @@
 """The page's data per program (issue 20): ``?program=`` on /api/v1/dashboard*, another program's figures,
 targets and cluster ranks worked out on its first request and kept until the next roll-up; an unknown program
-named in a 400 with the known ones. Records and rounds: tests/pipeline/test_programs.py (seed 004's 2022 rounds
+named in a 404 with the known ones. Records and rounds: tests/pipeline/test_programs.py (seed 004's 2022 rounds
 beside the national program)."""
 from __future__ import annotations
 
@@ -85,6 +85,6 @@ def test_an_unknown_program_is_refused_naming_the_known_ones(two_programs, engin
     client = TestClient(create_app(engine, public_reads=True))
     for path in ("/api/v1/dashboard", "/api/v1/dashboard/units/P01"):
         reply = client.get(path, params={"program": "VC-2023"})
-        assert reply.status_code == 400
+        assert reply.status_code == 404
         assert reply.json()["detail"] == ("unknown program 'VC-2023'; known programs: 1trieu, VC-2022 (add one with "
                                           "`sangkien programs add`)")
