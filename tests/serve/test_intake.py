@@ -5,6 +5,7 @@ Every refusal must store nothing and be logged; a repeat or a retry must count o
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import socket
 import threading
@@ -431,3 +432,10 @@ def test_a_child_pushes_its_default_program_and_names_it_only_when_it_is_not_1tr
     roll_up(upper["engine"], None)
     assert _valid(upper["engine"], "P01", "VC-2022") == _valid(child, "P01") == 2
     assert _valid(upper["engine"], "P01") == 2  # the first push, for 1trieu, still counts for it
+    # reconciling the rounds' pushes: P01 pushed 2 valid for round 1, this node's own sources hold none
+    from sangkien.present.reconcile_render import render_reconciliation
+
+    with upper["engine"].connect() as conn:
+        found = json.loads(render_reconciliation(conn, "json", "pushes", program="VC-2022"))["discrepancies"]
+    counts = {(r["unit_code"], r["phase"], r["cause"]): (r["expected"], r["actual"]) for r in found}
+    assert counts[("P01", 1, "pushed_count_valid")] == (0, 2)
