@@ -80,7 +80,8 @@ def cmd_nodes_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    from sangkien.pipeline.push import build_submission, push
+    from sangkien import store
+    from sangkien.pipeline.push import build_submission, payload_json, push
     from sangkien.present.clock import shown
 
     engine = open_engine(args)
@@ -88,8 +89,9 @@ def cmd_push(args: argparse.Namespace) -> int:
         with engine.connect() as conn:
             submission = build_submission(conn)
         if args.out:
-            Path(args.out).write_text(submission.model_dump_json(indent=1), encoding="utf-8")
+            Path(args.out).write_text(payload_json(submission, indent=1), encoding="utf-8")
         print(f"would push {len(submission.units):,} unit rows and {len(submission.initiatives):,} initiatives "
+              f"for program {submission.program or store.DEFAULT_PROGRAM}"
               f"as of {shown(submission.as_of)} (key {submission.idempotency_key})"
               + (f"; payload written to {args.out}" if args.out else ""))
         return 0
@@ -98,6 +100,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     text = {"accepted": "pushed", "replayed": "already received (the first receipt came back)",
             "unchanged": "unchanged since the last accepted push: nothing sent"}[result.status]
     print(f"{text}: {len(result.submission.units):,} unit rows, {len(result.submission.initiatives):,} initiatives "
+          f"for program {result.submission.program or store.DEFAULT_PROGRAM}, "
           f"as of {shown(result.submission.as_of)} to {result.upstream}; receipt "
           f"{receipt.get('submission_id')} received {shown(receipt.get('received_at'), '(no time)')}")
     return 0

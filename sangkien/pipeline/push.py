@@ -79,6 +79,12 @@ def build_submission(conn: Connection, as_of: dt.datetime | None = None) -> Subm
     return draft.model_copy(update={"idempotency_key": idempotency_key(code, stamp, digest)})
 
 
+def payload_json(submission: Submission, indent: int | None = None) -> str:
+    """The body sent upward. Without a program (``1trieu``) it is the one nodes sent before programs existed: an
+    older node above refuses a field it does not know."""
+    return submission.model_dump_json(indent=indent, exclude={"program"} if submission.program is None else None)
+
+
 @dataclass
 class PushResult:
     status: str  # accepted, replayed, unchanged
@@ -124,10 +130,7 @@ def push(engine: Engine, run_id: int | None = None, policy: RetryPolicy | None =
     client = HttpClient({"Authorization": f"Bearer {token}", "Idempotency-Key": submission.idempotency_key},
                         policy or RetryPolicy(attempts=5, initial_wait=1.0, max_wait=60.0, timeout=120.0))
     try:
-        # without a program the payload is the one nodes sent before programs existed (an older node above
-        # refuses a field it does not know)
-        body = submission.model_dump_json(exclude={"program"} if submission.program is None else None)
-        reply, _ = client.post_json(upstream + SUBMISSIONS_PATH, body.encode("utf-8"))
+        reply, _ = client.post_json(upstream + SUBMISSIONS_PATH, payload_json(submission).encode("utf-8"))
         receipt = Receipt.model_validate(reply).model_dump(mode="json")
     except (ConnectorError, ValueError) as exc:
         text = f"push to {upstream} failed ({getattr(exc, 'error_type', 'reply')} error): {exc}".splitlines()[0]
