@@ -64,8 +64,8 @@ def cmd_nodes_list(args: argparse.Namespace) -> int:
         print("no child nodes; `sangkien nodes add CODE` issues a token for one")
     for c in children:
         state = f"revoked {shown(c.revoked_at)}" if c.revoked_at else "active"
-        last = latest.get(c.code)
-        pushed = f"{last[0]} submission(s), latest as of {shown(last[1])}" if last else "nothing pushed yet"
+        pushed = "; ".join(f"{n} submission(s) for {program}, latest as of {shown(as_of)}"
+                           for program, n, as_of in latest.get(c.code, [])) or "nothing pushed yet"
         print(f"{c.code:16} {state:32} token {c.token_hint}…  {pushed}")
     return 0
 

@@ -349,7 +349,9 @@ def _valid(engine, unit: str, program: str | None = None) -> int:  # type: ignor
 
 
 def test_a_push_without_a_program_counts_for_the_default_program_and_one_with_a_program_for_that_one(
-        upper, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        upper, tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from sangkien.cli.main import main
+
     monkeypatch.setenv("SANGKIEN_TEST_PROGRAM_KEY", "k")
     engine = upper["engine"]
     _add_rounds(engine, tmp_path)
@@ -362,6 +364,9 @@ def test_a_push_without_a_program_counts_for_the_default_program_and_one_with_a_
     with engine.connect() as conn:
         assert dict(conn.execute(sa.select(store.submissions.c.program, sa.func.count())
                                  .group_by(store.submissions.c.program)).tuples().all()) == {"1trieu": 1, "VC-2022": 1}
+    assert main(["--db", engine.url.render_as_string(hide_password=False), "nodes", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "1 submission(s) for 1trieu" in listed and "1 submission(s) for VC-2022" in listed
     roll_up(engine, None)
     assert _valid(engine, "VGCL") == 1  # the nightly counts: the default program's push only
     assert _valid(engine, "VGCL", "1trieu") == 1
