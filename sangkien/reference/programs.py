@@ -9,9 +9,11 @@ an initiative applied in 2022 counts for the national program and for the Public
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -19,6 +21,9 @@ from sqlalchemy.engine import Connection, Engine
 from sangkien import store
 from sangkien.errors import UserError
 from sangkien.store.settings import default_program
+
+if TYPE_CHECKING:
+    from sangkien.reference.phases import Phase
 
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 
@@ -54,6 +59,19 @@ def get_program(conn: Connection, code: str | None) -> Program:
     if code not in programs:
         raise unknown_program(code, list(programs))
     return programs[code]
+
+
+def counting_phases(conn: Connection) -> list[Phase]:
+    """The phases the nightly validation counts by: the node's default program's, none counting initiatives
+    applied before its window starts (as another program is counted, sangkien.pipeline.programs). ``1trieu``'s
+    are taken as they are, as before programs existed."""
+    from sangkien.reference.phases import get_phases
+
+    program = get_program(conn, None)
+    phases = get_phases(conn, program.code)
+    if program.code == store.DEFAULT_PROGRAM:
+        return phases
+    return [dataclasses.replace(p, counts_from=max(p.counts_from, program.starts_on)) for p in phases]
 
 
 def edit_program(engine: Engine, code: str, name: str | None = None, starts_on: dt.date | None = None,

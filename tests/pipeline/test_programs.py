@@ -199,3 +199,27 @@ def test_an_unknown_program_or_one_without_phases_cannot_be_made_the_default(two
     assert "sangkien programs default VC-2022" in line
     assert main([*db, "programs", "default"]) == 0
     assert "default program: 1trieu" in capsys.readouterr().out
+
+
+def test_as_the_default_program_a_program_counts_nothing_applied_before_its_window_whatever_its_phases_say(
+        engine, world, db_url, tmp_path, capsys):
+    # applied 2021-12-01 (before the 2022 window), submitted in round 1; and one applied inside it
+    records = [("W-1", "G002", "Nguyễn Văn An", "2021-12-01", "2022-02-01", "Hợp lệ"),
+               ("W-2", "G001", "Trần Thị Bình", "2022-01-15", "2022-02-10", "Hợp lệ")]
+    sync_world(engine, world, {"hanoi": [
+        LINE.format(id=i, title=t, author=a, unit=u, recognized=vn(s), applied=vn(ap), submitted=vn(s), status=st)
+        for (i, u, a, ap, s, st), t in zip(records, TITLES, strict=False)]})
+    cli = ["--db", db_url]
+    assert main([*cli, "programs", "add", "VC-2022", "--name", "Thi đua 2022", "--starts-on", "2022-01-01",
+                 "--ends-on", "2022-12-31"]) == 0
+    (tmp_path / "rounds.csv").write_text("phase,name,starts_on,ends_on,counts_from\n"
+                                         "1,Đợt 1,2022-01-01,2022-06-30,2021-09-01\n", encoding="utf-8")
+    assert main([*cli, "phases", "load", str(tmp_path / "rounds.csv"), "--program", "VC-2022"]) == 0
+    capsys.readouterr()
+    assert main([*cli, "report", "--format", "json", "--unit", "P01", "--program", "VC-2022"]) == 0
+    by_dates = json.loads(capsys.readouterr().out)["rows"]
+    assert main([*cli, "programs", "default", "VC-2022"]) == 0
+    assert "1 accepted, 1 ineligible" in capsys.readouterr().out  # W-1: applied before the window
+    assert main([*cli, "report", "--format", "json", "--unit", "P01"]) == 0
+    validated = json.loads(capsys.readouterr().out)["rows"]
+    assert [(r["phase"], r["valid"]) for r in validated] == [(r["phase"], r["valid"]) for r in by_dates] == [(1, 1)]
