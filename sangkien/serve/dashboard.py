@@ -128,8 +128,13 @@ def dashboard_asset(name: str) -> FileResponse:
 # --- the figures ------------------------------------------------------------------------
 
 def warm(engine: Engine) -> None:
-    """Work out the kept summary now when it is missing or behind (e.g. when the server starts)."""
+    """Work out the kept summary now when it is missing or behind (e.g. when the server starts), then every other
+    program's figures (each takes seconds on a national store: its first viewer need not wait for them)."""
     summary.ensure_current(engine)
+    with engine.connect() as conn:
+        others = [p.code for p in list_programs(conn) if not p.is_default]
+    for code in others:
+        summary.ensure_program(engine, code)
 
 
 def _view(conn: Connection, program: Program, unit: board.Unit, phase: int | None, lang: str) -> dict[str, Any]:

@@ -88,3 +88,13 @@ def test_an_unknown_program_is_refused_naming_the_known_ones(two_programs, engin
         assert reply.status_code == 404
         assert reply.json()["detail"] == ("unknown program 'VC-2023'; known programs: 1trieu, VC-2022 (add one with "
                                           "`sangkien programs add`)")
+
+
+def test_serving_works_every_other_program_out_when_it_starts(two_programs, engine):  # noqa: F811
+    from sangkien.serve.dashboard import warm
+
+    warm(engine)  # what `sangkien serve` runs in the background as it starts
+    with engine.connect() as conn:
+        kept = set(conn.scalars(sa.select(store.program_summaries.c.program)))
+        figures = set(conn.scalars(sa.select(store.unit_figures.c.program).distinct()))
+    assert kept == {"VC-2022"} and figures == {"1trieu", "VC-2022"}
