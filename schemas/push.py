@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
@@ -70,6 +70,9 @@ class InitiativeEntry(_Strict):
     records: int = Field(ge=1, le=10_000, description="source records the sender folded into this initiative")
     people: list[HashKey] = Field(default_factory=list, max_length=200,
                                   description="HMAC of each registrant's key (unit and folded name)")
+    submitted_on: dt.date | None = Field(default=None, description=(
+        "the day it was first submitted, so that the node above can rank per quarter; sent only by a node whose "
+        "push_dates setting is on (a node above older than this field refuses it)"))
 
 
 class IneligibleCount(_Strict):
@@ -132,10 +135,26 @@ def content_hash(units: list[UnitCounts], initiatives: list[InitiativeEntry],
         digest.update(f"program:{program}\x00".encode())
     digest.update(_UNITS.dump_json(sorted(units, key=lambda u: (u.unit_code, u.phase))))
     digest.update(b"\x00")
-    digest.update(_ENTRIES.dump_json(sorted(initiatives, key=lambda e: e.keys)))
+    digest.update(_ENTRIES.dump_json(sorted(initiatives, key=lambda e: e.keys), exclude=_undated(initiatives)))
     digest.update(b"\x00")
     digest.update(_INELIGIBLE.dump_json(sorted(ineligible, key=lambda i: (i.unit_code, i.phase))))
     return digest.hexdigest()
+
+
+def _undated(initiatives: Sequence[InitiativeEntry]) -> dict[str, set[str]] | None:
+    """Leave ``submitted_on`` out of entries that carry none (as payloads were before it existed)."""
+    return None if any(e.submitted_on is not None for e in initiatives) else {"__all__": {"submitted_on"}}
+
+
+def wire_exclude(submission: Submission) -> dict[str, Any] | None:
+    """What to leave out of ``submission`` on the wire: the fields that were not there before programs and dates,
+    when they are empty, so that a node above that predates them takes the push."""
+    exclude: dict[str, Any] = {}
+    if submission.program is None:
+        exclude["program"] = True
+    if _undated(submission.initiatives):
+        exclude["initiatives"] = {"__all__": {"submitted_on"}}
+    return exclude or None
 
 
 _UNITS = TypeAdapter(list[UnitCounts])

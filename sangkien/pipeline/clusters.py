@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sangkien import store
-from sangkien.pipeline import reconcile
-from sangkien.pipeline.programs import program_valid_initiatives
+from sangkien.pipeline import reconcile, tiers
+from sangkien.pipeline.programs import program_combined, program_valid_initiatives
 from sangkien.reference import clusters
 from sangkien.reference.phases import Phase
 from sangkien.reference.programs import get_program
@@ -57,7 +57,8 @@ def _ranked(frame: pd.DataFrame) -> pd.DataFrame:
 def _quarter_valid(conn: Connection, phase: Phase, until: dt.date, closure: pd.DataFrame,
                    program_valid: pd.DataFrame | None = None) -> pd.DataFrame:
     """Valid initiatives of the phase submitted up to ``until``, per unit over its subtree (unit_code, valid);
-    ``program_valid``: another program's valid initiatives (programs.program_valid_initiatives) to count instead."""
+    ``program_valid`` (unit_code, phase, submitted_at): the valid initiatives to count instead (another program's,
+    or this node's and its children's counted once)."""
     if program_valid is None:
         i = store.initiatives.c
         own = store.read_frame(conn, sa.select(i.unit_code, sa.func.count()).where(
@@ -87,8 +88,9 @@ def cluster_ranks(conn: Connection, as_of: dt.date | None = None, phase: int | N
     names = scope.names()
     counts = reconcile.unit_counts(conn, scope)
     quotas = reconcile.primary_quotas(reconcile.quotas_frame(conn, scope.program))
-    program_valid = None if scope.default_program or not quarters else \
-        program_valid_initiatives(conn, get_program(conn, scope.program))
+    program_valid = _valid_with_children(conn, scope) if quarters else None
+    if program_valid is None and quarters and not scope.default_program:
+        program_valid = program_valid_initiatives(conn, get_program(conn, scope.program))
     quotas = quotas[quotas["basis"] == "valid"] if not quotas.empty else quotas
     parts = []
     for p in scope.phases:
@@ -118,6 +120,20 @@ def cluster_ranks(conn: Connection, as_of: dt.date | None = None, phase: int | N
     out["_q"] = out["quarter"].fillna("")
     out = out.sort_values(["cluster_code", "phase", "_q", "rank", "unit_code"], kind="stable")
     return out[list(RANK_COLUMNS)].reset_index(drop=True)
+
+
+def _valid_with_children(conn: Connection, scope: reconcile.Scope) -> pd.DataFrame | None:
+    """At a node whose children pushed for the scope's program: the valid initiatives counted once across this node
+    and their latest pushes (unit_code, phase, submitted_at: the earliest day an entry gives). A child's entry
+    without a day (its push_dates is off) cannot be placed in a quarter and is left out of the quarter ranks.
+    None at a node without children's pushes."""
+    if not tiers.has_submissions(conn, scope.program):
+        return None
+    counted = tiers.combined(conn) if scope.default_program else \
+        program_combined(conn, get_program(conn, scope.program))
+    valid = counted.initiatives[(counted.initiatives["status"] == "valid")
+                                & counted.initiatives["submitted_on"].notna()]
+    return valid.rename(columns={"submitted_on": "submitted_at"})[["unit_code", "phase", "submitted_at"]]
 
 
 def has_clusters(conn: Connection) -> bool:

@@ -25,7 +25,7 @@ from sangkien.errors import UserError
 from sangkien.pipeline import tiers
 from sangkien.reference import tree
 from sangkien.store.settings import default_program, get_setting
-from schemas.push import Receipt, Submission, content_hash, idempotency_key
+from schemas.push import Receipt, Submission, content_hash, idempotency_key, wire_exclude
 
 SUBMISSIONS_PATH = "/api/v1/submissions"
 COUNT_FIELDS = ("records", "initiatives", "valid", "pending", "rejected", "ineligible", "registrants")
@@ -63,10 +63,12 @@ def build_submission(conn: Connection, as_of: dt.datetime | None = None) -> Subm
     keys = keys.groupby("id")["key"].agg(lambda k: list(k)[:tiers.MAX_KEYS])
     people = combined.people[combined.people["id"].isin(inits["id"])].sort_values(["id", "person"])
     people = people.groupby("id")["person"].agg(lambda p: list(p)[:200])
+    dated = bool(get_setting(conn, "push_dates"))  # the day each was submitted, for the quarter ranks above
     entries = [{"keys": keys.get(r["id"], []), "unit_code": r["unit_code"], "phase": int(r["phase"]),
                 "status": r["status"],
                 "benefit_vnd": None if pd.isna(r["benefit_vnd"]) else float(r["benefit_vnd"]),
-                "records": int(r["records"]), "people": people.get(r["id"], [])}
+                "records": int(r["records"]), "people": people.get(r["id"], []),
+                "submitted_on": r["submitted_on"].date() if dated and not pd.isna(r["submitted_on"]) else None}
                for r in inits.to_dict("records")]
     inel = combined.ineligible[combined.ineligible["unit_code"].isin(units)]
     inel = inel.groupby(["unit_code", "phase"], as_index=False)["records"].sum()
@@ -82,7 +84,7 @@ def build_submission(conn: Connection, as_of: dt.datetime | None = None) -> Subm
 def payload_json(submission: Submission, indent: int | None = None) -> str:
     """The body sent upward. Without a program (``1trieu``) it is the one nodes sent before programs existed: an
     older node above refuses a field it does not know."""
-    return submission.model_dump_json(indent=indent, exclude={"program"} if submission.program is None else None)
+    return submission.model_dump_json(indent=indent, exclude=wire_exclude(submission))
 
 
 @dataclass

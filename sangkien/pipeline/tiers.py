@@ -61,7 +61,8 @@ def hash_texts(key: bytes, texts: pd.Series) -> pd.Series:
 class Entries:
     """Initiatives as entries, and what is needed to count records and people alongside them.
 
-    ``entries``: entry (int), origin (SELF or a child's code), unit_code, phase, status, benefit_vnd, records.
+    ``entries``: entry (int), origin (SELF or a child's code), unit_code, phase, status, benefit_vnd, records,
+    submitted_on (the day, NaT where a child did not send it).
     ``keys``: entry, key. ``people``: entry, person. ``ineligible``: origin, unit_code, phase, records.
     """
 
@@ -72,7 +73,8 @@ class Entries:
 
 
 def _empty() -> Entries:
-    return Entries(pd.DataFrame(columns=["entry", "origin", "unit_code", "phase", "status", "benefit_vnd", "records"]),
+    return Entries(pd.DataFrame(columns=["entry", "origin", "unit_code", "phase", "status", "benefit_vnd", "records",
+                                         "submitted_on"]),
                    pd.DataFrame(columns=["entry", "key"]), pd.DataFrame(columns=["entry", "person"]),
                    pd.DataFrame(columns=["origin", "unit_code", "phase", "records"]))
 
@@ -83,9 +85,11 @@ def own_entries(conn: Connection, key: bytes, phase: pd.Series | None = None,
     program's phase of each initiative that counts for it (by id) and its ineligible records (unit_code, phase,
     records), in place of the default program's."""
     i, m, r = store.initiatives.c, store.initiative_members.c, store.records.c
-    inits = store.read_frame(conn, sa.select(i.id, i.unit_code, i.phase, i.status, i.benefit_vnd, i.members)
+    inits = store.read_frame(conn, sa.select(i.id, i.unit_code, i.phase, i.status, i.benefit_vnd, i.members,
+                                             i.submitted_at)
                              .where(i.phase.is_not(None) if phase is None else sa.true()),
-                             ["entry", "unit_code", "phase", "status", "benefit_vnd", "records"])
+                             ["entry", "unit_code", "phase", "status", "benefit_vnd", "records", "submitted_on"])
+    inits["submitted_on"] = pd.to_datetime(inits["submitted_on"]).dt.normalize()
     if phase is not None:
         inits = inits[inits["entry"].isin(phase.index)].assign(phase=lambda f: f["entry"].map(phase))
     members = store.read_frame(conn, sa.select(m.initiative_id, r.portal_id, r.unit_code, r.title_folded, r.applied_on,
@@ -111,8 +115,8 @@ def own_entries(conn: Connection, key: bytes, phase: pd.Series | None = None,
                             .group_by(r.unit_code, r.phase), ["unit_code", "phase", "records"]) \
         if ineligible is None else ineligible[["unit_code", "phase", "records"]].copy()
     inel.insert(0, "origin", SELF)
-    return Entries(inits[["entry", "origin", "unit_code", "phase", "status", "benefit_vnd", "records"]],
-                   keys, people, inel)
+    return Entries(inits[["entry", "origin", "unit_code", "phase", "status", "benefit_vnd", "records",
+                          "submitted_on"]], keys, people, inel)
 
 
 def latest_submissions(conn: Connection, program: str | None = None) -> pd.DataFrame:
@@ -138,10 +142,11 @@ def child_entries(conn: Connection, offset: int = 0, program: str | None = None)
     e = store.submission_entries.c
     origin = dict(zip(latest["id"].astype(int), latest["node"], strict=False))
     entries = store.read_frame(conn, sa.select(e.submission_id, e.entry_no, e.unit_code, e.phase, e.status,
-                                               e.benefit_vnd, e.records, e["keys"], e.people)
+                                               e.benefit_vnd, e.records, e["keys"], e.people, e.submitted_on)
                                .where(e.submission_id.in_(ids)).order_by(e.submission_id, e.entry_no),
                                ["submission_id", "entry_no", "unit_code", "phase", "status", "benefit_vnd", "records",
-                                "keys", "people"])
+                                "keys", "people", "submitted_on"])
+    entries["submitted_on"] = pd.to_datetime(entries["submitted_on"])
     entries["entry"] = np.arange(offset, offset + len(entries), dtype=np.int64)
     entries["origin"] = entries["submission_id"].astype(int).map(origin)
     keys = entries[["entry", "keys"]].assign(key=entries["keys"].str.split(KEY_SEPARATOR)).explode("key")
@@ -153,8 +158,8 @@ def child_entries(conn: Connection, offset: int = 0, program: str | None = None)
                             .where(i.submission_id.in_(ids)), ["submission_id", "unit_code", "phase", "records"])
     inel["origin"] = inel["submission_id"].astype(int).map(origin)
     entries["phase"] = entries["phase"].astype(np.int64)
-    return Entries(entries[["entry", "origin", "unit_code", "phase", "status", "benefit_vnd", "records"]],
-                   keys.reset_index(drop=True), people.reset_index(drop=True),
+    return Entries(entries[["entry", "origin", "unit_code", "phase", "status", "benefit_vnd", "records",
+                            "submitted_on"]], keys.reset_index(drop=True), people.reset_index(drop=True),
                    inel[["origin", "unit_code", "phase", "records"]])
 
 
@@ -185,7 +190,8 @@ def cluster(entry_ids: np.ndarray, keys: pd.DataFrame) -> np.ndarray:
 class Combined:
     """Initiatives counted once across this node and its children.
 
-    ``initiatives``: id, unit_code, phase, status, benefit_vnd, records, origins ("|"-joined), sources (count).
+    ``initiatives``: id, unit_code, phase, status, benefit_vnd, records, origins ("|"-joined), sources (count),
+    submitted_on (the earliest day any of its entries gives; NaT when none gives one).
     ``members``: every entry (entry, origin, unit_code, phase, status, records) and id, the cluster it fell in.
     ``keys``, ``people``: id, key / person.
     ``ineligible``: origin, unit_code, phase, records.
@@ -210,8 +216,10 @@ def combine(own: Entries, children: Entries, priority: list[str] | None = None) 
     entries["rank_origin"] = entries["origin"].map(lambda o: order.get(o, len(order) + (0 if o == SELF else 1)))
     entries["rank_status"] = entries["status"].map(STATUS_RANK).fillna(3)
     best = entries.sort_values(["id", "rank_origin", "origin", "rank_status", "entry"]).drop_duplicates("id")
+    entries["submitted_on"] = pd.to_datetime(entries["submitted_on"])
     agg = entries.groupby("id").agg(records=("records", "sum"), sources=("origin", "nunique"),
-                                    origins=("origin", lambda o: "|".join(sorted(set(o)))))
+                                    origins=("origin", lambda o: "|".join(sorted(set(o)))),
+                                    submitted_on=("submitted_on", "min"))
     initiatives = best[["id", "unit_code", "phase", "status", "benefit_vnd"]].merge(agg, on="id")
     to_id = entries.set_index("entry")["id"]
     keys = pd.DataFrame({"id": to_id.reindex(keys["entry"]).to_numpy(),

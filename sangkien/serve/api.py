@@ -391,9 +391,10 @@ def _store_submission(engine: Engine, sub: Submission) -> JSONResponse:
                               ((sid, u.unit_code, u.phase, u.records, u.initiatives, u.valid, u.pending, u.rejected,
                                 u.ineligible, u.registrants, u.benefit_vnd, u.duplicates_removed) for u in sub.units))
             store.bulk_insert(conn, store.submission_entries, ["submission_id", "entry_no", "unit_code", "phase",
-                                                               "status", "benefit_vnd", "records", "keys", "people"],
+                                                               "status", "benefit_vnd", "records", "keys", "people",
+                                                               "submitted_on"],
                               ((sid, n, e.unit_code, e.phase, e.status, e.benefit_vnd, e.records, join_keys(e.keys),
-                                join_keys(e.people)) for n, e in enumerate(sub.initiatives)))
+                                join_keys(e.people), e.submitted_on) for n, e in enumerate(sub.initiatives)))
             store.bulk_insert(conn, store.submission_ineligible, ["submission_id", "unit_code", "phase", "records"],
                               ((sid, i.unit_code, i.phase, i.records) for i in sub.ineligible))
     except sa.exc.IntegrityError:  # the same key, stored by a concurrent request a moment ago

@@ -72,6 +72,15 @@ def _share(text: str) -> float:
     return share
 
 
+def _yes_no(name: str) -> Callable[[str], bool]:
+    def parse(text: str) -> bool:
+        value = text.strip().lower()
+        if value not in {"yes", "no", "true", "false", "on", "off"}:
+            raise UserError(f"{name} must be yes or no, got {text!r}")
+        return value in {"yes", "true", "on"}
+    return parse
+
+
 # key -> (parser of the typed text, description)
 KNOWN: dict[str, tuple[Callable[[str], Any], str]] = {
     "code": (_unit_code, "this node's org unit (e.g. P01 for Hà Nội, VGCL for the national office); "
@@ -83,6 +92,10 @@ KNOWN: dict[str, tuple[Callable[[str], Any], str]] = {
     "program_key": (_secret_ref("program_key"),
                     "the program's shared key for hashing match keys (env:VAR or prefect-secret:block); every node "
                     "of a program uses the same key, so an initiative reaching the top twice is counted once"),
+    "push_dates": (_yes_no("push_dates"),
+                   "yes: each pushed initiative carries the day it was first submitted, so that the node above "
+                   "ranks competition clusters per quarter with it (default no: a node above older than issue 20 "
+                   "refuses the field; turn it on once the node above runs this version)"),
     "intake_max_bytes": (_size, "the largest submission `sangkien serve` accepts (default 64M); larger gets 413"),
     "quarantine_limit": (_share, "the share of a source's rows that may be quarantined before the sync counts "
                                  "the source as failed (default 50%; 100% never fails one); `connectors check` "

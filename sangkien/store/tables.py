@@ -492,6 +492,7 @@ submission_entries = sa.Table(  # a submission's initiatives: keyed hashes only,
     sa.Column("records", sa.Integer, nullable=False),
     sa.Column("keys", sa.Text, nullable=False),  # "|"-joined HMAC match keys
     sa.Column("people", sa.Text, nullable=False),  # "|"-joined HMAC keys of the registrants
+    sa.Column("submitted_on", sa.Date, nullable=True),  # sent by children whose push_dates is on
 )
 
 submission_ineligible = sa.Table(  # records the child holds that cannot count, by the unit they name

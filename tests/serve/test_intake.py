@@ -444,3 +444,53 @@ def test_a_child_pushes_its_default_program_and_names_it_only_when_it_is_not_1tr
         found = json.loads(render_reconciliation(conn, "json", "pushes", program="VC-2022"))["discrepancies"]
     counts = {(r["unit_code"], r["phase"], r["cause"]): (r["expected"], r["actual"]) for r in found}
     assert counts[("P01", 1, "pushed_count_valid")] == (0, 2)
+
+
+def test_an_upper_node_ranks_its_clusters_per_quarter_with_the_days_its_children_pushed(upper, tmp_path,
+                                                                                        monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sangkien.present.cluster_ranks import cluster_rows
+    from sangkien.reference.clusters import load_clusters
+    from tests.pipeline.test_clusters import CLUSTERS
+
+    monkeypatch.setenv("SANGKIEN_TEST_PROGRAM_KEY", "k")
+    engine = upper["engine"]
+    (tmp_path / "clusters.csv").write_text(CLUSTERS, encoding="utf-8")
+    load_clusters(engine, tmp_path / "clusters.csv")
+    days = {"aa": "2022-02-10", "bb": "2022-04-20", "cc": None}  # the last from a child with push_dates off
+    entries = [{**_entry("G001", key * 16), **({"submitted_on": day} if day else {})} for key, day in days.items()]
+    assert _post(upper, payload(entries=entries, units=[_unit("P01", 3)])).status_code == 201
+    roll_up(engine, None)
+    with engine.connect() as conn:
+        rows = cluster_rows(conn, phase=1)
+    p01 = {r["quarter"]: r["valid"] for r in rows if r["unit_code"] == "P01"}
+    assert p01[None] == 3  # the whole phase: every entry
+    assert (p01["2021-Q4"], p01["2022-Q1"], p01["2022-Q2"]) == (0, 1, 2)  # up to each quarter's end, by its day
+
+
+def test_a_child_sends_the_days_only_when_push_dates_is_on(upper, world, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from connectors.http import HttpClient
+    from sangkien.store import open_store
+    from tests.pipeline.test_reconcile import row, sync_world
+
+    monkeypatch.setenv("SANGKIEN_TEST_PROGRAM_KEY", "k")
+    monkeypatch.setenv("SANGKIEN_TEST_UPSTREAM", upper["token"])
+    child = open_store(f"sqlite:///{tmp_path / 'p01.db'}")
+    sync_world(child, world, {"hanoi": [row("R-1", "Sổ theo dõi công văn điện tử")]})
+    with child.begin() as conn:
+        for key, value in (("code", "P01"), ("program_key", "env:SANGKIEN_TEST_PROGRAM_KEY"),
+                           ("upstream_url", upper["url"]), ("upstream_token", "env:SANGKIEN_TEST_UPSTREAM")):
+            set_setting(conn, key, value)
+    sent: list[bytes] = []
+    original = HttpClient.post_json
+    monkeypatch.setattr(HttpClient, "post_json",
+                        lambda self, url, body: (sent.append(body), original(self, url, body))[1])
+    assert push(child).status == "accepted"
+    assert b"submitted_on" not in sent[-1]  # as nodes sent before: an older node above takes it
+    with child.begin() as conn:
+        set_setting(conn, "push_dates", "yes")
+    assert push(child).status == "accepted"  # the days change the content: sent again
+    assert b'"submitted_on":"2022-03-05"' in sent[-1]
+    with upper["engine"].connect() as conn:
+        stored = conn.scalar(sa.select(store.submission_entries.c.submitted_on)
+                             .order_by(store.submission_entries.c.submission_id.desc()).limit(1))
+    assert stored == dt.date(2022, 3, 5)

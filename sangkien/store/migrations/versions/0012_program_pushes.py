@@ -1,6 +1,7 @@
 """Pushes and what people read, per program: submissions carry their program (an older child's push counts for
-the default program 1trieu), the kept figures, targets and cluster ranks are keyed by program, and
-program_summaries records the programs other than the node's default worked out on request
+the default program 1trieu), the kept figures, targets and cluster ranks are keyed by program,
+program_summaries records the programs other than the node's default worked out on request, and a pushed
+entry may carry the day it was submitted (submission_entries.submitted_on, for quarter ranks)
 
 Revision ID: 0012
 Revises: 0011
@@ -77,10 +78,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('submissions') as batch:
         batch.add_column(sa.Column('program', sa.String(length=32), server_default=DEFAULT_PROGRAM, nullable=False))
+    with op.batch_alter_table('submission_entries') as batch:
+        batch.add_column(sa.Column('submitted_on', sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
     # before programs were pushed every submission counted for the default program: the others' go
+    with op.batch_alter_table('submission_entries') as batch:
+        batch.drop_column('submitted_on')
+    others = f"SELECT id FROM submissions WHERE program <> '{DEFAULT_PROGRAM}'"
+    for table in ('submission_entries', 'submission_units', 'submission_ineligible'):
+        op.execute(f"DELETE FROM {table} WHERE submission_id IN ({others})")
     op.execute(f"DELETE FROM submissions WHERE program <> '{DEFAULT_PROGRAM}'")
     with op.batch_alter_table('submissions') as batch:
         batch.drop_column('program')
