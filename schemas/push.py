@@ -7,7 +7,11 @@ nodes share) of the initiative's match keys and of its registrants, so the node 
 can count an initiative that reaches it through two parents (a province and a sector
 union) once, and a person once, without receiving personal data.
 
-``idempotency_key`` is derived from (node, as-of, content): sending the same thing
+A submission is for one program (``program``, its code at both nodes). A sender counting the
+default program ``1trieu`` leaves it out, as senders did before programs existed, so an older
+node above still takes it; the node above counts a submission without one for ``1trieu``.
+
+``idempotency_key`` is derived from (node, as-of, content, program): sending the same thing
 twice is recognised and answered with the first receipt. docs/tiers.md describes the
 exchange; this module is its executable form.
 """
@@ -16,13 +20,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 PAYLOAD_VERSION: Final = 1
 
 UnitCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+ProgramCode = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+DEFAULT_PROGRAM: Final = "1trieu"  # a submission without a program counts for it
 HashKey = Annotated[str, Field(min_length=16, max_length=64, pattern=r"^[0-9a-f]+$")]
 Phase = Annotated[int, Field(ge=1, le=99)]
 
@@ -64,6 +70,9 @@ class InitiativeEntry(_Strict):
     records: int = Field(ge=1, le=10_000, description="source records the sender folded into this initiative")
     people: list[HashKey] = Field(default_factory=list, max_length=200,
                                   description="HMAC of each registrant's key (unit and folded name)")
+    submitted_on: dt.date | None = Field(default=None, description=(
+        "the day it was first submitted, so that the node above can rank per quarter; sent only by a node whose "
+        "push_dates setting is on (a node above older than this field refuses it)"))
 
 
 class IneligibleCount(_Strict):
@@ -79,6 +88,8 @@ class Submission(_Strict):
 
     version: Literal[1] = PAYLOAD_VERSION
     node: UnitCode = Field(description="the sending node's org unit")
+    program: ProgramCode | None = Field(default=None, description="the program the counts are for (absent: 1trieu, "
+                                                                  "the 2022-2023 program); phases are its phases")
     as_of: AwareDatetime = Field(description="when the sender's counts were computed; at most an hour ahead of the "
                                              "receiving node's clock (else 422)")
     idempotency_key: str = Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9:._-]+$")
@@ -116,15 +127,34 @@ class Receipt(_Strict):
 
 
 def content_hash(units: list[UnitCounts], initiatives: list[InitiativeEntry],
-                 ineligible: list[IneligibleCount]) -> str:
-    """A stable hash of what a submission says (not when or by whom): unchanged counts hash the same."""
+                 ineligible: list[IneligibleCount], program: str | None = None) -> str:
+    """A stable hash of what a submission says (not when or by whom): unchanged counts hash the same. The same
+    counts for another program hash differently (the default program's hash as before programs existed)."""
     digest = hashlib.sha256()
+    if program not in (None, DEFAULT_PROGRAM):
+        digest.update(f"program:{program}\x00".encode())
     digest.update(_UNITS.dump_json(sorted(units, key=lambda u: (u.unit_code, u.phase))))
     digest.update(b"\x00")
-    digest.update(_ENTRIES.dump_json(sorted(initiatives, key=lambda e: e.keys)))
+    digest.update(_ENTRIES.dump_json(sorted(initiatives, key=lambda e: e.keys), exclude=_undated(initiatives)))
     digest.update(b"\x00")
     digest.update(_INELIGIBLE.dump_json(sorted(ineligible, key=lambda i: (i.unit_code, i.phase))))
     return digest.hexdigest()
+
+
+def _undated(initiatives: Sequence[InitiativeEntry]) -> dict[str, set[str]] | None:
+    """Leave ``submitted_on`` out of entries that carry none (as payloads were before it existed)."""
+    return None if any(e.submitted_on is not None for e in initiatives) else {"__all__": {"submitted_on"}}
+
+
+def wire_exclude(submission: Submission) -> dict[str, Any] | None:
+    """What to leave out of ``submission`` on the wire: the fields that were not there before programs and dates,
+    when they are empty, so that a node above that predates them takes the push."""
+    exclude: dict[str, Any] = {}
+    if submission.program is None:
+        exclude["program"] = True
+    if _undated(submission.initiatives):
+        exclude["initiatives"] = {"__all__": {"submitted_on"}}
+    return exclude or None
 
 
 _UNITS = TypeAdapter(list[UnitCounts])

@@ -144,6 +144,29 @@ def cmd_programs_edit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_programs_default(args: argparse.Namespace) -> int:
+    from sangkien.pipeline.revalidate import make_default
+    from sangkien.reference.programs import get_program
+
+    engine = open_engine(args)
+    if args.code is None:
+        with engine.connect() as conn:
+            p = get_program(conn, None)
+        print(f"default program: {p.code} ({p.name}); the nightly sync validates and counts by its phases")
+        return 0
+    p, done = make_default(engine, args.code)
+    if done is None:
+        print(f"{p.code} is the default program already; nothing changed")
+        return 0
+    print(f"default program: {p.code} ({p.name}); the nightly sync validates and counts by its phases, and "
+          "report, reconcile, the workbook, the page and the push use it unless told otherwise")
+    print(f"validated {done.released} landed row(s) again by its phases: {done.accepted} accepted, "
+          f"{done.ineligible} ineligible, {done.quarantined} quarantined"
+          + (f" (sources no longer registered, left as they were: {', '.join(done.skipped_sources)})"
+             if done.skipped_sources else ""))
+    return 0
+
+
 def cmd_programs_list(args: argparse.Namespace) -> int:
     import sqlalchemy as sa
 
@@ -155,7 +178,8 @@ def cmd_programs_list(args: argparse.Namespace) -> int:
         quotas = dict(conn.execute(sa.select(store.quotas.c.program, sa.func.count())
                                    .group_by(store.quotas.c.program)).tuples().all())
         for p in list_programs(conn):
-            default = " (default: the nightly sync counts it)" if p.is_default else ""
+            default = " (default: the nightly sync counts it; `sangkien programs default CODE` changes it)" \
+                if p.is_default else ""
             print(f"{p.code:12} {p.starts_on} to {p.ends_on}  {len(get_phases(conn, p.code))} phases, "
                   f"{quotas.get(p.code, 0)} quotas  {p.name}{default}")
     return 0
@@ -241,6 +265,11 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--name", help="its new name")
     p.add_argument("--starts-on", type=_day, metavar="YYYY-MM-DD", help="its window's new first day")
     p.add_argument("--ends-on", type=_day, metavar="YYYY-MM-DD", help="its window's new last day")
+    p = add_command(programs, "default", cmd_programs_default,
+                    "show or set the node's default program: the one the nightly sync validates and counts by, "
+                    "and every command uses unless given --program (setting it validates every landed row again)",
+                    examples=("sangkien programs default", "sangkien programs default VC-2022"))
+    p.add_argument("code", nargs="?", help="the program to make the default (omit to show the current one)")
     add_command(programs, "list", cmd_programs_list, "every program, its window, phases and quotas",
                 examples=("sangkien programs list",))
     p = add_command(programs, "show", cmd_programs_show, "one program and its phases",

@@ -53,11 +53,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 def _report_by_cluster(args: argparse.Namespace) -> int:
     from sangkien.present.cluster_ranks import render_cluster_ranks
 
-    if args.format == "xlsx" or args.program or args.unit:
-        raise UserError("--by cluster takes --phase, --format table, csv or json and --out (the workbook has the "
-                        "cluster ranks on its sheet)")
+    if args.format == "xlsx" or args.unit:
+        raise UserError("--by cluster takes --phase, --program, --format table, csv or json and --out (the workbook "
+                        "has the cluster ranks on its sheet)")
     with open_engine(args).connect() as conn:
-        text = render_cluster_ranks(conn, args.format, args.phase)
+        text = render_cluster_ranks(conn, args.format, args.phase, args.program)
     return print_or_write(text, args.out)
 
 

@@ -15,14 +15,17 @@ from sangkien.errors import UserError
 
 
 def cmd_node_show(args: argparse.Namespace) -> int:
-    from sangkien.store.settings import KNOWN, all_settings
+    from sangkien.store.settings import DEFAULT_PROGRAM_KEY, KNOWN, all_settings, default_program
 
     with open_engine(args).connect() as conn:
         values = all_settings(conn)
+        program = default_program(conn)
     for key, (_, text) in sorted(KNOWN.items()):
         value = values.get(key)
         shown = ", ".join(value) if isinstance(value, list) else ("(not set)" if value is None else str(value))
         print(f"{key} = {shown}\n    {text}")
+    print(f"{DEFAULT_PROGRAM_KEY} = {program}\n    the program this node validates, counts, reports and pushes "
+          "unless told otherwise (set it with `sangkien programs default CODE`)")
     return 0
 
 
@@ -61,8 +64,8 @@ def cmd_nodes_list(args: argparse.Namespace) -> int:
         print("no child nodes; `sangkien nodes add CODE` issues a token for one")
     for c in children:
         state = f"revoked {shown(c.revoked_at)}" if c.revoked_at else "active"
-        last = latest.get(c.code)
-        pushed = f"{last[0]} submission(s), latest as of {shown(last[1])}" if last else "nothing pushed yet"
+        pushed = "; ".join(f"{n} submission(s) for {program}, latest as of {shown(as_of)}"
+                           for program, n, as_of in latest.get(c.code, [])) or "nothing pushed yet"
         print(f"{c.code:16} {state:32} token {c.token_hint}…  {pushed}")
     return 0
 
@@ -77,7 +80,8 @@ def cmd_nodes_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    from sangkien.pipeline.push import build_submission, push
+    from sangkien import store
+    from sangkien.pipeline.push import build_submission, payload_json, push
     from sangkien.present.clock import shown
 
     engine = open_engine(args)
@@ -85,8 +89,9 @@ def cmd_push(args: argparse.Namespace) -> int:
         with engine.connect() as conn:
             submission = build_submission(conn)
         if args.out:
-            Path(args.out).write_text(submission.model_dump_json(indent=1), encoding="utf-8")
+            Path(args.out).write_text(payload_json(submission, indent=1), encoding="utf-8")
         print(f"would push {len(submission.units):,} unit rows and {len(submission.initiatives):,} initiatives "
+              f"for program {submission.program or store.DEFAULT_PROGRAM}"
               f"as of {shown(submission.as_of)} (key {submission.idempotency_key})"
               + (f"; payload written to {args.out}" if args.out else ""))
         return 0
@@ -95,6 +100,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     text = {"accepted": "pushed", "replayed": "already received (the first receipt came back)",
             "unchanged": "unchanged since the last accepted push: nothing sent"}[result.status]
     print(f"{text}: {len(result.submission.units):,} unit rows, {len(result.submission.initiatives):,} initiatives "
+          f"for program {result.submission.program or store.DEFAULT_PROGRAM}, "
           f"as of {shown(result.submission.as_of)} to {result.upstream}; receipt "
           f"{receipt.get('submission_id')} received {shown(receipt.get('received_at'), '(no time)')}")
     return 0

@@ -18,9 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sangkien import store
-from sangkien.pipeline import reconcile, rollup
+from sangkien.pipeline import reconcile, tiers
+from sangkien.pipeline.programs import program_combined, program_valid_initiatives
 from sangkien.reference import clusters
 from sangkien.reference.phases import Phase
+from sangkien.reference.programs import get_program
 
 RANK_COLUMNS = ("cluster_code", "cluster_name", "phase", "quarter", "rank", "of", "unit_code", "unit_name", "target",
                 "valid", "completion")
@@ -52,12 +54,20 @@ def _ranked(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns="_done")
 
 
-def _quarter_valid(conn: Connection, phase: Phase, until: dt.date, closure: pd.DataFrame) -> pd.DataFrame:
-    """Valid initiatives of the phase submitted up to ``until``, per unit over its subtree (unit_code, valid)."""
-    i = store.initiatives.c
-    own = store.read_frame(conn, sa.select(i.unit_code, sa.func.count()).where(
-        i.phase == phase.phase, i.status == "valid", i.submitted_at <= until).group_by(i.unit_code),
-        ["unit_code", "valid"])
+def _quarter_valid(conn: Connection, phase: Phase, until: dt.date, closure: pd.DataFrame,
+                   program_valid: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Valid initiatives of the phase submitted up to ``until``, per unit over its subtree (unit_code, valid);
+    ``program_valid`` (unit_code, phase, submitted_at): the valid initiatives to count instead (another program's,
+    or this node's and its children's counted once)."""
+    if program_valid is None:
+        i = store.initiatives.c
+        own = store.read_frame(conn, sa.select(i.unit_code, sa.func.count()).where(
+            i.phase == phase.phase, i.status == "valid", i.submitted_at <= until).group_by(i.unit_code),
+            ["unit_code", "valid"])
+    else:
+        inside = program_valid[(program_valid["phase"] == phase.phase)
+                               & (program_valid["submitted_at"] <= pd.Timestamp(until))]
+        own = inside.groupby("unit_code").size().rename("valid").reset_index()
     if own.empty:
         return pd.DataFrame(columns=["unit_code", "valid"])
     rolled = own.merge(closure, on="unit_code").groupby("ancestor")["valid"].sum()
@@ -65,16 +75,22 @@ def _quarter_valid(conn: Connection, phase: Phase, until: dt.date, closure: pd.D
 
 
 def cluster_ranks(conn: Connection, as_of: dt.date | None = None, phase: int | None = None,
-                  quarters: bool = True, scope: reconcile.Scope | None = None) -> pd.DataFrame:
+                  quarters: bool = True, scope: reconcile.Scope | None = None,
+                  program: str | None = None) -> pd.DataFrame:
     """Every cluster's ranking per phase (quarter empty) and, with ``quarters``, per quarter (RANK_COLUMNS);
-    empty when no clusters are loaded. ``scope``: the tree as of the date, when one is open already."""
+    empty when no clusters are loaded. ``scope``: the tree as of the date (and its program), when one is open
+    already; ``program``: whose phases, targets and counts (default: the node's default program; another is
+    counted from the records' dates)."""
     members = clusters.clusters_frame(conn)
     if members.empty:
         return pd.DataFrame(columns=list(RANK_COLUMNS))
-    scope = scope or reconcile.open_scope(conn, phase=phase, as_of=as_of)
+    scope = scope or reconcile.open_scope(conn, phase=phase, as_of=as_of, program=program)
     names = scope.names()
-    counts = rollup.counts_over(rollup.kept_per_unit_counts(conn), scope.closure)
-    quotas = reconcile.primary_quotas(reconcile.quotas_frame(conn))
+    counts = reconcile.unit_counts(conn, scope)
+    quotas = reconcile.primary_quotas(reconcile.quotas_frame(conn, scope.program))
+    program_valid = _valid_with_children(conn, scope) if quarters else None
+    if program_valid is None and quarters and not scope.default_program:
+        program_valid = program_valid_initiatives(conn, get_program(conn, scope.program))
     quotas = quotas[quotas["basis"] == "valid"] if not quotas.empty else quotas
     parts = []
     for p in scope.phases:
@@ -85,8 +101,8 @@ def cluster_ranks(conn: Connection, as_of: dt.date | None = None, phase: int | N
         valid = counts[counts["phase"] == p.phase].set_index("unit_code")["valid"]
         periods: list[tuple[str | None, dt.date, pd.Series]] = [(None, p.ends_on, valid)]
         if quarters:
-            periods += [(label, until, _quarter_valid(conn, p, until, scope.closure).set_index("unit_code")["valid"])
-                        for label, until in _quarters(p, scope.as_of)]
+            periods += [(label, until, _quarter_valid(conn, p, until, scope.closure, program_valid)
+                         .set_index("unit_code")["valid"]) for label, until in _quarters(p, scope.as_of)]
         for label, until, counted in periods:
             inside = clusters.members_on(members, min(until, scope.as_of))
             frame = pd.DataFrame({"cluster_code": inside["cluster_code"].to_numpy(),
@@ -104,6 +120,20 @@ def cluster_ranks(conn: Connection, as_of: dt.date | None = None, phase: int | N
     out["_q"] = out["quarter"].fillna("")
     out = out.sort_values(["cluster_code", "phase", "_q", "rank", "unit_code"], kind="stable")
     return out[list(RANK_COLUMNS)].reset_index(drop=True)
+
+
+def _valid_with_children(conn: Connection, scope: reconcile.Scope) -> pd.DataFrame | None:
+    """At a node whose children pushed for the scope's program: the valid initiatives counted once across this node
+    and their latest pushes (unit_code, phase, submitted_at: the earliest day an entry gives). A child's entry
+    without a day (its push_dates is off) cannot be placed in a quarter and is left out of the quarter ranks.
+    None at a node without children's pushes."""
+    if not tiers.has_submissions(conn, scope.program):
+        return None
+    counted = tiers.combined(conn) if scope.default_program else \
+        program_combined(conn, get_program(conn, scope.program))
+    valid = counted.initiatives[(counted.initiatives["status"] == "valid")
+                                & counted.initiatives["submitted_on"].notna()]
+    return valid.rename(columns={"submitted_on": "submitted_at"})[["unit_code", "phase", "submitted_at"]]
 
 
 def has_clusters(conn: Connection) -> bool:

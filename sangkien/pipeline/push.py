@@ -1,6 +1,7 @@
 """Push this node's consolidated counts to the node above (``sangkien push``, the nightly flow's last step).
 
-The payload (schemas/push.py) covers this node's subtree: the counts per unit and
+The payload (schemas/push.py) covers this node's subtree, for its default program (named in the
+payload unless it is ``1trieu``, which older nodes above take as they did): the counts per unit and
 phase from the last roll-up, one entry per initiative with keyed hashes instead of
 names, and the records that cannot count. Its idempotency key comes from (node,
 as-of, content), so a retried or repeated push is answered with the first receipt;
@@ -23,8 +24,8 @@ from sangkien import store
 from sangkien.errors import UserError
 from sangkien.pipeline import tiers
 from sangkien.reference import tree
-from sangkien.store.settings import get_setting
-from schemas.push import Receipt, Submission, content_hash, idempotency_key
+from sangkien.store.settings import default_program, get_setting
+from schemas.push import Receipt, Submission, content_hash, idempotency_key, wire_exclude
 
 SUBMISSIONS_PATH = "/api/v1/submissions"
 COUNT_FIELDS = ("records", "initiatives", "valid", "pending", "rejected", "ineligible", "registrants")
@@ -38,8 +39,9 @@ def node_code(conn: Connection) -> str:
 
 
 def build_submission(conn: Connection, as_of: dt.datetime | None = None) -> Submission:
-    """The payload for this node's subtree, from the last roll-up."""
+    """The payload for this node's subtree and default program, from the last roll-up."""
     code = node_code(conn)
+    program = default_program(conn)
     units = tree.subtree(tree.ancestor_pairs(conn), code)
     if not units:
         raise UserError(f"this node's code {code!r} is not in the org tree; load the tree or fix `node set code=`")
@@ -61,19 +63,28 @@ def build_submission(conn: Connection, as_of: dt.datetime | None = None) -> Subm
     keys = keys.groupby("id")["key"].agg(lambda k: list(k)[:tiers.MAX_KEYS])
     people = combined.people[combined.people["id"].isin(inits["id"])].sort_values(["id", "person"])
     people = people.groupby("id")["person"].agg(lambda p: list(p)[:200])
+    dated = bool(get_setting(conn, "push_dates"))  # the day each was submitted, for the quarter ranks above
     entries = [{"keys": keys.get(r["id"], []), "unit_code": r["unit_code"], "phase": int(r["phase"]),
                 "status": r["status"],
                 "benefit_vnd": None if pd.isna(r["benefit_vnd"]) else float(r["benefit_vnd"]),
-                "records": int(r["records"]), "people": people.get(r["id"], [])}
+                "records": int(r["records"]), "people": people.get(r["id"], []),
+                "submitted_on": r["submitted_on"].date() if dated and not pd.isna(r["submitted_on"]) else None}
                for r in inits.to_dict("records")]
     inel = combined.ineligible[combined.ineligible["unit_code"].isin(units)]
     inel = inel.groupby(["unit_code", "phase"], as_index=False)["records"].sum()
     inel_rows = [{"unit_code": r["unit_code"], "phase": int(r["phase"]), "records": int(r["records"])}
                  for r in inel.to_dict("records") if r["records"] > 0]
     draft = Submission.model_validate({"node": code, "as_of": stamp, "idempotency_key": "x" * 16,
+                                       "program": None if program == store.DEFAULT_PROGRAM else program,
                                        "units": unit_rows, "initiatives": entries, "ineligible": inel_rows})
-    digest = content_hash(draft.units, draft.initiatives, draft.ineligible)
+    digest = content_hash(draft.units, draft.initiatives, draft.ineligible, draft.program)
     return draft.model_copy(update={"idempotency_key": idempotency_key(code, stamp, digest)})
+
+
+def payload_json(submission: Submission, indent: int | None = None) -> str:
+    """The body sent upward. Without a program (``1trieu``) it is the one nodes sent before programs existed: an
+    older node above refuses a field it does not know."""
+    return submission.model_dump_json(indent=indent, exclude=wire_exclude(submission))
 
 
 @dataclass
@@ -105,7 +116,7 @@ def push(engine: Engine, run_id: int | None = None, policy: RetryPolicy | None =
         if not token_ref:
             raise UserError("upstream_token is not set: `sangkien node set upstream_token=env:VARIABLE`")
         submission = build_submission(conn)
-        digest = content_hash(submission.units, submission.initiatives, submission.ineligible)
+        digest = content_hash(submission.units, submission.initiatives, submission.ineligible, submission.program)
         last = _last_accepted(conn, upstream)
     now = dt.datetime.now(dt.UTC)
     row = {"upstream": upstream, "as_of": submission.as_of, "idempotency_key": submission.idempotency_key,
@@ -121,7 +132,7 @@ def push(engine: Engine, run_id: int | None = None, policy: RetryPolicy | None =
     client = HttpClient({"Authorization": f"Bearer {token}", "Idempotency-Key": submission.idempotency_key},
                         policy or RetryPolicy(attempts=5, initial_wait=1.0, max_wait=60.0, timeout=120.0))
     try:
-        reply, _ = client.post_json(upstream + SUBMISSIONS_PATH, submission.model_dump_json().encode("utf-8"))
+        reply, _ = client.post_json(upstream + SUBMISSIONS_PATH, payload_json(submission).encode("utf-8"))
         receipt = Receipt.model_validate(reply).model_dump(mode="json")
     except (ConnectorError, ValueError) as exc:
         text = f"push to {upstream} failed ({getattr(exc, 'error_type', 'reply')} error): {exc}".splitlines()[0]

@@ -8,7 +8,6 @@ the initiatives and the counts.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,9 +15,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from sangkien import store
 from sangkien.errors import UserError
-from sangkien.pipeline.run import Run, resolve_and_roll_up
-from sangkien.pipeline.validate import validate_source
-from sangkien.store.registry import list_connectors, source_mapping
+from sangkien.pipeline.revalidate import Released, revalidate
+from sangkien.store.registry import list_connectors
 
 
 def held(source: str | None, reason: str | None) -> sa.Select:
@@ -59,17 +57,6 @@ def entry(conn: Connection, raw_id: int) -> dict[str, Any]:
             "failures": [dict(f) for f in failures]}
 
 
-@dataclass
-class Released:
-    """What a release did: rows re-validated and where they went."""
-
-    released: int = 0
-    accepted: int = 0
-    ineligible: int = 0
-    quarantined: int = 0
-    skipped_sources: list[str] = field(default_factory=list)  # sources no longer registered
-
-
 def release(engine: Engine, source: str | None = None, reason: str | None = None) -> Released:
     """Re-validate held rows from their stored payloads; those that now pass are counted.
 
@@ -83,25 +70,5 @@ def release(engine: Engine, source: str | None = None, reason: str | None = None
     if source and source not in connectors and source not in sources:
         raise UserError(f"no connector named {source!r}; `sangkien connectors list` shows the registered ones")
     result.skipped_sources = sorted(s for s in sources if s not in connectors)
-    sources = [s for s in sources if s in connectors]
-    if not sources:
-        return result
-    with Run.start(engine, mode="quarantine release") as run:
-        for name in sources:
-            result.released += _unhold(engine, name, reason)
-            counts = validate_source(engine, name, source_mapping(connectors[name]), run.run_id)
-            result.accepted += counts.accepted
-            result.ineligible += counts.ineligible
-            result.quarantined += counts.quarantined
-        resolve_and_roll_up(engine, run.run_id)
-        run.note = f"quarantine release: {result.released} row(s) re-validated"
-    return result
-
-
-def _unhold(engine: Engine, source: str, reason: str | None) -> int:
-    """Clear the outcome of ``source``'s held rows (failing ``reason``), so validation decides them again."""
-    r = store.raw_records
-    with engine.begin() as conn:
-        ids = held(source, reason).subquery()
-        return int(conn.execute(
-            r.update().where(r.c.id.in_(sa.select(ids.c.raw_id))).values(outcome=None, reason=None)).rowcount)
+    return revalidate(engine, [s for s in sources if s in connectors], connectors, result, "quarantine release",
+                      lambda name: held(name, reason))

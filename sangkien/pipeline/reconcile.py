@@ -31,12 +31,13 @@ from sangkien import store
 from sangkien.errors import UserError
 from sangkien.pipeline import rollup
 from sangkien.pipeline import shares as shares_module
-from sangkien.pipeline.programs import program_counts
+from sangkien.pipeline.programs import program_counts, program_initiatives
 from sangkien.reference import tree
 from sangkien.reference.orgs import KIND_ORDER
 from sangkien.reference.phases import Phase, get_phases
 from sangkien.reference.programs import get_program
 from sangkien.reference.quotas import BASIS_COLUMN
+from sangkien.store.settings import default_program
 
 TREND_DAYS = 28  # the projection's pace is fitted over the nightly points of the last four weeks
 SCOPE_SHARE = 0.10  # a source covers a top-tier unit when it holds at least this share of its initiatives
@@ -76,10 +77,11 @@ class Scope:
     subtree: pd.Index  # reported units at or below ``unit`` (every reported unit when unit is None)
     computed: _Computed = field(default_factory=_Computed)  # sections already computed for this scope
     program: str = store.DEFAULT_PROGRAM  # whose phases and quotas; another than the default is counted on demand
+    default: str = store.DEFAULT_PROGRAM  # the node's default program: the one the nightly roll-up counted
 
     @property
     def default_program(self) -> bool:
-        return self.program == store.DEFAULT_PROGRAM
+        return self.program == self.default
 
     def names(self) -> pd.Series:
         return pd.Series(self.units["name"].to_numpy(), index=self.units["code"].to_numpy())
@@ -119,17 +121,17 @@ def open_scope(conn: Connection, unit: str | None = None, phase: int | None = No
     else:
         subtree = reported
     return Scope(as_of, unit, phase, units, closure, tree.effective_edges(units, as_of), phases, subtree,
-                 program=program)
+                 program=program, default=default_program(conn))
 
 
 # --- against quotas ----------------------------------------------------------------------
 
 def quotas_frame(conn: Connection, program: str | None = None) -> pd.DataFrame:
-    """Every quota of ``program`` (default: the default program): unit_code, phase, target, basis, assigned_by
+    """Every quota of ``program`` (default: the node's default program): unit_code, phase, target, basis, assigned_by
     (several per unit and phase may be)."""
     q = store.quotas.c
     quotas = store.read_frame(conn, sa.select(q.unit_code, q.phase, q.target, q.basis, q.assigned_by)
-                              .where(q.program == (program or store.DEFAULT_PROGRAM))
+                              .where(q.program == (program or default_program(conn)))
                               .order_by(q.unit_code, q.phase, q.assigned_by, q.basis),
                               ["unit_code", "phase", "target", "basis", "assigned_by"])
     return quotas.astype({"phase": np.int64, "target": np.int64}) if not quotas.empty else quotas
@@ -201,7 +203,7 @@ def _history(conn: Connection, scope: Scope) -> pd.DataFrame:
         query = (sa.select(h.unit_code, h.phase, h.as_of, h.valid, h.records, h.registrants, q.basis).distinct()
                  .join(store.quotas, sa.and_(q.unit_code == h.unit_code, q.phase == h.phase))
                  .where(h.phase == phase.phase, h.as_of >= since, h.as_of < until,
-                        q.program == store.DEFAULT_PROGRAM))
+                        q.program == scope.default))
         frames.append(store.read_frame(conn, query, ["unit_code", "phase", "as_of", "valid", "records",
                                                      "registrants", "basis"]))
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -334,9 +336,15 @@ class SourceCoverage:
 STATUSES = ("valid", "pending", "rejected")
 
 
-def _initiatives(conn: Connection) -> pd.DataFrame:
+def _initiatives(conn: Connection, scope: Scope) -> pd.DataFrame:
     """Every initiative with a phase, by id: initiative_id, unit_code, phase, status_code (index in STATUSES;
-    3 for any other). The status travels as a small number: two million strings cost seconds to read."""
+    3 for any other). The status travels as a small number: two million strings cost seconds to read. For a
+    program other than the default one, the initiatives that count for it, in its phases (by their dates)."""
+    if not scope.default_program:
+        own = program_initiatives(conn, get_program(conn, scope.program))
+        codes = own["status"].map({name: n for n, name in enumerate(STATUSES)}).fillna(len(STATUSES))
+        return pd.DataFrame({"initiative_id": own["id"].astype(np.int64), "unit_code": own["unit_code"],
+                             "phase": own["phase"].astype(np.int64), "status_code": codes.astype(np.int8)})
     i = store.initiatives.c
     status = sa.case({name: n for n, name in enumerate(STATUSES)}, value=i.status, else_=len(STATUSES))
     inits = store.read_frame(conn, sa.select(i.id, i.unit_code, i.phase, status).where(i.phase.is_not(None))
@@ -464,7 +472,7 @@ def source_coverage(conn: Connection, scope: Scope) -> SourceCoverage:
         return scope.computed["sources"]
     c = store.connectors.c
     kinds: dict[str, str] = dict(conn.execute(sa.select(c.name, c.kind)).tuples().all())
-    inits = _initiatives(conn)
+    inits = _initiatives(conn, scope)
     ids, numbers, sources = _held_pairs(conn)
     held = np.zeros((len(inits), len(sources)), dtype=bool)
     known_ids = inits["initiative_id"].to_numpy()

@@ -159,11 +159,14 @@ def counts_over(per_unit: pd.DataFrame, closure: pd.DataFrame) -> pd.DataFrame:
     return counts[["unit_code", "phase", *COUNT_COLUMNS]].sort_values(["unit_code", "phase"], ignore_index=True)
 
 
-def combined_per_unit_counts(conn: Connection) -> pd.DataFrame:
+def combined_per_unit_counts(conn: Connection, combined: tiers.Combined | None = None,
+                             recs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per (own unit, phase) at a node with children: initiatives and registrants counted once across this node's
     sources and the children's latest submissions (matched on keyed hashes, docs/tiers.md); records and
-    ineligible records summed over this node's own and what each child folded and held ineligible."""
-    combined = tiers.combined(conn)
+    ineligible records summed over this node's own and what each child folded and held ineligible. ``combined``
+    and ``recs`` (this node's records: unit_code, phase, eligible): another program's (default: the default
+    program's)."""
+    combined = combined or tiers.combined(conn)
     inits = combined.initiatives
     parts = []
     if not inits.empty:
@@ -171,8 +174,9 @@ def combined_per_unit_counts(conn: Connection) -> pd.DataFrame:
         people = combined.people.merge(inits[["id", "unit_code", "phase"]], on="id")
         people = people[["unit_code", "phase", "person"]].drop_duplicates()
         parts.append(people.groupby(["unit_code", "phase"]).agg(registrants=("person", "size")))
-    recs = store.read_frame(conn, sa.select(store.records.c.unit_code, store.records.c.phase,
-                                            store.records.c.eligible), ["unit_code", "phase", "eligible"])
+    if recs is None:
+        recs = store.read_frame(conn, sa.select(store.records.c.unit_code, store.records.c.phase,
+                                                store.records.c.eligible), ["unit_code", "phase", "eligible"])
     recs = recs.dropna(subset=["phase"]).assign(ineligible=lambda f: ~f["eligible"].astype(bool), records=1)
     child_entries = combined.members[combined.members["origin"] != tiers.SELF]
     child_inel = combined.ineligible[combined.ineligible["origin"] != tiers.SELF]

@@ -18,6 +18,11 @@ whole, in one transaction:
 
 Loading the org tree, quotas or phases clears ``summary_state``; a reader that finds it
 missing or behind ``unit_counts`` refreshes before answering (:func:`ensure_current`).
+
+The figures, targets and cluster ranks are keyed by program: a refresh keeps the node's default program's
+(store.settings.default_program). Another program's are worked out when first asked for, from the records'
+dates (sangkien.pipeline.programs), kept beside them and noted in ``program_summaries``
+(:func:`ensure_program`); the next refresh clears them.
 """
 from __future__ import annotations
 
@@ -38,6 +43,7 @@ from sangkien import store
 from sangkien.pipeline import clusters, reconcile, worklist
 from sangkien.reference import tree
 from sangkien.reference.quotas import BASIS_COLUMN
+from sangkien.store.settings import default_program
 
 FIGURE_COUNTS = ("records", "initiatives", "valid", "pending", "rejected", "registrants")
 FIGURE_COLUMNS = ("unit_code", "phase", *FIGURE_COUNTS, "basis", "target", "counted", "completion")
@@ -58,17 +64,22 @@ class Refreshed:
     seconds: float
 
 
-def figures_frame(conn: Connection) -> pd.DataFrame:
+def figures_frame(conn: Connection, counts: pd.DataFrame | None = None, program: str | None = None) -> pd.DataFrame:
     """Per (unit, phase) with counts or a quota: the counts, basis, target, counted on the basis, completion.
 
     Completion is counted / target where the basis can be counted and the target is positive
     (as in ``sangkien report``); without a quota the count shown is the valid initiatives. A unit
     with several targets shows its primary one (reconcile.primary_quotas: the one assigned from above).
+    ``counts`` and ``program``: another program's counts and quotas (default: the last roll-up's and the
+    default program's).
     """
-    c = store.unit_counts.c
-    counts = store.read_frame(conn, sa.select(c.unit_code, c.phase, *(c[n] for n in FIGURE_COUNTS)),
-                              ["unit_code", "phase", *FIGURE_COUNTS])
-    quotas = reconcile.primary_quotas(reconcile.quotas_frame(conn)).drop(columns="assigned_by", errors="ignore")
+    if counts is None:
+        c = store.unit_counts.c
+        counts = store.read_frame(conn, sa.select(c.unit_code, c.phase, *(c[n] for n in FIGURE_COUNTS)),
+                                  ["unit_code", "phase", *FIGURE_COUNTS])
+    counts = counts[["unit_code", "phase", *FIGURE_COUNTS]]
+    quotas = reconcile.primary_quotas(reconcile.quotas_frame(conn, program)).drop(columns="assigned_by",
+                                                                                   errors="ignore")
     frame = counts.merge(quotas, on=["unit_code", "phase"], how="outer")
     if frame.empty:
         return pd.DataFrame(columns=list(FIGURE_COLUMNS))
@@ -107,27 +118,84 @@ def refresh(engine: Engine, run_id: int | None = None, as_of: dt.date | None = N
         found = worklist.build(conn, scope)
         targets = _targets(reconcile.quota_rows(conn, scope))  # worked out for the worklist already
         ranks = _ranks(clusters.cluster_ranks(conn, scope=scope)) if clusters.has_clusters(conn) else None
+        program = scope.default
     rows = found.rows.assign(params=[json.dumps(p, ensure_ascii=False, default=_plain) for p in found.rows["params"]],
                              source=found.rows["source"].fillna(""))
     for name in ("rank", "phase", "items", "expected", "actual", "target", "standing", "effect"):
         rows[name] = pd.to_numeric(rows[name]).round().astype("Int64")  # whole numbers, NULL where none
     tables = [store.unit_figures, store.unit_closure, store.worklist, store.worklist_items, store.unit_targets,
-              store.cluster_ranks, store.summary_state]
+              store.cluster_ranks, store.program_summaries, store.summary_state]
     with store.rewriting(engine, tables) as conn:
-        store.bulk_insert(conn, store.unit_figures, FIGURE_COLUMNS, store.frame_rows(figures))
+        _keep_program(conn, program, figures, targets, ranks)
         closure = scope.closure[["ancestor", "unit_code"]].drop_duplicates()
         store.bulk_insert(conn, store.unit_closure, ("ancestor", "unit_code"), store.frame_rows(closure))
         store.bulk_insert(conn, store.worklist, WORKLIST_STORED, store.frame_rows(
             rows[list(WORKLIST_STORED)].astype({"crosses": bool})))
         store.bulk_insert(conn, store.worklist_items, worklist.ITEM_COLUMNS, store.frame_rows(found.items))
-        store.bulk_insert(conn, store.unit_targets, TARGET_STORED, store.frame_rows(targets))
-        if ranks is not None:
-            store.bulk_insert(conn, store.cluster_ranks, RANK_STORED, store.frame_rows(ranks))
         seconds = time.perf_counter() - started
         conn.execute(store.summary_state.insert().values(
             id=1, run_id=run_id, tree_date=scope.as_of, counts_as_of=counts_as_of,
             computed_at=dt.datetime.now(dt.UTC), seconds=round(seconds, 3)))
     return Refreshed(len(figures), len(rows), len(found.items), time.perf_counter() - started)
+
+
+def _keep_program(conn: Connection, program: str, figures: pd.DataFrame, targets: pd.DataFrame,
+                  ranks: pd.DataFrame | None) -> None:
+    """Store one program's figures, targets and cluster ranks (the tables are empty of its rows)."""
+    store.bulk_insert(conn, store.unit_figures, ("program", *FIGURE_COLUMNS),
+                      store.frame_rows(figures.assign(program=program)[["program", *FIGURE_COLUMNS]]))
+    store.bulk_insert(conn, store.unit_targets, ("program", *TARGET_STORED),
+                      store.frame_rows(targets.assign(program=program)[["program", *TARGET_STORED]]))
+    if ranks is not None:
+        store.bulk_insert(conn, store.cluster_ranks, ("program", *RANK_STORED),
+                          store.frame_rows(ranks.assign(program=program)[["program", *RANK_STORED]]))
+
+
+def ensure_program(engine: Engine, program: str) -> None:
+    """Make sure the figures, targets and cluster ranks of ``program`` are kept and current: the default
+    program's by the refresh (:func:`ensure_current`), another's worked out now from the records' dates when
+    missing or behind the kept summary (one at a time per engine)."""
+    ensure_current(engine)
+    with engine.connect() as conn:
+        if program == default_program(conn) or _program_current(conn, program):
+            return
+    with _guard:
+        lock = _refreshing.setdefault(engine, threading.Lock())
+    with lock:
+        with engine.connect() as conn:
+            if _program_current(conn, program):
+                return
+        refresh_program(engine, program)
+
+
+def _program_current(conn: Connection, program: str) -> bool:
+    kept, p = state(conn), store.program_summaries.c
+    row = conn.execute(sa.select(p.counts_as_of).where(p.program == program)).first()
+    return kept is not None and row is not None and _utc(row[0]) == _utc(kept["counts_as_of"])
+
+
+def refresh_program(engine: Engine, program: str) -> float:
+    """Work out another program's figures, targets and cluster ranks from the records' dates and keep them beside
+    the default program's; returns the seconds it took."""
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        kept = state(conn) or {}
+        tree_date = kept.get("tree_date")
+        scope = reconcile.open_scope(conn, program=program, as_of=dt.date.fromisoformat(tree_date)
+                                     if isinstance(tree_date, str) else tree_date)
+        counts = reconcile.unit_counts(conn, scope)
+        figures = figures_frame(conn, counts, program)
+        targets = _targets(reconcile.quota_rows(conn, scope, counts))
+        ranks = _ranks(clusters.cluster_ranks(conn, scope=scope)) if clusters.has_clusters(conn) else None
+    with engine.begin() as conn:
+        for table in (store.unit_figures, store.unit_targets, store.cluster_ranks, store.program_summaries):
+            conn.execute(table.delete().where(table.c.program == program))
+        _keep_program(conn, program, figures, targets, ranks)
+        seconds = time.perf_counter() - started
+        conn.execute(store.program_summaries.insert().values(
+            program=program, counts_as_of=kept.get("counts_as_of"), computed_at=dt.datetime.now(dt.UTC),
+            seconds=round(seconds, 3)))
+    return seconds
 
 
 def _targets(quotas: pd.DataFrame) -> pd.DataFrame:

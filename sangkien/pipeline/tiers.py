@@ -27,7 +27,7 @@ from connectors.base import ConnectorError
 from sangkien import store
 from sangkien.errors import UserError
 from sangkien.reference import tree
-from sangkien.store.settings import get_setting
+from sangkien.store.settings import default_program, get_setting
 from schemas.push import KEY_SEPARATOR
 
 KEY_CHARS = 32  # hex characters kept of each HMAC-SHA256 (128 bits)
@@ -61,7 +61,8 @@ def hash_texts(key: bytes, texts: pd.Series) -> pd.Series:
 class Entries:
     """Initiatives as entries, and what is needed to count records and people alongside them.
 
-    ``entries``: entry (int), origin (SELF or a child's code), unit_code, phase, status, benefit_vnd, records.
+    ``entries``: entry (int), origin (SELF or a child's code), unit_code, phase, status, benefit_vnd, records,
+    submitted_on (the day, NaT where a child did not send it).
     ``keys``: entry, key. ``people``: entry, person. ``ineligible``: origin, unit_code, phase, records.
     """
 
@@ -72,17 +73,25 @@ class Entries:
 
 
 def _empty() -> Entries:
-    return Entries(pd.DataFrame(columns=["entry", "origin", "unit_code", "phase", "status", "benefit_vnd", "records"]),
+    return Entries(pd.DataFrame(columns=["entry", "origin", "unit_code", "phase", "status", "benefit_vnd", "records",
+                                         "submitted_on"]),
                    pd.DataFrame(columns=["entry", "key"]), pd.DataFrame(columns=["entry", "person"]),
                    pd.DataFrame(columns=["origin", "unit_code", "phase", "records"]))
 
 
-def own_entries(conn: Connection, key: bytes) -> Entries:
-    """This node's resolved initiatives as entries (entry = initiative id)."""
+def own_entries(conn: Connection, key: bytes, phase: pd.Series | None = None,
+                ineligible: pd.DataFrame | None = None) -> Entries:
+    """This node's resolved initiatives as entries (entry = initiative id). ``phase`` and ``ineligible``: another
+    program's phase of each initiative that counts for it (by id) and its ineligible records (unit_code, phase,
+    records), in place of the default program's."""
     i, m, r = store.initiatives.c, store.initiative_members.c, store.records.c
-    inits = store.read_frame(conn, sa.select(i.id, i.unit_code, i.phase, i.status, i.benefit_vnd, i.members)
-                             .where(i.phase.is_not(None)),
-                             ["entry", "unit_code", "phase", "status", "benefit_vnd", "records"])
+    inits = store.read_frame(conn, sa.select(i.id, i.unit_code, i.phase, i.status, i.benefit_vnd, i.members,
+                                             i.submitted_at)
+                             .where(i.phase.is_not(None) if phase is None else sa.true()),
+                             ["entry", "unit_code", "phase", "status", "benefit_vnd", "records", "submitted_on"])
+    inits["submitted_on"] = pd.to_datetime(inits["submitted_on"]).dt.normalize()
+    if phase is not None:
+        inits = inits[inits["entry"].isin(phase.index)].assign(phase=lambda f: f["entry"].map(phase))
     members = store.read_frame(conn, sa.select(m.initiative_id, r.portal_id, r.unit_code, r.title_folded, r.applied_on,
                                                r.author_keys)
                                .join(store.records, r.raw_id == m.raw_id),
@@ -103,16 +112,20 @@ def own_entries(conn: Connection, key: bytes) -> Entries:
     inits["phase"] = inits["phase"].astype(np.int64)
     inel = store.read_frame(conn, sa.select(r.unit_code, r.phase, sa.func.count().label("n"))
                             .where(r.eligible.is_(False), r.phase.is_not(None))
-                            .group_by(r.unit_code, r.phase), ["unit_code", "phase", "records"])
+                            .group_by(r.unit_code, r.phase), ["unit_code", "phase", "records"]) \
+        if ineligible is None else ineligible[["unit_code", "phase", "records"]].copy()
     inel.insert(0, "origin", SELF)
-    return Entries(inits[["entry", "origin", "unit_code", "phase", "status", "benefit_vnd", "records"]],
-                   keys, people, inel)
+    return Entries(inits[["entry", "origin", "unit_code", "phase", "status", "benefit_vnd", "records",
+                          "submitted_on"]], keys, people, inel)
 
 
-def latest_submissions(conn: Connection) -> pd.DataFrame:
-    """Per child node, the submission that counts: the latest as-of (the last received among equal as-ofs)."""
+def latest_submissions(conn: Connection, program: str | None = None) -> pd.DataFrame:
+    """Per child node, the submission that counts for ``program`` (default: the node's default program): the
+    latest as-of (the last received among equal as-ofs). A submission without a program is the default ``1trieu``
+    one (the intake stores it so)."""
     s = store.submissions.c
-    subs = store.read_frame(conn, sa.select(s.id, s.node, s.as_of, s.received_at),
+    subs = store.read_frame(conn, sa.select(s.id, s.node, s.as_of, s.received_at)
+                            .where(s.program == (program or default_program(conn))),
                             ["id", "node", "as_of", "received_at"])
     if subs.empty:
         return subs
@@ -120,19 +133,20 @@ def latest_submissions(conn: Connection) -> pd.DataFrame:
     return subs.drop_duplicates("node", keep="last").reset_index(drop=True)
 
 
-def child_entries(conn: Connection, offset: int = 0) -> Entries:
-    """The entries of each child's latest submission, numbered from ``offset``."""
-    latest = latest_submissions(conn)
+def child_entries(conn: Connection, offset: int = 0, program: str | None = None) -> Entries:
+    """The entries of each child's latest submission for ``program``, numbered from ``offset``."""
+    latest = latest_submissions(conn, program)
     if latest.empty:
         return _empty()
     ids = [int(v) for v in latest["id"]]
     e = store.submission_entries.c
     origin = dict(zip(latest["id"].astype(int), latest["node"], strict=False))
     entries = store.read_frame(conn, sa.select(e.submission_id, e.entry_no, e.unit_code, e.phase, e.status,
-                                               e.benefit_vnd, e.records, e["keys"], e.people)
+                                               e.benefit_vnd, e.records, e["keys"], e.people, e.submitted_on)
                                .where(e.submission_id.in_(ids)).order_by(e.submission_id, e.entry_no),
                                ["submission_id", "entry_no", "unit_code", "phase", "status", "benefit_vnd", "records",
-                                "keys", "people"])
+                                "keys", "people", "submitted_on"])
+    entries["submitted_on"] = pd.to_datetime(entries["submitted_on"])
     entries["entry"] = np.arange(offset, offset + len(entries), dtype=np.int64)
     entries["origin"] = entries["submission_id"].astype(int).map(origin)
     keys = entries[["entry", "keys"]].assign(key=entries["keys"].str.split(KEY_SEPARATOR)).explode("key")
@@ -144,8 +158,8 @@ def child_entries(conn: Connection, offset: int = 0) -> Entries:
                             .where(i.submission_id.in_(ids)), ["submission_id", "unit_code", "phase", "records"])
     inel["origin"] = inel["submission_id"].astype(int).map(origin)
     entries["phase"] = entries["phase"].astype(np.int64)
-    return Entries(entries[["entry", "origin", "unit_code", "phase", "status", "benefit_vnd", "records"]],
-                   keys.reset_index(drop=True), people.reset_index(drop=True),
+    return Entries(entries[["entry", "origin", "unit_code", "phase", "status", "benefit_vnd", "records",
+                            "submitted_on"]], keys.reset_index(drop=True), people.reset_index(drop=True),
                    inel[["origin", "unit_code", "phase", "records"]])
 
 
@@ -176,7 +190,8 @@ def cluster(entry_ids: np.ndarray, keys: pd.DataFrame) -> np.ndarray:
 class Combined:
     """Initiatives counted once across this node and its children.
 
-    ``initiatives``: id, unit_code, phase, status, benefit_vnd, records, origins ("|"-joined), sources (count).
+    ``initiatives``: id, unit_code, phase, status, benefit_vnd, records, origins ("|"-joined), sources (count),
+    submitted_on (the earliest day any of its entries gives; NaT when none gives one).
     ``members``: every entry (entry, origin, unit_code, phase, status, records) and id, the cluster it fell in.
     ``keys``, ``people``: id, key / person.
     ``ineligible``: origin, unit_code, phase, records.
@@ -201,8 +216,10 @@ def combine(own: Entries, children: Entries, priority: list[str] | None = None) 
     entries["rank_origin"] = entries["origin"].map(lambda o: order.get(o, len(order) + (0 if o == SELF else 1)))
     entries["rank_status"] = entries["status"].map(STATUS_RANK).fillna(3)
     best = entries.sort_values(["id", "rank_origin", "origin", "rank_status", "entry"]).drop_duplicates("id")
+    entries["submitted_on"] = pd.to_datetime(entries["submitted_on"])
     agg = entries.groupby("id").agg(records=("records", "sum"), sources=("origin", "nunique"),
-                                    origins=("origin", lambda o: "|".join(sorted(set(o)))))
+                                    origins=("origin", lambda o: "|".join(sorted(set(o)))),
+                                    submitted_on=("submitted_on", "min"))
     initiatives = best[["id", "unit_code", "phase", "status", "benefit_vnd"]].merge(agg, on="id")
     to_id = entries.set_index("entry")["id"]
     keys = pd.DataFrame({"id": to_id.reindex(keys["entry"]).to_numpy(),
@@ -214,16 +231,21 @@ def combine(own: Entries, children: Entries, priority: list[str] | None = None) 
                     pd.concat([own.ineligible, children.ineligible], ignore_index=True))
 
 
-def has_submissions(conn: Connection) -> bool:
-    return conn.execute(sa.select(store.submissions.c.id).limit(1)).first() is not None
+def has_submissions(conn: Connection, program: str | None = None) -> bool:
+    """Whether a child pushed for ``program`` (default: the node's default program)."""
+    s = store.submissions.c
+    return conn.execute(sa.select(s.id).where(s.program == (program or default_program(conn))).limit(1)
+                        ).first() is not None
 
 
-def combined(conn: Connection) -> Combined:
-    """This node's initiatives and its children's latest submissions, counted once."""
+def combined(conn: Connection, program: str | None = None, phase: pd.Series | None = None,
+             ineligible: pd.DataFrame | None = None) -> Combined:
+    """This node's initiatives and its children's latest submissions for ``program`` (default: the node's default
+    program), counted once; another program passes its own ``phase`` and ``ineligible`` (own_entries)."""
     key = program_key(conn)
-    own = own_entries(conn, key)
+    own = own_entries(conn, key, phase, ineligible)
     offset = int(own.entries["entry"].max()) + 1 if not own.entries.empty else 0
-    return combine(own, child_entries(conn, offset), get_setting(conn, "status_priority"))
+    return combine(own, child_entries(conn, offset, program), get_setting(conn, "status_priority"))
 
 
 @dataclass
@@ -240,19 +262,21 @@ class _PushContext:
         return [o for o in self.pushed_by.get(cid, []) if o != child]
 
 
-def against_pushes(conn: Connection, unit: str | None = None, phase: int | None = None) -> list[dict]:
+def against_pushes(conn: Connection, unit: str | None = None, phase: int | None = None, program: str | None = None,
+                   counted: Combined | None = None) -> list[dict]:
     """For each child: what it pushed against what this node computes for the child's subtree from its own
-    sources, per phase, then every initiative that differs with its likely cause.
+    sources, per phase, then every initiative that differs with its likely cause. ``program`` and ``counted``:
+    another program's pushes and its combined count (sangkien.pipeline.programs.program_combined).
 
     Rows have kind ``pushed``, unit_code (the child's code), unit_name, phase, measure, expected, actual,
     difference, cause and detail in words, and ``cause_code`` (``pushed_count``, ``pushed_elsewhere_here``,
     ``pushed_not_here``, ``pushed_by_other``, ``pushed_missing``, ``pushed_twice``); a row about one initiative
     also has ``initiative_id``, ``initiative_unit`` and ``initiative_status`` (sangkien.pipeline.worklist groups
     them)."""
-    latest = latest_submissions(conn)
+    latest = latest_submissions(conn, program)
     if latest.empty:
         return []
-    members = combined(conn).members
+    members = (counted or combined(conn)).members
     closure = tree.ancestor_pairs(conn)
     own = members[members["origin"] == SELF]
     q = store.quarantine.c

@@ -23,7 +23,8 @@ from sangkien import store
 from sangkien.errors import ControlTotalError
 from sangkien.pipeline.rollup import mark_changed
 from sangkien.reference import tree
-from sangkien.reference.phases import Phase, get_phases
+from sangkien.reference.phases import Phase
+from sangkien.reference.programs import counting_phases
 from sangkien.reference.units import UnitResolver
 from sangkien.text.dates import parse_date_series
 from sangkien.text.display import nfc_series
@@ -352,10 +353,11 @@ def _insert_records(conn: Connection, frame: pd.DataFrame) -> None:
 
 def validation_context(conn: Connection, mapping: SourceMapping,
                        sync_date: dt.date | None = None) -> ValidationContext:
-    """What validating a source's rows reads of the store: the org tree's units by name, the phases."""
+    """What validating a source's rows reads of the store: the org tree's units by name, the phases (the node's
+    default program's, reference.programs.counting_phases)."""
     # the program's date, in Vietnam: after 17:00 UTC it is already tomorrow there
     return ValidationContext(mapping.date_format, mapping.authors_separator, sync_date or tree.today(),
-                             UnitResolver.from_store(conn), get_phases(conn))
+                             UnitResolver.from_store(conn), counting_phases(conn))
 
 
 def validate_source(engine: Engine, source: str, mapping: SourceMapping, run_id: int | None,

@@ -147,9 +147,18 @@ def _holder_params(holders: pd.DataFrame, gaps: pd.DataFrame) -> list[dict[str, 
 # --- what child nodes pushed --------------------------------------------------------------
 
 def _pushed_rows(conn: Connection, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from sangkien.pipeline.tiers import against_pushes
+    from sangkien.pipeline.programs import program_combined
+    from sangkien.pipeline.tiers import against_pushes, has_submissions
+    from sangkien.reference.programs import get_program
 
-    found = pd.DataFrame(against_pushes(conn, phase=scope.phase))
+    if scope.default_program:
+        found = pd.DataFrame(against_pushes(conn, phase=scope.phase))
+    elif has_submissions(conn, scope.program):  # another program: its pushes against its own count
+        program = get_program(conn, scope.program)
+        found = pd.DataFrame(against_pushes(conn, phase=scope.phase, program=program.code,
+                                            counted=program_combined(conn, program)))
+    else:
+        found = pd.DataFrame()
     if found.empty:
         return _frame([]), pd.DataFrame(columns=list(ITEM_COLUMNS))
     found = found[found["unit_code"].isin(scope.subtree)]

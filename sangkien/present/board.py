@@ -47,13 +47,13 @@ def portals(conn: Connection) -> set[str]:
     return set(conn.scalars(sa.select(c.name).where(c.kind == "portal"))) | {"portal"}
 
 
-def phases(conn: Connection) -> list[dict[str, Any]]:
-    """The configured phases (name, dates), then any phase with figures that is missing from them."""
+def phases(conn: Connection, program: str) -> list[dict[str, Any]]:
+    """The phases configured for ``program`` (name, dates), then any phase with figures that is missing from them."""
     out: list[dict[str, Any]] = [{"phase": p.phase, "name": p.name, "starts_on": p.starts_on.isoformat(),
-                                  "ends_on": p.ends_on.isoformat()} for p in get_phases(conn)]
+                                  "ends_on": p.ends_on.isoformat()} for p in get_phases(conn, program)]
     known = {p["phase"] for p in out}
     f = store.unit_figures.c
-    for extra in sorted(set(conn.scalars(sa.select(f.phase).distinct())) - known):
+    for extra in sorted(set(conn.scalars(sa.select(f.phase).where(f.program == program).distinct())) - known):
         out.append({"phase": extra, "name": str(extra), "starts_on": None, "ends_on": None})
     return out
 
@@ -100,17 +100,17 @@ def _under(code: str) -> sa.Select:
 
 
 class Figures:
-    """The kept figures of some units, per phase, as the page shows them: ``codes``, or the units directly
-    under ``under``."""
+    """The kept figures of some units in ``program``, per phase, as the page shows them: ``codes``, or the units
+    directly under ``under``."""
 
-    def __init__(self, conn: Connection, codes: Sequence[str], phase_list: list[dict[str, Any]],
+    def __init__(self, conn: Connection, program: str, codes: Sequence[str], phase_list: list[dict[str, Any]],
                  under: str | None = None):
         f, u = store.unit_figures.c, store.org_units.c
         if under is None:
-            query = sa.select(store.unit_figures).where(f.unit_code.in_(list(codes)))
+            query = sa.select(store.unit_figures).where(f.program == program, f.unit_code.in_(list(codes)))
         else:  # from the org tree's parent indexes to the figures' key: no scan of every unit's figures
             query = sa.select(store.unit_figures).join(store.org_units, u.code == f.unit_code).where(
-                sa.or_(u.parent_code == under, u.sector_parent_code == under))
+                f.program == program, sa.or_(u.parent_code == under, u.sector_parent_code == under))
         names = [c.name for c in store.unit_figures.columns]
         self.rows: dict[str, dict[int, dict[str, Any]]] = {}
         for values in conn.execute(query).tuples():  # plain tuples: thousands of rows for a sector union
@@ -134,13 +134,15 @@ class Figures:
         return out
 
 
-def children(conn: Connection, code: str, phase_list: list[dict[str, Any]], phase: int | None) -> list[dict[str, Any]]:
-    """The units directly under ``code`` (either parent link), ranked by their kept completion in ``phase``."""
+def children(conn: Connection, program: str, code: str, phase_list: list[dict[str, Any]],
+             phase: int | None) -> list[dict[str, Any]]:
+    """The units directly under ``code`` (either parent link), ranked by their kept completion in ``phase`` of
+    ``program``."""
     u = store.org_units.c
     rows = conn.execute(sa.select(u.code, u.name, u.kind).where(u.code.in_(_under(code)))).all()
     if not rows:
         return []
-    figures = Figures(conn, [], phase_list, under=code)
+    figures = Figures(conn, program, [], phase_list, under=code)
     below: dict[str, int] = {}
     child = store.org_units.alias("child")
     for column in ("parent_code", "sector_parent_code"):  # how many units sit under each child
@@ -347,30 +349,30 @@ def _held_by(conn: Connection, ids: list[int]) -> dict[int, list[dict[str, str]]
     return out
 
 
-def targets(conn: Connection, code: str) -> list[dict[str, Any]]:
-    """Every target of the unit as the last roll-up kept it (each assigner's, each basis, the shares included),
+def targets(conn: Connection, program: str, code: str) -> list[dict[str, Any]]:
+    """Every target of the unit in ``program`` as kept (each assigner's, each basis, the shares included),
     the one assigned from above first: phase, assigned_by (and its name), basis, target, counted, completion."""
     t, u = store.unit_targets.c, store.org_units.c
     rows = conn.execute(sa.select(t.phase, t.assigned_by, u.name, t.basis, t.target, t.counted, t.completion)
                         .join(store.org_units, u.code == t.assigned_by, isouter=True)
-                        .where(t.unit_code == code).order_by(t.phase, t.assigned_by == code, t.assigned_by,
-                                                              t.basis)).all()
+                        .where(t.program == program, t.unit_code == code)
+                        .order_by(t.phase, t.assigned_by == code, t.assigned_by, t.basis)).all()
     return [{"phase": r.phase, "assigned_by": r.assigned_by, "assigned_by_name": r.name, "self_set": r.assigned_by
              == code, "basis": r.basis, "target": r.target, "counted": r.counted, "completion": r.completion}
             for r in rows]
 
 
-def clusters_around(conn: Connection, code: str) -> list[dict[str, Any]]:
+def clusters_around(conn: Connection, program: str, code: str) -> list[dict[str, Any]]:
     """The competition clusters the unit or the units directly under it belong to, each with its whole-phase
-    ranks as the last roll-up kept them: code, name, phase, and units (code, name, rank, of, target, valid,
+    ranks in ``program`` as kept: code, name, phase, and units (code, name, rank, of, target, valid,
     completion), best first. Empty when no clusters are loaded."""
     r, u = store.cluster_ranks.c, store.org_units.c
     near = sa.union(sa.select(sa.literal(code)), _under(code))
-    codes = sa.select(r.cluster_code).where(r.unit_code.in_(near), r.quarter == "").distinct()
+    codes = sa.select(r.cluster_code).where(r.program == program, r.unit_code.in_(near), r.quarter == "").distinct()
     rows = conn.execute(sa.select(r.cluster_code, r.cluster_name, r.phase, r.unit_code, u.name, r.rank, r.of,
                                   r.target, r.valid, r.completion)
                         .join(store.org_units, u.code == r.unit_code, isouter=True)
-                        .where(r.cluster_code.in_(codes), r.quarter == "")
+                        .where(r.program == program, r.cluster_code.in_(codes), r.quarter == "")
                         .order_by(r.cluster_code, r.phase, r.rank, r.unit_code)).all()
     out: list[dict[str, Any]] = []
     for row in rows:

@@ -14,9 +14,10 @@ NO_CLUSTERS = ("no competition clusters are loaded (`sangkien clusters load clus
                "the units of the same kind under the same parent (the workbook's rank in group)")
 
 
-def cluster_rows(conn: Connection, phase: int | None = None) -> list[dict[str, Any]]:
-    """The ranks as plain rows (RANK_COLUMNS): numbers as int or float, None where there is none."""
-    frame = cluster_ranks(conn, phase=phase)
+def cluster_rows(conn: Connection, phase: int | None = None, program: str | None = None) -> list[dict[str, Any]]:
+    """The ranks as plain rows (RANK_COLUMNS) in ``program`` (default: the default program): numbers as int or
+    float, None where there is none."""
+    frame = cluster_ranks(conn, phase=phase, program=program)
     rows = []
     for rec in frame.to_dict("records"):
         row = {k: (None if not isinstance(rec[k], str) and pd.isna(rec[k]) else rec[k]) for k in RANK_COLUMNS}
@@ -29,8 +30,8 @@ def cluster_rows(conn: Connection, phase: int | None = None) -> list[dict[str, A
     return rows
 
 
-def render_cluster_ranks(conn: Connection, fmt: str, phase: int | None = None) -> str:
-    rows = cluster_rows(conn, phase)
+def render_cluster_ranks(conn: Connection, fmt: str, phase: int | None = None, program: str | None = None) -> str:
+    rows = cluster_rows(conn, phase, program)
     if fmt == "json":
         return json.dumps({"clusters": bool(rows), "note": None if rows else NO_CLUSTERS, "rows": rows},
                           ensure_ascii=False, indent=1)

@@ -112,11 +112,9 @@ def render_reconciliation(conn: Connection, fmt: str = "table", section: str = "
                           phase: int | None = None, as_of: dt.date | None = None, lang: str = "en",
                           program: str | None = None) -> str:
     """The reconciliation in ``fmt``: table, csv (quotas rows, lacking initiatives, or the ranked discrepancies
-    for ``all`` and ``pushes``), or json (every section asked for). For a program other than the default one,
-    only against its quotas: the sources and pushes are the default program's."""
+    for ``all`` and ``pushes``), or json (every section asked for). A program other than the default one is
+    counted from the initiatives' dates (its phases, its window, its children's pushes)."""
     scope = reconcile.open_scope(conn, unit, phase, as_of, program)
-    if not scope.default_program and section != "quotas":
-        section = "quotas"
     explainer = Explainer(lang, portals(conn))
     if fmt == "csv":  # UTF-8 with a BOM, as every CSV people open
         if section == "quotas":

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sangkien import store
 from sangkien.errors import RejectedFile
 from sangkien.reference.csvfile import _date, _read_csv
+from sangkien.store.settings import default_program
 from sangkien.text.fold import fold
 
 ORG_KINDS = ("national", "province", "national_sector", "corporation", "district",
@@ -138,7 +139,8 @@ def load_orgs(engine: Engine, path: Path) -> int:
     with engine.begin() as conn:
         q, c = store.quotas.c, store.clusters.c
         orphans = conn.execute(sa.select(q.program, q.unit_code, q.phase, q.assigned_by)).all()
-        lost = sorted({f"quota for {code} (phase {phase}{'' if program == store.DEFAULT_PROGRAM else ', ' + program})"
+        default = default_program(conn)
+        lost = sorted({f"quota for {code} (phase {phase}{'' if program == default else ', ' + program})"
                        f" refers to a unit missing from this tree; keep the unit or reload quotas without it first"
                        for program, code, phase, _ in orphans if code not in codes})
         lost += sorted({f"quota for {code} (phase {phase}) was assigned by {by}, missing from this tree; keep the "

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from sangkien import store
 from sangkien.errors import RejectedFile
 from sangkien.reference.csvfile import _date, _read_csv
+from sangkien.store.settings import default_program
 
 PHASE_COLUMNS = ("phase", "name", "starts_on", "ends_on", "counts_from")
 @dataclass(frozen=True)
@@ -104,8 +105,9 @@ def _parse_phases(path: Path, problems: list[str]) -> list[tuple[int, Phase]]:
 
 
 def load_phases(engine: Engine, path: Path, window: tuple[dt.date, dt.date] | None = None,
-                program: str = store.DEFAULT_PROGRAM) -> int:
-    """Replace the phases of ``program`` with ``path`` atomically; returns the number of phases.
+                program: str | None = None) -> int:
+    """Replace the phases of ``program`` (default: the node's default program) with ``path`` atomically; returns
+    the number of phases.
 
     A file with a phase that ends before it starts, phases that overlap or are numbered out of
     date order, or (given ``window``) a phase outside it is rejected whole, each line named with
@@ -118,6 +120,7 @@ def load_phases(engine: Engine, path: Path, window: tuple[dt.date, dt.date] | No
     if problems:
         raise RejectedFile(str(path), problems)
     with engine.begin() as conn:
+        program = program or default_program(conn)
         conn.execute(store.phases.delete().where(store.phases.c.program == program))
         conn.execute(store.phases.insert(), [p.__dict__ | {"program": program} for _, p in parsed])
         conn.execute(store.summary_state.delete())  # what people read is worked out again with the new phases
@@ -125,9 +128,9 @@ def load_phases(engine: Engine, path: Path, window: tuple[dt.date, dt.date] | No
 
 
 def get_phases(conn: Connection, program: str | None = None) -> list[Phase]:
-    """The phases configured for ``program`` (default: the default program, whose phases are the 2022-2023
-    program's built-in ones until a file is loaded); a program without phases has none."""
-    program = program or store.DEFAULT_PROGRAM
+    """The phases configured for ``program`` (default: the node's default program); ``1trieu``'s are the 2022-2023
+    program's built-in ones until a file is loaded; another program without phases has none."""
+    program = program or default_program(conn)
     rows = conn.execute(sa.select(store.phases).where(store.phases.c.program == program)
                         .order_by(store.phases.c.starts_on)).all()
     if not rows:

@@ -16,6 +16,7 @@ from sangkien import store
 from sangkien.errors import RejectedFile, UserError
 from sangkien.reference.csvfile import _read_csv
 from sangkien.reference.phases import get_phases
+from sangkien.store.settings import default_program
 
 #: The count column each counting basis is measured on; the share bases are counted apart (members, units).
 BASIS_COLUMN = {"valid": "valid", "submissions": "records", "registrants": "registrants"}
@@ -65,13 +66,14 @@ def _quota(row: dict[str, str], where: str, parents: dict[str, str | None], phas
     return {"unit_code": code, "phase": phase, "target": target, "basis": basis, "assigned_by": assigned_by}
 
 
-def load_quotas(engine: Engine, path: Path, program: str = store.DEFAULT_PROGRAM) -> int:
-    """Replace the quotas of ``program`` with ``path`` atomically (its phases are the ones a quota may name);
-    returns the number of quotas."""
+def load_quotas(engine: Engine, path: Path, program: str | None = None) -> int:
+    """Replace the quotas of ``program`` (default: the node's default program) with ``path`` atomically (its phases
+    are the ones a quota may name); returns the number of quotas."""
     problems: list[str] = []
     rows = _read_csv(path, QUOTA_COLUMNS[:3], QUOTA_COLUMNS[3:])
     o = store.org_units.c
     with engine.connect() as conn:
+        program = program or default_program(conn)
         parents: dict[str, str | None] = dict(conn.execute(sa.select(o.code, o.parent_code)).tuples().all())
         phase_numbers = {p.phase for p in get_phases(conn, program)}
     if not parents:

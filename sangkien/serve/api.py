@@ -42,7 +42,7 @@ from sangkien.reference import tree
 from sangkien.serve import dashboard
 from sangkien.store import nodes
 from sangkien.store.settings import get_setting
-from schemas.push import Receipt, Submission, content_hash, join_keys
+from schemas.push import DEFAULT_PROGRAM, Receipt, Submission, content_hash, join_keys
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -206,6 +206,11 @@ def _add_intake(app: FastAPI, engine: Engine, limit: int) -> None:
             log.warning("intake: refused %s's submission: it says it comes from %s", child, submission.node)
             raise HTTPException(403, f"this token belongs to node {child}; the submission names node {submission.node}")
         _check_subtree(child, submission, subtrees.of(child))
+        unknown = await run_in_threadpool(_unknown_program, engine, submission.program)
+        if unknown:
+            log.warning("intake: refused %s's submission: %s", child, unknown)
+            return JSONResponse({"detail": [{"loc": ["body", "program"], "msg": unknown, "type": "value_error"}]},
+                                status_code=422)
         return await run_in_threadpool(_store_submission, engine, submission)
 
 
@@ -294,15 +299,16 @@ def _openapi(app: FastAPI, public_reads: bool) -> Callable[[], dict[str, Any]]:
 
 def _document_statuses(spec: dict[str, Any], public_reads: bool) -> None:
     """Add to ``spec`` the 401 of every read (unless reads are public) and the 404 of every route that names a
-    unit (a ``{code}`` in its path or a ``unit`` parameter): FastAPI lists only what the decorators declare."""
+    unit or a program (a ``{code}`` in its path, a ``unit`` or ``program`` parameter): FastAPI lists only what the
+    decorators declare."""
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     problem = Problem.model_json_schema()
     schemas.setdefault("Problem", problem)
-    described = {"401": "a node token is needed", "404": "no such unit"}
+    described = {"401": "a node token is needed", "404": "no such unit or program"}
     for path, operations in spec.get("paths", {}).items():
         for method, operation in operations.items():
             names = {p.get("name") for p in operation.get("parameters", [])}
-            statuses = ["404"] if "{code}" in path or "unit" in names else []
+            statuses = ["404"] if "{code}" in path or {"unit", "program"} & names else []
             if method == "get" and not public_reads:
                 statuses.append("401")
             for status in statuses:
@@ -337,6 +343,16 @@ def _authenticate(engine: Engine, token: str) -> str | None:
         return nodes.authenticate(conn, token)
 
 
+def _unknown_program(engine: Engine, program: str | None) -> str | None:
+    """Why this node cannot count a submission for ``program`` (None: it can; no program is the default one)."""
+    with engine.connect() as conn:
+        known = list(conn.scalars(sa.select(store.programs.c.code).order_by(store.programs.c.code)))
+    if (program or DEFAULT_PROGRAM) in known:
+        return None
+    return (f"this node holds no program {program!r}; known programs: {', '.join(known)} (the node above adds it "
+            "with `sangkien programs add` and its phases)")
+
+
 def _receipt_response(receipt: dict[str, Any], replayed: bool) -> JSONResponse:
     return JSONResponse({**receipt, "replayed": replayed}, status_code=200 if replayed else 201)
 
@@ -349,7 +365,7 @@ def _first_receipt(engine: Engine, key: str) -> dict[str, Any] | None:
 
 
 def _store_submission(engine: Engine, sub: Submission) -> JSONResponse:
-    digest = content_hash(sub.units, sub.initiatives, sub.ineligible)
+    digest = content_hash(sub.units, sub.initiatives, sub.ineligible, sub.program)
     first = _first_receipt(engine, sub.idempotency_key)
     if first is not None:
         if first["content_hash"] != digest:
@@ -360,7 +376,8 @@ def _store_submission(engine: Engine, sub: Submission) -> JSONResponse:
     try:
         with engine.begin() as conn:
             inserted = conn.execute(store.submissions.insert().values(
-                node=sub.node, as_of=sub.as_of, idempotency_key=sub.idempotency_key, content_hash=digest,
+                node=sub.node, program=sub.program or DEFAULT_PROGRAM, as_of=sub.as_of,
+                idempotency_key=sub.idempotency_key, content_hash=digest,
                 schema_version=sub.version, received_at=received, receipt={}))
             sid = inserted.inserted_primary_key[0]  # type: ignore[index]  # an insert of one row has its key
             receipt = Receipt(submission_id=sid, node=sub.node, as_of=sub.as_of, idempotency_key=sub.idempotency_key,
@@ -374,9 +391,10 @@ def _store_submission(engine: Engine, sub: Submission) -> JSONResponse:
                               ((sid, u.unit_code, u.phase, u.records, u.initiatives, u.valid, u.pending, u.rejected,
                                 u.ineligible, u.registrants, u.benefit_vnd, u.duplicates_removed) for u in sub.units))
             store.bulk_insert(conn, store.submission_entries, ["submission_id", "entry_no", "unit_code", "phase",
-                                                               "status", "benefit_vnd", "records", "keys", "people"],
+                                                               "status", "benefit_vnd", "records", "keys", "people",
+                                                               "submitted_on"],
                               ((sid, n, e.unit_code, e.phase, e.status, e.benefit_vnd, e.records, join_keys(e.keys),
-                                join_keys(e.people)) for n, e in enumerate(sub.initiatives)))
+                                join_keys(e.people), e.submitted_on) for n, e in enumerate(sub.initiatives)))
             store.bulk_insert(conn, store.submission_ineligible, ["submission_id", "unit_code", "phase", "records"],
                               ((sid, i.unit_code, i.phase, i.records) for i in sub.ineligible))
     except sa.exc.IntegrityError:  # the same key, stored by a concurrent request a moment ago

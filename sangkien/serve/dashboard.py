@@ -10,6 +10,10 @@ the app sets ``app.state.engine``. Routes:
   ranked by completion, the trend, the sources' last syncs, and the top of the worklist
   (where the sources disagree) for those units;
 * ``GET /api/v1/dashboard/units/{code}`` the same for one unit and its children (the drill-down);
+  both take ``?program=CODE`` (default: the node's default program; an unknown code is a 404 naming the
+  known ones): another program's figures, targets and cluster ranks are worked out on its first request
+  and kept until the next roll-up (summary.ensure_program); its trend and worklist are empty (the nightly
+  history and the worklist are the default program's), and the answer says so (``program.default``);
 * ``GET /api/v1/worklist`` the worklist, paged and filtered (unit, phase, kind, cause, source);
 * ``GET /api/v1/worklist/initiatives`` one page of the initiatives behind a worklist row,
   filtered by status, unit or words of the title.
@@ -27,6 +31,7 @@ import json
 from pathlib import Path
 from string import Template
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
@@ -35,6 +40,7 @@ from sqlalchemy.engine import Connection, Engine
 from sangkien.pipeline import summary
 from sangkien.present import board, catalogue
 from sangkien.present.explain import Explainer
+from sangkien.reference.programs import Program, list_programs, unknown_program
 
 STATIC_DIR = Path(__file__).parent / "static"
 ASSETS = {"dashboard.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript; charset=utf-8"}
@@ -56,6 +62,8 @@ StoreEngine = Annotated[Engine, Depends(get_engine)]
 RankPhase = Annotated[int | None, Query(ge=1, le=99,
                                         description="rank the units by this phase's completion (default: the current)")]
 Lang = Annotated[str, Query(pattern="^(vi|en)$", description="the language of the words in the rows")]
+ProgramCode = Annotated[str | None, Query(max_length=64, description="the program whose figures to show "
+                                                                    "(default: the node's default program)")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
 
@@ -63,6 +71,25 @@ def _kept(engine: Engine) -> Connection:
     """A connection to read the kept summary from, refreshed first when it is missing or behind."""
     summary.ensure_current(engine)
     return engine.connect()
+
+
+def _program(engine: Engine, code: str | None) -> tuple[Program, list[Program]]:
+    """The program asked for (the default one when None) and every program; its figures kept and current.
+    An unknown code is a 404 naming the known programs (as an unknown unit is a 404)."""
+    code = code or None  # ?program= left empty: the default one
+    with engine.connect() as conn:
+        known = list_programs(conn)
+    chosen = next((p for p in known if p.code == code or (code is None and p.is_default)), None)
+    if chosen is None:
+        raise HTTPException(status_code=404, detail=str(unknown_program(str(code), [p.code for p in known])))
+    summary.ensure_program(engine, chosen.code)
+    return chosen, known
+
+
+def _programs(chosen: Program, known: list[Program]) -> dict[str, Any]:
+    """What the page's program switch needs: the program shown and every program the store holds."""
+    return {"program": {"code": chosen.code, "name": chosen.name, "default": chosen.is_default},
+            "programs": [{"code": p.code, "name": p.name, "default": p.is_default} for p in known]}
 
 
 # --- the page ---------------------------------------------------------------------------
@@ -74,8 +101,9 @@ def page_labels(lang: str) -> dict[str, Any]:
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def dashboard_page(lang: str = "vi") -> HTMLResponse:
-    """The page; its words come from the catalogue, escaped into the HTML."""
+def dashboard_page(lang: str = "vi", program: str | None = None) -> HTMLResponse:
+    """The page; its words come from the catalogue, escaped into the HTML. ``program``: kept on the language link
+    (the script reads it from the address and asks for that program's figures)."""
     lang = lang if lang in catalogue.LANGUAGES else "vi"
     labels = page_labels(lang)
     # json.dumps output inside <script> must not be able to close the element
@@ -83,7 +111,8 @@ def dashboard_page(lang: str = "vi") -> HTMLResponse:
         .replace("&", "\\u0026")
     page = Template((STATIC_DIR / "dashboard.html").read_text(encoding="utf-8")).substitute(
         {key: html.escape(str(value)) for key, value in labels.items() if isinstance(value, str)},
-        lang=lang, other_lang="en" if lang == "vi" else "vi", labels_json=embedded)
+        lang=lang, other_lang="en" if lang == "vi" else "vi", labels_json=embedded,
+        program_query=html.escape(f"&program={quote(program[:64])}") if program else "")
     return HTMLResponse(page, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY,
                                        "Cache-Control": "no-cache"})
 
@@ -99,24 +128,32 @@ def dashboard_asset(name: str) -> FileResponse:
 # --- the figures ------------------------------------------------------------------------
 
 def warm(engine: Engine) -> None:
-    """Work out the kept summary now when it is missing or behind (e.g. when the server starts)."""
+    """Work out the kept summary now when it is missing or behind (e.g. when the server starts), then every other
+    program's figures (each takes seconds on a national store: its first viewer need not wait for them)."""
     summary.ensure_current(engine)
+    with engine.connect() as conn:
+        others = [p.code for p in list_programs(conn) if not p.is_default]
+    for code in others:
+        summary.ensure_program(engine, code)
 
 
-def _view(conn: Connection, unit: board.Unit, phase: int | None, lang: str) -> dict[str, Any]:
-    """One unit, its children ranked, its trend, and the top of the worklist for them: what both endpoints answer."""
-    phase_list = board.phases(conn)
+def _view(conn: Connection, program: Program, unit: board.Unit, phase: int | None, lang: str) -> dict[str, Any]:
+    """One unit, its children ranked, its trend, and the top of the worklist for them: what both endpoints answer.
+    Another program than the default has no trend or worklist here (both are the default program's)."""
+    code = program.code
+    phase_list = board.phases(conn, code)
     phase = phase if phase is not None else board.current_phase(phase_list, dt.date.today())
-    figures = board.Figures(conn, [unit.code], phase_list)
-    children = board.children(conn, unit.code, phase_list, phase)
+    figures = board.Figures(conn, code, [unit.code], phase_list)
+    children = board.children(conn, code, unit.code, phase_list, phase)
     kept = summary.state(conn) or {}
     return {"as_of": board.utc_text(kept.get("counts_as_of")), "phases": phase_list, "rank_phase": phase,
             "unit": {"code": unit.code, "name": unit.name, "kind": unit.kind, "children": len(children),
                      "phases": figures.of(unit.code)},
             "path": board.path(conn, unit.code), "children": children,
-            "history": board.history(conn, unit.code, figures),
-            "worklist": board.top_of_worklist(conn, Explainer(lang, board.portals(conn)), unit.code, phase_list),
-            "targets": board.targets(conn, unit.code), "clusters": board.clusters_around(conn, unit.code)}
+            "history": board.history(conn, unit.code, figures) if program.is_default else [],
+            "worklist": board.top_of_worklist(conn, Explainer(lang, board.portals(conn)), unit.code, phase_list)
+            if program.is_default else None,
+            "targets": board.targets(conn, code, unit.code), "clusters": board.clusters_around(conn, code, unit.code)}
 
 
 def _json(content: dict[str, Any]) -> JSONResponse:
@@ -126,19 +163,22 @@ def _json(content: dict[str, Any]) -> JSONResponse:
 
 
 @router.get("/api/v1/dashboard", response_model=None)
-def dashboard_summary(engine: StoreEngine, phase: RankPhase = None, lang: Lang = "vi") -> JSONResponse:
+def dashboard_summary(engine: StoreEngine, phase: RankPhase = None, lang: Lang = "vi",
+                      program: ProgramCode = None) -> JSONResponse:
     """The national unit, the units directly under it ranked, the trend, the sources' syncs, the worklist's top."""
-    with _kept(engine) as conn:
+    chosen, known = _program(engine, program)
+    with engine.connect() as conn:
         national = board.national(conn)
         if national is None:
             kept = summary.state(conn) or {}
-            view: dict[str, Any] = {"as_of": board.utc_text(kept.get("counts_as_of")), "phases": board.phases(conn),
-                                    "rank_phase": phase, "unit": None, "path": [], "children": [], "history": [],
-                                    "worklist": None, "targets": [], "clusters": []}
+            view: dict[str, Any] = {"as_of": board.utc_text(kept.get("counts_as_of")),
+                                    "phases": board.phases(conn, chosen.code), "rank_phase": phase, "unit": None,
+                                    "path": [], "children": [], "history": [], "worklist": None, "targets": [],
+                                    "clusters": []}
         else:
-            view = _view(conn, national, phase, lang)
+            view = _view(conn, chosen, national, phase, lang)
         view["sources"] = board.sources(conn)
-    return _json(view)
+    return _json({**view, **_programs(chosen, known)})
 
 
 def _unit_or_404(conn: Connection, code: str) -> board.Unit:
@@ -150,10 +190,12 @@ def _unit_or_404(conn: Connection, code: str) -> board.Unit:
 
 
 @router.get("/api/v1/dashboard/units/{code}", response_model=None)
-def dashboard_unit(code: str, engine: StoreEngine, phase: RankPhase = None, lang: Lang = "vi") -> JSONResponse:
+def dashboard_unit(code: str, engine: StoreEngine, phase: RankPhase = None, lang: Lang = "vi",
+                   program: ProgramCode = None) -> JSONResponse:
     """One unit's figures, its children ranked by completion (the drill-down), its trend, its worklist's top."""
-    with _kept(engine) as conn:
-        return _json(_view(conn, _unit_or_404(conn, code), phase, lang))
+    chosen, known = _program(engine, program)
+    with engine.connect() as conn:
+        return _json({**_view(conn, chosen, _unit_or_404(conn, code), phase, lang), **_programs(chosen, known)})
 
 
 @router.get("/api/v1/worklist")

@@ -82,8 +82,12 @@ def authenticate(conn: Connection, token: str) -> str | None:
     return row.code
 
 
-def submissions_by_node(conn: Connection) -> dict[str, tuple[int, dt.datetime]]:
-    """Per child node: how many submissions it made and the latest as-of."""
+def submissions_by_node(conn: Connection) -> dict[str, list[tuple[str, int, dt.datetime]]]:
+    """Per child node and program: how many submissions it made and the latest as-of (program order)."""
     s = store.submissions.c
-    return {node: (n, as_of) for node, n, as_of in conn.execute(
-        sa.select(s.node, sa.func.count(), sa.func.max(s.as_of)).group_by(s.node)).all()}
+    found: dict[str, list[tuple[str, int, dt.datetime]]] = {}
+    for node, program, n, as_of in conn.execute(
+            sa.select(s.node, s.program, sa.func.count(), sa.func.max(s.as_of)).group_by(s.node, s.program)
+            .order_by(s.node, s.program)).all():
+        found.setdefault(node, []).append((program, n, as_of))
+    return found

@@ -72,6 +72,15 @@ def _share(text: str) -> float:
     return share
 
 
+def _yes_no(name: str) -> Callable[[str], bool]:
+    def parse(text: str) -> bool:
+        value = text.strip().lower()
+        if value not in {"yes", "no", "true", "false", "on", "off"}:
+            raise UserError(f"{name} must be yes or no, got {text!r}")
+        return value in {"yes", "true", "on"}
+    return parse
+
+
 # key -> (parser of the typed text, description)
 KNOWN: dict[str, tuple[Callable[[str], Any], str]] = {
     "code": (_unit_code, "this node's org unit (e.g. P01 for Hà Nội, VGCL for the national office); "
@@ -83,6 +92,10 @@ KNOWN: dict[str, tuple[Callable[[str], Any], str]] = {
     "program_key": (_secret_ref("program_key"),
                     "the program's shared key for hashing match keys (env:VAR or prefect-secret:block); every node "
                     "of a program uses the same key, so an initiative reaching the top twice is counted once"),
+    "push_dates": (_yes_no("push_dates"),
+                   "yes: each pushed initiative carries the day it was first submitted, so that the node above "
+                   "ranks competition clusters per quarter with it (default no: a node above older than issue 20 "
+                   "refuses the field; turn it on once the node above runs this version)"),
     "intake_max_bytes": (_size, "the largest submission `sangkien serve` accepts (default 64M); larger gets 413"),
     "quarantine_limit": (_share, "the share of a source's rows that may be quarantined before the sync counts "
                                  "the source as failed (default 50%; 100% never fails one); `connectors check` "
@@ -92,6 +105,16 @@ KNOWN: dict[str, tuple[Callable[[str], Any], str]] = {
                         "(comma-separated connector names; unlisted sources come after, and among equals "
                         "valid beats pending beats rejected)"),
 }
+
+
+DEFAULT_PROGRAM_KEY = "default_program"  # set only by `sangkien programs default` (it validates the rows again)
+
+
+def default_program(conn: Connection) -> str:
+    """The program this node counts when none is named: the nightly sync validates by its phases, and report,
+    reconcile, the workbook, the page and the push use it (``sangkien programs default``; else ``1trieu``)."""
+    code = get_setting(conn, DEFAULT_PROGRAM_KEY)
+    return str(code) if code else store.DEFAULT_PROGRAM
 
 
 def get_setting(conn: Connection, key: str) -> Any:
@@ -105,13 +128,21 @@ def all_settings(conn: Connection) -> dict[str, Any]:
 
 def set_setting(conn: Connection, key: str, text: str) -> Any:
     """Parse ``text`` for ``key`` and store it; returns the stored value."""
+    if key == DEFAULT_PROGRAM_KEY:
+        raise UserError(f"set the default program with `sangkien programs default {text.strip() or 'CODE'}` "
+                        "(it validates the landed rows again by that program's phases)")
     if key not in KNOWN:
         raise UserError(f"unknown setting {key!r}; known: {', '.join(sorted(KNOWN))}")
     value = KNOWN[key][0](text)
+    put_setting(conn, key, value)
+    return value
+
+
+def put_setting(conn: Connection, key: str, value: Any) -> None:
+    """Store ``value`` under ``key`` as it is (callers check it first)."""
     t = store.node_settings
     now = dt.datetime.now(dt.UTC)
     if conn.execute(sa.select(t.c.key).where(t.c.key == key)).first():
         conn.execute(t.update().where(t.c.key == key).values(value=value, updated_at=now))
     else:
         conn.execute(t.insert().values(key=key, value=value, updated_at=now))
-    return value

@@ -357,8 +357,9 @@ rollup_dirty = sa.Table(  # units whose own counts changed since the last roll-u
     sa.Column("unit_code", sa.String(64), nullable=False, index=True),  # repeats allowed: read DISTINCT
 )
 
-unit_figures = sa.Table(  # per (unit, phase): the counts, the target and its basis, counted on it, completion
+unit_figures = sa.Table(  # per (program, unit, phase): the counts, the target, its basis, counted on it, completion
     "unit_figures", metadata,
+    sa.Column("program", sa.String(32), primary_key=True),  # the default program's, and others' worked out on request
     sa.Column("unit_code", sa.String(64), primary_key=True),
     sa.Column("phase", sa.Integer, primary_key=True),
     *[sa.Column(name, sa.Integer, nullable=False)
@@ -409,6 +410,7 @@ worklist_items = sa.Table(  # the initiatives behind the worklist's rows, each u
 
 unit_targets = sa.Table(  # every target (each assigner's, each basis) with its count and completion, for reading
     "unit_targets", metadata,
+    sa.Column("program", sa.String(32), primary_key=True),
     sa.Column("unit_code", sa.String(64), primary_key=True),
     sa.Column("phase", sa.Integer, primary_key=True),
     sa.Column("assigned_by", sa.String(64), primary_key=True),
@@ -421,6 +423,7 @@ unit_targets = sa.Table(  # every target (each assigner's, each basis) with its 
 
 cluster_ranks = sa.Table(  # ranks within each competition cluster, per phase ("" quarter) and quarter, for reading
     "cluster_ranks", metadata,
+    sa.Column("program", sa.String(32), primary_key=True),
     sa.Column("cluster_code", sa.String(32), primary_key=True),
     sa.Column("phase", sa.Integer, primary_key=True),
     sa.Column("quarter", sa.String(8), primary_key=True),
@@ -452,10 +455,18 @@ child_nodes = sa.Table(  # at an upper node: the nodes below allowed to push her
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
 )
 
+program_summaries = sa.Table(  # programs other than the default whose figures were worked out on request
+    "program_summaries", metadata,
+    sa.Column("program", sa.String(32), primary_key=True),
+    sa.Column("counts_as_of", sa.DateTime(timezone=True), nullable=True),  # the kept summary's counts_as_of
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("seconds", sa.Float, nullable=True),
+)
 submissions = sa.Table(  # at an upper node: every accepted push, append-only
     "submissions", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("node", sa.String(64), nullable=False),
+    sa.Column("program", sa.String(32), nullable=False, server_default=DEFAULT_PROGRAM),  # an older child's: 1trieu
     sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
     sa.Column("idempotency_key", sa.String(128), nullable=False),
     sa.Column("content_hash", sa.String(64), nullable=False),
@@ -486,6 +497,7 @@ submission_entries = sa.Table(  # a submission's initiatives: keyed hashes only,
     sa.Column("records", sa.Integer, nullable=False),
     sa.Column("keys", sa.Text, nullable=False),  # "|"-joined HMAC match keys
     sa.Column("people", sa.Text, nullable=False),  # "|"-joined HMAC keys of the registrants
+    sa.Column("submitted_on", sa.Date, nullable=True),  # sent by children whose push_dates is on
 )
 
 submission_ineligible = sa.Table(  # records the child holds that cannot count, by the unit they name

@@ -81,7 +81,13 @@ def test_reconcile_per_program_counts_its_quotas_and_its_share_of_units(two_prog
     cli = two_programs
     assert main([*cli, "reconcile", "--format", "json", "--program", "VC-2022", "--as-of", "2022-12-31"]) == 0
     parsed = json.loads(capsys.readouterr().out)
-    assert parsed["program"] == "VC-2022" and "sources" not in parsed
+    assert parsed["program"] == "VC-2022"
+    # between sources, too, by the rounds: the initiatives (any status) each round holds under Hà Nội
+    window = (dt.date(2022, 1, 1), dt.date(2022, 12, 31))
+    held = {r["phase"]: r["initiatives"] for r in parsed["sources"]["coverage"] if r["unit_code"] == "P01"}
+    assert held == {p: sum(1 for _, unit, _, applied, submitted, _ in RECORDS if unit in UNDER_P01
+                           and ROUNDS[p][0] <= dt.date.fromisoformat(submitted) <= ROUNDS[p][1]
+                           and window[0] <= dt.date.fromisoformat(applied) <= window[1]) for p in (1, 2)}
     quotas = {(q["unit_code"], q["phase"]): q for q in parsed["quotas"]}
     grassroots = {"G001", "G002"}
     taking = sum(1 for g in grassroots if valid_in(ROUNDS, 2, (dt.date(2022, 1, 1), dt.date(2022, 12, 31)), {g}))
@@ -144,3 +150,76 @@ def test_a_programs_window_can_be_moved_to_take_phases_that_end_later_but_not_to
     assert run_cli(*db, "phases", "load", str(tmp_path / "later.csv")).returncode == 0
     line = one_line_error(run_cli(*db, "programs", "edit", "VC-2022", "--ends-on", "2022-10-31"))
     assert "phase 2 (2022-07-01 – 2022-12-31) would lie outside 2022-01-01 – 2022-10-31" in line
+
+
+def test_another_program_made_the_nodes_default_is_validated_counted_and_shown_by_every_command(two_programs,
+                                                                                                capsys):
+    cli = two_programs
+    assert main([*cli, "report", "--format", "csv"]) == 0
+    national_csv = capsys.readouterr().out
+    assert main([*cli, "report", "--format", "json", "--program", "VC-2022"]) == 0
+    by_dates = json.loads(capsys.readouterr().out)["rows"]
+    assert main([*cli, "programs", "default", "VC-2022"]) == 0
+    said = capsys.readouterr().out
+    assert "default program: VC-2022" in said and f"validated {len(RECORDS)} landed row(s) again" in said
+    # the nightly counts are now the rounds': what was counted by dates is what validation counted
+    assert main([*cli, "report", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [(r["unit_code"], r["phase"], r["valid"], r["target"]) for r in rows] == [
+        (r["unit_code"], r["phase"], r["valid"], r["target"]) for r in by_dates]
+    window = (dt.date(2022, 1, 1), dt.date(2022, 12, 31))
+    p01 = {r["phase"]: r for r in rows if r["unit_code"] == "P01"}
+    assert {p: p01[p]["valid"] for p in (1, 2)} == {p: valid_in(ROUNDS, p, window, UNDER_P01) for p in (1, 2)}
+    assert main([*cli, "reconcile", "--format", "json", "--unit", "P01"]) == 0
+    assert {(q["phase"], q["target"]) for q in json.loads(capsys.readouterr().out)["quotas"]
+            if q["unit_code"] == "P01"} == {(1, 4), (2, 2)}
+    assert main([*cli, "programs", "list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].startswith("VC-2022") and "default" in listed[0] and "default" not in listed[1]
+    assert main([*cli, "node", "show"]) == 0
+    assert "default_program = VC-2022" in capsys.readouterr().out
+    assert main([*cli, "phases", "list"]) == 0
+    assert "phase 2: submitted 2022-07-01 to 2022-12-31" in capsys.readouterr().out
+    # and back: the national program's report is what it was, byte for byte
+    assert main([*cli, "programs", "default", "1trieu"]) == 0
+    capsys.readouterr()
+    assert main([*cli, "report", "--format", "csv"]) == 0
+    assert capsys.readouterr().out == national_csv
+
+
+def test_an_unknown_program_or_one_without_phases_cannot_be_made_the_default(two_programs, capsys):
+    db = two_programs
+    line = one_line_error(run_cli(*db, "programs", "default", "VC-2023"))
+    assert "unknown program 'VC-2023'; known programs: 1trieu, VC-2022" in line
+    assert main([*db, "programs", "add", "TD-2024", "--name", "Thi đua 2024", "--starts-on", "2024-01-01",
+                 "--ends-on", "2024-12-31"]) == 0
+    line = one_line_error(run_cli(*db, "programs", "default", "TD-2024"))
+    assert "program TD-2024 has no phases to count by; load them first" in line
+    line = one_line_error(run_cli(*db, "node", "set", "default_program=VC-2022"))
+    assert "sangkien programs default VC-2022" in line
+    assert main([*db, "programs", "default"]) == 0
+    assert "default program: 1trieu" in capsys.readouterr().out
+
+
+def test_as_the_default_program_a_program_counts_nothing_applied_before_its_window_whatever_its_phases_say(
+        engine, world, db_url, tmp_path, capsys):
+    # applied 2021-12-01 (before the 2022 window), submitted in round 1; and one applied inside it
+    records = [("W-1", "G002", "Nguyễn Văn An", "2021-12-01", "2022-02-01", "Hợp lệ"),
+               ("W-2", "G001", "Trần Thị Bình", "2022-01-15", "2022-02-10", "Hợp lệ")]
+    sync_world(engine, world, {"hanoi": [
+        LINE.format(id=i, title=t, author=a, unit=u, recognized=vn(s), applied=vn(ap), submitted=vn(s), status=st)
+        for (i, u, a, ap, s, st), t in zip(records, TITLES, strict=False)]})
+    cli = ["--db", db_url]
+    assert main([*cli, "programs", "add", "VC-2022", "--name", "Thi đua 2022", "--starts-on", "2022-01-01",
+                 "--ends-on", "2022-12-31"]) == 0
+    (tmp_path / "rounds.csv").write_text("phase,name,starts_on,ends_on,counts_from\n"
+                                         "1,Đợt 1,2022-01-01,2022-06-30,2021-09-01\n", encoding="utf-8")
+    assert main([*cli, "phases", "load", str(tmp_path / "rounds.csv"), "--program", "VC-2022"]) == 0
+    capsys.readouterr()
+    assert main([*cli, "report", "--format", "json", "--unit", "P01", "--program", "VC-2022"]) == 0
+    by_dates = json.loads(capsys.readouterr().out)["rows"]
+    assert main([*cli, "programs", "default", "VC-2022"]) == 0
+    assert "1 accepted, 1 ineligible" in capsys.readouterr().out  # W-1: applied before the window
+    assert main([*cli, "report", "--format", "json", "--unit", "P01"]) == 0
+    validated = json.loads(capsys.readouterr().out)["rows"]
+    assert [(r["phase"], r["valid"]) for r in validated] == [(r["phase"], r["valid"]) for r in by_dates] == [(1, 1)]

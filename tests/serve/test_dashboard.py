@@ -157,7 +157,8 @@ def test_the_summary_holds_the_national_unit_and_the_units_directly_under_it_ran
     with engine.connect() as conn:
         top = _under(conn, "VGCL")
     assert set(body) == {"as_of", "phases", "rank_phase", "unit", "path", "children", "history", "sources",
-                         "worklist", "targets", "clusters"}
+                         "worklist", "targets", "clusters", "program", "programs"}
+    assert body["program"]["code"] == "1trieu" and len(body["programs"]) == 1  # one program: no switch on the page
     assert body["unit"]["code"] == "VGCL" and body["path"] == []
     assert len(top) == 83 and {u["code"] for u in body["children"]} == top  # 63 provinces and 20 sector unions
     assert [p["phase"] for p in body["phases"]] == [1, 2] and body["rank_phase"] == 2

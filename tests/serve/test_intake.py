@@ -5,6 +5,7 @@ Every refusal must store nothing and be logged; a repeat or a retry must count o
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import socket
 import threading
@@ -323,3 +324,173 @@ def test_concurrent_pushes_under_one_key_never_replay_a_different_body(upper) ->
                     f"round {round_no}: body {n} answered {reply.status_code} for another body's content"
         assert sorted(codes) == [201] + [409] * (RACE_BODIES - 1), f"round {round_no}: {sorted(codes)}"
     assert _stored(upper["engine"]) == (RACE_ROUNDS, RACE_ROUNDS)
+
+
+# --- pushes per program (issue 20) ---------------------------------------------------------------------------
+
+ROUNDS_CSV = "phase,name,starts_on,ends_on,counts_from\n1,Đợt 1,2022-01-01,2022-06-30,2021-09-01\n" \
+             "2,Đợt 2,2022-07-01,2022-12-31,2021-09-01\n"
+
+
+def _add_rounds(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from sangkien.reference.phases import load_phases
+    from sangkien.reference.programs import add_program
+
+    add_program(engine, "VC-2022", "Thi đua 2022, CĐ Viên chức", dt.date(2021, 9, 1), dt.date(2022, 12, 31))
+    (tmp_path / "rounds.csv").write_text(ROUNDS_CSV, encoding="utf-8")
+    load_phases(engine, tmp_path / "rounds.csv", program="VC-2022")
+
+
+def _valid(engine, unit: str, program: str | None = None) -> int:  # type: ignore[no-untyped-def]
+    from sangkien.present.report import report_rows
+
+    with engine.connect() as conn:
+        return sum(r["valid"] for r in report_rows(conn, unit=unit, program=program)[1] if r["phase"] == 1)
+
+
+def test_a_push_without_a_program_counts_for_the_default_program_and_one_with_a_program_for_that_one(
+        upper, tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from sangkien.cli.main import main
+
+    monkeypatch.setenv("SANGKIEN_TEST_PROGRAM_KEY", "k")
+    engine = upper["engine"]
+    _add_rounds(engine, tmp_path)
+    older = payload(entries=[_entry("G001", "aa" * 16)])  # as a child sent before programs existed
+    assert "program" not in older
+    assert _post(upper, older).status_code == 201
+    rounds = {**payload(key="P01:vc-00000000000000", entries=[_entry("G001", "bb" * 16), _entry("G002", "cc" * 16)],
+                        units=[_unit("P01", 2)]), "program": "VC-2022"}
+    assert _post(upper, rounds).status_code == 201
+    with engine.connect() as conn:
+        assert dict(conn.execute(sa.select(store.submissions.c.program, sa.func.count())
+                                 .group_by(store.submissions.c.program)).tuples().all()) == {"1trieu": 1, "VC-2022": 1}
+    assert main(["--db", engine.url.render_as_string(hide_password=False), "nodes", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "1 submission(s) for 1trieu" in listed and "1 submission(s) for VC-2022" in listed
+    roll_up(engine, None)
+    assert _valid(engine, "VGCL") == 1  # the nightly counts: the default program's push only
+    assert _valid(engine, "VGCL", "1trieu") == 1
+    assert _valid(engine, "VGCL", "VC-2022") == 2  # the rounds: the push for them
+    # a newer push for the rounds replaces the older one for the rounds only
+    newer = {**payload(key="P01:vc-11111111111111", as_of="2026-11-21T01:30:00+07:00",
+                       entries=[_entry("G002", "cc" * 16)], units=[_unit("P01", 1)]), "program": "VC-2022"}
+    assert _post(upper, newer).status_code == 201
+    roll_up(engine, None)
+    assert (_valid(engine, "VGCL"), _valid(engine, "VGCL", "VC-2022")) == (1, 1)
+
+
+def test_the_same_counts_pushed_for_two_programs_are_two_submissions_not_a_replay(upper, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _add_rounds(upper["engine"], tmp_path)
+    from schemas.push import Submission, content_hash, idempotency_key
+
+    base = Submission.model_validate(payload())
+    for program in (None, "VC-2022"):
+        digest = content_hash(base.units, base.initiatives, base.ineligible, program)
+        body = {**payload(key=idempotency_key("P01", base.as_of, digest)), **({"program": program} if program else {})}
+        reply = _post(upper, body)
+        assert reply.status_code == 201 and reply.json()["replayed"] is False
+    assert _stored(upper["engine"])[0] == 2
+
+
+def test_a_push_for_a_program_this_node_does_not_hold_is_422_naming_the_known_ones(upper, caplog) -> None:  # type: ignore[no-untyped-def]
+    with caplog.at_level(logging.WARNING, logger="sangkien.serve"):
+        reply = _post(upper, {**payload(), "program": "VC-2023"})
+    assert reply.status_code == 422
+    [error] = reply.json()["detail"]
+    assert error["loc"] == ["body", "program"]
+    assert error["msg"].startswith("this node holds no program 'VC-2023'; known programs: 1trieu")
+    assert _stored(upper["engine"]) == (0, 0)
+    assert "VC-2023" in caplog.text
+
+
+def test_a_child_pushes_its_default_program_and_names_it_only_when_it_is_not_1trieu(upper, world, tmp_path,
+                                                                                   monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A real child store: on 1trieu its body has no program field (an older node above takes it); made to count
+    the rounds, its next push names them, and the node above counts it for them."""
+    from sangkien.pipeline.revalidate import make_default
+    from sangkien.store import open_store
+    from tests.pipeline.test_reconcile import row, sync_world
+
+    monkeypatch.setenv("SANGKIEN_TEST_PROGRAM_KEY", "k")
+    monkeypatch.setenv("SANGKIEN_TEST_UPSTREAM", upper["token"])
+    (tmp_path / "upper").mkdir()
+    _add_rounds(upper["engine"], tmp_path / "upper")
+    child = open_store(f"sqlite:///{tmp_path / 'p01.db'}")
+    sync_world(child, world, {"hanoi": [row("R-1", "Sổ theo dõi công văn điện tử"),
+                                        row("R-2", "Phần mềm xếp thời khoá biểu", unit="G001")]})
+    with child.begin() as conn:
+        for key, value in (("code", "P01"), ("program_key", "env:SANGKIEN_TEST_PROGRAM_KEY"),
+                           ("upstream_url", upper["url"]), ("upstream_token", "env:SANGKIEN_TEST_UPSTREAM")):
+            set_setting(conn, key, value)
+    sent: list[bytes] = []
+    from connectors.http import HttpClient
+
+    original = HttpClient.post_json
+    monkeypatch.setattr(HttpClient, "post_json",
+                        lambda self, url, body: (sent.append(body), original(self, url, body))[1])
+    assert push(child).status == "accepted"
+    assert b'"program"' not in sent[-1]
+    _add_rounds(child, tmp_path)
+    make_default(child, "VC-2022")
+    result = push(child)
+    assert result.status == "accepted" and b'"program":"VC-2022"' in sent[-1]
+    roll_up(upper["engine"], None)
+    assert _valid(upper["engine"], "P01", "VC-2022") == _valid(child, "P01") == 2
+    assert _valid(upper["engine"], "P01") == 2  # the first push, for 1trieu, still counts for it
+    # reconciling the rounds' pushes: P01 pushed 2 valid for round 1, this node's own sources hold none
+    from sangkien.present.reconcile_render import render_reconciliation
+
+    with upper["engine"].connect() as conn:
+        found = json.loads(render_reconciliation(conn, "json", "pushes", program="VC-2022"))["discrepancies"]
+    counts = {(r["unit_code"], r["phase"], r["cause"]): (r["expected"], r["actual"]) for r in found}
+    assert counts[("P01", 1, "pushed_count_valid")] == (0, 2)
+
+
+def test_an_upper_node_ranks_its_clusters_per_quarter_with_the_days_its_children_pushed(upper, tmp_path,
+                                                                                        monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sangkien.present.cluster_ranks import cluster_rows
+    from sangkien.reference.clusters import load_clusters
+    from tests.pipeline.test_clusters import CLUSTERS
+
+    monkeypatch.setenv("SANGKIEN_TEST_PROGRAM_KEY", "k")
+    engine = upper["engine"]
+    (tmp_path / "clusters.csv").write_text(CLUSTERS, encoding="utf-8")
+    load_clusters(engine, tmp_path / "clusters.csv")
+    days = {"aa": "2022-02-10", "bb": "2022-04-20", "cc": None}  # the last from a child with push_dates off
+    entries = [{**_entry("G001", key * 16), **({"submitted_on": day} if day else {})} for key, day in days.items()]
+    assert _post(upper, payload(entries=entries, units=[_unit("P01", 3)])).status_code == 201
+    roll_up(engine, None)
+    with engine.connect() as conn:
+        rows = cluster_rows(conn, phase=1)
+    p01 = {r["quarter"]: r["valid"] for r in rows if r["unit_code"] == "P01"}
+    assert p01[None] == 3  # the whole phase: every entry
+    assert (p01["2021-Q4"], p01["2022-Q1"], p01["2022-Q2"]) == (0, 1, 2)  # up to each quarter's end, by its day
+
+
+def test_a_child_sends_the_days_only_when_push_dates_is_on(upper, world, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from connectors.http import HttpClient
+    from sangkien.store import open_store
+    from tests.pipeline.test_reconcile import row, sync_world
+
+    monkeypatch.setenv("SANGKIEN_TEST_PROGRAM_KEY", "k")
+    monkeypatch.setenv("SANGKIEN_TEST_UPSTREAM", upper["token"])
+    child = open_store(f"sqlite:///{tmp_path / 'p01.db'}")
+    sync_world(child, world, {"hanoi": [row("R-1", "Sổ theo dõi công văn điện tử")]})
+    with child.begin() as conn:
+        for key, value in (("code", "P01"), ("program_key", "env:SANGKIEN_TEST_PROGRAM_KEY"),
+                           ("upstream_url", upper["url"]), ("upstream_token", "env:SANGKIEN_TEST_UPSTREAM")):
+            set_setting(conn, key, value)
+    sent: list[bytes] = []
+    original = HttpClient.post_json
+    monkeypatch.setattr(HttpClient, "post_json",
+                        lambda self, url, body: (sent.append(body), original(self, url, body))[1])
+    assert push(child).status == "accepted"
+    assert b"submitted_on" not in sent[-1]  # as nodes sent before: an older node above takes it
+    with child.begin() as conn:
+        set_setting(conn, "push_dates", "yes")
+    assert push(child).status == "accepted"  # the days change the content: sent again
+    assert b'"submitted_on":"2022-03-05"' in sent[-1]
+    with upper["engine"].connect() as conn:
+        stored = conn.scalar(sa.select(store.submission_entries.c.submitted_on)
+                             .order_by(store.submission_entries.c.submission_id.desc()).limit(1))
+    assert stored == dt.date(2022, 3, 5)

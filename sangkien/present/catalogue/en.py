@@ -110,6 +110,10 @@ TEXTS: dict[str, Any] = {
         "phase": "Phase",
         "units": "Units below",
         "ranked": "ranked by completion",
+        "program": "Program",
+        "other_program_note": "This program's figures are counted from each initiative's submission and application "
+                              "dates; the trend over the syncs and the worklist exist for the default program only.",
+        "worklist_default_only": "The worklist exists for the default program only.",
         "targets_title": "Every target of",
         "set_by": "Set by",
         "self_set": "Itself",
@@ -203,8 +207,8 @@ TEXTS: dict[str, Any] = {
             "target": "Phase target", "valid": "Valid", "completion": "Completion",
         },
         "whole_phase": "Whole phase",
-        "note_program": "Program {program}: the phase sheets count by this program's phases, window and targets; "
-                        "the worklist and the cluster ranks are the default program's.",
+        "note_program": "Program {program}: the phase sheets and the cluster ranks count by this program's phases, "
+                        "window and targets; the worklist is the default program's.",
         "sheet_targets": "Targets by assigner",
         "note_targets": "Sheet 'Targets by assigner': every target of each unit, the ones it set itself and the "
                         "shares (of members, of units taking part) included, with who set it and its completion; "

@@ -120,6 +120,11 @@ TEXTS: dict[str, Any] = {
         "phase": "Đợt",
         "units": "Đơn vị trực thuộc",
         "ranked": "xếp theo tỷ lệ hoàn thành",
+        "program": "Chương trình",
+        "other_program_note": "Số liệu của chương trình này được tính theo ngày nộp và ngày áp dụng của từng sáng "
+                              "kiến; diễn biến qua các lần đồng bộ và danh sách nguồn chưa khớp chỉ có cho chương "
+                              "trình mặc định.",
+        "worklist_default_only": "Danh sách nguồn chưa khớp chỉ có cho chương trình mặc định.",
         "targets_title": "Các chỉ tiêu của",
         "set_by": "Nơi giao",
         "self_set": "Tự đặt",
@@ -215,8 +220,8 @@ TEXTS: dict[str, Any] = {
             "target": "Chỉ tiêu đợt", "valid": "Hợp lệ", "completion": "Tỷ lệ hoàn thành",
         },
         "whole_phase": "Cả đợt",
-        "note_program": "Chương trình {program}: các trang theo đợt tính theo các đợt, khoảng thời gian và chỉ tiêu "
-                        "của chương trình này; trang nguồn chưa khớp và xếp hạng cụm, khối là của chương trình mặc "
+        "note_program": "Chương trình {program}: các trang theo đợt và xếp hạng cụm, khối tính theo các đợt, khoảng "
+                        "thời gian và chỉ tiêu của chương trình này; trang nguồn chưa khớp là của chương trình mặc "
                         "định.",
         "sheet_targets": "Chỉ tiêu theo nơi giao",
         "note_targets": "Trang «Chỉ tiêu theo nơi giao»: mọi chỉ tiêu của từng đơn vị, kể cả chỉ tiêu đơn vị tự đặt "

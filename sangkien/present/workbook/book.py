@@ -37,6 +37,7 @@ from sangkien.present.workbook.plan import Block, Heading, Line, SheetPlan, shee
 from sangkien.present.workbook.xlsx import Cell, ColorScale, SheetSpec, XlsxWriter
 from sangkien.reference.orgs import KIND_ORDER
 from sangkien.reference.phases import Phase, get_phases
+from sangkien.store.settings import default_program
 
 PHASE_KEYS = ("unit_code", "unit_name", "kind", "parent_code", "records", "initiatives", "valid", "pending",
               "rejected", "ineligible", "registrants", "benefit_vnd", "target", "basis", "completion", "rank",
@@ -79,7 +80,7 @@ def _local(stamp: dt.datetime) -> dt.datetime:
 
 def _extra(conn: Connection, program: str | None) -> dict[tuple[str, int], tuple[Any, Any]]:
     """(unit, phase) -> (ineligible, benefit): the last roll-up's, or another program's counted now."""
-    if program not in (None, store.DEFAULT_PROGRAM):
+    if program not in (None, default_program(conn)):
         from sangkien.pipeline import reconcile
 
         counts = reconcile.unit_counts(conn, reconcile.open_scope(conn, program=program))
@@ -367,7 +368,7 @@ def write_workbook(conn: Connection, out: Path, *, lang: str = "vi", worklist: b
     store with no kept summary. Raises UserError for an unknown ``lang`` or a path that cannot be written.
     """
     labels = workbook_labels(lang)
-    other = program not in (None, store.DEFAULT_PROGRAM)
+    other = program not in (None, default_program(conn))
     worklist = worklist and not other
     by_phase = _phase_rows(conn, program)
     configured = get_phases(conn, program)
@@ -390,7 +391,7 @@ def write_workbook(conn: Connection, out: Path, *, lang: str = "vi", worklist: b
     else:
         notes.append(labels["note_no_worklist"])
         summary_sheet, detail = sheets.empty_worklist(labels)
-    clusters = None if other else sheets.cluster_sheet(conn, labels, names)
+    clusters = sheets.cluster_sheet(conn, labels, names, program)
     targets = sheets.targets_sheet(conn, labels, names, program)
     notes += [labels["note_clusters"] if clusters else labels["note_no_clusters"],
               *([labels["note_targets"]] if targets else [])]

@@ -17,6 +17,7 @@ from sangkien import store
 from sangkien.present import board
 from sangkien.present.explain import Explainer
 from sangkien.present.workbook.plan import Block, Line, SheetPlan
+from sangkien.store.settings import default_program
 
 SUMMARY_KEYS = ("rank", "unit_code", "unit_name", "kind", "phase", "discrepancy_kind", "cause", "source", "items",
                 "target", "standing", "after", "crosses", "explanation", "effect")
@@ -49,11 +50,13 @@ CLUSTER_KEYS = ("cluster_code", "cluster_name", "phase", "quarter", "rank", "of"
                 "valid", "completion")
 
 
-def cluster_sheet(conn: Connection, labels: dict[str, Any], phase_names: dict[int, str]) -> SheetPlan | None:
-    """Each competition cluster's ranks per phase and per quarter ("Xếp hạng cụm, khối"); None without clusters."""
+def cluster_sheet(conn: Connection, labels: dict[str, Any], phase_names: dict[int, str],
+                  program: str | None = None) -> SheetPlan | None:
+    """Each competition cluster's ranks per phase and per quarter ("Xếp hạng cụm, khối") in ``program`` (default:
+    the default program); None without clusters."""
     from sangkien.pipeline.clusters import cluster_ranks
 
-    ranks = cluster_ranks(conn)
+    ranks = cluster_ranks(conn, program=program)
     if ranks.empty:
         return None
     rows = [[r["cluster_code"], r["cluster_name"], phase_names.get(r["phase"], r["phase"]),
@@ -75,9 +78,10 @@ def targets_sheet(conn: Connection, labels: dict[str, Any], phase_names: dict[in
     from sangkien.present.report import report_rows
 
     q = store.quotas.c
-    several = sa.select(q.unit_code).where(q.program == (program or store.DEFAULT_PROGRAM)).group_by(
+    program = program or default_program(conn)
+    several = sa.select(q.unit_code).where(q.program == program).group_by(
         q.unit_code, q.phase).having(sa.func.count() > 1).limit(1)
-    shares = sa.select(q.unit_code).where(q.program == (program or store.DEFAULT_PROGRAM),
+    shares = sa.select(q.unit_code).where(q.program == program,
                                           q.basis.like("share_of%")).limit(1)
     if conn.execute(several).first() is None and conn.execute(shares).first() is None:
         return None  # one target a unit and phase, on a count: the phase sheets hold them all

@@ -14,6 +14,9 @@
   var VIETNAM = 7 * 3600 * 1000; // every time shown is Vietnam time (UTC+7, no daylight saving)
   var state = { phase: null, view: null, showAll: false, summary: null, items: null };
   var main = document.getElementById("dashboard");
+  // the program shown: ?program=CODE in the page's address (else the node's default program)
+  var PROGRAM = new URLSearchParams(location.search).get("program");
+  var PROGRAM_QUERY = PROGRAM ? "&program=" + encodeURIComponent(PROGRAM) : "";
 
   // --- small DOM helpers ------------------------------------------------------------
   function el(tag, props) {
@@ -262,6 +265,10 @@
     var box = clear(document.getElementById("worklist"));
     var count = clear(document.getElementById("worklist-count"));
     document.getElementById("worklist-unit").textContent = L.worklist_of + " " + view.unit.name;
+    if (view.program && !view.program.default) {
+      box.appendChild(el("p", { class: "muted", text: L.worklist_default_only }));
+      return;
+    }
     var page = view.worklist && view.worklist.phases[String(state.phase)];
     var rows = page ? page.rows : [];
     if (!rows.length) { box.appendChild(el("p", { class: "muted", text: L.no_worklist })); return; }
@@ -426,6 +433,22 @@
     });
   }
 
+  // --- the program switch: shown when the store holds more than one program ---
+  function renderPrograms(summary) {
+    var nav = document.getElementById("programs");
+    var programs = summary.programs || [];
+    nav.hidden = programs.length < 2;
+    if (nav.hidden) return;
+    var links = clear(document.getElementById("program-links"));
+    programs.forEach(function (p) {
+      var href = "?lang=" + L.lang + (p.default ? "" : "&program=" + encodeURIComponent(p.code));
+      var link = el("a", { href: href, "data-program": p.code, title: p.code, text: p.name });
+      if (p.code === summary.program.code) link.setAttribute("aria-current", "page");
+      links.appendChild(link);
+    });
+    document.getElementById("program-note").hidden = summary.program.default;
+  }
+
   // --- loading and navigation ---------------------------------------------------------
   function showView(view) {
     state.view = view;
@@ -462,14 +485,16 @@
       ready();
       return;
     }
-    fetchJSON("api/v1/dashboard/units/" + match[1] + "?lang=" + L.lang + (state.phase === null ? "" : "&phase=" + state.phase))
+    fetchJSON("api/v1/dashboard/units/" + match[1] + "?lang=" + L.lang + PROGRAM_QUERY +
+              (state.phase === null ? "" : "&phase=" + state.phase))
       .then(function (view) { showView(view); ready(); document.getElementById("h-units").scrollIntoView(); })
       .catch(fail);
   }
 
   wireItems();
-  fetchJSON("api/v1/dashboard?lang=" + L.lang).then(function (summary) {
+  fetchJSON("api/v1/dashboard?lang=" + L.lang + PROGRAM_QUERY).then(function (summary) {
     state.summary = summary;
+    renderPrograms(summary);
     document.getElementById("as-of").textContent = summary.as_of ? when(summary.as_of) : L.never_synced;
     if (summary.as_of) document.getElementById("as-of").setAttribute("datetime", summary.as_of);
     renderNational(summary);
