@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from connectors.base import cell_text
 from sangkien import store
 
 
@@ -26,8 +27,10 @@ def _fields(payload: str) -> dict[str, Any]:
 
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fields whose text differs. A JSON source's record is kept as sent (a list, a number) since issue 21,
+    as its text before: the same value in either form is no change."""
     return [{"field": name, "before": before.get(name), "after": after.get(name)}
-            for name in dict.fromkeys([*before, *after]) if before.get(name) != after.get(name)]
+            for name in dict.fromkeys([*before, *after]) if cell_text(before.get(name)) != cell_text(after.get(name))]
 
 
 def _stamp(value: Any) -> str | None:

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 
+from connectors.base import cell_text
 from sangkien.text.dates import parse_date_series
 
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
@@ -44,10 +45,10 @@ def clocks(values: pd.Series, date_format: str) -> list[str | None]:
 def clock_of_payload(payload: str, column: str, date_format: str) -> str | None:
     """The clock of a stored row (its verbatim payload, JSON), for rows landed before clocks were kept."""
     try:
-        value = json.loads(payload).get(column)
+        value = cell_text(json.loads(payload).get(column))  # a JSON record as sent may hold a number
     except (ValueError, AttributeError):
         return None
-    return clocks(pd.Series([value], dtype=object), date_format)[0] if value not in (None, "") else None
+    return clocks(pd.Series([value], dtype=object), date_format)[0] if value else None
 
 
 def is_older(new: str | None, stored: str | None) -> bool:

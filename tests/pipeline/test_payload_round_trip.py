@@ -191,3 +191,14 @@ def test_a_held_record_shows_what_the_system_sent(world, tmp_path, db_url, capsy
         assert run_sync(engine).sources[0].validation.quarantined == 1
     engine.dispose()
     assert _shown_payload(db_url, kind, capsys) == expected
+
+
+def test_a_record_kept_as_text_before_and_as_sent_now_shows_only_what_changed():
+    """A portal record landed before JSON records were kept as sent, then changed: its history names the title,
+    not the authors or the amount that only changed form."""
+    from sangkien.pipeline.history import _changes
+
+    before = {"title": "Cải tiến A", "authors": "Trần Thị Hà; Lê Mạnh Thiện", "benefit_vnd": "1500000"}
+    after = {"title": "Cải tiến A (bản sửa đổi)", "authors": ["Trần Thị Hà", "Lê Mạnh Thiện"], "benefit_vnd": 1500000}
+    assert [c["field"] for c in _changes(before, after)] == ["title"]
+    assert [c["field"] for c in _changes(after, {**after, "authors": ["Trần Thị Hà"]})] == ["authors"]
