@@ -245,18 +245,28 @@ def adopt_uncounted(engine: Engine, result: SourceResult, run_id: int) -> None:
     # a killed run's rows: undecided, or already decided (a pull lands and decides each batch in one transaction)
     never_counted = sa.select(store.sync_runs.c.id).where(store.sync_runs.c.id != run_id,
                                                           store.sync_runs.c.id.not_in(counted))
-    uncounted = sa.and_(t.source == result.source,
-                        sa.or_(sa.and_(t.outcome.is_(None), t.seen_run.is_(None)), t.seen_run.in_(never_counted)))
     replaced = sa.exists().where(v.raw_id == t.id, v.status == "superseded", v.replaced_run == t.seen_run)
+    total = changed = 0
+    runs: set[int] = set()
     with engine.begin() as conn:
-        total, changed = conn.execute(sa.select(sa.func.count(), sa.func.count().filter(replaced))
-                                      .where(uncounted)).one()
-        if not total:
-            return
-        runs = sorted(r for r in conn.scalars(sa.select(t.seen_run).where(uncounted).distinct()) if r is not None)
-        conn.execute(store.raw_records.update().where(uncounted).values(seen_run=run_id))
+        # the runs first: there are none but after a killed run, and asking for the rows of none still reads every
+        # row of the source (SQLite takes the source's index: 2.1 s of a quiet night at 2.4 M rows)
+        killed = conn.scalars(never_counted).all()
+        conditions = [sa.and_(t.source == result.source, t.outcome.is_(None), t.seen_run.is_(None))]  # landed
+        if killed:                                                                        # before seen_run was kept
+            conditions.append(sa.and_(t.source == result.source, t.seen_run.in_(killed)))
+        for uncounted in conditions:
+            found, replacing = conn.execute(sa.select(sa.func.count(), sa.func.count().filter(replaced))
+                                            .where(uncounted)).one()
+            if not found:
+                continue
+            total, changed = total + found, changed + replacing
+            runs.update(r for r in conn.scalars(sa.select(t.seen_run).where(uncounted).distinct()) if r is not None)
+            conn.execute(store.raw_records.update().where(uncounted).values(seen_run=run_id))
+    if not total:
+        return
     result.land.add(LandCounts(received=total, new=total - changed, changed=changed))
-    result.notes.append(f"counted {total:,} row(s) landed by run {', '.join(map(str, runs)) or '(unknown)'}, "
+    result.notes.append(f"counted {total:,} row(s) landed by run {', '.join(map(str, sorted(runs))) or '(unknown)'}, "
                         "which ended before counting them")
 
 

@@ -325,6 +325,14 @@ def _parents_of(units: np.ndarray, parents: dict[str, tuple[str | None, str | No
     return out
 
 
+def is_current(conn: Connection) -> bool:
+    """Whether a stored index exists and is coded under this scheme (what :func:`load` would return), without
+    reading its segments."""
+    t = store.match_index.c
+    schemes = conn.execute(sa.select(t.scheme).distinct()).scalars().all()
+    return bool(schemes) and all(s == match.CODE_SCHEME for s in schemes)
+
+
 def load(conn: Connection) -> MatchIndex | None:
     """The stored index, or None when there is none or it was coded under another scheme.
 
