@@ -17,6 +17,7 @@ from sandbox.servers import serve
 from sangkien import store
 from sangkien.reference.orgs import load_orgs
 from sangkien.store.registry import add_connector
+from tests.conftest import _pg_database
 
 TOKEN = "kill-test-token"
 SLOW = "slow=0.5,slow_delay=0.15,seed=5"  # slow but successful answers: time to kill mid-pull
@@ -131,11 +132,25 @@ def _files_store(url: str, world: Path) -> sa.Engine:
     return engine
 
 
-@pytest.mark.parametrize("stage", ["validate", "resolve", "resolve-write", "roll-up", "summary"])
-def test_a_sync_killed_at_a_stage_boundary_and_rerun_matches_an_uninterrupted_one(db_url, second_db_url, tmp_path,
-                                                                                   stage):
+STAGES = ["validate", "resolve", "resolve-write", "roll-up", "summary"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_sync_killed_at_a_stage_boundary_and_rerun_matches_an_uninterrupted_one(tmp_path, stage):
+    """On SQLite, every boundary."""
+    _killed_and_rerun(f"sqlite:///{tmp_path / 'killed.db'}", f"sqlite:///{tmp_path / 'whole.db'}", tmp_path, stage)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("stage", ["resolve-write", "roll-up"])  # the transactional ones (each costs CI ~10 s)
+def test_a_sync_killed_at_a_stage_boundary_on_postgresql_and_rerun_matches(pg_admin, tmp_path, stage):
+    with _pg_database(pg_admin) as killed_url, _pg_database(pg_admin) as whole_url:
+        _killed_and_rerun(killed_url, whole_url, tmp_path, stage)
+
+
+def _killed_and_rerun(db_url: str, second_db_url: str, tmp_path: Path, stage: str) -> None:
     world = tmp_path / "world"
-    generate_world(world, 300, seed=11, noise="light")
+    generate_world(world, 150, seed=11, noise="light")
     whole = _files_store(second_db_url, world)
     done = subprocess.run([sys.executable, "-m", "sangkien.cli.main", "--db", second_db_url, "sync", "--in-process"],
                           capture_output=True, text=True, timeout=300)
