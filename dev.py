@@ -2,7 +2,7 @@
 """Set up sangkien-sync in a local virtual environment, then run the demo or the tests.
 
     python3 dev.py demo    # create .venv from the lock file, then `sangkien demo`
-    python3 dev.py test    # create .venv from the lock file, then the whole test suite
+    python3 dev.py test    # create .venv from the lock file, then the whole test suite (on every core)
     python3 dev.py lint    # create .venv from the lock file, then ruff and mypy (as CI runs them)
 
 Needs only Python 3.11+. The environment is rebuilt when requirements.lock or
@@ -72,7 +72,14 @@ def main(argv: list[str]) -> int:
         ruff = subprocess.call([str(BIN / "ruff"), "check", *rest], cwd=ROOT)
         mypy = subprocess.call([str(BIN / "mypy")], cwd=ROOT)  # packages and settings: [tool.mypy] in pyproject.toml
         return ruff or mypy
-    return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
+    return subprocess.call([str(BIN / "python"), "-m", "pytest", *_workers(rest), *rest], cwd=ROOT)
+
+
+def _workers(rest: list[str]) -> list[str]:
+    """The whole suite runs on every core (pytest-xdist); a chosen test or an explicit -n/-p runs as asked."""
+    chosen = any(not arg.startswith("-") and (ROOT / arg.split("::")[0]).exists() for arg in rest)
+    asked = any(arg.startswith(("-n", "--numprocesses", "--dist")) or arg.endswith("no:xdist") for arg in rest)
+    return [] if chosen or asked else ["-n", "auto", "--dist", "worksteal"]
 
 
 if __name__ == "__main__":
