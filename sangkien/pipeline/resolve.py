@@ -127,6 +127,12 @@ def _count(conn: Connection, table: sa.Table) -> int:
     return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
 
 
+def _nothing_compared(conn: Connection, records: int) -> ResolveCounts:
+    """The counts of an incremental run that compared nothing: ``records`` resolved records, as they stood."""
+    n_init = _count(conn, store.initiatives)
+    return ResolveCounts(records, n_init, records - n_init, "incremental", 0, 0, _open_reviews(conn))
+
+
 def resolve_initiatives(engine: Engine, run_id: int | None, full: bool = False,
                         model: match.MatchModel | None = None, refit: bool = False) -> ResolveCounts:
     """Bring initiatives up to date with the accepted records (incremental unless ``full``).
@@ -152,9 +158,9 @@ def resolve_initiatives(engine: Engine, run_id: int | None, full: bool = False,
         if not full and pending_decisions.empty and not queued and matchindex.is_current(conn):
             # nothing queued, nothing decided: nothing to compare (a quiet night need not read the index: 1.2 s
             # at 2.4 M records); the index is checked against the members on the next night with records
-            members, n_init = _count(conn, store.initiative_members), _count(conn, store.initiatives)
-            return ResolveCounts(members, n_init, members - n_init, "incremental", 0, 0, _open_reviews(conn),
-                                 time.perf_counter() - started)
+            counts = _nothing_compared(conn, _count(conn, store.initiative_members))
+            counts.seconds = time.perf_counter() - started
+            return counts
         if not full and pending_decisions.empty:
             index = matchindex.load(conn)
             members = _count(conn, store.initiative_members) if index is not None else 0
@@ -337,9 +343,7 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
     timer.mark("read delta")
     if not len(queued_ids):
         with engine.connect() as conn:
-            n_init = _count(conn, store.initiatives)
-            return ResolveCounts(index.records, n_init, index.records - n_init, "incremental", 0, 0,
-                                 _open_reviews(conn))
+            return _nothing_compared(conn, index.records)
     # a queued record's earlier row leaves the standing records: a changed record is compared afresh
     old_rows = index.row_of(queued_ids)
     moved_from = np.unique(index.initiative[old_rows])
