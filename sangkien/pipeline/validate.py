@@ -403,8 +403,9 @@ def judge_rows(raw: pd.DataFrame, source: str, mapping: SourceMapping, ctx: Vali
                fields: pd.DataFrame | None = None) -> Judged:
     """Decide every row of ``raw`` (columns id, source_record_id, payload, landing_problem): accepted,
     ineligible with a reason, or quarantined with every failure. Writes nothing: the sync stores the result,
-    ``connectors check`` and ``preview`` only show it. ``fields``: the rows' source columns, on ``raw``'s index,
-    already in memory (a batch just landed): the payloads are not decoded then, and ``raw`` needs none."""
+    ``connectors check`` and ``preview`` only show it. ``fields``: the source columns of the rows without a
+    landing problem, on ``raw``'s index, already in memory (a batch just landed): the payloads are not decoded
+    then, and ``raw`` needs none."""
     counts = ValidationCounts()
     landing_failed = raw["landing_problem"].notna()
     quarantine = [_landing_failure(int(r.id), r.source_record_id, r.landing_problem)
@@ -460,11 +461,8 @@ def validate_landed(conn: Connection, source: str, mapping: SourceMapping, run_i
     raw = raw[known]
     if raw.empty:
         return ValidationCounts()
-    body = raw["landing_problem"].isna().to_numpy()
-    fields = pd.DataFrame(index=raw.index, columns=batch.headers, dtype=object)
-    if body.any():
-        picked = rows.iloc[at[known][body].astype(np.int64)][batch.headers]
-        fields.loc[raw.index[body], batch.headers] = picked.to_numpy()
+    body = raw["landing_problem"].isna().to_numpy()  # judge_rows reads the fields of these rows only
+    fields = rows.iloc[at[known][body].astype(np.int64)][batch.headers].set_axis(raw.index[body])
     return _validate_chunk(conn, raw, source, mapping, run_id, ctx, fields)
 
 
