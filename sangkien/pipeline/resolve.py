@@ -37,7 +37,7 @@ from sangkien import store
 from sangkien.pipeline import match, match_models
 from sangkien.pipeline.match import index as matchindex
 from sangkien.pipeline.night import _stable_ids, delta_ids, join_targets, neighbours
-from sangkien.pipeline.rollup import mark_changed
+from sangkien.pipeline.rollup import mark_changed_codes
 from sangkien.pipeline.stages import Stages as _Stages
 from sangkien.store.settings import get_setting
 
@@ -461,8 +461,8 @@ def _rewrite_initiatives(conn: Connection, affected: sa.Select, recs: pd.DataFra
                               [*_COMPARED, "created_run"]).set_index("id")
     initiatives = _initiative_rows(recs, run_id, priority) if not recs.empty else pd.DataFrame(columns=["id"])
     emptied = np.setdiff1d(stored.index.to_numpy(dtype=np.int64), initiatives["id"].to_numpy(dtype=np.int64))
-    mark_changed(conn, [*stored["unit_code"].unique(),
-                        *(initiatives["unit_code"].unique() if len(initiatives) else [])])
+    mark_changed_codes(conn, [*stored["unit_code"].dropna().unique(),
+                              *(initiatives["unit_code"].dropna().unique() if len(initiatives) else [])])
     if initiatives.empty:
         return emptied
     old = initiatives["id"].isin(stored.index)

@@ -19,7 +19,8 @@ of rows to the closure.
 
 **A night recounts only what changed.** For the same reason, a unit's own counts depend on its
 own records and initiatives only. Validation and resolution name every unit whose records or
-initiatives they write, as it was before and after (:func:`mark_changed`, table ``rollup_dirty``);
+initiatives they write, as it was before and after (:func:`mark_changed`, :func:`mark_changed_codes`,
+table ``rollup_dirty``);
 the next roll-up recounts those units' own counts, keeps the others from ``unit_own_counts``, and
 empties the table, in one transaction. It counts everything again after a full resolution, at a node
 with children (their submissions are counted together with its own), and when no own counts are kept.
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,19 +56,19 @@ def _initiative_counts(inits: pd.DataFrame) -> pd.DataFrame:
         rejected=("rejected", "sum"), benefit_vnd=("benefit_vnd", "sum"))
 
 
-def mark_changed(conn: Connection, units: Iterable[Any] | sa.Select) -> None:
-    """Note, in the caller's transaction, units whose own counts the caller's writes change (unit codes, or a
-    select of them); the next roll-up recounts them. Missing codes are skipped."""
-    dirty = store.rollup_dirty
-    if isinstance(units, sa.Select):
-        inner = units.subquery()
-        column = inner.c[0]
-        conn.execute(dirty.insert().from_select(["unit_code"], sa.select(column).where(column.is_not(None))
-                                                .distinct()))
-        return
-    codes = sorted({str(u) for u in units if u is not None and not (isinstance(u, float) and np.isnan(u))})
-    if codes:
-        store.bulk_insert(conn, dirty, ("unit_code",), [(code,) for code in codes])
+def mark_changed(conn: Connection, units: sa.Select) -> None:
+    """Note, in the caller's transaction, the units ``units`` selects (one column of unit codes, nulls skipped):
+    their own counts change with the caller's writes, and the next roll-up recounts them."""
+    column = units.subquery().c[0]
+    conn.execute(store.rollup_dirty.insert().from_select(
+        ["unit_code"], sa.select(column).where(column.is_not(None)).distinct()))
+
+
+def mark_changed_codes(conn: Connection, codes: Iterable[str]) -> None:
+    """:func:`mark_changed` for unit codes in memory (none missing: the caller drops them)."""
+    unique = sorted({str(code) for code in codes})
+    if unique:
+        store.bulk_insert(conn, store.rollup_dirty, ("unit_code",), [(code,) for code in unique])
 
 
 def per_unit_counts(conn: Connection, units: sa.Select | None = None) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from connectors.base import Batch, cell_text
 from sangkien import store
 from sangkien.errors import ControlTotalError
-from sangkien.pipeline.rollup import mark_changed
+from sangkien.pipeline.rollup import mark_changed, mark_changed_codes
 from sangkien.reference import tree
 from sangkien.reference.phases import Phase
 from sangkien.reference.programs import counting_phases
@@ -480,7 +480,7 @@ def _validate_chunk(conn: Connection, raw: pd.DataFrame, source: str, mapping: S
     judged = judge_rows(raw, source, mapping, ctx, fields)
     if not judged.accepted.empty:
         _insert_records(conn, judged.accepted)
-        mark_changed(conn, judged.accepted["unit_code"].unique())
+        mark_changed_codes(conn, judged.accepted["unit_code"].dropna().unique())
     if judged.quarantine:
         columns = ("raw_id", "column", "check", "value", "message")
         store.bulk_insert(conn, store.quarantine, (*columns, "source", "run_id"),
