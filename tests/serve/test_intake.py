@@ -38,10 +38,12 @@ def _unit(unit: str, valid: int = 1) -> dict:
 
 
 def payload(node: str = "P01", as_of: str = "2026-11-20T01:30:00+07:00", key: str = "P01:20261119T183000Z:abc123def456",
-            entries: list | None = None, units: list | None = None) -> dict:
-    return {"version": 1, "node": node, "as_of": as_of, "idempotency_key": key,
+            entries: list | None = None, units: list | None = None, program: str | None = None) -> dict:
+    """A submission body; ``program`` None: without the field, as a node on 1trieu sends it."""
+    body = {"version": 1, "node": node, "as_of": as_of, "idempotency_key": key,
             "units": units if units is not None else [_unit("G001")],
             "initiatives": entries if entries is not None else [_entry("G001")], "ineligible": []}
+    return body if program is None else {**body, "program": program}
 
 
 @pytest.fixture
@@ -358,8 +360,8 @@ def test_a_push_without_a_program_counts_for_the_default_program_and_one_with_a_
     older = payload(entries=[_entry("G001", "aa" * 16)])  # as a child sent before programs existed
     assert "program" not in older
     assert _post(upper, older).status_code == 201
-    rounds = {**payload(key="P01:vc-00000000000000", entries=[_entry("G001", "bb" * 16), _entry("G002", "cc" * 16)],
-                        units=[_unit("P01", 2)]), "program": "VC-2022"}
+    rounds = payload(key="P01:vc-00000000000000", entries=[_entry("G001", "bb" * 16), _entry("G002", "cc" * 16)],
+                     units=[_unit("P01", 2)], program="VC-2022")
     assert _post(upper, rounds).status_code == 201
     with engine.connect() as conn:
         assert dict(conn.execute(sa.select(store.submissions.c.program, sa.func.count())
@@ -372,8 +374,8 @@ def test_a_push_without_a_program_counts_for_the_default_program_and_one_with_a_
     assert _valid(engine, "VGCL", "1trieu") == 1
     assert _valid(engine, "VGCL", "VC-2022") == 2  # the rounds: the push for them
     # a newer push for the rounds replaces the older one for the rounds only
-    newer = {**payload(key="P01:vc-11111111111111", as_of="2026-11-21T01:30:00+07:00",
-                       entries=[_entry("G002", "cc" * 16)], units=[_unit("P01", 1)]), "program": "VC-2022"}
+    newer = payload(key="P01:vc-11111111111111", as_of="2026-11-21T01:30:00+07:00",
+                    entries=[_entry("G002", "cc" * 16)], units=[_unit("P01", 1)], program="VC-2022")
     assert _post(upper, newer).status_code == 201
     roll_up(engine, None)
     assert (_valid(engine, "VGCL"), _valid(engine, "VGCL", "VC-2022")) == (1, 1)
@@ -386,15 +388,14 @@ def test_the_same_counts_pushed_for_two_programs_are_two_submissions_not_a_repla
     base = Submission.model_validate(payload())
     for program in (None, "VC-2022"):
         digest = content_hash(base.units, base.initiatives, base.ineligible, program)
-        body = {**payload(key=idempotency_key("P01", base.as_of, digest)), **({"program": program} if program else {})}
-        reply = _post(upper, body)
+        reply = _post(upper, payload(key=idempotency_key("P01", base.as_of, digest), program=program))
         assert reply.status_code == 201 and reply.json()["replayed"] is False
     assert _stored(upper["engine"])[0] == 2
 
 
 def test_a_push_for_a_program_this_node_does_not_hold_is_422_naming_the_known_ones(upper, caplog) -> None:  # type: ignore[no-untyped-def]
     with caplog.at_level(logging.WARNING, logger="sangkien.serve"):
-        reply = _post(upper, {**payload(), "program": "VC-2023"})
+        reply = _post(upper, payload(program="VC-2023"))
     assert reply.status_code == 422
     [error] = reply.json()["detail"]
     assert error["loc"] == ["body", "program"]
@@ -403,31 +404,40 @@ def test_a_push_for_a_program_this_node_does_not_hold_is_422_naming_the_known_on
     assert "VC-2023" in caplog.text
 
 
-def test_a_child_pushes_its_default_program_and_names_it_only_when_it_is_not_1trieu(upper, world, tmp_path,
-                                                                                   monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """A real child store: on 1trieu its body has no program field (an older node above takes it); made to count
-    the rounds, its next push names them, and the node above counts it for them."""
-    from sangkien.pipeline.revalidate import make_default
+def _pushing_child(upper, world, tmp_path: Path, monkeypatch, rows: dict) -> tuple:  # type: ignore[no-untyped-def]
+    """A child store P01 synced from ``rows`` (per source) that pushes to ``upper``, and the list of the bodies
+    it sends."""
+    from connectors.http import HttpClient
     from sangkien.store import open_store
-    from tests.pipeline.test_reconcile import row, sync_world
+    from tests.pipeline.test_reconcile import sync_world
 
     monkeypatch.setenv("SANGKIEN_TEST_PROGRAM_KEY", "k")
     monkeypatch.setenv("SANGKIEN_TEST_UPSTREAM", upper["token"])
-    (tmp_path / "upper").mkdir()
-    _add_rounds(upper["engine"], tmp_path / "upper")
     child = open_store(f"sqlite:///{tmp_path / 'p01.db'}")
-    sync_world(child, world, {"hanoi": [row("R-1", "Sổ theo dõi công văn điện tử"),
-                                        row("R-2", "Phần mềm xếp thời khoá biểu", unit="G001")]})
+    sync_world(child, world, rows)
     with child.begin() as conn:
         for key, value in (("code", "P01"), ("program_key", "env:SANGKIEN_TEST_PROGRAM_KEY"),
                            ("upstream_url", upper["url"]), ("upstream_token", "env:SANGKIEN_TEST_UPSTREAM")):
             set_setting(conn, key, value)
     sent: list[bytes] = []
-    from connectors.http import HttpClient
-
     original = HttpClient.post_json
     monkeypatch.setattr(HttpClient, "post_json",
                         lambda self, url, body: (sent.append(body), original(self, url, body))[1])
+    return child, sent
+
+
+def test_a_child_pushes_its_default_program_and_names_it_only_when_it_is_not_1trieu(upper, world, tmp_path,
+                                                                                   monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A real child store: on 1trieu its body has no program field (an older node above takes it); made to count
+    the rounds, its next push names them, and the node above counts it for them."""
+    from sangkien.pipeline.revalidate import make_default
+    from tests.pipeline.test_reconcile import row
+
+    (tmp_path / "upper").mkdir()
+    _add_rounds(upper["engine"], tmp_path / "upper")
+    child, sent = _pushing_child(upper, world, tmp_path, monkeypatch,
+                                 {"hanoi": [row("R-1", "Sổ theo dõi công văn điện tử"),
+                                            row("R-2", "Phần mềm xếp thời khoá biểu", unit="G001")]})
     assert push(child).status == "accepted"
     assert b'"program"' not in sent[-1]
     _add_rounds(child, tmp_path)
@@ -468,22 +478,10 @@ def test_an_upper_node_ranks_its_clusters_per_quarter_with_the_days_its_children
 
 
 def test_a_child_sends_the_days_only_when_push_dates_is_on(upper, world, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from connectors.http import HttpClient
-    from sangkien.store import open_store
-    from tests.pipeline.test_reconcile import row, sync_world
+    from tests.pipeline.test_reconcile import row
 
-    monkeypatch.setenv("SANGKIEN_TEST_PROGRAM_KEY", "k")
-    monkeypatch.setenv("SANGKIEN_TEST_UPSTREAM", upper["token"])
-    child = open_store(f"sqlite:///{tmp_path / 'p01.db'}")
-    sync_world(child, world, {"hanoi": [row("R-1", "Sổ theo dõi công văn điện tử")]})
-    with child.begin() as conn:
-        for key, value in (("code", "P01"), ("program_key", "env:SANGKIEN_TEST_PROGRAM_KEY"),
-                           ("upstream_url", upper["url"]), ("upstream_token", "env:SANGKIEN_TEST_UPSTREAM")):
-            set_setting(conn, key, value)
-    sent: list[bytes] = []
-    original = HttpClient.post_json
-    monkeypatch.setattr(HttpClient, "post_json",
-                        lambda self, url, body: (sent.append(body), original(self, url, body))[1])
+    child, sent = _pushing_child(upper, world, tmp_path, monkeypatch,
+                                 {"hanoi": [row("R-1", "Sổ theo dõi công văn điện tử")]})
     assert push(child).status == "accepted"
     assert b"submitted_on" not in sent[-1]  # as nodes sent before: an older node above takes it
     with child.begin() as conn:
