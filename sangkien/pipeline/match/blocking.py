@@ -8,31 +8,62 @@ from sangkien.pipeline.match.model import DEFAULT_MODEL, NO_DAY, MatchModel, Pre
 
 # --- blocking ------------------------------------------------------------------------------
 
-def _block_pairs(keys: np.ndarray, rows: np.ndarray, max_block: int) -> np.ndarray:
-    """Pairs (as i * n + j codes are built later) of rows sharing a key: an (m, 2) array."""
+def grouped(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``keys`` (>= 0) and ``rows`` ordered by key, then by position (``np.lexsort((position, keys))``).
+
+    One ``np.sort`` of int64 (about 2.5x faster than a lexsort at 16 M): each key's high bits and
+    its position packed in one number. Keys whose high bits collide (tens at 2 M records) are
+    put in order apart, so blocks are exactly the keys' blocks.
+    """
+    bits = max(int(len(keys) - 1).bit_length(), 1)
+    packed = (keys >> np.int64(bits)) << np.int64(bits) | np.arange(len(keys), dtype=np.int64)
+    packed.sort()
+    at = packed & np.int64((1 << bits) - 1)
+    high = packed >> np.int64(bits)
+    del packed
+    k = keys[at]
+    clash = np.flatnonzero((high[1:] == high[:-1]) & (k[1:] != k[:-1]))
+    if len(clash):  # the groups of colliding high bits, ordered by whole key then position
+        bad = np.isin(high, high[clash])
+        where = np.flatnonzero(bad)
+        order = np.lexsort((at[where], k[where], high[where]))
+        at[where] = at[where][order]
+        k = keys[at]
+    return k, rows[at]
+
+
+def ranges(start: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """start[0] .. start[0]+count[0]-1, start[1] .. : every position of several ranges, in order."""
+    total = int(count.sum())
+    if not total:
+        return np.empty(0, dtype=np.int64)
+    shift = np.repeat(start - (np.cumsum(count) - count), count)
+    return shift + np.arange(total, dtype=np.int64)
+
+
+def _block_codes(keys: np.ndarray, rows: np.ndarray, max_block: int, n: int) -> np.ndarray:
+    """Codes ``i * n + j`` (i < j) of the pairs of rows sharing a key, in blocks of 2 to ``max_block`` rows.
+
+    ``rows`` come in ascending order (a record's keys side by side): within a block they stay
+    ascending, so a row holding a key twice is found next to itself and each member pairs with
+    the members after it."""
     ok = keys >= 0
     keys, rows = keys[ok], rows[ok]
     if len(keys) < 2:
-        return np.empty((0, 2), dtype=np.int64)
-    order = np.lexsort((rows, keys))
-    k, r = keys[order], rows[order]
+        return np.empty(0, dtype=np.int64)
+    k, r = grouped(keys, rows)
     fresh = np.r_[True, (k[1:] != k[:-1]) | (r[1:] != r[:-1])]  # a row holds a key once (an author named twice)
     k, r = k[fresh], r[fresh]
     starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
     sizes = np.diff(np.r_[starts, len(k)])
-    group = np.repeat(np.arange(len(starts)), sizes)
-    size = sizes[group]
-    pos = np.arange(len(k)) - starts[group]
-    cand = np.flatnonzero((size >= 2) & (size <= max_block))
-    out = []
-    d = 1
-    while len(cand):
-        cand = cand[pos[cand] + d < size[cand]]
-        if not len(cand):
-            break
-        out.append(np.stack([r[cand], r[cand + d]], axis=1))
-        d += 1
-    return np.concatenate(out) if out else np.empty((0, 2), dtype=np.int64)
+    del k
+    keep = (sizes >= 2) & (sizes <= max_block)
+    starts, sizes = starts[keep], sizes[keep]
+    member = ranges(starts, sizes)
+    after = np.repeat(starts + sizes, sizes) - member - 1  # members after this one in its block
+    left = np.repeat(member, after)
+    right = ranges(member + 1, after)
+    return r[left] * np.int64(n) + r[right]
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -70,6 +101,8 @@ def blocking_keys(prep: Prepared, model: MatchModel = DEFAULT_MODEL) -> dict[str
     day = _known(applied, known)
     a_rows = np.repeat(rows, prep.authors.shape[1])
     a_codes = prep.authors.reshape(-1)
+    named = a_codes >= 0  # most slots are padding: a key with no author is no key
+    a_rows, a_codes = a_rows[named], a_codes[named]
     return {
         "unit+month": (_mix(1, prep.unit, month), rows),
         "unit+author": (_mix(2, prep.unit[a_rows], a_codes), a_rows),
@@ -94,8 +127,8 @@ def _family_author_keys(prep: Prepared, a_rows: np.ndarray, a_codes: np.ndarray,
     common name rarely share a month or a title's start too (without it, 2 M records made 66 M
     candidate pairs instead of 17 M)."""
     family = np.concatenate([prep.unit[:, None], prep.parent_matrix()], axis=1)
-    keys = [_mix(7, family[a_rows, k], a_codes, also[a_rows]) for k in range(family.shape[1])]
-    return np.concatenate(keys), np.tile(a_rows, family.shape[1])
+    keys = np.stack([_mix(7, family[a_rows, k], a_codes, also[a_rows]) for k in range(family.shape[1])], axis=1)
+    return keys.reshape(-1), np.repeat(a_rows, family.shape[1])  # a row's keys side by side
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -110,15 +143,8 @@ def candidate_pairs(prep: Prepared, model: MatchModel = DEFAULT_MODEL) -> tuple[
     (A night's pairs, those holding a record of its delta, come from
     :func:`sangkien.pipeline.match.index.delta_pairs` over the same rules.)
     """
-    parts = []
-    for keys, rows in blocking_keys(prep, model).values():
-        pairs = _block_pairs(keys, rows, model.max_block)
-        lo, hi = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
-        del pairs
-        parts.append(sorted_unique(lo[lo != hi] * np.int64(prep.n) + hi[lo != hi]))  # pair codes, per rule
-        del lo, hi
-    codes = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
-    del parts
+    codes = np.concatenate([_block_codes(keys, rows, model.max_block, prep.n)
+                            for keys, rows in blocking_keys(prep, model).values()])
     codes.sort()  # in place: the pairs are the largest arrays of a full run
     codes = codes[np.r_[True, codes[1:] != codes[:-1]]] if len(codes) else codes
     first = codes // prep.n

@@ -43,7 +43,7 @@ from sqlalchemy.engine import Connection
 
 from sangkien import store
 from sangkien.pipeline import match
-from sangkien.pipeline.match.blocking import sorted_unique
+from sangkien.pipeline.match.blocking import grouped, ranges, sorted_unique
 from sangkien.pipeline.match.model import NO_DAY
 
 log = logging.getLogger("sangkien.pipeline.match.index")
@@ -153,15 +153,6 @@ def concat(parts: list[Rows]) -> Rows:
                 title_ends=np.concatenate([p.title_ends + s for p, s in zip(parts, shift, strict=False)]))
 
 
-def _ranges(start: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """start[0] .. start[0]+count[0]-1, start[1] .. : every position of several ranges, in order."""
-    total = int(count.sum())
-    if not total:
-        return np.empty(0, dtype=np.int64)
-    shift = np.repeat(start - (np.cumsum(count) - count), count)
-    return shift + np.arange(total, dtype=np.int64)
-
-
 def _author_matrix(r: Rows, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The (len(rows), k) author codes of ``rows``, -1 padded, and each row's count."""
     starts = np.r_[0, np.cumsum(r.n_authors.astype(np.int64))]
@@ -190,8 +181,7 @@ def segment_keys(r: Rows, model: match.MatchModel = match.DEFAULT_MODEL) -> list
     for keys, rows in match.blocking_keys(_blocking_view(r), model).values():
         ok = keys >= 0
         keys, rows = keys[ok], rows[ok]
-        order = np.lexsort((rows, keys))
-        keys, rows = keys[order], rows[order]
+        keys, rows = grouped(keys, rows)  # by key, then row (rows come in ascending order)
         fresh = np.r_[True, (keys[1:] != keys[:-1]) | (rows[1:] != rows[:-1])] if len(keys) else np.empty(0, bool)
         out += [keys[fresh], rows[fresh].astype(np.int32)]
     return out
@@ -279,7 +269,7 @@ class MatchIndex:
             start, end = np.searchsorted(stored, keys, "left"), np.searchsorted(stored, keys, "right")
             count = end - start
             found_k.append(np.repeat(keys, count))
-            found_r.append(offset + rows[_ranges(start, count)].astype(np.int64))
+            found_r.append(offset + rows[ranges(start, count)].astype(np.int64))
         return np.concatenate(found_k), np.concatenate(found_r)
 
 
@@ -406,8 +396,8 @@ def _take(rows: Rows, keep: np.ndarray) -> Rows:
     begin = np.r_[0, rows.title_ends[:-1]][keep]
     length = rows.title_ends[keep] - begin
     return Rows(**{f: getattr(rows, f)[keep] for f in _ROW_ARRAYS},
-                authors=rows.authors[_ranges(starts[keep], rows.n_authors[keep].astype(np.int64))],
-                title_bytes=rows.title_bytes[_ranges(begin, length)], title_ends=np.cumsum(length))
+                authors=rows.authors[ranges(starts[keep], rows.n_authors[keep].astype(np.int64))],
+                title_bytes=rows.title_bytes[ranges(begin, length)], title_ends=np.cumsum(length))
 
 
 def _insert(conn: Connection, rows: Rows, created_run: int | None) -> str:
@@ -531,7 +521,7 @@ def delta_pairs(index: MatchIndex, standing: np.ndarray, delta: match.Prepared,
         mine = np.flatnonzero((member >= total) & (sizes[block] >= 2) & (sizes[block] <= model.max_block))
         b = block[mine]
         left = np.repeat(member[mine], sizes[b])
-        right = member[_ranges(starts[b], sizes[b])]
+        right = member[ranges(starts[b], sizes[b])]
         other = left != right
         left, right = left[other], right[other]
         codes.append(sorted_unique(np.minimum(left, right) * np.int64(total + delta.n)
