@@ -417,3 +417,17 @@ def test_records_read_in_chunks_equal_records_read_at_once(engine, world):
         chunked = store.read_frame(conn, query, RECORD_COLUMNS, _typed, chunk=2)
     assert len(whole) >= 4 and whole["portal_id"].notna().sum() == 1
     pd.testing.assert_frame_equal(chunked, whole)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_grouping_by_key_orders_like_a_lexsort_even_when_keys_share_their_high_bits(seed: int) -> None:
+    from sangkien.pipeline.match.blocking import grouped
+
+    rng = np.random.default_rng(seed)
+    n = 5_000
+    # keys from a small range, so that many share the high bits the packed sort keeps (13 bits of position)
+    keys = rng.integers(0, 1 << 16, n).astype(np.int64)
+    rows = np.sort(rng.integers(0, 2_000, n)).astype(np.int64)
+    k, r = grouped(keys, rows)
+    order = np.lexsort((np.arange(n), keys))
+    assert np.array_equal(k, keys[order]) and np.array_equal(r, rows[order])
