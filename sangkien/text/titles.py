@@ -174,10 +174,6 @@ def clean_title(folded: str, abbreviations: dict[str, str] | None = None) -> str
     return core
 
 
-#: Form words also dropped when typed with one letter wrong ("giiai phap", "sang kein").
-_FUZZY_FORMS = ("sang kien", "giai phap")
-
-
 def clean_titles(folded: np.ndarray | list[str], abbreviations: dict[str, str] | None = None) -> np.ndarray:
     """:func:`clean_title` of each folded title (each distinct title cleaned once), and an opening
     "sang kien" / "giai phap" typed one edit off dropped too. Object array."""
@@ -188,14 +184,19 @@ def clean_titles(folded: np.ndarray | list[str], abbreviations: dict[str, str] |
     return np.array([*cleaned, ""], dtype=object)[codes]
 
 
+#: Form words also dropped when typed with one letter wrong ("giiai phap", "sang kein").
+_FUZZY_FORMS = ("sang kien", "giai phap")
+
+
 def _drop_misspelt_forms(titles: list[str]) -> None:
     """In place: titles opening with two words one edit away from a :data:`_FUZZY_FORMS` phrase
     (and three more words after them) lose those two words."""
     from rapidfuzz import process
     from rapidfuzz.distance import OSA  # a swap of two letters is one edit
 
-    heads = [t.split(" ", 2) for t in titles]
-    rows = [k for k, h in enumerate(heads) if len(h) == 3 and h[2].count(" ") >= 2 and h[0][:1] in "sg"]
+    opening = [k for k, t in enumerate(titles) if t[:1] in ("s", "g")]
+    heads = {k: titles[k].split(" ", 2) for k in opening}
+    rows = [k for k in opening if len(heads[k]) == 3 and heads[k][2].count(" ") >= 2]
     if not rows:
         return
     pairs = [heads[k][0] + " " + heads[k][1] for k in rows]

@@ -165,10 +165,12 @@ def _days(values: pd.Series) -> np.ndarray:
 
 def title_ends(title: np.ndarray, model: MatchModel) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the first and last ``title_chars`` characters of each folded title (-1 if under 8 long)."""
-    s = pd.Series(title, dtype=object)
+    codes, uniques = pd.factorize(np.asarray(title, dtype=object), use_na_sentinel=True)  # each distinct title once
+    s = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
     short = s.str.len() < 8
-    return (hash_codes(s.str[: model.title_chars].where(~short)),
-            hash_codes(s.str[-model.title_chars:].where(~short)))
+    head = hash_codes(s.str[: model.title_chars].where(~short))
+    tail = hash_codes(s.str[-model.title_chars:].where(~short))
+    return np.r_[head, -1][codes], np.r_[tail, -1][codes]
 
 
 def parent_codes(units: pd.Series, parents: dict[str, tuple[str | None, str | None]] | None) -> np.ndarray:
