@@ -177,11 +177,19 @@ def clean_title(folded: str, abbreviations: dict[str, str] | None = None) -> str
 def clean_titles(folded: np.ndarray | list[str], abbreviations: dict[str, str] | None = None) -> np.ndarray:
     """:func:`clean_title` of each folded title (each distinct title cleaned once), and an opening
     "sang kien" / "giai phap" typed one edit off dropped too. Object array."""
+    codes, cleaned = clean_title_codes(folded, abbreviations)
+    return cleaned[codes]
+
+
+def clean_title_codes(folded: np.ndarray | list[str], abbreviations: dict[str, str] | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`clean_titles` as (a code per title, the cleaned distinct titles): ``cleaned[codes]``
+    are the cleaned titles. Two distinct titles may clean to the same text."""
     codes, uniques = pd.factorize(pd.Series(folded, dtype=object).fillna(""))
     table = ABBREVIATIONS if abbreviations is None else abbreviations
     cleaned = [clean_title(t, table) for t in uniques.tolist()]
     _drop_misspelt_forms(cleaned)
-    return np.array([*cleaned, ""], dtype=object)[codes]
+    return codes, np.array(cleaned, dtype=object)
 
 
 #: Form words also dropped when typed with one letter wrong ("giiai phap", "sang kein").

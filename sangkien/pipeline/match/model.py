@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sangkien.text.persons import family_given
-from sangkien.text.titles import TitleWeights, clean_titles, load_abbreviations
+from sangkien.text.titles import TitleWeights, clean_title_codes, load_abbreviations
 
 # Feature levels, in order; each level's weight is log2(m/u) from calibration.
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -166,11 +166,14 @@ def _days(values: pd.Series) -> np.ndarray:
 def title_ends(title: np.ndarray, model: MatchModel) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the first and last ``title_chars`` characters of each folded title (-1 if under 8 long)."""
     codes, uniques = pd.factorize(np.asarray(title, dtype=object), use_na_sentinel=True)  # each distinct title once
-    s = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
-    short = s.str.len() < 8
-    head = hash_codes(s.str[: model.title_chars].where(~short))
-    tail = hash_codes(s.str[-model.title_chars:].where(~short))
+    head, tail = _distinct_ends(np.asarray(uniques, dtype=object), model)
     return np.r_[head, -1][codes], np.r_[tail, -1][codes]
+
+
+def _distinct_ends(titles: np.ndarray, model: MatchModel) -> tuple[np.ndarray, np.ndarray]:
+    s = pd.Series(titles, dtype=object)
+    short = s.str.len() < 8
+    return hash_codes(s.str[: model.title_chars].where(~short)), hash_codes(s.str[-model.title_chars:].where(~short))
 
 
 def parent_codes(units: pd.Series, parents: dict[str, tuple[str | None, str | None]] | None) -> np.ndarray:
@@ -199,7 +202,14 @@ def _split_keys(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def author_codes(author_keys: pd.Series, width_cap: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """From "|"-joined person keys per row: the (n, k) codes of each author's family + given
     names (-1 padded, each distinct once per row, packed left), their count, and the code of
-    the row's whole key set (-1 when it has none)."""
+    the row's whole key set (-1 when it has none). Each distinct key set is read once."""
+    codes, uniques = pd.factorize(author_keys.fillna("").astype(object).to_numpy())
+    authors, count, whole = _distinct_author_codes(pd.Series(np.asarray(uniques, dtype=object), dtype=object),
+                                                   width_cap)
+    return authors[codes], count[codes], whole[codes]
+
+
+def _distinct_author_codes(author_keys: pd.Series, width_cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(author_keys)
     row, key = _split_keys(author_keys)
     codes = hash_codes(family_given(key)) if len(key) else np.empty(0, dtype=np.int64)
@@ -215,7 +225,7 @@ def author_codes(author_keys: pd.Series, width_cap: int = 8) -> tuple[np.ndarray
         repeat[:, 1:] = (authors[:, 1:] == authors[:, :-1]) & (authors[:, 1:] >= 0)
         authors[repeat] = -1
         authors = -np.sort(-authors, axis=1)
-    return authors, (authors >= 0).sum(axis=1), hash_codes(author_keys.fillna("").astype(object).to_numpy())
+    return authors, (authors >= 0).sum(axis=1), hash_codes(author_keys.to_numpy())
 
 
 def prepare(frame: pd.DataFrame, parents: dict[str, tuple[str | None, str | None]] | None = None,
@@ -231,9 +241,9 @@ def prepare(frame: pd.DataFrame, parents: dict[str, tuple[str | None, str | None
     table = load_abbreviations()  # built in, and the user's file ($SANGKIEN_TITLE_ABBREVIATIONS)
     if model.abbreviations:
         table = {**model.abbreviations, **table}  # what a person wrote wins over what was learned
-    title = clean_titles(frame["title_folded"].fillna("").astype(object).to_numpy(), table)
+    codes, cleaned = clean_title_codes(frame["title_folded"].fillna("").astype(object).to_numpy(), table)
+    head, tail = _distinct_ends(cleaned, model)  # each distinct title read once
     authors, n_authors, author_set = author_codes(frame["author_keys"])
-    head, tail = title_ends(title, model)
     days = {name: _days(frame[name]) for name in DATE_COLUMNS}
-    return Prepared(n, hash_codes(units), parent_codes(units, parents), title, hash_codes(title), head, tail,
-                    authors, n_authors, days, hash_codes(frame["portal_id"]), author_set)
+    return Prepared(n, hash_codes(units), parent_codes(units, parents), cleaned[codes], hash_codes(cleaned)[codes],
+                    head[codes], tail[codes], authors, n_authors, days, hash_codes(frame["portal_id"]), author_set)
