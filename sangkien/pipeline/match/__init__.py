@@ -14,7 +14,9 @@ from sangkien.pipeline.match.cluster import (
     Resolution,
     cluster,
     components,
+    prepare_frame,
     resolve_frame,
+    resolve_prepared,
 )
 from sangkien.pipeline.match.compare import (
     COMPARE_CHUNK,
@@ -64,7 +66,9 @@ __all__ = [
     "hash_codes",
     "parent_codes",
     "prepare",
+    "prepare_frame",
     "resolve_frame",
+    "resolve_prepared",
     "sorted_unique",
     "title_ends",
     "weigh",

@@ -121,11 +121,29 @@ def resolve_frame(frame: pd.DataFrame, model: MatchModel = DEFAULT_MODEL,
     ``learn``: the weights are first learned from these records and their candidate pairs
     (:func:`sangkien.pipeline.match.learn.fit_model`, ``model``'s weights as priors).
     """
-    from sangkien.pipeline.match.learn import fit_model, learn_title_abbreviations
+    model, prep = prepare_frame(frame, model, parents, learn)
+    return resolve_prepared(prep, model, must, cannot, learn)
+
+
+def prepare_frame(frame: pd.DataFrame, model: MatchModel = DEFAULT_MODEL,
+                  parents: dict[str, tuple[str | None, str | None]] | None = None,
+                  learn: bool = False) -> tuple[MatchModel, Prepared]:
+    """The first half of :func:`resolve_frame`: the records coded (and, when ``learn``, the
+    abbreviations their titles spell out learned first). After it the frame's text columns
+    are no longer read: a caller may free them before :func:`resolve_prepared`."""
+    from sangkien.pipeline.match.learn import learn_title_abbreviations
 
     if learn:
         model = learn_title_abbreviations(frame["title_folded"], model)
-    prep = prepare(frame, parents, model)
+    return model, prepare(frame, parents, model)
+
+
+def resolve_prepared(prep: Prepared, model: MatchModel = DEFAULT_MODEL,
+                     must: tuple[np.ndarray, np.ndarray] | None = None,
+                     cannot: tuple[np.ndarray, np.ndarray] | None = None, learn: bool = False) -> Resolution:
+    """The second half of :func:`resolve_frame`: block, learn the weights when ``learn``, score, cluster."""
+    from sangkien.pipeline.match.learn import fit_model
+
     i, j = candidate_pairs(prep, model)
     if learn:
         model = fit_model(prep, i, j, model)
