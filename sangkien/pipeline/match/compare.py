@@ -181,11 +181,16 @@ def compare(prep: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel = DE
 
 
 def weigh(levels: pd.DataFrame, model: MatchModel = DEFAULT_MODEL) -> np.ndarray:
-    """The match weight (log2-odds) of each compared pair."""
-    total = np.full(len(levels), model.prior, dtype=np.float64)
-    for name in FEATURES:
-        total += model.level_weights(name)[levels[name].to_numpy()]
-    return total
+    """The match weight (log2-odds) of each compared pair: each pattern of levels (1,944 of them)
+    weighed once, then looked up per pair (summed in the same order, so the same floats)."""
+    sizes = [len(LEVELS[name]) for name in FEATURES]
+    grid = np.indices(sizes).reshape(len(FEATURES), -1)  # every pattern, in the order of the code below
+    table = np.full(grid.shape[1], model.prior, dtype=np.float64)
+    code = np.zeros(len(levels), dtype=np.int32)
+    for k, name in enumerate(FEATURES):
+        table += model.level_weights(name)[grid[k]]
+        code = code * sizes[k] + levels[name].to_numpy()
+    return table[code]
 
 
 def evidence(levels: pd.DataFrame, model: MatchModel = DEFAULT_MODEL) -> list[str]:
