@@ -331,7 +331,7 @@ class TitleTable:
         start, key, total = self.start, self.key, self.total
         length = start[ca + 1] - start[ca]  # every token of a's title, looked up among b's title's tokens
         pair = np.repeat(np.arange(len(ca)), length)
-        at = ranges(start[ca], length)
+        at = start[ca][pair] + np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
         wanted = cb[pair].astype(np.int64) * self.width + self.tok_id[at]
         found = np.searchsorted(key, wanted)
         hit = (found < len(key)) & (key[np.minimum(found, max(len(key) - 1, 0))] == wanted) if len(key) else found < 0
@@ -343,11 +343,3 @@ class TitleTable:
         inside = np.where((lighter > 0) & (shorter >= 5), inter / np.where(lighter > 0, lighter, 1), 0.0)
         return jaccard, inside
 
-
-def ranges(start: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """start[0] .. start[0]+count[0]-1, start[1] .. : every position of several ranges, in order."""
-    total = int(count.sum())
-    if not total:
-        return np.empty(0, dtype=np.int64)
-    shift = np.repeat(start - (np.cumsum(count) - count), count)
-    return shift + np.arange(total, dtype=np.int64)
