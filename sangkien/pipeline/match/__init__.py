@@ -39,7 +39,6 @@ from sangkien.pipeline.match.model import (
     hash_codes,
     parent_codes,
     prepare,
-    title_ends,
 )
 
 __all__ = [
@@ -70,6 +69,5 @@ __all__ = [
     "resolve_frame",
     "resolve_prepared",
     "sorted_unique",
-    "title_ends",
     "weigh",
 ]

@@ -163,14 +163,8 @@ def _days(values: pd.Series) -> np.ndarray:
     return out
 
 
-def title_ends(title: np.ndarray, model: MatchModel) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of the first and last ``title_chars`` characters of each folded title (-1 if under 8 long)."""
-    codes, uniques = pd.factorize(np.asarray(title, dtype=object), use_na_sentinel=True)  # each distinct title once
-    head, tail = _distinct_ends(np.asarray(uniques, dtype=object), model)
-    return np.r_[head, -1][codes], np.r_[tail, -1][codes]
-
-
 def _distinct_ends(titles: np.ndarray, model: MatchModel) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the first and last ``title_chars`` characters of each (distinct) title (-1 if under 8 long)."""
     s = pd.Series(titles, dtype=object)
     short = s.str.len() < 8
     return hash_codes(s.str[: model.title_chars].where(~short)), hash_codes(s.str[-model.title_chars:].where(~short))
