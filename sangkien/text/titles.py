@@ -294,52 +294,42 @@ def weighted_similarity_of(titles: np.ndarray, ca: np.ndarray, cb: np.ndarray, w
                            containment: bool = False) -> Any:
     """Weighted Jaccard of the token sets of ``titles[ca[k]]`` and ``titles[cb[k]]``; with
     ``containment``, also the shared weight over the lighter title's (a title cut short
-    is contained in the whole one): a tuple of the two arrays. (:class:`TitleTable` once, then
-    :meth:`TitleTable.similarity` per batch of pairs, when the same titles meet many pairs.)"""
-    used = np.zeros(len(titles), dtype=bool)  # only the titles some pair names are read
-    used[ca], used[cb] = True, True
-    renumber = np.cumsum(used) - 1
-    table = TitleTable(np.asarray(titles, dtype=object)[used], weights)
-    jaccard, inside = table.similarity(renumber[ca], renumber[cb])
-    return (jaccard, inside) if containment else jaccard
+    is contained in the whole one): a tuple of the two arrays.
 
-
-class TitleTable:
-    """Titles tokenised once, for comparing many pairs of them by position.
-
-    Each title's token set sorted into one array of ``title * vocabulary + token`` keys, each
-    token's rarity weight (:class:`TitleWeights`), each title's total weight and token count.
+    Each title is tokenised once whatever the number of pairs; shared tokens are found by
+    one sorted search; only the titles some pair names are read.
     """
-
-    def __init__(self, titles: np.ndarray, weights: TitleWeights | None):
-        self.titles = np.asarray(titles, dtype=object)
-        rows, tokens = _tokens(self.titles)
-        tok_id, vocab = pd.factorize(tokens)
-        self.width = max(len(vocab), 1)
-        key = np.sort(rows.astype(np.int64) * self.width + tok_id)  # each title's token set (np.unique is slow)
-        self.key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
-        rows, self.tok_id = self.key // self.width, self.key % self.width
-        weights = weights or TitleWeights({}, 0)
-        self.w = weights.weigh(np.asarray(vocab, dtype=object))[self.tok_id] if len(vocab) else np.empty(0)
-        n = len(self.titles)
-        self.total = np.bincount(rows, weights=self.w, minlength=n)
-        self.start = np.searchsorted(rows, np.arange(n + 1))
-
-    def similarity(self, ca: np.ndarray, cb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Weighted Jaccard of titles ``ca[k]`` and ``cb[k]`` (by position), and the shared weight
-        over the lighter title's (0 unless both hold 5 tokens or more)."""
-        start, key, total = self.start, self.key, self.total
-        length = start[ca + 1] - start[ca]  # every token of a's title, looked up among b's title's tokens
-        pair = np.repeat(np.arange(len(ca)), length)
-        at = start[ca][pair] + np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
-        wanted = cb[pair].astype(np.int64) * self.width + self.tok_id[at]
-        found = np.searchsorted(key, wanted)
-        hit = (found < len(key)) & (key[np.minimum(found, max(len(key) - 1, 0))] == wanted) if len(key) else found < 0
-        inter = np.bincount(pair[hit], weights=self.w[at[hit]], minlength=len(ca))
-        union = total[ca] + total[cb] - inter
-        jaccard = np.where(union > 0, inter / np.where(union > 0, union, 1), 1.0)
-        lighter = np.minimum(total[ca], total[cb])
-        shorter = np.minimum(start[ca + 1] - start[ca], start[cb + 1] - start[cb])
-        inside = np.where((lighter > 0) & (shorter >= 5), inter / np.where(lighter > 0, lighter, 1), 0.0)
-        return jaccard, inside
-
+    used = np.zeros(len(titles), dtype=bool)
+    used[ca], used[cb] = True, True
+    if not used.all():
+        kept = np.flatnonzero(used)
+        renumber = np.full(len(titles), -1, dtype=np.int64)
+        renumber[kept] = np.arange(len(kept))
+        titles, ca, cb = np.asarray(titles, dtype=object)[kept], renumber[ca], renumber[cb]
+    rows, tokens = _tokens(titles)
+    tok_id, vocab = pd.factorize(tokens)
+    width = max(len(vocab), 1)
+    key = np.sort(rows.astype(np.int64) * width + tok_id)  # each title's token set (np.unique is slow)
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
+    rows, tok_id = key // width, key % width
+    w = weights.weigh(np.asarray(vocab, dtype=object))[tok_id] if len(vocab) else np.empty(0)
+    n_titles = len(titles)
+    total = np.bincount(rows, weights=w, minlength=n_titles)
+    start = np.searchsorted(rows, np.arange(n_titles + 1))
+    # every token of a's title, looked up among b's title's tokens
+    length = start[ca + 1] - start[ca]
+    pair = np.repeat(np.arange(len(ca)), length)
+    offset = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
+    at = start[ca][pair] + offset
+    wanted = cb[pair].astype(np.int64) * width + tok_id[at]
+    found = np.searchsorted(key, wanted)
+    hit = (found < len(key)) & (key[np.minimum(found, max(len(key) - 1, 0))] == wanted) if len(key) else found < 0
+    inter = np.bincount(pair[hit], weights=w[at[hit]], minlength=len(ca))
+    union = total[ca] + total[cb] - inter
+    jaccard = np.where(union > 0, inter / np.where(union > 0, union, 1), 1.0)
+    if not containment:
+        return jaccard
+    lighter = np.minimum(total[ca], total[cb])
+    shorter = np.minimum(start[ca + 1] - start[ca], start[cb + 1] - start[cb])
+    inside = np.where((lighter > 0) & (shorter >= 5), inter / np.where(lighter > 0, lighter, 1), 0.0)
+    return jaccard, inside

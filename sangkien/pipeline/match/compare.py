@@ -124,7 +124,7 @@ def _other_levels(prep: Prepared, i: np.ndarray, j: np.ndarray) -> dict[str, np.
     out["dates"] = _dates_level(prep, i, j)
     qi, qj = prep.portal[i], prep.portal[j]
     out["portal_id"] = np.select([(qi >= 0) & (qi == qj), (qi >= 0) & (qj >= 0)], [0, 1], 2)
-    return {k: v.astype(np.int8) for k, v in out.items()}
+    return {k: v.astype(np.int8, copy=False) for k, v in out.items()}
 
 
 def _pair_titles(prep: Prepared, ci: np.ndarray, cj: np.ndarray, titles: Callable[[np.ndarray], np.ndarray] | None
