@@ -6,6 +6,8 @@ Callers use ``from sangkien import store`` and ``store.records``, ``store.open_s
 from sangkien.store.bulk import (
     bulk_insert,
     bulk_update,
+    dates_from_day_numbers,
+    day_number,
     frame_rows,
     id_set,
     read_frame,
@@ -82,6 +84,8 @@ __all__ = [
     "count_history",
     "create_engine",
     "database_url",
+    "dates_from_day_numbers",
+    "day_number",
     "frame_rows",
     "id_set",
     "initiative_members",
