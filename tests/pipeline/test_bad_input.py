@@ -35,6 +35,8 @@ CORPUS = {
     "ok-ambiguous-date": (row("ok-ad", applied_on="05/04/2022", submitted_at="06/04/2022"), "accepted", None),
     "ok-unknown-field": (row("ok-uf", field="Thủ công mỹ nghệ"), "accepted", None),
     "ok-html-title": (row("ok-html", title='"<b>Giải pháp</b> số hoá &amp; lưu trữ"'), "accepted", None),
+    # a line or paragraph separator pasted from a web page, and "},{" (what cuts a JSON array into rows)
+    "ok-pasted": (row("ok-pasted", title="Giải pháp A},{B\u2028dòng hai\u2029đoạn\x85hết"), "accepted", None),
     "bad-date": (row("bad-date", applied_on="31/02/2022"), "quarantined", "date_format"),
     "future": (row("future", submitted_at=NEXT_YEAR), "quarantined", "not_in_future"),
     "no-title": (row("no-title", title=""), "quarantined", "required"),

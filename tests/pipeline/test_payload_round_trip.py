@@ -202,3 +202,23 @@ def test_a_record_kept_as_text_before_and_as_sent_now_shows_only_what_changed():
     after = {"title": "Cải tiến A (bản sửa đổi)", "authors": ["Trần Thị Hà", "Lê Mạnh Thiện"], "benefit_vnd": 1500000}
     assert [c["field"] for c in _changes(before, after)] == ["title"]
     assert [c["field"] for c in _changes(after, {**after, "authors": ["Trần Thị Hà"]})] == ["authors"]
+
+
+def test_a_rows_payload_text_is_what_earlier_versions_hashed_whatever_its_cells_hold():
+    """Landing hashes each row's JSON text to see whether it changed since the last sync: the text must stay
+    the one pandas writes as JSON lines (what earlier versions hashed), across chunks of rows, for cells
+    holding what cuts a JSON array ("},{") or a line (U+2028, U+2029, U+0085) and empty or missing ones."""
+    import numpy as np
+    import pandas as pd
+
+    from sangkien.pipeline.land import _JSON_CHUNK, _payloads
+
+    odd = ["a},{b", "x\u2028y", "\u2029", "\x85", 'q"uo"te', "back\\slash\\", "sl/ash", '},{"ID":"1"', "",
+           "emoji 😀", "tab\tnl\n", None, np.nan, "{", "}", TITLE]
+    n = _JSON_CHUNK + 7  # two chunks: the odd cells fall in both
+    frame = pd.DataFrame({"ID": [str(k) for k in range(n)], "Tên": [odd[k % len(odd)] for k in range(n)],
+                          "skipped": "x"}, dtype=object)
+    got = _payloads(frame, ["ID", "Tên"])
+    assert got == frame[["ID", "Tên"]].to_json(orient="records", lines=True, force_ascii=False).split("\n")[:-1]
+    assert [json.loads(text)["Tên"] for text in got[:len(odd)]] == [None if v is np.nan else v for v in odd]
+    assert _payloads(frame.iloc[:0], ["ID"]) == []
