@@ -180,9 +180,9 @@ store_lock = sa.Table(  # one writer at a time (store/lock.py): who holds the st
 records = sa.Table(
     "records", metadata,
     sa.Column("raw_id", sa.Integer, sa.ForeignKey("raw_records.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("source", sa.String(64), nullable=False, index=True),
+    sa.Column("source", sa.String(64), nullable=False),  # not indexed: no query looks records up by it (0014)
     sa.Column("source_record_id", sa.String(256), nullable=False),
-    sa.Column("portal_id", sa.String(128), nullable=True, index=True),
+    sa.Column("portal_id", sa.String(128), nullable=True),  # not indexed: no query looks records up by it (0014)
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("title_folded", sa.Text, nullable=False),
     sa.Column("authors", sa.Text, nullable=False),  # JSON list of NFC names

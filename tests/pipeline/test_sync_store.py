@@ -149,7 +149,7 @@ def test_store_migrates_once_and_reopens_without_change(db_url):
     assert {"org_units", "org_aliases", "quotas", "phases", "connectors", "connector_state", "sync_runs",
             "sync_run_sources", "raw_records", "records", "quarantine", "initiatives", "initiative_members",
             "match_links", "review_pairs", "node_settings", "match_models", "record_versions", "store_lock", "unit_members"} <= tables
-    assert version == "0013"
+    assert version == "0014"
 
 
 def test_payload_is_kept_verbatim(engine, world):
