@@ -26,6 +26,7 @@ from sangkien.pipeline.land import LandCounts, Landing, land_batch
 from sangkien.pipeline.pullmode import PullMode
 from sangkien.pipeline.resolve import ResolveCounts, resolve_initiatives
 from sangkien.pipeline.rollup import roll_up
+from sangkien.pipeline.stages import release_memory
 from sangkien.pipeline.validate import (
     ValidationContext,
     ValidationCounts,
@@ -187,6 +188,8 @@ def pull_source(engine: Engine, name: str, run_id: int, mode: PullMode = PullMod
     except UserError as exc:
         result.errors.append(str(exc))
         result.error_type = ErrorType.CONFIGURATION
+    finally:
+        release_memory()  # the batches' frames: the next source or stage starts from what is still held
     result.seconds = time.perf_counter() - started
     return result
 
@@ -300,6 +303,7 @@ def resolve_and_roll_up(engine: Engine, run_id: int, full: bool = False,
     (sangkien.pipeline.summary)."""
     progress.report(progress.RESOLVE)
     counts = resolve_initiatives(engine, run_id, full=full or refit, refit=refit)
+    release_memory()
     progress.report(progress.ROLL_UP, rows=counts.initiatives)
     if counts.mode == "incremental" and not counts.compared and summary.carry_forward(engine, run_id):
         return counts, summary.counted_rows(engine)  # nothing changed: the counts stand, restamped for this run
