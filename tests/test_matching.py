@@ -406,15 +406,15 @@ def test_a_store_without_an_index_resolves_in_full_then_nights_are_incremental(e
 def test_records_read_in_chunks_equal_records_read_at_once(engine, world):
     """The full run reads records chunk by chunk; a chunk whose portal ids are all missing must not
     change a column's type or a value."""
-    from sangkien.pipeline.resolve import RECORD_COLUMNS, _record_query, _typed
+    from sangkien.pipeline.resolve_records import RECORD_COLUMNS, record_query, typed
 
     setup_store(engine, world)
     sync_sources(engine, world, hanoi=[BASE, row("HN-2", portal="P-77"), row("HN-3", "Sáng kiến khác hẳn về thư viện số", "Trần Văn Bình")],
                  nganhang=[VARIANTS["authors swapped"], NEIGHBOUR])
-    query = _record_query().order_by(store.records.c.raw_id)
+    query = record_query().order_by(store.records.c.raw_id)
     with engine.connect() as conn:
-        whole = _typed(store.read_frame(conn, query, RECORD_COLUMNS))
-        chunked = store.read_frame(conn, query, RECORD_COLUMNS, _typed, chunk=2)
+        whole = typed(store.read_frame(conn, query, RECORD_COLUMNS))
+        chunked = store.read_frame(conn, query, RECORD_COLUMNS, typed, chunk=2)
     assert len(whole) >= 4 and whole["portal_id"].notna().sum() == 1
     pd.testing.assert_frame_equal(chunked, whole)
 

@@ -38,6 +38,7 @@ from sangkien import store
 from sangkien.pipeline import match, match_models
 from sangkien.pipeline.match import index as matchindex
 from sangkien.pipeline.night import _stable_ids, delta_ids, join_targets, neighbours
+from sangkien.pipeline.resolve_records import RECORD_COLUMNS, load_records, record_query, titles_of, typed
 from sangkien.pipeline.rollup import mark_changed_codes
 from sangkien.pipeline.stages import Stages as _Stages
 from sangkien.store.settings import get_setting
@@ -46,10 +47,6 @@ log = logging.getLogger("sangkien.pipeline.resolve")
 
 STATUS_RANK = {"rejected": 0, "pending": 1, "valid": 2}  # among equally trusted members, the most advanced wins
 RANK_STATUS = {v: k for k, v in STATUS_RANK.items()}
-
-RECORD_COLUMNS = ["raw_id", "source", "portal_id", "title", "title_folded", "author_keys", "unit_code",
-                  "recognized_on", "applied_on", "submitted_at", "status", "benefit_vnd", "phase"]
-
 
 @dataclass
 class ResolveCounts:
@@ -61,84 +58,6 @@ class ResolveCounts:
     pairs: int = 0  # candidate pairs scored
     review_open: int = 0  # pairs waiting for a reviewer
     seconds: float = 0.0
-
-
-def _record_query(title: bool = True) -> sa.Select:
-    """Accepted records in :data:`RECORD_COLUMNS` (without ``title`` unless ``title``); dates as day
-    numbers (:func:`_typed` makes them dates)."""
-    r, w = store.records.c, store.raw_records.c
-    day = store.day_number
-    return (sa.select(r.raw_id, r.source, r.portal_id, *([r.title] if title else []), r.title_folded, r.author_keys,
-                      r.unit_code, day(r.recognized_on), day(r.applied_on), day(r.submitted_at), r.status,
-                      r.benefit_vnd, r.phase)
-            .join(store.raw_records, w.id == r.raw_id)
-            .where(w.outcome == "accepted"))
-
-
-_TEXT_COLUMNS = ("source", "portal_id", "title", "title_folded", "author_keys", "unit_code", "status")
-
-
-def _typed(recs: pd.DataFrame) -> pd.DataFrame:
-    """Dates as datetimes and the benefit as a float (a column of None would stay object, and a
-    group-by max over objects runs in Python); the few distinct sources, statuses and units
-    each held once, not once per row (the driver makes a string per value: 0.3 GB at 2 M rows)."""
-    for name in ("recognized_on", "applied_on", "submitted_at"):
-        recs[name] = store.dates_from_day_numbers(recs[name])
-    recs["benefit_vnd"] = pd.to_numeric(recs["benefit_vnd"], errors="coerce").astype(np.float64)
-    recs["phase"] = pd.to_numeric(recs["phase"], errors="coerce")  # read in chunks: the same dtypes in
-    for name in _TEXT_COLUMNS:                                      # each, whatever a chunk holds (all None)
-        if name in recs:
-            recs[name] = recs[name].astype("str")
-    for name in ("source", "status", "unit_code"):
-        codes, uniques = pd.factorize(recs[name], use_na_sentinel=True)
-        shared = np.r_[np.asarray(uniques, dtype=object), None][codes]  # code -1 (missing) takes the None
-        recs[name] = pd.Series(shared, index=recs.index, dtype=recs[name].dtype)
-    return recs
-
-
-def _load_records(conn: Connection, queued_upto: int | None = None, title: bool = True) -> pd.DataFrame:
-    """Accepted records: all of them, or those queued (seq <= ``queued_upto``) for resolution.
-
-    ``title`` False leaves out the title as submitted (the matcher reads the folded one): at 2 M
-    records it is 0.6 GB of the frame and 3.7 s of the read; a full run reads the titles it keeps
-    (:func:`_titles_of`) once the matcher is done."""
-    query = _record_query(title)
-    if queued_upto is not None:
-        q = store.resolve_queue.c
-        query = query.where(store.records.c.raw_id.in_(sa.select(q.raw_id).where(q.seq <= queued_upto)))
-    columns = [c for c in RECORD_COLUMNS if title or c != "title"]
-    return store.read_frame(conn, query.order_by(store.records.c.raw_id), columns, _typed)
-
-
-def _titles_of(conn: Connection, raw_ids: np.ndarray, chunk: int = 200_000) -> np.ndarray:
-    """The submitted titles of the records ``raw_ids``, in their order, read in one pass over the
-    records in raw id order, keeping only those asked for (a chunk's other titles are let go at once).
-    Straight from the driver's rows: a frame per chunk took 4.3 s for 1.4 M titles of 2 M, this 2.5 s."""
-    wanted = np.unique(raw_ids)
-    r = store.records.c
-    found_ids: list[np.ndarray] = []
-    found: list[str] = []
-    result = conn.execute(sa.select(r.raw_id, r.title).order_by(r.raw_id))
-    cursor = result.cursor
-    try:
-        while cursor is not None and len(wanted):
-            rows = cursor.fetchmany(chunk)
-            ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-            at = np.minimum(np.searchsorted(wanted, ids), len(wanted) - 1)
-            keep = np.flatnonzero(wanted[at] == ids)
-            found.extend(rows[k][1] for k in keep.tolist())
-            found_ids.append(ids[keep])
-            if len(rows) < chunk:
-                break
-    finally:
-        result.close()
-    if len(found) < len(wanted):  # raw ids are unique: each found one was asked for
-        missing = np.setdiff1d(wanted, np.concatenate(found_ids))
-        raise RuntimeError(f"records being resolved left the store meanwhile ({len(missing):,}, the first raw id "
-                           f"{int(missing[0])}); run the resolution again")
-    titles = np.empty(len(found), dtype=object)
-    titles[:] = found
-    return titles[np.searchsorted(wanted, raw_ids)]  # found in ascending raw id order, as ``wanted``
 
 
 def unit_parents(conn: Connection) -> dict[str, tuple[str | None, str | None]]:
@@ -280,7 +199,7 @@ def _resolve_full(engine: Engine, run_id: int | None, queued: int, decisions: pd
     """``learn`` True: learn the weights; False: when the records changed much since ``model`` was
     fitted (:func:`match_models.needs_fit`); None: use ``model`` as given."""
     with engine.connect() as conn:
-        recs = _load_records(conn, title=False)  # read once the matcher is done with its memory
+        recs = load_records(conn, title=False)  # read once the matcher is done with its memory
         m = store.initiative_members.c
         previous = store.read_frame(conn, sa.select(m.raw_id, m.initiative_id), ["raw_id", "initiative_id"]
                                     ).set_index("raw_id")
@@ -317,7 +236,7 @@ def _resolve_full(engine: Engine, run_id: int | None, queued: int, decisions: pd
         review = _review_rows(recs, res.i, res.j, res.levels, res.weight, res.labels, model, run_id)
         prep, raw_ids, pairs = res.prep, recs["raw_id"].to_numpy(), len(res.i)
         del res  # what is written next is all that is kept of it: the peak is the index's write
-        initiatives = _initiative_rows(recs, run_id, priority, titles=lambda ids: _titles_of(conn, ids))
+        initiatives = _initiative_rows(recs, run_id, priority, titles=lambda ids: titles_of(conn, ids))
         kept = initiatives["id"].map(created)  # an initiative keeps the run it first appeared in
         initiatives["created_run"] = kept.where(kept.notna(), run_id).astype("Int64")
         counts = ResolveCounts(len(recs), len(initiatives), len(recs) - len(initiatives), "full", len(recs), pairs)
@@ -380,7 +299,7 @@ def _resolve_delta(engine: Engine, run_id: int | None, queued: int, index: match
     with engine.connect() as conn:
         queued_ids = np.asarray(conn.execute(sa.select(q.raw_id).where(q.seq <= queued).distinct()).scalars().all(),
                                 dtype=np.int64)
-        recs = _load_records(conn, queued) if len(queued_ids) else pd.DataFrame()
+        recs = load_records(conn, queued) if len(queued_ids) else pd.DataFrame()
         top = int(conn.execute(sa.select(sa.func.max(store.initiatives.c.id))).scalar() or 0)
     timer.mark("read delta")
     if not len(queued_ids):
@@ -473,10 +392,10 @@ def _affected_members(conn: Connection, affected: sa.Select, queued: sa.Select) 
     """The records (and how they were joined) of the initiatives ``affected``, but the ``queued`` ones
     (both selects of ids)."""
     m = store.initiative_members.c
-    query = _record_query().add_columns(m.initiative_id, m.matched_on).join(
+    query = record_query().add_columns(m.initiative_id, m.matched_on).join(
         store.initiative_members, m.raw_id == store.records.c.raw_id).where(
         m.initiative_id.in_(affected), m.raw_id.not_in(queued))
-    return _typed(store.read_frame(conn, query, [*RECORD_COLUMNS, "initiative_id", "matched_on"]))
+    return typed(store.read_frame(conn, query, [*RECORD_COLUMNS, "initiative_id", "matched_on"]))
 
 
 def _rewrite_members(conn: Connection, current: pd.DataFrame, members: pd.DataFrame) -> None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from sandbox.generate import generate_world
 from sangkien import store
-from sangkien.pipeline.resolve import _titles_of
+from sangkien.pipeline.resolve_records import titles_of
 from sangkien.pipeline.run import run_sync
 from sangkien.reference.orgs import load_orgs
 from sangkien.reference.quotas import load_quotas
@@ -68,7 +68,7 @@ def test_titles_are_read_in_the_order_asked_and_a_record_gone_is_named(synced):
     with synced.connect() as conn:
         stored = dict(conn.execute(sa.select(r.raw_id, r.title)).all())
         asked = np.array(sorted(stored)[::-3], dtype=np.int64)  # descending, a subset
-        assert list(_titles_of(conn, asked)) == [stored[int(k)] for k in asked]
-        assert len(_titles_of(conn, np.empty(0, dtype=np.int64))) == 0
+        assert list(titles_of(conn, asked)) == [stored[int(k)] for k in asked]
+        assert len(titles_of(conn, np.empty(0, dtype=np.int64))) == 0
         with pytest.raises(RuntimeError, match=r"left the store meanwhile \(1, the first raw id 999999999\)"):
-            _titles_of(conn, np.r_[asked, 999_999_999])
+            titles_of(conn, np.r_[asked, 999_999_999])
