@@ -177,7 +177,7 @@ def compare(prep: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel = DE
             exact = prep.title_code[ci[part]] == prep.title_code[cj[part]]
             title[reach[part]] = title_levels(got, ta[part], tb[part], exact, model)
     out = {"title": title, **other}
-    return pd.DataFrame({k: out[k] for k in FEATURES})
+    return pd.DataFrame({k: out[k] for k in FEATURES}, copy=False)  # a copy into one block: 0.3 GB more at 46 M
 
 
 def weigh(levels: pd.DataFrame, model: MatchModel = DEFAULT_MODEL) -> np.ndarray:
