@@ -431,3 +431,41 @@ def test_grouping_by_key_orders_like_a_lexsort_even_when_keys_share_their_high_b
     k, r = grouped(keys, rows)
     order = np.lexsort((np.arange(n), keys))
     assert np.array_equal(k, keys[order]) and np.array_equal(r, rows[order])
+
+
+def test_pairs_levels_and_clusters_do_not_depend_on_how_the_work_is_cut(engine, tmp_path: Path, monkeypatch):
+    """A full run makes pairs, scores titles and finds vetoes in parts, to bound its memory; the parts'
+    sizes must change nothing: the same candidate pairs, levels and clusters as in one piece."""
+    import importlib
+
+    from sandbox.generate import generate_world
+    from sangkien.pipeline.resolve import unit_parents
+    from sangkien.pipeline.resolve_records import load_records
+    from tests.pipeline.test_truth import sync_generated_world
+
+    blocking = importlib.import_module("sangkien.pipeline.match.blocking")
+    compare = importlib.import_module("sangkien.pipeline.match.compare")
+    cluster = importlib.import_module("sangkien.pipeline.match.cluster")
+    root = tmp_path / "parts"
+    generate_world(root, 800, seed=9, noise="hard")
+    sync_generated_world(engine, root)
+    with engine.connect() as conn:
+        model, prep = match.prepare_frame(load_records(conn, title=False), match.DEFAULT_MODEL, unit_parents(conn))
+
+    def run() -> tuple[np.ndarray, np.ndarray, pd.DataFrame, np.ndarray]:
+        i, j = match.candidate_pairs(prep, model)
+        levels = match.compare(prep, i, j, model)
+        return i, j, levels, match.cluster(prep.n, i, j, match.weigh(levels, model), model)
+
+    whole = run()
+    monkeypatch.setattr(blocking, "_PAIR_CHUNK", 7)
+    monkeypatch.setattr(compare, "COMPARE_CHUNK", 13)
+    monkeypatch.setattr(compare, "TITLE_CHUNK", 5)
+    monkeypatch.setattr(cluster, "_CHUNK", 11)
+    cut = run()
+    assert len(whole[0]) > 1000 and (whole[2]["title"] < match.LEVELS["title"].index("different")).sum() > 100
+    np.testing.assert_array_equal(whole[0], cut[0])
+    np.testing.assert_array_equal(whole[1], cut[1])
+    pd.testing.assert_frame_equal(whole[2], cut[2])
+    np.testing.assert_array_equal(whole[3], cut[3])
+    assert len(set(whole[3].tolist())) < prep.n  # some records were joined

@@ -41,8 +41,12 @@ def ranges(start: np.ndarray, count: np.ndarray) -> np.ndarray:
     return shift + np.arange(total, dtype=np.int64)
 
 
-def _block_codes(keys: np.ndarray, rows: np.ndarray, max_block: int, n: int) -> np.ndarray:
-    """Codes ``i * n + j`` (i < j) of the pairs of rows sharing a key, in blocks of 2 to ``max_block`` rows.
+_PAIR_CHUNK = 4_000_000  # pairs made at a time: a rule's pairs at once took 1 GB of scratch at 2.4 M records
+
+
+def _block_codes(keys: np.ndarray, rows: np.ndarray, max_block: int, n: int) -> list[np.ndarray]:
+    """Codes ``i * n + j`` (i < j) of the pairs of rows sharing a key, in blocks of 2 to ``max_block`` rows,
+    in parts of about :data:`_PAIR_CHUNK` pairs.
 
     ``rows`` come in ascending order (a record's keys side by side): within a block they stay
     ascending, so a row holding a key twice is found next to itself and each member pairs with
@@ -50,7 +54,7 @@ def _block_codes(keys: np.ndarray, rows: np.ndarray, max_block: int, n: int) -> 
     ok = keys >= 0
     keys, rows = keys[ok], rows[ok]
     if len(keys) < 2:
-        return np.empty(0, dtype=np.int64)
+        return []
     k, r = grouped(keys, rows)
     fresh = np.r_[True, (k[1:] != k[:-1]) | (r[1:] != r[:-1])]  # a row holds a key once (an author named twice)
     k, r = k[fresh], r[fresh]
@@ -59,11 +63,17 @@ def _block_codes(keys: np.ndarray, rows: np.ndarray, max_block: int, n: int) -> 
     del k
     keep = (sizes >= 2) & (sizes <= max_block)
     starts, sizes = starts[keep], sizes[keep]
-    member = ranges(starts, sizes)
-    after = np.repeat(starts + sizes, sizes) - member - 1  # members after this one in its block
-    left = np.repeat(member, after)
-    right = ranges(member + 1, after)
-    return r[left] * np.int64(n) + r[right]
+    pairs = np.cumsum(sizes * (sizes - 1) // 2)
+    cut = np.searchsorted(pairs, np.arange(_PAIR_CHUNK, int(pairs[-1]) if len(pairs) else 0, _PAIR_CHUNK))
+    parts = []
+    for lo, hi in zip(np.r_[0, cut], np.r_[cut, len(starts)], strict=True):  # whole blocks per part
+        s, z = starts[lo:hi], sizes[lo:hi]
+        member = ranges(s, z)
+        after = np.repeat(s + z, z) - member - 1  # members after this one in its block
+        left = np.repeat(member, after)
+        right = ranges(member + 1, after)
+        parts.append(r[left] * np.int64(n) + r[right])
+    return parts
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -143,7 +153,8 @@ def candidate_pairs(prep: Prepared, model: MatchModel = DEFAULT_MODEL) -> tuple[
     (A night's pairs, those holding a record of its delta, come from
     :func:`sangkien.pipeline.match.index.delta_pairs` over the same rules.)
     """
-    parts = [_block_codes(keys, rows, model.max_block, prep.n) for keys, rows in blocking_keys(prep, model).values()]
+    parts = [part for keys, rows in blocking_keys(prep, model).values()
+             for part in _block_codes(keys, rows, model.max_block, prep.n)]
     codes = np.empty(sum(len(p) for p in parts), dtype=np.int64)  # filled as each rule's codes are let go: not
     at = 0                                                          # every rule's codes twice (0.5 GB at 2 M)
     while parts:

@@ -104,6 +104,10 @@ def title_levels(titles: np.ndarray, a: np.ndarray, b: np.ndarray, exact: np.nda
 
 
 COMPARE_CHUNK = 2_000_000
+# titles are scored this many pairs at a time: rapidfuzz's copies of the titles and the token
+# tables of 1.24 M pairs at once took 0.86 GB at the peak of a full run (2.4 M records); in parts
+# of 400,000, 0.27 GB, and 30% faster
+TITLE_CHUNK = 400_000
 
 
 def _other_levels(prep: Prepared, i: np.ndarray, j: np.ndarray) -> dict[str, np.ndarray]:
@@ -149,7 +153,7 @@ def compare(prep: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel = DE
     Titles are scored last, and only for pairs the other features leave within reach of
     the review band: for the rest, even an exact title could not make the pair a match,
     and they keep the level "different" (the decision is the same either way). Each distinct
-    title those pairs read is read once per :data:`COMPARE_CHUNK` of them.
+    title those pairs read is read once per :data:`TITLE_CHUNK` of them.
     ``titles``, when given, returns the folded titles of sorted rows and ``prep.title`` is
     not read: a night decodes only the titles of the pairs within reach. ``every_title``
     scores every pair's title (what fitting the weights needs). Pairs are taken
@@ -172,8 +176,8 @@ def compare(prep: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel = DE
     if len(reach):
         ci, cj = i[reach], j[reach]
         got, ta, tb = _pair_titles(prep, ci, cj, titles)
-        for k in range(0, len(reach), COMPARE_CHUNK):
-            part = slice(k, k + COMPARE_CHUNK)
+        for k in range(0, len(reach), TITLE_CHUNK):
+            part = slice(k, k + TITLE_CHUNK)
             exact = prep.title_code[ci[part]] == prep.title_code[cj[part]]
             title[reach[part]] = title_levels(got, ta[part], tb[part], exact, model)
     out = {"title": title, **other}
