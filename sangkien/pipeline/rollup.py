@@ -37,7 +37,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from sangkien import store
 from sangkien.pipeline import tiers
-from sangkien.pipeline.match.blocking import sorted_unique
+from sangkien.pipeline.match.blocking import ranges, sorted_unique
+from sangkien.pipeline.match.model import _split_keys
 from sangkien.reference.tree import ancestor_pairs
 
 # Above this share of the units with counts changed, a roll-up counts every unit again: reading the changed
@@ -135,20 +136,16 @@ def _registrants(recs: pd.DataFrame) -> pd.DataFrame:
     cell = units.astype(np.int64) * len(phase_values) + phases
     pair = sorted_unique(cell[sets >= 0] * n_sets + sets[sets >= 0])  # each (cell, key set) once
     pair_cell, pair_set = pair // n_sets, pair % n_sets
-    texts = np.asarray(set_values, dtype=object).tolist()
-    keys = np.array("|".join(texts).split("|"), dtype=object) if texts else np.empty(0, dtype=object)
-    per_set = np.fromiter((t.count("|") + 1 for t in texts), dtype=np.int64, count=len(texts))
-    set_of_key = np.repeat(np.arange(len(texts)), per_set)
-    filled = keys != ""
-    person, _ = pd.factorize(keys[filled])
-    set_of_key = set_of_key[filled]
-    start = np.searchsorted(set_of_key, np.arange(len(texts) + 1))  # the keys of set k: start[k]:start[k + 1]
+    set_of_key, keys = _split_keys(pd.Series(np.asarray(set_values, dtype=object)))  # each set's names, once
+    person, _ = pd.factorize(keys)
+    start = np.searchsorted(set_of_key, np.arange(len(set_values) + 1))  # the names of set k: start[k]:start[k + 1]
     length = (start[1:] - start[:-1])[pair_set]
-    at = np.repeat(start[:-1][pair_set] - np.cumsum(length) + length, length) + np.arange(int(length.sum()))
     n_people = max(len(person), 1)
-    held = sorted_unique(np.repeat(pair_cell, length) * n_people + person[at])  # each (cell, person) once
-    cells = sorted_unique(held // n_people)
-    count = np.diff(np.searchsorted(held // n_people, np.r_[cells, cells[-1] + 1 if len(cells) else 0]))
+    held = sorted_unique(np.repeat(pair_cell, length) * n_people
+                         + person[ranges(start[:-1][pair_set], length)])  # each (cell, person) once
+    owner = held // n_people
+    first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else np.empty(0, dtype=np.int64)
+    cells, count = owner[first], np.diff(np.r_[first, len(owner)])
     index = pd.MultiIndex.from_arrays([unit_values.take(cells // len(phase_values)),
                                        phase_values.take(cells % len(phase_values))], names=["unit_code", "phase"])
     return pd.DataFrame({"registrants": count}, index=index)

@@ -36,6 +36,12 @@ def test_registrants_are_distinct_name_keys_per_unit_and_phase():
     assert counts.loc[("U2", 1), "ineligible"] == 1
 
 
+def test_units_whose_records_name_nobody_count_no_registrants():
+    counts = counts_of(*_frames([("U3", 1, 1, ""), ("U3", 2, 1, None)])).set_index(["unit_code", "phase"])
+    assert counts["registrants"].to_dict() == {("U1", 1): 0, ("U3", 1): 0, ("U3", 2): 0}  # U1: an initiative
+    assert counts["records"].to_dict() == {("U1", 1): 0, ("U3", 1): 1, ("U3", 2): 1}
+
+
 def test_registrants_agree_with_splitting_every_record_on_a_larger_sample():
     rng = np.random.default_rng(4)
     names = [f"ho {k} ten {k % 97}" for k in range(400)]

@@ -187,6 +187,8 @@ def _split_keys(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     keys = values.fillna("").astype(object).to_numpy()
     filled = np.flatnonzero(keys != "")
     joined = keys[filled].tolist()
+    if not joined:  # "".split("|") would be one empty part for no row
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
     parts = np.array("|".join(joined).split("|"), dtype=object)  # one split for all rows
     row = np.repeat(filled, [k.count("|") + 1 for k in joined])
     keep = parts != ""
